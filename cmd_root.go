@@ -1,0 +1,76 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3";
+// otherwise the module version from `go install` is used.
+var version = "dev"
+
+func fetchallVersion() string {
+	if version == "dev" {
+		if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+			return info.Main.Version
+		}
+	}
+	return version
+}
+
+// streams are the only way commands reach the terminal, so tests can give
+// them buffers instead.
+type streams struct {
+	In  io.Reader
+	Out io.Writer
+	Err io.Writer
+	// ErrIsTerminal says whether Err is a terminal: progress is drawn only there.
+	ErrIsTerminal bool
+}
+
+func osStreams() *streams {
+	return &streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, ErrIsTerminal: term.IsTerminal(int(os.Stderr.Fd()))}
+}
+
+// newRootCmd builds the whole command tree. The root itself is the fetch
+// command, so `fetchall urls.txt` and `fetchall fetch urls.txt` are one.
+func newRootCmd(s *streams) *cobra.Command {
+	root := newFetchCmd(s, nil)
+	root.Use = "fetchall [FILE|-]"
+	root.Short = "Fetch and crawl the web concurrently"
+	root.Long = `fetchall fetches a list of URLs concurrently: bounded workers, a timeout on
+every request, retries with backoff, polite per-host limits, and one record
+per URL streamed out as it completes.
+
+Without a command, fetchall FILE is fetchall fetch FILE.
+Try it offline against the built-in test site: fetchall demo`
+	root.Version = fetchallVersion()
+	root.SilenceErrors = true
+	root.SilenceUsage = true
+	root.CompletionOptions.HiddenDefaultCmd = false
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError(fmt.Errorf("%w (see '%s --help')", err, c.CommandPath()))
+	})
+	root.SetIn(s.In)
+	root.SetOut(s.Out)
+	root.SetErr(s.Err)
+	root.AddCommand(newFetchCmd(s, nil), newServeCmd(s, nil), newDemoCmd(s))
+	return root
+}
+
+// oneListArg wants exactly one argument, the URL list, and says so plainly.
+func oneListArg(cmd *cobra.Command, args []string) error {
+	switch {
+	case len(args) == 0:
+		return usageError(errors.New("missing the URL list: give a FILE, or - for standard input (see --help)"))
+	case len(args) > 1:
+		return usageError(fmt.Errorf("one URL list at a time, got %d arguments (see '%s --help')", len(args), cmd.CommandPath()))
+	}
+	return nil
+}

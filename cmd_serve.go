@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/fetchall/fetchall/testsite"
+)
+
+func newServeCmd(s *streams, runF func(context.Context, string) error) *cobra.Command {
+	var addr string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the built-in local test site",
+		Long: `Serve the local test site used by the tests, the demo and the benchmarks:
+pages with chosen latency and size, statuses, redirects, retry-worthy and
+slow endpoints, and /stats with the requests counted per path. Open the
+address in a browser for the list of endpoints. Stop it with Ctrl-C.`,
+		Example: `  fetchall serve --addr 127.0.0.1:8080
+  curl 'http://127.0.0.1:8080/page/1?latency=100ms&size=2048'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), addr)
+			}
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return usageError(fmt.Errorf("serve: %w", err))
+			}
+			fmt.Fprintf(s.Err, "test site listening on http://%s/ (Ctrl-C to stop)\n", ln.Addr())
+			return serveSite(cmd.Context(), ln)
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
+	return cmd
+}
+
+// serveSite serves a fresh test site on ln until ctx ends, then shuts it
+// down, giving open requests a moment to finish.
+func serveSite(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{Handler: testsite.New(), ReadHeaderTimeout: 10 * time.Second}
+	var g errgroup.Group
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	<-ctx.Done()
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		srv.Close() // requests such as /hang never finish on their own
+	}
+	return g.Wait()
+}

@@ -1,0 +1,160 @@
+// Package config applies a YAML configuration file to a command's flags.
+// Every key is a flag's long name (with '_' or '-'), so the file and the
+// command line can never drift apart, and a value given on the command line
+// always wins over the file.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/pflag"
+	"go.yaml.in/yaml/v3"
+)
+
+// Error is a problem with one key of a configuration file.
+type Error struct {
+	File string
+	Line int
+	Key  string
+	Err  error
+}
+
+func (e *Error) Error() string {
+	if e.Key == "" {
+		return fmt.Sprintf("%s line %d: %v", e.File, e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s line %d: key %q: %v", e.File, e.Line, e.Key, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *Error) Unwrap() error { return e.Err }
+
+// ErrUnknownKey marks a key that names no setting.
+var ErrUnknownKey = errors.New("unknown key")
+
+// Apply reads the YAML mapping in r and sets, for each key, the flag of
+// that name in fs, unless the flag was given on the command line. Flags for
+// which allowed returns false cannot be set from a file. A list sets a
+// repeatable flag once per item. file names the source in errors, which
+// give its line and key.
+func Apply(fs *pflag.FlagSet, file string, r io.Reader, allowed func(name string) bool) error {
+	var doc yaml.Node
+	if err := yaml.NewDecoder(r).Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil // an empty file sets nothing
+		}
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	if len(doc.Content) == 0 {
+		return nil
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return &Error{File: file, Line: root.Line, Err: errors.New("want a mapping of key: value")}
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		keyNode, val := root.Content[i], root.Content[i+1]
+		key := keyNode.Value
+		name := strings.ReplaceAll(key, "_", "-")
+		fail := func(err error) error { return &Error{File: file, Line: keyNode.Line, Key: key, Err: err} }
+		f := fs.Lookup(name)
+		if f == nil || (allowed != nil && !allowed(name)) {
+			return fail(withSuggestion(ErrUnknownKey, name, fs, allowed))
+		}
+		if seen[name] {
+			return fail(errors.New("set twice in the file"))
+		}
+		seen[name] = true
+		if f.Changed {
+			continue // the command line wins
+		}
+		values, err := scalars(val)
+		if err != nil {
+			return fail(err)
+		}
+		if len(values) > 1 && !isRepeatable(f) {
+			return fail(errors.New("takes one value, not a list"))
+		}
+		for _, v := range values {
+			if err := fs.Set(name, v); err != nil {
+				return fail(fmt.Errorf("invalid value %q: %w", v, unwrapPflag(err)))
+			}
+		}
+	}
+	return nil
+}
+
+// scalars returns the value of a scalar node, or the items of a list of scalars.
+func scalars(n *yaml.Node) ([]string, error) {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		return []string{n.Value}, nil
+	case yaml.SequenceNode:
+		out := make([]string, 0, len(n.Content))
+		for _, item := range n.Content {
+			if item.Kind != yaml.ScalarNode {
+				return nil, errors.New("want a list of plain values")
+			}
+			out = append(out, item.Value)
+		}
+		return out, nil
+	}
+	return nil, errors.New("want a value or a list of values, not a mapping")
+}
+
+func isRepeatable(f *pflag.Flag) bool {
+	_, ok := f.Value.(pflag.SliceValue)
+	return ok
+}
+
+// unwrapPflag drops pflag's own "invalid argument ... for flag" framing:
+// the config error already names the key and value.
+func unwrapPflag(err error) error {
+	if u := errors.Unwrap(err); u != nil {
+		return u
+	}
+	return err
+}
+
+// withSuggestion adds "did you mean ...?" when a known key is one or two
+// edits away from the unknown one.
+func withSuggestion(err error, name string, fs *pflag.FlagSet, allowed func(string) bool) error {
+	best, bestDist := "", 3
+	fs.VisitAll(func(f *pflag.Flag) {
+		if allowed != nil && !allowed(f.Name) {
+			return
+		}
+		if d := editDistance(name, f.Name); d < bestDist {
+			best, bestDist = f.Name, d
+		}
+	})
+	if best == "" {
+		return err
+	}
+	return fmt.Errorf("%w (did you mean %q?)", err, strings.ReplaceAll(best, "-", "_"))
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,89 @@
+// Package crawler is fetchall's engine: a reader feeds a bounded queue,
+// a fixed number of workers fetch and parse, and one writer hands finished
+// results to a Sink. A URL list is a crawl that discovers nothing, so the
+// fetch, crawl and run commands all go through here.
+package crawler
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/fetchall/fetchall/fetch"
+)
+
+// Result is the outcome of one input line or page. OK is decided by the
+// engine's status policy; Err is nil exactly when OK is true.
+type Result struct {
+	URL         string
+	Line        int // 1-based line of the input list; 0 for discovered pages
+	OK          bool
+	FinalURL    string
+	Status      int
+	ContentType string
+	Bytes       int64
+	Truncated   bool
+	Duration    time.Duration
+	Attempts    int
+	Title       string
+	SavedPath   string // where the body was saved, if it was
+	Err         *fetch.Error
+}
+
+// Fetcher fetches one URL; *fetch.Client implements it.
+type Fetcher interface {
+	Get(ctx context.Context, rawURL string, keep fetch.KeepBody) *fetch.Result
+}
+
+// Sink receives finished results, one at a time, from a single goroutine.
+// Flush is called whenever no further result is ready, so a streaming sink
+// can batch its writes yet show every result promptly.
+type Sink interface {
+	Write(*Result) error
+	Flush() error
+}
+
+// Saver stores a fetched body and returns where it went. It is called from
+// many workers at once and must be safe for concurrent use.
+type Saver interface {
+	Save(rawURL, contentType string, body []byte) (path string, err error)
+}
+
+// ErrFailFast is returned when Config.FailFast stopped the run at the first
+// result that was not OK.
+var ErrFailFast = errors.New("stopped at the first failure (fail-fast)")
+
+// Config sets how the engine runs. The zero value runs 10 workers, writes in
+// completion order, accepts statuses below 400 and saves nothing.
+type Config struct {
+	// Workers is how many fetches run at once. Zero means 10.
+	Workers int
+	// Ordered writes results in input order instead of completion order,
+	// holding at most a window of finished results back.
+	Ordered bool
+	// FailFast cancels the run at the first result that is not OK, like
+	// asyncio's TaskGroup; otherwise every failure is a result and the run
+	// goes on, like gather(return_exceptions=True).
+	FailFast bool
+	// Accept says which statuses count as OK. Nil means status < 400.
+	Accept func(status int) bool
+	// Saver, when set, stores the body of every OK result.
+	Saver Saver
+}
+
+func (c Config) withDefaults() Config {
+	if c.Workers <= 0 {
+		c.Workers = 10
+	}
+	if c.Accept == nil {
+		c.Accept = func(status int) bool { return status < 400 }
+	}
+	return c
+}
+
+// window is how many results may be read but not yet written. It bounds
+// memory and, in ordered mode, how far the workers run ahead of a slow
+// head-of-line request.
+func (c Config) window() int {
+	return max(8*c.Workers, 64)
+}

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"errors"
+)
+
+// Exit codes, as documented in the README.
+const (
+	exitOK          = 0
+	exitFailures    = 1 // some URLs failed, or the run stopped on an error
+	exitUsage       = 2 // bad flags, config or input file: nothing was fetched
+	exitInterrupted = 130
+)
+
+// exitError carries the exit code for an error; silent ones have already
+// been reported (the summary said how many URLs failed).
+type exitError struct {
+	code   int
+	err    error
+	silent bool
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// errSomeFailed ends a run in which some records are not ok.
+var errSomeFailed = errors.New("some URLs failed")
+
+// errInterrupted ends a run cut short by a signal.
+var errInterrupted = errors.New("interrupted")
+
+func usageError(err error) error    { return &exitError{code: exitUsage, err: err} }
+func runFailure(err error) error    { return &exitError{code: exitFailures, err: err} }
+func silentFailure(err error) error { return &exitError{code: exitFailures, err: err, silent: true} }
+
+// exitCode maps a command's error to the process exit code, in one place.
+// Errors that do not say otherwise come from cobra's own flag and argument
+// checks, which are usage errors.
+func exitCode(err error) int {
+	var ee *exitError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, errInterrupted):
+		return exitInterrupted
+	case errors.As(err, &ee):
+		return ee.code
+	}
+	return exitUsage
+}

@@ -1,0 +1,325 @@
+// Package fetch does one HTTP GET well: a shared transport sized for bulk
+// work, a timeout around each whole attempt (body included), retries with
+// backoff that honour Retry-After, a cap on the body, and a failure kind a
+// program can match on.
+package fetch
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Defaults applied by New to zero fields of Config.
+const (
+	DefaultTimeout      = 30 * time.Second
+	DefaultMaxRetryWait = 60 * time.Second
+	DefaultMaxBody      = 10 << 20
+	DefaultMaxRedirects = 10
+	defaultConnect      = 10 * time.Second
+	defaultPool         = 10
+)
+
+// Limiter is what a Client asks before every attempt. *limiter.Limiter
+// implements it.
+type Limiter interface {
+	// Acquire blocks until a request to host may start; release is called
+	// once the attempt, body included, is over.
+	Acquire(ctx context.Context, host string) (release func(), err error)
+	// CoolDown holds further requests to host back for d.
+	CoolDown(host string, d time.Duration)
+}
+
+// Config sets how a Client fetches. Zero fields take the documented default.
+type Config struct {
+	// Timeout bounds one attempt: connect, headers and the whole body.
+	// Zero means DefaultTimeout (30s).
+	Timeout time.Duration
+	// ConnectTimeout bounds the TCP connect and TLS handshake. Zero means
+	// the smaller of Timeout and 10s.
+	ConnectTimeout time.Duration
+	// Retries is how many times a failed attempt is tried again: network
+	// errors and the statuses 429, 502, 503 and 504. Zero means one attempt.
+	Retries int
+	// MaxRetryWait caps any one wait between attempts, Retry-After included.
+	// Zero means DefaultMaxRetryWait (60s).
+	MaxRetryWait time.Duration
+	// MaxBody is the most body bytes read (after decompression); the rest is
+	// dropped and the Result marked Truncated. Zero means DefaultMaxBody (10 MiB).
+	MaxBody int64
+	// MaxRedirects is the most redirects followed. Zero means
+	// DefaultMaxRedirects (10); a negative value means redirects are not
+	// followed and the 3xx response is the result.
+	MaxRedirects int
+	// Header is sent with every request. A "Host" entry sets the Host header.
+	Header http.Header
+	// UserAgent is sent as User-Agent unless Header sets one. Empty means Go's.
+	UserAgent string
+	// Insecure skips TLS certificate verification. Off unless the user asks.
+	Insecure bool
+	// Proxy, when set, carries every request; nil means the *_PROXY
+	// environment variables decide.
+	Proxy *url.URL
+	// Concurrency is how many requests the caller keeps in flight; it sizes
+	// the idle connection pool so that keep-alive works for all of them.
+	// Zero means 10.
+	Concurrency int
+	// Limiter, when set, is asked before every attempt and told about 429/503.
+	Limiter Limiter
+	// Backoff is the first wait before a retry; later waits double, with
+	// jitter. Zero means 200ms.
+	Backoff time.Duration
+}
+
+// Client fetches URLs. It is safe for concurrent use; all requests share one
+// transport and its connection pool. Call CloseIdleConnections when done.
+type Client struct {
+	cfg       Config
+	transport *http.Transport
+	http      *http.Client
+}
+
+// New returns a Client for cfg, with defaults filled in.
+func New(cfg Config) (*Client, error) {
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = min(cfg.Timeout, defaultConnect)
+	}
+	if cfg.MaxRetryWait == 0 {
+		cfg.MaxRetryWait = DefaultMaxRetryWait
+	}
+	if cfg.MaxBody == 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.MaxRedirects == 0 {
+		cfg.MaxRedirects = DefaultMaxRedirects
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = defaultPool
+	}
+	if cfg.Backoff == 0 {
+		cfg.Backoff = 200 * time.Millisecond
+	}
+	switch {
+	case cfg.Timeout < 0:
+		return nil, fmt.Errorf("timeout must be positive, got %s", cfg.Timeout)
+	case cfg.ConnectTimeout < 0:
+		return nil, fmt.Errorf("connect-timeout must be positive, got %s", cfg.ConnectTimeout)
+	case cfg.Retries < 0:
+		return nil, fmt.Errorf("retries must be 0 or more, got %d", cfg.Retries)
+	case cfg.MaxBody < 0:
+		return nil, fmt.Errorf("max-body must be positive, got %d", cfg.MaxBody)
+	case cfg.MaxRetryWait < 0:
+		return nil, fmt.Errorf("max-retry-wait must be positive, got %s", cfg.MaxRetryWait)
+	}
+	if cfg.Proxy != nil && cfg.Proxy.Scheme != "http" && cfg.Proxy.Scheme != "https" && cfg.Proxy.Scheme != "socks5" {
+		return nil, fmt.Errorf("proxy %q: scheme must be http, https or socks5", cfg.Proxy.Redacted())
+	}
+
+	dialer := &net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}
+	proxy := http.ProxyFromEnvironment
+	if cfg.Proxy != nil {
+		proxy = http.ProxyURL(cfg.Proxy)
+	}
+	tr := &http.Transport{
+		Proxy:       proxy,
+		DialContext: dialer.DialContext,
+		// A custom DialContext and TLS config turn HTTP/2 off unless asked for.
+		ForceAttemptHTTP2: true,
+		// Go keeps only 2 idle connections per host by default: with more
+		// workers than that, every request past the second would dial anew.
+		MaxIdleConns:          cfg.Concurrency * 2,
+		MaxIdleConnsPerHost:   cfg.Concurrency,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   cfg.ConnectTimeout,
+		ExpectContinueTimeout: time.Second,
+		TLSClientConfig:       &tls.Config{InsecureSkipVerify: cfg.Insecure}, //nolint:gosec // only on the user's -k
+	}
+	c := &Client{cfg: cfg, transport: tr}
+	c.http = &http.Client{Transport: tr, CheckRedirect: c.checkRedirect}
+	return c, nil
+}
+
+// CloseIdleConnections closes the pool's idle connections.
+func (c *Client) CloseIdleConnections() { c.transport.CloseIdleConnections() }
+
+func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
+	if c.cfg.MaxRedirects < 0 {
+		return http.ErrUseLastResponse
+	}
+	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+		return fmt.Errorf("redirect to %s: %w", req.URL.Redacted(), ErrUnsupportedScheme)
+	}
+	if len(via) > c.cfg.MaxRedirects {
+		return fmt.Errorf("stopped after %d redirects: %w", c.cfg.MaxRedirects, ErrTooManyRedirects)
+	}
+	return nil
+}
+
+// Result is the outcome of one fetch, retries included. Err is nil whenever
+// a response arrived, whatever its status.
+type Result struct {
+	URL         string        // as asked
+	FinalURL    string        // after redirects
+	Status      int           // 0 when no response arrived
+	Header      http.Header   // of the final response
+	ContentType string        // the Content-Type header
+	Body        []byte        // only when the caller's keep said so; at most MaxBody bytes
+	Bytes       int64         // body bytes read, decompressed
+	Truncated   bool          // the body was longer than MaxBody
+	Duration    time.Duration // from the first attempt to the end, waits included
+	Attempts    int
+	Err         *Error
+}
+
+// KeepBody decides from the Content-Type whether a body is kept in memory
+// for the caller; a body not kept is still read, counted and discarded.
+type KeepBody func(contentType string) bool
+
+// Get fetches rawURL, retrying as configured. It never returns nil. If ctx
+// ends, the Result has Kind canceled.
+func (c *Client) Get(ctx context.Context, rawURL string, keep KeepBody) *Result {
+	start := time.Now()
+	res := &Result{URL: rawURL}
+	u, err := ParseURL(rawURL)
+	if err != nil {
+		res.Err = &Error{Kind: kindOfParse(err), Err: err}
+		return res
+	}
+	for {
+		res.Attempts++
+		retryAfter, err := c.attempt(ctx, u, keep, res)
+		res.Duration = time.Since(start)
+		if err == nil && !retryStatus(res.Status) {
+			res.Err = nil
+			return res
+		}
+		if err != nil {
+			res.Err = &Error{Kind: classify(err, ctx), Err: fmt.Errorf("%s", cleanMessage(err))}
+			if !res.Err.Kind.retryable() {
+				return res
+			}
+		}
+		if res.Attempts > c.cfg.Retries {
+			return res
+		}
+		wait := c.backoff(res.Attempts)
+		if retryAfter > 0 {
+			wait = min(retryAfter, c.cfg.MaxRetryWait)
+		}
+		if res.Status == http.StatusTooManyRequests || res.Status == http.StatusServiceUnavailable {
+			if c.cfg.Limiter != nil {
+				c.cfg.Limiter.CoolDown(u.Host, wait)
+			}
+		}
+		if !sleep(ctx, wait) {
+			res.Duration = time.Since(start)
+			res.Err = &Error{Kind: KindCanceled, Err: ctx.Err()}
+			return res
+		}
+	}
+}
+
+// attempt sends one request and reads its body into res. It returns the
+// server's Retry-After, if any, and the transport or body error.
+func (c *Client) attempt(ctx context.Context, u *url.URL, keep KeepBody, res *Result) (time.Duration, error) {
+	if c.cfg.Limiter != nil {
+		release, err := c.cfg.Limiter.Acquire(ctx, u.Host)
+		if err != nil {
+			return 0, err
+		}
+		defer release()
+	}
+	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(actx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return 0, err
+	}
+	for k, vs := range c.cfg.Header {
+		req.Header[k] = vs
+	}
+	if h := c.cfg.Header.Get("Host"); h != "" {
+		req.Host = h
+	}
+	if c.cfg.UserAgent != "" && req.Header.Get("User-Agent") == "" {
+		req.Header.Set("User-Agent", c.cfg.UserAgent)
+	}
+
+	res.Status, res.Header, res.ContentType, res.FinalURL = 0, nil, "", ""
+	res.Body, res.Bytes, res.Truncated = nil, 0, false
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	res.Status = resp.StatusCode
+	res.Header = resp.Header
+	res.ContentType = resp.Header.Get("Content-Type")
+	res.FinalURL = resp.Request.URL.String()
+	retryAfter := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+
+	limited := io.LimitReader(resp.Body, c.cfg.MaxBody+1)
+	if keep != nil && keep(res.ContentType) {
+		var buf bytes.Buffer
+		if n := resp.ContentLength; n > 0 {
+			buf.Grow(int(min(n, c.cfg.MaxBody+1)))
+		}
+		res.Bytes, err = buf.ReadFrom(limited)
+		res.Body = buf.Bytes()
+	} else {
+		res.Bytes, err = io.Copy(io.Discard, limited)
+	}
+	if res.Bytes > c.cfg.MaxBody {
+		res.Bytes, res.Truncated = c.cfg.MaxBody, true
+		if res.Body != nil {
+			res.Body = res.Body[:c.cfg.MaxBody]
+		}
+	}
+	return retryAfter, err
+}
+
+func retryStatus(code int) bool {
+	switch code {
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// ParseURL accepts an absolute http or https URL with a host. Its errors
+// wrap ErrBadURL or ErrUnsupportedScheme.
+func ParseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrBadURL, cleanMessage(err))
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http", "https":
+	case "":
+		return nil, fmt.Errorf("%w: no scheme (want http:// or https://)", ErrBadURL)
+	default:
+		return nil, fmt.Errorf("scheme %q: %w", u.Scheme, ErrUnsupportedScheme)
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return nil, fmt.Errorf("%w: no host", ErrBadURL)
+	}
+	return u, nil
+}
+
+func kindOfParse(err error) Kind {
+	if errors.Is(err, ErrUnsupportedScheme) {
+		return KindUnsupportedScheme
+	}
+	return KindBadURL
+}

@@ -1,0 +1,117 @@
+package fetch
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"net/url"
+	"syscall"
+)
+
+// Kind is a short, stable name for why a fetch failed. Records and summaries
+// show it; scripts may match on it, so the set only ever grows.
+type Kind string
+
+// The kinds of failure. A response with any status is not a failure here;
+// the caller's status policy turns statuses into KindHTTPStatus.
+const (
+	KindTimeout           Kind = "timeout"            // the attempt outlived its timeout
+	KindDNS               Kind = "dns"                // the host name did not resolve
+	KindRefused           Kind = "refused"            // nothing listens at the address
+	KindReset             Kind = "reset"              // the connection was reset or closed early
+	KindIncompleteBody    Kind = "incomplete_body"    // the body ended before its Content-Length
+	KindTLS               Kind = "tls"                // handshake or certificate failure
+	KindTooManyRedirects  Kind = "too_many_redirects" // redirect limit reached, or a loop
+	KindUnsupportedScheme Kind = "unsupported_scheme" // not http or https, in the input or a redirect
+	KindBadURL            Kind = "bad_url"            // not an absolute http(s) URL
+	KindHTTPStatus        Kind = "http_status"        // a status the caller does not accept
+	KindCanceled          Kind = "canceled"           // the run was interrupted or failed fast
+	KindNetwork           Kind = "network"            // any other network or protocol failure
+)
+
+// Error is why one fetch failed: a Kind for programs and the underlying
+// error for people.
+type Error struct {
+	Kind Kind
+	Err  error
+}
+
+func (e *Error) Error() string { return string(e.Kind) + ": " + e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *Error) Unwrap() error { return e.Err }
+
+// ErrTooManyRedirects is returned when a chain of redirects passes the limit.
+var ErrTooManyRedirects = errors.New("too many redirects")
+
+// ErrUnsupportedScheme is returned for a URL or redirect target whose scheme
+// is not http or https.
+var ErrUnsupportedScheme = errors.New("only http and https URLs are fetched")
+
+// ErrBadURL is returned for text that is not an absolute http(s) URL.
+var ErrBadURL = errors.New("not an absolute http or https URL")
+
+// classify names the kind of a transport or body-read error. attemptCtx is
+// the context of the attempt, parent that of the whole fetch: telling them
+// apart separates our own timeout from a cancellation by the caller.
+func classify(err error, parent context.Context) Kind {
+	var (
+		dnsErr  *net.DNSError
+		certErr *tls.CertificateVerificationError
+		recErr  tls.RecordHeaderError
+		alert   tls.AlertError
+		unkAuth x509.UnknownAuthorityError
+		hostErr x509.HostnameError
+		invErr  x509.CertificateInvalidError
+		netErr  net.Error
+	)
+	switch {
+	case parent.Err() != nil:
+		return KindCanceled
+	case errors.Is(err, ErrTooManyRedirects):
+		return KindTooManyRedirects
+	case errors.Is(err, ErrUnsupportedScheme):
+		return KindUnsupportedScheme
+	case errors.Is(err, context.DeadlineExceeded):
+		return KindTimeout
+	case errors.As(err, &dnsErr):
+		if dnsErr.IsTimeout {
+			return KindTimeout
+		}
+		return KindDNS
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return KindRefused
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, io.EOF):
+		return KindReset
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return KindIncompleteBody
+	case errors.As(err, &certErr), errors.As(err, &recErr), errors.As(err, &alert),
+		errors.As(err, &unkAuth), errors.As(err, &hostErr), errors.As(err, &invErr):
+		return KindTLS
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return KindTimeout
+	}
+	return KindNetwork
+}
+
+// retryable reports whether a failure of this kind may pass if tried again.
+func (k Kind) retryable() bool {
+	switch k {
+	case KindTimeout, KindRefused, KindReset, KindIncompleteBody, KindNetwork:
+		return true
+	}
+	return false
+}
+
+// cleanMessage strips Go's `Get "URL": ` prefix: the record already names
+// the URL, and a user reads the cause more easily without it.
+func cleanMessage(err error) string {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		return uerr.Err.Error()
+	}
+	return err.Error()
+}

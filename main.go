@@ -1,0 +1,53 @@
+// Command fetchall fetches and crawls the web concurrently: a URL list, a
+// site, or a scripted scraping job, with bounded workers, timeouts, retries
+// and polite per-host limits. See README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	os.Exit(run())
+}
+
+// run executes the command line and returns the process exit code.
+func run() int {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	// The first SIGINT/SIGTERM cancels the run, which then flushes what it
+	// has and reports; a second one means "now", so exit at once.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		select {
+		case <-sigs:
+		case <-ctx.Done():
+			return
+		}
+		cancel()
+		select {
+		case <-sigs:
+			fmt.Fprintln(os.Stderr, "fetchall: interrupted again, exiting now")
+			os.Exit(exitInterrupted)
+		case <-ctx.Done():
+		}
+	}()
+
+	streams := osStreams()
+	root := newRootCmd(streams)
+	err := root.ExecuteContext(ctx)
+	code := exitCode(err)
+	var quiet *exitError
+	if err != nil && !(errors.As(err, &quiet) && quiet.silent) {
+		fmt.Fprintf(streams.Err, "fetchall: %v\n", err)
+	}
+	return code
+}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/fetchall/fetchall/config"
+	"github.com/fetchall/fetchall/fetch"
+	"github.com/fetchall/fetchall/limiter"
+)
+
+// requestOptions are the flags that shape requests; fetch, and later crawl,
+// run and bench, share them.
+type requestOptions struct {
+	concurrency    int
+	perHost        int
+	rate           float64
+	hostRate       float64
+	timeout        time.Duration
+	connectTimeout time.Duration
+	retries        int
+	maxRetryWait   time.Duration
+	maxBody        byteSize
+	headers        []string
+	userAgent      string
+	insecure       bool
+	proxy          string
+	maxRedirects   int
+	okStatus       statusSet
+	configFile     string
+}
+
+func (o *requestOptions) bind(fs *pflag.FlagSet) {
+	o.maxBody = fetch.DefaultMaxBody
+	fs.IntVarP(&o.concurrency, "concurrency", "c", 10, "requests in flight at once")
+	fs.IntVar(&o.perHost, "per-host", 0, "requests in flight at once to one host (0: no extra cap)")
+	fs.Float64Var(&o.rate, "rate", 0, "requests per second overall (0: unlimited)")
+	fs.Float64Var(&o.hostRate, "host-rate", 0, "requests per second to one host (0: unlimited)")
+	fs.DurationVarP(&o.timeout, "timeout", "t", fetch.DefaultTimeout, "time for one attempt: connect, headers and body")
+	fs.DurationVar(&o.connectTimeout, "connect-timeout", 0, "time to connect and finish TLS (0: the smaller of --timeout and 10s)")
+	fs.IntVar(&o.retries, "retries", 2, "retries after network errors and 429, 502, 503, 504")
+	fs.DurationVar(&o.maxRetryWait, "max-retry-wait", fetch.DefaultMaxRetryWait, "longest wait before a retry, Retry-After included")
+	fs.Var(&o.maxBody, "max-body", "most body bytes read per response, e.g. 512k, 10MiB; the rest is dropped (truncated: true)")
+	fs.StringArrayVarP(&o.headers, "header", "H", nil, "request header 'Name: value' (repeatable)")
+	fs.StringVarP(&o.userAgent, "user-agent", "A", "fetchall/"+fetchallVersion(), "User-Agent header")
+	fs.BoolVarP(&o.insecure, "insecure", "k", false, "skip TLS certificate verification")
+	fs.StringVar(&o.proxy, "proxy", "", "proxy URL for every request (default: HTTP_PROXY, HTTPS_PROXY, NO_PROXY)")
+	fs.IntVar(&o.maxRedirects, "max-redirects", fetch.DefaultMaxRedirects, "redirects followed per request (0: none)")
+	fs.Var(&o.okStatus, "ok-status", "statuses that count as ok, e.g. 200-399,404 (default: below 400)")
+	fs.StringVar(&o.configFile, "config", "", "YAML file of settings; keys are these flags' names (see config.example.yaml)")
+}
+
+// notInConfigFile are flags a configuration file cannot set.
+var notInConfigFile = map[string]bool{"config": true, "help": true, "version": true}
+
+// loadConfig applies --config, if given, to the flags not set on the
+// command line.
+func (o *requestOptions) loadConfig(cmd *cobra.Command) error {
+	if o.configFile == "" {
+		return nil
+	}
+	f, err := os.Open(o.configFile)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	return config.Apply(cmd.Flags(), o.configFile, f, func(name string) bool { return !notInConfigFile[name] })
+}
+
+// clientConfig validates the request flags and builds the fetch client's
+// and the limiter's configuration from them.
+func (o *requestOptions) clientConfig() (fetch.Config, error) {
+	if o.concurrency < 1 {
+		return fetch.Config{}, fmt.Errorf("--concurrency must be 1 or more, got %d", o.concurrency)
+	}
+	if o.timeout <= 0 {
+		return fetch.Config{}, fmt.Errorf("--timeout must be positive, got %s", o.timeout)
+	}
+	if o.maxRedirects < 0 {
+		return fetch.Config{}, fmt.Errorf("--max-redirects must be 0 or more, got %d", o.maxRedirects)
+	}
+	lim := limiter.Config{PerHost: o.perHost, Rate: o.rate, HostRate: o.hostRate}
+	if err := lim.Validate(); err != nil {
+		return fetch.Config{}, fmt.Errorf("--%w", err)
+	}
+	header, err := parseHeaders(o.headers)
+	if err != nil {
+		return fetch.Config{}, err
+	}
+	cfg := fetch.Config{
+		Timeout:        o.timeout,
+		ConnectTimeout: o.connectTimeout,
+		Retries:        o.retries,
+		MaxRetryWait:   o.maxRetryWait,
+		MaxBody:        int64(o.maxBody),
+		MaxRedirects:   o.maxRedirects,
+		Header:         header,
+		UserAgent:      o.userAgent,
+		Insecure:       o.insecure,
+		Concurrency:    o.concurrency,
+	}
+	if o.maxRedirects == 0 {
+		cfg.MaxRedirects = -1 // the flag's 0 means "follow none"
+	}
+	if lim != (limiter.Config{}) {
+		cfg.Limiter = limiter.New(lim)
+	}
+	if o.proxy != "" {
+		u, err := url.Parse(o.proxy)
+		if err != nil || u.Host == "" {
+			return fetch.Config{}, fmt.Errorf("--proxy %q: want a URL such as http://host:3128", o.proxy)
+		}
+		cfg.Proxy = u
+	}
+	return cfg, nil
+}
+
+// parseHeaders turns "Name: value" strings into a header.
+func parseHeaders(lines []string) (http.Header, error) {
+	if len(lines) == 0 {
+		return nil, nil
+	}
+	h := http.Header{}
+	for _, line := range lines {
+		name, value, ok := strings.Cut(line, ":")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" || strings.ContainsAny(name, " \t") {
+			return nil, fmt.Errorf("--header %q: want 'Name: value'", line)
+		}
+		h.Add(name, strings.TrimSpace(value))
+	}
+	return h, nil
+}

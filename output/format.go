@@ -1,0 +1,120 @@
+package output
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/fetchall/fetchall/crawler"
+)
+
+// Formats lists the record formats by name.
+var Formats = []string{"jsonl", "csv", "table"}
+
+// NewSink returns a sink writing records to w in the named format. Records
+// are buffered and reach w at every Flush; a record is never split across
+// two flushes, so an interrupted run leaves whole lines only.
+func NewSink(format string, w io.Writer) (crawler.Sink, error) {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	switch format {
+	case "jsonl":
+		enc := json.NewEncoder(bw)
+		enc.SetEscapeHTML(false)
+		return &jsonlSink{w: bw, enc: enc}, nil
+	case "csv":
+		return &csvSink{w: bw, csv: csv.NewWriter(bw)}, nil
+	case "table":
+		return &tableSink{w: bw}, nil
+	}
+	return nil, fmt.Errorf("unknown format %q (want %s)", format, strings.Join(Formats, ", "))
+}
+
+type jsonlSink struct {
+	w   *bufio.Writer
+	enc *json.Encoder
+}
+
+func (s *jsonlSink) Write(r *crawler.Result) error { return s.enc.Encode(NewRecord(r)) }
+func (s *jsonlSink) Flush() error                  { return s.w.Flush() }
+
+type csvSink struct {
+	w       *bufio.Writer
+	csv     *csv.Writer
+	started bool
+}
+
+func (s *csvSink) Write(r *crawler.Result) error {
+	if !s.started {
+		s.started = true
+		if err := s.csv.Write(Columns); err != nil {
+			return err
+		}
+	}
+	cells := NewRecord(r).cells()
+	for i, c := range cells {
+		cells[i] = defuseFormula(c)
+	}
+	return s.csv.Write(cells)
+}
+
+func (s *csvSink) Flush() error {
+	s.csv.Flush()
+	if err := s.csv.Error(); err != nil {
+		return err
+	}
+	return s.w.Flush()
+}
+
+// defuseFormula keeps a spreadsheet from running a cell as a formula: a
+// cell that starts with =, +, -, @ (or a tab or carriage return, which
+// some spreadsheets skip first) gets a leading apostrophe.
+func defuseFormula(cell string) string {
+	if cell == "" {
+		return cell
+	}
+	switch cell[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return "'" + cell
+	}
+	return cell
+}
+
+// tableSink writes fixed-width columns as results arrive; a tabwriter would
+// have to hold every row until the end.
+type tableSink struct {
+	w       *bufio.Writer
+	started bool
+}
+
+func (s *tableSink) Write(r *crawler.Result) error {
+	if !s.started {
+		s.started = true
+		fmt.Fprintf(s.w, "%-6s %-4s %9s %10s  %-50s %s\n", "LINE", "CODE", "MS", "BYTES", "URL", "TITLE / ERROR")
+	}
+	rec := NewRecord(r)
+	code := "-"
+	if rec.Status > 0 {
+		code = fmt.Sprint(rec.Status)
+	}
+	note := rec.Title
+	if !rec.OK {
+		note = rec.Error + ": " + rec.ErrorMessage
+	}
+	_, err := fmt.Fprintf(s.w, "%-6d %-4s %9.1f %10d  %-50s %s\n", rec.Line, code, rec.DurationMS, rec.Bytes,
+		clip(rec.URL, 50), clip(note, 60))
+	return err
+}
+
+func (s *tableSink) Flush() error { return s.w.Flush() }
+
+// clip shortens s to at most n runes, marking the cut with an ellipsis.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}

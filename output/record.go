@@ -1,0 +1,67 @@
+// Package output turns engine results into what the user reads: records in
+// JSON Lines, CSV or a table, bodies saved to a folder, a progress line and
+// the end-of-run summary.
+package output
+
+import (
+	"strconv"
+
+	"github.com/fetchall/fetchall/crawler"
+)
+
+// Record is the stable, documented shape of one result. JSON names are the
+// schema; CSV columns follow Columns in the same order.
+type Record struct {
+	URL          string  `json:"url"`
+	Line         int     `json:"line,omitempty"`
+	OK           bool    `json:"ok"`
+	FinalURL     string  `json:"final_url"`
+	Status       int     `json:"status"`
+	ContentType  string  `json:"content_type"`
+	Bytes        int64   `json:"bytes"`
+	Truncated    bool    `json:"truncated"`
+	DurationMS   float64 `json:"duration_ms"`
+	Attempts     int     `json:"attempts"`
+	Title        string  `json:"title"`
+	Error        string  `json:"error"`
+	ErrorMessage string  `json:"error_message"`
+	SavedPath    string  `json:"saved_path,omitempty"`
+}
+
+// Columns are the CSV header, in record order.
+var Columns = []string{"url", "line", "ok", "final_url", "status", "content_type", "bytes",
+	"truncated", "duration_ms", "attempts", "title", "error", "error_message", "saved_path"}
+
+// NewRecord converts an engine result into a Record.
+func NewRecord(r *crawler.Result) Record {
+	rec := Record{
+		URL:         r.URL,
+		Line:        r.Line,
+		OK:          r.OK,
+		FinalURL:    r.FinalURL,
+		Status:      r.Status,
+		ContentType: r.ContentType,
+		Bytes:       r.Bytes,
+		Truncated:   r.Truncated,
+		// Whole microseconds keep the number short without losing detail.
+		DurationMS: float64(r.Duration.Microseconds()) / 1000,
+		Attempts:   r.Attempts,
+		Title:      r.Title,
+		SavedPath:  r.SavedPath,
+	}
+	if r.Err != nil {
+		rec.Error = string(r.Err.Kind)
+		rec.ErrorMessage = r.Err.Err.Error()
+	}
+	return rec
+}
+
+// cells returns the record's values in Columns order.
+func (rec Record) cells() []string {
+	return []string{
+		rec.URL, strconv.Itoa(rec.Line), strconv.FormatBool(rec.OK), rec.FinalURL,
+		strconv.Itoa(rec.Status), rec.ContentType, strconv.FormatInt(rec.Bytes, 10),
+		strconv.FormatBool(rec.Truncated), strconv.FormatFloat(rec.DurationMS, 'f', 3, 64),
+		strconv.Itoa(rec.Attempts), rec.Title, rec.Error, rec.ErrorMessage, rec.SavedPath,
+	}
+}

@@ -1,0 +1,116 @@
+package output
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/fetchall/fetchall/crawler"
+)
+
+// Summary tallies results for the end-of-run report: counts, failures by
+// kind, bytes and a latency histogram. It is a crawler.Sink, fed by the
+// engine's single writer, and uses fixed memory. The zero value is ready.
+type Summary struct {
+	Total   int
+	OK      int
+	Bytes   int64
+	Latency Histogram
+	failed  map[string]int
+}
+
+// Write counts one result.
+func (s *Summary) Write(r *crawler.Result) error {
+	s.Total++
+	s.Bytes += r.Bytes
+	if r.Status > 0 || r.OK {
+		s.Latency.Add(r.Duration)
+	}
+	if r.OK {
+		s.OK++
+		return nil
+	}
+	if s.failed == nil {
+		s.failed = map[string]int{}
+	}
+	s.failed[string(r.Err.Kind)]++
+	return nil
+}
+
+// Flush does nothing: a Summary is read at the end.
+func (s *Summary) Flush() error { return nil }
+
+// Failed is how many results were not OK.
+func (s *Summary) Failed() int { return s.Total - s.OK }
+
+// FailedByKind returns the failure counts, most frequent first, as
+// "kind count" pairs ready to print.
+func (s *Summary) FailedByKind() []string {
+	kinds := make([]string, 0, len(s.failed))
+	for k := range s.failed {
+		kinds = append(kinds, k)
+	}
+	sort.Slice(kinds, func(i, j int) bool {
+		if s.failed[kinds[i]] != s.failed[kinds[j]] {
+			return s.failed[kinds[i]] > s.failed[kinds[j]]
+		}
+		return kinds[i] < kinds[j]
+	})
+	out := make([]string, len(kinds))
+	for i, k := range kinds {
+		out[i] = fmt.Sprintf("%s %d", k, s.failed[k])
+	}
+	return out
+}
+
+// Report writes the human summary of a run that took elapsed.
+func (s *Summary) Report(w io.Writer, elapsed time.Duration) {
+	failed := ""
+	if s.Failed() > 0 {
+		failed = fmt.Sprintf(" (%s)", strings.Join(s.FailedByKind(), ", "))
+	}
+	fmt.Fprintf(w, "fetched %d URLs in %s: %d ok, %d failed%s\n",
+		s.Total, elapsed.Round(time.Millisecond), s.OK, s.Failed(), failed)
+	rate := 0.0
+	if elapsed > 0 {
+		rate = float64(s.Total) / elapsed.Seconds()
+	}
+	fmt.Fprintf(w, "%.1f requests/s, %s read", rate, HumanBytes(s.Bytes))
+	if s.Latency.Count() > 0 {
+		fmt.Fprintf(w, "; latency p50 %s p90 %s p99 %s max %s",
+			roundDur(s.Latency.Quantile(0.5)), roundDur(s.Latency.Quantile(0.9)),
+			roundDur(s.Latency.Quantile(0.99)), roundDur(s.Latency.Max()))
+	}
+	fmt.Fprintln(w)
+}
+
+// roundDur keeps three significant figures or so: 101ms, 1.23s, 850µs.
+func roundDur(d time.Duration) time.Duration {
+	switch {
+	case d >= 10*time.Second:
+		return d.Round(100 * time.Millisecond)
+	case d >= time.Second:
+		return d.Round(10 * time.Millisecond)
+	case d >= 10*time.Millisecond:
+		return d.Round(time.Millisecond)
+	case d >= time.Millisecond:
+		return d.Round(10 * time.Microsecond)
+	}
+	return d.Round(time.Microsecond)
+}
+
+// HumanBytes formats n with binary units: 512 B, 1.5 KiB, 10.0 MiB.
+func HumanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
