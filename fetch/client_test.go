@@ -1,0 +1,261 @@
+package fetch
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fetchall/fetchall/testsite"
+)
+
+func newSite(t *testing.T) (*testsite.Site, string) {
+	t.Helper()
+	site := testsite.New()
+	srv := httptest.NewServer(site)
+	t.Cleanup(srv.Close)
+	return site, srv.URL
+}
+
+func newClient(t *testing.T, cfg Config) *Client {
+	t.Helper()
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New(%+v) error = %v", cfg, err)
+	}
+	t.Cleanup(c.CloseIdleConnections)
+	return c
+}
+
+func keepAll(string) bool { return true }
+
+func TestGetPage(t *testing.T) {
+	_, base := newSite(t)
+	c := newClient(t, Config{})
+	res := c.Get(t.Context(), base+"/page/7?size=3000", keepAll)
+	if res.Err != nil {
+		t.Fatalf("Get error = %v", res.Err)
+	}
+	if res.Status != 200 || res.Bytes != 3000 || len(res.Body) != 3000 || res.Attempts != 1 || res.Truncated {
+		t.Errorf("Get = status %d bytes %d body %d attempts %d truncated %v, want 200 3000 3000 1 false",
+			res.Status, res.Bytes, len(res.Body), res.Attempts, res.Truncated)
+	}
+	if !strings.HasPrefix(res.ContentType, "text/html") {
+		t.Errorf("ContentType = %q, want text/html", res.ContentType)
+	}
+}
+
+func TestGetBodyNotKeptIsStillCounted(t *testing.T) {
+	_, base := newSite(t)
+	res := newClient(t, Config{}).Get(t.Context(), base+"/page/1?size=5000", nil)
+	if res.Body != nil || res.Bytes != 5000 {
+		t.Errorf("Get without keep: body %d bytes, Bytes %d; want no body, 5000", len(res.Body), res.Bytes)
+	}
+}
+
+func TestGetTruncatesAtMaxBody(t *testing.T) {
+	_, base := newSite(t)
+	res := newClient(t, Config{MaxBody: 1000}).Get(t.Context(), base+"/page/1?size=50000", keepAll)
+	if res.Err != nil || !res.Truncated || res.Bytes != 1000 || len(res.Body) != 1000 {
+		t.Errorf("Get = err %v truncated %v bytes %d body %d, want nil true 1000 1000", res.Err, res.Truncated, res.Bytes, len(res.Body))
+	}
+}
+
+func TestGetStatusIsNotAnError(t *testing.T) {
+	_, base := newSite(t)
+	res := newClient(t, Config{}).Get(t.Context(), base+"/status/404", nil)
+	if res.Err != nil || res.Status != 404 || res.Attempts != 1 {
+		t.Errorf("Get(/status/404) = err %v status %d attempts %d, want nil 404 1", res.Err, res.Status, res.Attempts)
+	}
+}
+
+func TestGetFollowsRedirects(t *testing.T) {
+	_, base := newSite(t)
+	res := newClient(t, Config{}).Get(t.Context(), base+"/redirect/3", nil)
+	if res.Err != nil || res.Status != 200 || res.FinalURL != base+"/page/0" {
+		t.Errorf("Get(/redirect/3) = err %v status %d final %q, want 200 at /page/0", res.Err, res.Status, res.FinalURL)
+	}
+}
+
+func TestGetTooManyRedirects(t *testing.T) {
+	_, base := newSite(t)
+	res := newClient(t, Config{MaxRedirects: 5}).Get(t.Context(), base+"/redirect/30", nil)
+	if res.Err == nil || res.Err.Kind != KindTooManyRedirects {
+		t.Fatalf("Get(/redirect/30) err = %v, want kind %s", res.Err, KindTooManyRedirects)
+	}
+}
+
+func TestGetNoRedirectsFollowed(t *testing.T) {
+	_, base := newSite(t)
+	res := newClient(t, Config{MaxRedirects: -1}).Get(t.Context(), base+"/redirect/1", nil)
+	if res.Err != nil || res.Status != http.StatusFound {
+		t.Errorf("Get with redirects off = err %v status %d, want the 302 itself", res.Err, res.Status)
+	}
+}
+
+func TestGetRedirectToOtherSchemeIsRefused(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "file:///etc/passwd", http.StatusFound)
+	}))
+	defer srv.Close()
+	res := newClient(t, Config{}).Get(t.Context(), srv.URL, nil)
+	if res.Err == nil || res.Err.Kind != KindUnsupportedScheme {
+		t.Fatalf("Get(redirect to file:) err = %v, want kind %s", res.Err, KindUnsupportedScheme)
+	}
+}
+
+func TestGetRetriesHonourRetryAfter(t *testing.T) {
+	site, base := newSite(t)
+	c := newClient(t, Config{Retries: 2, Backoff: time.Millisecond})
+	start := time.Now()
+	res := c.Get(t.Context(), base+"/retry/a?fail=1&code=429&after=1", nil)
+	if res.Err != nil || res.Status != 200 || res.Attempts != 2 {
+		t.Fatalf("Get = err %v status %d attempts %d, want 200 after 2 attempts", res.Err, res.Status, res.Attempts)
+	}
+	if waited := time.Since(start); waited < 900*time.Millisecond {
+		t.Errorf("retried after %s, want Retry-After's 1s honoured", waited)
+	}
+	if n := site.Count("/retry/a"); n != 2 {
+		t.Errorf("server saw %d requests, want 2", n)
+	}
+}
+
+func TestGetRetryWaitIsCapped(t *testing.T) {
+	_, base := newSite(t)
+	c := newClient(t, Config{Retries: 1, MaxRetryWait: 10 * time.Millisecond})
+	start := time.Now()
+	res := c.Get(t.Context(), base+"/retry/b?fail=1&code=503&after=3600", nil)
+	if res.Status != 200 || res.Attempts != 2 {
+		t.Fatalf("Get = status %d attempts %d, want 200 after 2", res.Status, res.Attempts)
+	}
+	if waited := time.Since(start); waited > 5*time.Second {
+		t.Errorf("waited %s, want the 10ms cap instead of Retry-After's hour", waited)
+	}
+}
+
+func TestGetGivesUpAfterRetries(t *testing.T) {
+	site, base := newSite(t)
+	c := newClient(t, Config{Retries: 2, Backoff: time.Millisecond})
+	res := c.Get(t.Context(), base+"/retry/c?fail=99&code=502", nil)
+	if res.Err != nil || res.Status != 502 || res.Attempts != 3 {
+		t.Errorf("Get = err %v status %d attempts %d, want the 502 after 3 attempts", res.Err, res.Status, res.Attempts)
+	}
+	if n := site.Count("/retry/c"); n != 3 {
+		t.Errorf("server saw %d requests, want 3", n)
+	}
+}
+
+func TestGetTimeoutOnSlowBody(t *testing.T) {
+	_, base := newSite(t)
+	c := newClient(t, Config{Timeout: 300 * time.Millisecond})
+	start := time.Now()
+	res := c.Get(t.Context(), base+"/slow-body?bytes=100&interval=100ms", nil)
+	if res.Err == nil || res.Err.Kind != KindTimeout {
+		t.Fatalf("Get(slow body) err = %v, want kind %s", res.Err, KindTimeout)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("slow body took %s, want about the 300ms timeout", took)
+	}
+}
+
+func TestGetTimeoutOnSilentServer(t *testing.T) {
+	_, base := newSite(t)
+	res := newClient(t, Config{Timeout: 200 * time.Millisecond}).Get(t.Context(), base+"/hang", nil)
+	if res.Err == nil || res.Err.Kind != KindTimeout {
+		t.Fatalf("Get(/hang) err = %v, want kind %s", res.Err, KindTimeout)
+	}
+}
+
+func TestGetRefused(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	res := newClient(t, Config{Retries: 1, Backoff: time.Millisecond}).Get(t.Context(), "http://"+addr+"/", nil)
+	if res.Err == nil || res.Err.Kind != KindRefused || res.Attempts != 2 {
+		t.Fatalf("Get(closed port) = err %v attempts %d, want kind %s after 2 attempts", res.Err, res.Attempts, KindRefused)
+	}
+}
+
+func TestGetCanceled(t *testing.T) {
+	_, base := newSite(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	res := newClient(t, Config{Retries: 3}).Get(ctx, base+"/hang", nil)
+	if res.Err == nil || res.Err.Kind != KindCanceled || res.Attempts != 1 {
+		t.Fatalf("Get after cancel = err %v attempts %d, want kind %s, no retry", res.Err, res.Attempts, KindCanceled)
+	}
+}
+
+func TestGetBadURLs(t *testing.T) {
+	c := newClient(t, Config{})
+	tests := []struct {
+		in   string
+		want Kind
+	}{
+		{"not a url", KindBadURL},
+		{"/relative/path", KindBadURL},
+		{"http://", KindBadURL},
+		{"http://[::1", KindBadURL},
+		{"ftp://127.0.0.1/x", KindUnsupportedScheme},
+		{"file:///etc/passwd", KindUnsupportedScheme},
+		{"javascript:alert(1)", KindUnsupportedScheme},
+	}
+	for _, tt := range tests {
+		res := c.Get(t.Context(), tt.in, nil)
+		if res.Err == nil || res.Err.Kind != tt.want || res.Attempts != 0 {
+			t.Errorf("Get(%q) = err %v attempts %d, want kind %s and no attempt", tt.in, res.Err, res.Attempts, tt.want)
+		}
+	}
+}
+
+func TestHeadersAndUserAgentAreSent(t *testing.T) {
+	var got http.Header
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Header.Clone() }))
+	defer srv.Close()
+	c := newClient(t, Config{UserAgent: "fetchall/test", Header: http.Header{"X-Token": {"abc"}}})
+	if res := c.Get(t.Context(), srv.URL, nil); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if got.Get("User-Agent") != "fetchall/test" || got.Get("X-Token") != "abc" {
+		t.Errorf("server saw User-Agent %q X-Token %q, want fetchall/test abc", got.Get("User-Agent"), got.Get("X-Token"))
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tests := []struct {
+		in   string
+		want time.Duration
+	}{
+		{"", 0},
+		{"5", 5 * time.Second},
+		{" 2 ", 2 * time.Second},
+		{"-1", 0},
+		{"soon", 0},
+		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
+		{now.Add(-time.Hour).Format(http.TimeFormat), 0},
+		{"99999999999999", 24 * time.Hour},
+	}
+	for _, tt := range tests {
+		if got := parseRetryAfter(tt.in, now); got != tt.want {
+			t.Errorf("parseRetryAfter(%q) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestBackoffGrowsAndIsCapped(t *testing.T) {
+	c := newClient(t, Config{Backoff: 100 * time.Millisecond, MaxRetryWait: time.Second})
+	for attempt, hi := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 3: 400 * time.Millisecond, 10: time.Second} {
+		for range 50 {
+			if d := c.backoff(attempt); d < hi/2 || d > hi {
+				t.Fatalf("backoff(%d) = %s, want within [%s, %s]", attempt, d, hi/2, hi)
+			}
+		}
+	}
+}
