@@ -41,13 +41,18 @@ func run() int {
 		}
 	}()
 
-	streams := osStreams()
-	root := newRootCmd(streams)
+	return execute(ctx, osStreams(), os.Args[1:])
+}
+
+// execute runs the command line args and returns the exit code, reporting
+// an error once on s.Err.
+func execute(ctx context.Context, s *streams, args []string) int {
+	root := newRootCmd(s)
+	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
-	code := exitCode(err)
 	var quiet *exitError
 	if err != nil && !(errors.As(err, &quiet) && quiet.silent) {
-		fmt.Fprintf(streams.Err, "fetchall: %v\n", err)
+		fmt.Fprintf(s.Err, "fetchall: %v\n", err)
 	}
-	return code
+	return exitCode(err)
 }

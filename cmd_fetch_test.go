@@ -1,0 +1,256 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/fetchall/fetchall/testsite"
+)
+
+type cliResult struct {
+	stdout, stderr string
+	code           int
+}
+
+// runCLI runs fetchall with args as the binary would, minus the process.
+func runCLI(t *testing.T, stdin string, args ...string) cliResult {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	s := &streams{In: strings.NewReader(stdin), Out: &out, Err: &errOut}
+	code := execute(t.Context(), s, args)
+	return cliResult{stdout: out.String(), stderr: errOut.String(), code: code}
+}
+
+func startSite(t *testing.T) (*testsite.Site, string) {
+	t.Helper()
+	site := testsite.New()
+	srv := httptest.NewServer(site)
+	t.Cleanup(srv.Close)
+	return site, srv.URL
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+type record struct {
+	URL        string  `json:"url"`
+	Line       int     `json:"line"`
+	OK         bool    `json:"ok"`
+	Status     int     `json:"status"`
+	Title      string  `json:"title"`
+	Error      string  `json:"error"`
+	Attempts   int     `json:"attempts"`
+	DurationMS float64 `json:"duration_ms"`
+	SavedPath  string  `json:"saved_path"`
+}
+
+func parseRecords(t *testing.T, jsonl string) []record {
+	t.Helper()
+	var out []record
+	sc := bufio.NewScanner(strings.NewReader(jsonl))
+	for sc.Scan() {
+		var r record
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("output line %q is not a JSON record: %v", sc.Text(), err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func TestFetchOneRecordPerLineAndExitCode(t *testing.T) {
+	_, base := startSite(t)
+	list := writeFile(t, "urls.txt", "# comment\n"+base+"/page/1\n\n"+base+"/status/404\nnot a url\n"+base+"/redirect/2\n")
+	res := runCLI(t, "", list, "--concurrency", "5", "--ordered")
+	if res.code != exitFailures {
+		t.Errorf("exit code = %d, want %d (a 404 and a bad line); stderr:\n%s", res.code, exitFailures, res.stderr)
+	}
+	recs := parseRecords(t, res.stdout)
+	wantLines := []int{2, 4, 5, 6}
+	if len(recs) != len(wantLines) {
+		t.Fatalf("got %d records, want %d:\n%s", len(recs), len(wantLines), res.stdout)
+	}
+	for i, r := range recs {
+		if r.Line != wantLines[i] {
+			t.Errorf("record %d line = %d, want %d", i, r.Line, wantLines[i])
+		}
+	}
+	if recs[1].Error != "http_status" || recs[2].Error != "bad_url" || !recs[3].OK || recs[0].Title != "Page 1" {
+		t.Errorf("records = %+v", recs)
+	}
+	if !strings.Contains(res.stderr, "fetched 4 URLs") || !strings.Contains(res.stderr, "2 failed (bad_url 1, http_status 1)") {
+		t.Errorf("summary missing or wrong on stderr:\n%s", res.stderr)
+	}
+}
+
+func TestFetchSubcommandAndStdinMatchRoot(t *testing.T) {
+	_, base := startSite(t)
+	in := base + "/page/1\n" + base + "/page/2\n"
+	list := writeFile(t, "urls.txt", in)
+	norm := regexp.MustCompile(`"duration_ms":[0-9.]+`)
+	a := runCLI(t, "", list, "--ordered", "-q")
+	b := runCLI(t, "", "fetch", list, "--ordered", "-q")
+	c := runCLI(t, in, "-", "--ordered", "-q")
+	if a.code != 0 || b.code != 0 || c.code != 0 {
+		t.Fatalf("exit codes %d %d %d, want 0; stderr %q %q %q", a.code, b.code, c.code, a.stderr, b.stderr, c.stderr)
+	}
+	z := `"duration_ms":0`
+	na, nb, nc := norm.ReplaceAllString(a.stdout, z), norm.ReplaceAllString(b.stdout, z), norm.ReplaceAllString(c.stdout, z)
+	if na != nb || na != nc || len(parseRecords(t, na)) != 2 {
+		t.Errorf("fetchall FILE, fetchall fetch FILE and stdin differ:\n%s\n%s\n%s", na, nb, nc)
+	}
+	if a.stderr != "" {
+		t.Errorf("-q still wrote to stderr: %q", a.stderr)
+	}
+}
+
+func TestFetchOKStatusPolicy(t *testing.T) {
+	_, base := startSite(t)
+	list := writeFile(t, "urls.txt", base+"/status/404\n"+base+"/page/1\n")
+	if res := runCLI(t, "", list, "--ok-status", "200-399,404", "-q"); res.code != 0 {
+		t.Errorf("with --ok-status 200-399,404: exit %d, want 0; out:\n%s", res.code, res.stdout)
+	}
+	if res := runCLI(t, "", list, "--ok-status", "404", "-q"); res.code != exitFailures {
+		t.Errorf("with --ok-status 404: exit %d, want 1 (the 200 is not listed)", res.code)
+	}
+}
+
+func TestFetchUsageErrorsExit2AndFetchNothing(t *testing.T) {
+	site, base := startSite(t)
+	list := writeFile(t, "urls.txt", base+"/page/1\n")
+	badConfig := writeFile(t, "bad.yaml", "concurrency: 5\ntimeout: forever\n")
+	unknownKey := writeFile(t, "unknown.yaml", "concurency: 5\n")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no argument", nil, "missing the URL list"},
+		{"missing file", []string{filepath.Join(t.TempDir(), "nope.txt")}, "no such file"},
+		{"directory", []string{t.TempDir()}, "is a directory"},
+		{"unknown flag", []string{list, "--concurency", "3"}, "unknown flag: --concurency"},
+		{"bad concurrency", []string{list, "-c", "0"}, "--concurrency must be 1 or more"},
+		{"bad format", []string{list, "-f", "xml"}, `--format "xml"`},
+		{"bad header", []string{list, "-H", "NoColon"}, `--header "NoColon"`},
+		{"bad size", []string{list, "--max-body", "10XB"}, "unknown unit"},
+		{"bad status list", []string{list, "--ok-status", "2xx"}, "is not a status"},
+		{"bad config value", []string{list, "--config", badConfig}, `bad.yaml line 2: key "timeout": invalid value "forever"`},
+		{"unknown config key", []string{list, "--config", unknownKey}, `did you mean "concurrency"`},
+		{"missing config", []string{list, "--config", "/nonexistent.yaml"}, "config:"},
+		{"two lists", []string{list, list}, "one URL list at a time"},
+	}
+	for _, tt := range tests {
+		res := runCLI(t, "", tt.args...)
+		if res.code != exitUsage {
+			t.Errorf("%s: exit %d, want %d; stderr %q", tt.name, res.code, exitUsage, res.stderr)
+		}
+		if !strings.Contains(res.stderr, tt.want) || strings.Count(res.stderr, "\n") != 1 {
+			t.Errorf("%s: stderr = %q, want one line containing %q", tt.name, res.stderr, tt.want)
+		}
+	}
+	if n := site.Total(); n != 0 {
+		t.Errorf("usage errors fetched %d pages, want none", n)
+	}
+}
+
+func TestFetchConfigFileAndFlagsOverride(t *testing.T) {
+	_, base := startSite(t)
+	list := writeFile(t, "urls.txt", base+"/page/1\n")
+	cfg := writeFile(t, "c.yaml", "format: csv\nquiet: true\nok_status: '500'\n")
+	res := runCLI(t, "", list, "--config", cfg)
+	if !strings.HasPrefix(res.stdout, "url,line,ok") || res.stderr != "" || res.code != exitFailures {
+		t.Errorf("config format csv, quiet, ok_status 500: exit %d stdout %q stderr %q", res.code, res.stdout, res.stderr)
+	}
+	res = runCLI(t, "", list, "--config", cfg, "-f", "jsonl", "--ok-status", "200")
+	if len(parseRecords(t, res.stdout)) != 1 || res.code != 0 {
+		t.Errorf("flags over config: exit %d stdout %q, want one JSONL record and exit 0", res.code, res.stdout)
+	}
+}
+
+func TestFetchOutputFileAndSaveDir(t *testing.T) {
+	_, base := startSite(t)
+	list := writeFile(t, "urls.txt", base+"/page/1?size=700\n"+base+"/status/500\n")
+	dir := t.TempDir()
+	outFile := filepath.Join(dir, "out.jsonl")
+	saveDir := filepath.Join(dir, "bodies")
+	res := runCLI(t, "", list, "-o", outFile, "--save-dir", saveDir, "--ordered", "-q")
+	if res.stdout != "" {
+		t.Errorf("with -o, stdout = %q, want nothing", res.stdout)
+	}
+	data, err := os.ReadFile(outFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := parseRecords(t, string(data))
+	if len(recs) != 2 || recs[0].SavedPath == "" || recs[1].SavedPath != "" {
+		t.Fatalf("records = %+v, want the ok page saved and the 500 not", recs)
+	}
+	body, err := os.ReadFile(recs[0].SavedPath)
+	if err != nil || len(body) != 700 || filepath.Dir(recs[0].SavedPath) != saveDir {
+		t.Errorf("saved file %s: %d bytes, err %v; want 700 bytes inside %s", recs[0].SavedPath, len(body), err, saveDir)
+	}
+}
+
+func TestFetchFailFast(t *testing.T) {
+	_, base := startSite(t)
+	var list strings.Builder
+	list.WriteString(base + "/status/500\n")
+	for range 30 {
+		list.WriteString(base + "/hang\n")
+	}
+	res := runCLI(t, list.String(), "-", "--fail-fast", "-c", "4", "-q", "--retries", "0")
+	if res.code != exitFailures || !strings.Contains(res.stderr, "fail-fast") {
+		t.Errorf("fail-fast: exit %d stderr %q, want 1 and a fail-fast message", res.code, res.stderr)
+	}
+	// The 4 workers' first tasks, plus the one the failing worker may
+	// pick up before the writer sees the failure: never the 31 lines.
+	recs := parseRecords(t, res.stdout)
+	if len(recs) > 5 {
+		t.Errorf("fail-fast wrote %d records, want only the started ones (at most 5)", len(recs))
+	}
+	for _, r := range recs[1:] {
+		if r.Error != "canceled" {
+			t.Errorf("record after the failure: %+v, want a canceled in-flight request", r)
+		}
+	}
+}
+
+func TestFetchRetryAfterIsHonoured(t *testing.T) {
+	site, base := startSite(t)
+	list := writeFile(t, "urls.txt", base+"/retry/x?fail=2&code=503&after=0\n")
+	res := runCLI(t, "", list, "-q", "--retries", "2")
+	recs := parseRecords(t, res.stdout)
+	if res.code != 0 || len(recs) != 1 || recs[0].Attempts != 3 || site.Count("/retry/x") != 3 {
+		t.Errorf("exit %d records %+v server count %d, want ok after 3 attempts", res.code, recs, site.Count("/retry/x"))
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	res := runCLI(t, "", "--help")
+	for _, want := range []string{"--concurrency", "--per-host", "--rate", "--timeout", "--retries", "--fail-fast",
+		"--ordered", "--save-dir", "--max-body", "--header", "--user-agent", "--insecure", "--proxy",
+		"--max-redirects", "--config", "--quiet", "--no-progress", "--ok-status", "serve", "demo", "completion"} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("--help lacks %q", want)
+		}
+	}
+	if res := runCLI(t, "", "--version"); res.code != 0 || !strings.Contains(res.stdout, "fetchall version") {
+		t.Errorf("--version: exit %d out %q", res.code, res.stdout)
+	}
+	if res := runCLI(t, "", "completion", "bash"); res.code != 0 || !strings.Contains(res.stdout, "bash completion") {
+		t.Errorf("completion bash: exit %d", res.code)
+	}
+}

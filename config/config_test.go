@@ -1,0 +1,107 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+type settings struct {
+	concurrency int
+	timeout     time.Duration
+	headers     []string
+	insecure    bool
+	cfg         string
+}
+
+func newFlags(s *settings) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	fs.IntVarP(&s.concurrency, "concurrency", "c", 10, "")
+	fs.DurationVar(&s.timeout, "timeout", 30*time.Second, "")
+	fs.StringArrayVarP(&s.headers, "header", "H", nil, "")
+	fs.BoolVar(&s.insecure, "insecure", false, "")
+	fs.StringVar(&s.cfg, "config", "", "")
+	return fs
+}
+
+func notConfig(name string) bool { return name != "config" }
+
+func TestApplySetsFlagsAndCommandLineWins(t *testing.T) {
+	var s settings
+	fs := newFlags(&s)
+	if err := fs.Parse([]string{"--timeout", "5s"}); err != nil {
+		t.Fatal(err)
+	}
+	yaml := "concurrency: 25\ntimeout: 1m\nheader:\n  - 'Accept: text/html'\n  - 'X-A: b'\ninsecure: true\n"
+	if err := Apply(fs, "c.yaml", strings.NewReader(yaml), notConfig); err != nil {
+		t.Fatalf("Apply error = %v", err)
+	}
+	if s.concurrency != 25 || s.timeout != 5*time.Second || !s.insecure || len(s.headers) != 2 {
+		t.Errorf("after Apply: %+v; want concurrency 25 from the file, timeout 5s from the command line, 2 headers, insecure", s)
+	}
+}
+
+func TestApplyAcceptsUnderscoreKeys(t *testing.T) {
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	perHost := fs.Int("per-host", 0, "")
+	if err := Apply(fs, "c.yaml", strings.NewReader("per_host: 3\n"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if *perHost != 3 {
+		t.Errorf("per_host = %d, want 3", *perHost)
+	}
+}
+
+func TestApplyErrorsNameFileLineAndKey(t *testing.T) {
+	tests := []struct {
+		yaml string
+		want string
+	}{
+		{"concurrency: 5\nconcurency: 6\n", `c.yaml line 2: key "concurency": unknown key (did you mean "concurrency"?)`},
+		{"timeout: soon\n", `c.yaml line 1: key "timeout": invalid value "soon"`},
+		{"\n\nconcurrency: [1, 2]\n", `c.yaml line 3: key "concurrency": takes one value, not a list`},
+		{"config: other.yaml\n", `c.yaml line 1: key "config": unknown key`},
+		{"concurrency: 1\nconcurrency: 2\n", `c.yaml line 2: key "concurrency": set twice`},
+		{"header: {a: b}\n", `c.yaml line 1: key "header": want a value or a list`},
+		{"- a\n- b\n", `c.yaml line 1: want a mapping`},
+		{"concurrency: 5\n  bad indent: [\n", `c.yaml: yaml: line 2`},
+	}
+	for _, tt := range tests {
+		var s settings
+		err := Apply(newFlags(&s), "c.yaml", strings.NewReader(tt.yaml), notConfig)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Apply(%q) error = %v, want it to contain %q", tt.yaml, err, tt.want)
+		}
+	}
+}
+
+func TestApplyUnknownKeyIsErrUnknownKey(t *testing.T) {
+	var s settings
+	err := Apply(newFlags(&s), "c.yaml", strings.NewReader("nope: 1\n"), notConfig)
+	var cerr *Error
+	if !errors.Is(err, ErrUnknownKey) || !errors.As(err, &cerr) || cerr.Line != 1 || cerr.Key != "nope" {
+		t.Errorf("Apply(unknown key) = %v, want an *Error at line 1 key nope wrapping ErrUnknownKey", err)
+	}
+}
+
+func TestApplyEmptyFile(t *testing.T) {
+	var s settings
+	for _, in := range []string{"", "# only comments\n"} {
+		if err := Apply(newFlags(&s), "c.yaml", strings.NewReader(in), nil); err != nil {
+			t.Errorf("Apply(%q) = %v, want nil", in, err)
+		}
+	}
+}
+
+func FuzzApply(f *testing.F) {
+	for _, seed := range []string{"concurrency: 5\n", "header: [a, b]\n", "timeout: x\n", "- 1\n", "a: {b: c}\n", "&a x: *a\n"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		var s settings
+		_ = Apply(newFlags(&s), "c.yaml", strings.NewReader(in), notConfig)
+	})
+}

@@ -1,0 +1,212 @@
+package output
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fetchall/fetchall/crawler"
+	"github.com/fetchall/fetchall/fetch"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func sampleResults() []*crawler.Result {
+	return []*crawler.Result{
+		{URL: "http://a.test/", Line: 1, OK: true, FinalURL: "http://a.test/", Status: 200, ContentType: "text/html",
+			Bytes: 2048, Duration: 101500 * time.Microsecond, Attempts: 1, Title: "Home"},
+		{URL: "http://a.test/missing", Line: 2, FinalURL: "http://a.test/missing", Status: 404, ContentType: "text/html",
+			Bytes: 10, Duration: 2 * time.Millisecond, Attempts: 1,
+			Err: &fetch.Error{Kind: fetch.KindHTTPStatus, Err: errors.New("status 404 Not Found")}},
+		{URL: "=cmd|' /C calc'!A0", Line: 3, Err: &fetch.Error{Kind: fetch.KindBadURL, Err: errors.New("not an absolute http or https URL")}},
+	}
+}
+
+func render(t *testing.T, format string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	sink, err := NewSink(format, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range sampleResults() {
+		if err := sink.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sink.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestFormatsGolden(t *testing.T) {
+	for _, format := range Formats {
+		got := render(t, format)
+		golden := filepath.Join("testdata", "records."+format)
+		if *update {
+			if err := os.WriteFile(golden, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatalf("read golden (run go test ./output -update to create): %v", err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s output differs from %s:\ngot:\n%s\nwant:\n%s", format, golden, got, want)
+		}
+	}
+}
+
+func TestJSONLSchema(t *testing.T) {
+	lines := strings.Split(strings.TrimSpace(string(render(t, "jsonl"))), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("got %d lines, want 3", len(lines))
+	}
+	for _, line := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("line %q is not JSON: %v", line, err)
+		}
+		for _, key := range []string{"url", "line", "ok", "final_url", "status", "content_type", "bytes",
+			"truncated", "duration_ms", "attempts", "title", "error", "error_message"} {
+			if _, ok := m[key]; !ok {
+				t.Errorf("record %q lacks field %q", line, key)
+			}
+		}
+	}
+}
+
+func TestCSVDefusesFormulas(t *testing.T) {
+	rows, err := csv.NewReader(bytes.NewReader(render(t, "csv"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(rows[0], ",") != strings.Join(Columns, ",") {
+		t.Errorf("header = %v, want %v", rows[0], Columns)
+	}
+	if got := rows[3][0]; got != "'=cmd|' /C calc'!A0" {
+		t.Errorf("formula cell = %q, want it prefixed with an apostrophe", got)
+	}
+	for in, want := range map[string]string{"+1": "'+1", "-x": "'-x", "@SUM(A1)": "'@SUM(A1)", "plain": "plain", "": ""} {
+		if got := defuseFormula(in); got != want {
+			t.Errorf("defuseFormula(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestUnknownFormat(t *testing.T) {
+	if _, err := NewSink("xml", &bytes.Buffer{}); err == nil {
+		t.Error("NewSink(xml) = nil error, want unknown format")
+	}
+}
+
+var safeName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]*$`)
+
+func TestFileNameIsSafeStableAndDistinct(t *testing.T) {
+	urls := []string{
+		"http://a.test/", "http://a.test/../../etc/passwd", "http://a.test/%2e%2e/%2e%2e/x",
+		"http://a.test/a/b/c.html?q=1", "http://a.test/a/b/c.html?q=2", "http://[::1]:8080/x",
+		"http://a.test/" + strings.Repeat("long/", 100), "http://a.test/.hidden", "http://a.test/-rf",
+		"not a url at all", "http://a.test/\x00nul", "http://a.test/..",
+	}
+	seen := map[string]string{}
+	for _, u := range urls {
+		name := FileName(u, "text/html")
+		if !safeName.MatchString(name) || strings.Contains(name, "..") || len(name) > 200 {
+			t.Errorf("FileName(%q) = %q, not a safe plain name", u, name)
+		}
+		if prev, dup := seen[name]; dup {
+			t.Errorf("FileName(%q) = FileName(%q) = %q", u, prev, name)
+		}
+		seen[name] = u
+		if again := FileName(u, "text/html"); again != name {
+			t.Errorf("FileName(%q) not stable: %q then %q", u, name, again)
+		}
+	}
+}
+
+func TestDirSaveStaysInside(t *testing.T) {
+	base := t.TempDir()
+	outside := t.TempDir()
+	dir := filepath.Join(base, "saved")
+	d, err := OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	u := "http://a.test/page"
+	// A symlink planted where the file will go must not be followed out.
+	name := FileName(u, "text/html")
+	if err := os.Symlink(filepath.Join(outside, "victim"), filepath.Join(dir, name)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Save(u, "text/html", []byte("x")); err == nil {
+		t.Error("Save through a symlink pointing outside succeeded, want an error")
+	}
+	if _, err := os.Stat(filepath.Join(outside, "victim")); err == nil {
+		t.Error("a file was written outside the save folder")
+	}
+	path, err := d.Save("http://a.test/other", "text/html", []byte("hello"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(path); string(got) != "hello" {
+		t.Errorf("saved file %s holds %q, want hello", path, got)
+	}
+	if filepath.Dir(path) != dir {
+		t.Errorf("saved to %s, want inside %s", path, dir)
+	}
+}
+
+func TestHistogramQuantiles(t *testing.T) {
+	var h Histogram
+	for i := 1; i <= 1000; i++ {
+		h.Add(time.Duration(i) * time.Millisecond)
+	}
+	for q, want := range map[float64]time.Duration{0.5: 500 * time.Millisecond, 0.9: 900 * time.Millisecond, 0.99: 990 * time.Millisecond} {
+		got := h.Quantile(q)
+		if diff := float64(got-want) / float64(want); diff < -0.03 || diff > 0.03 {
+			t.Errorf("Quantile(%g) = %s, want %s within 3%%", q, got, want)
+		}
+	}
+	if h.Max() != time.Second || h.Count() != 1000 {
+		t.Errorf("Max %s Count %d, want 1s 1000", h.Max(), h.Count())
+	}
+	var empty Histogram
+	if empty.Quantile(0.5) != 0 {
+		t.Error("empty Quantile != 0")
+	}
+}
+
+func TestSummaryReport(t *testing.T) {
+	var s Summary
+	for _, r := range sampleResults() {
+		_ = s.Write(r)
+	}
+	var buf bytes.Buffer
+	s.Report(&buf, 2*time.Second)
+	out := buf.String()
+	for _, want := range []string{"fetched 3 URLs in 2s: 1 ok, 2 failed (bad_url 1, http_status 1)", "1.5 requests/s", "p50", "p99"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestHumanBytes(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1536: "1.5 KiB", 10 << 20: "10.0 MiB"} {
+		if got := HumanBytes(n); got != want {
+			t.Errorf("HumanBytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
