@@ -1,0 +1,48 @@
+package crawler
+
+import (
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/fetchall/fetchall/fetch"
+	"github.com/fetchall/fetchall/testsite"
+	"github.com/fetchall/fetchall/urllist"
+)
+
+// discard is a Sink that drops results; it measures the engine alone.
+type discard struct{}
+
+func (discard) Write(*Result) error { return nil }
+func (discard) Flush() error        { return nil }
+
+// BenchmarkFetchList fetches 2 KB pages from the in-process test site with
+// 32 workers; the figure of merit is ns/op per URL (client and server CPU
+// together on this machine).
+func BenchmarkFetchList(b *testing.B) {
+	srv := httptest.NewServer(testsite.New())
+	defer srv.Close()
+	client, err := fetch.New(fetch.Config{Concurrency: 32})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer client.CloseIdleConnections()
+	const perRun = 2000
+	var list strings.Builder
+	for i := range perRun {
+		fmt.Fprintf(&list, "%s/page/%d?size=2048\n", srv.URL, i)
+	}
+	text := list.String()
+	b.ResetTimer()
+	for b.Loop() {
+		r := urllist.NewReader(strings.NewReader(text))
+		if err := FetchList(b.Context(), Config{Workers: 32}, client, r, discard{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*perRun), "ns/url")
+}
+
+var _ io.Writer = io.Discard

@@ -1,0 +1,282 @@
+// Command perf measures fetchall against the issue's targets in one run,
+// on loopback, and prints ratios (to the ideal, to wrk, between list
+// lengths) rather than lone absolute times:
+//
+//	go run ./scripts/perf            # all three measurements
+//	go run ./scripts/perf -only=latency
+//
+// It builds fetchall, starts `fetchall serve` as a separate process so the
+// client's CPU and memory are its own, and needs wrk (apt-get install -y wrk)
+// for the throughput ratio. It is a benchmark, not a test: CI does not run it.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	only := flag.String("only", "", "run one measurement: latency, throughput or memory")
+	flag.Parse()
+	if err := run(*only); err != nil {
+		fmt.Fprintln(os.Stderr, "perf:", err)
+		os.Exit(1)
+	}
+}
+
+func run(only string) error {
+	dir, err := os.MkdirTemp("", "fetchall-perf")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "fetchall")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	server := exec.Command(bin, "serve", "--addr", addr)
+	if err := server.Start(); err != nil {
+		return fmt.Errorf("start test site: %w", err)
+	}
+	defer func() { _ = server.Process.Kill(); _ = server.Wait() }()
+	if err := waitListening(addr); err != nil {
+		return err
+	}
+	base := "http://" + addr
+	fmt.Printf("fetchall perf on %s, GOMAXPROCS from %d CPUs, test site in its own process at %s\n\n", goos(), numCPU(), base)
+
+	if only == "" || only == "latency" {
+		if err := latencyBound(bin, dir, base); err != nil {
+			return err
+		}
+	}
+	if only == "" || only == "throughput" {
+		if err := throughputBound(bin, dir, base); err != nil {
+			return err
+		}
+	}
+	if only == "" || only == "memory" {
+		if err := memory(bin, dir, base); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// latencyBound: 1000 URLs of 100 ms at concurrency 50; the ideal is
+// ceil(1000/50) x 100 ms = 2.0 s.
+func latencyBound(bin, dir, base string) error {
+	const n, conc, latency = 1000, 50, 100 * time.Millisecond
+	list, err := writeList(dir, "latency.txt", n, func(i int) string {
+		return fmt.Sprintf("%s/page/%d?latency=100ms&size=2048", base, i)
+	})
+	if err != nil {
+		return err
+	}
+	ideal := time.Duration(math.Ceil(float64(n)/conc)) * latency
+	best := time.Duration(math.MaxInt64)
+	for range 3 {
+		r, err := runFetchall(bin, list, conc, filepath.Join(dir, "out.jsonl"))
+		if err != nil {
+			return err
+		}
+		best = min(best, r.wall)
+	}
+	fmt.Printf("latency-bound: %d URLs x %s at --concurrency %d\n", n, latency, conc)
+	fmt.Printf("  wall %s (best of 3), ideal %s: %.3fx the ideal (target <= 1.03x)\n\n", best.Round(time.Millisecond), ideal, best.Seconds()/ideal.Seconds())
+	return nil
+}
+
+// throughputBound: 20,000 URLs with no latency and 2 KB bodies at
+// concurrency 32, records written, against wrk -c 32 on the same server.
+func throughputBound(bin, dir, base string) error {
+	const n, conc = 20000, 32
+	wrk, err := exec.LookPath("wrk")
+	if err != nil {
+		return errors.New("throughput needs wrk: apt-get install -y wrk")
+	}
+	list, err := writeList(dir, "throughput.txt", n, func(i int) string {
+		return fmt.Sprintf("%s/page/%d?size=2048", base, i)
+	})
+	if err != nil {
+		return err
+	}
+	// Warm both up once, then alternate so drift on a shared machine hits both.
+	var wrkRates, ourRates []float64
+	for range 3 {
+		out, err := exec.Command(wrk, "-c", strconv.Itoa(conc), "-t", "2", "-d", "4s", base+"/page/1?size=2048").CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("wrk: %w\n%s", err, out)
+		}
+		m := regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`).FindSubmatch(out)
+		if m == nil {
+			return fmt.Errorf("wrk output without Requests/sec:\n%s", out)
+		}
+		rate, _ := strconv.ParseFloat(string(m[1]), 64)
+		wrkRates = append(wrkRates, rate)
+		r, err := runFetchall(bin, list, conc, filepath.Join(dir, "out.jsonl"))
+		if err != nil {
+			return err
+		}
+		ourRates = append(ourRates, float64(n)/r.wall.Seconds())
+	}
+	w, o := median(wrkRates), median(ourRates)
+	fmt.Printf("throughput-bound: %d URLs, 2 KB bodies, no latency, --concurrency %d, JSONL written\n", n, conc)
+	fmt.Printf("  fetchall %.0f req/s, wrk -c %d %.0f req/s (medians of 3): ratio %.2f (target 0.6; curl --parallel 0.51)\n\n", o, conc, w, o/w)
+	return nil
+}
+
+// memory: peak RSS at growing list lengths; flat means the ratio stays near 1.
+func memory(bin, dir, base string) error {
+	fmt.Printf("memory: peak RSS by list length (no latency, 2 KB bodies, --concurrency 32)\n")
+	var rss10k int64
+	for _, n := range []int{1000, 10000, 20000, 200000} {
+		list, err := writeList(dir, fmt.Sprintf("mem%d.txt", n), n, func(i int) string {
+			return fmt.Sprintf("%s/page/%d?size=2048", base, i)
+		})
+		if err != nil {
+			return err
+		}
+		r, err := runFetchall(bin, list, 32, filepath.Join(dir, "out.jsonl"))
+		if err != nil {
+			return err
+		}
+		note := ""
+		if n == 10000 {
+			rss10k = r.maxRSS
+		}
+		if n > 10000 && rss10k > 0 {
+			note = fmt.Sprintf(" (%.2fx the 10,000-URL peak)", float64(r.maxRSS)/float64(rss10k))
+		}
+		fmt.Printf("  %7d URLs: %5.1f MiB%s\n", n, float64(r.maxRSS)/1024, note)
+	}
+	fmt.Printf("  targets: <= 32 MiB at 20,000; 200,000 <= 1.3x of 10,000\n")
+	return nil
+}
+
+type fetchRun struct {
+	wall   time.Duration
+	maxRSS int64 // KiB
+}
+
+func runFetchall(bin, list string, conc int, out string) (fetchRun, error) {
+	cmd := exec.Command(bin, list, "-c", strconv.Itoa(conc), "-q", "-o", out)
+	cmd.Stderr = os.Stderr
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start)
+	if err != nil {
+		return fetchRun{}, fmt.Errorf("fetchall %s: %w", list, err)
+	}
+	if err := checkRecords(out, list); err != nil {
+		return fetchRun{}, err
+	}
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	return fetchRun{wall: wall, maxRSS: ru.Maxrss}, nil
+}
+
+// checkRecords makes sure a timed run really fetched everything: one ok
+// record per line.
+func checkRecords(out, list string) error {
+	want, err := countLines(list)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	got := 0
+	for sc.Scan() {
+		if !strings.Contains(sc.Text(), `"ok":true`) {
+			return fmt.Errorf("a record is not ok: %s", sc.Text())
+		}
+		got++
+	}
+	if got != want {
+		return fmt.Errorf("%d records for %d URLs", got, want)
+	}
+	return sc.Err()
+}
+
+func countLines(path string) (int, error) {
+	data, err := os.ReadFile(path)
+	return strings.Count(string(data), "\n"), err
+}
+
+func writeList(dir, name string, n int, line func(int) string) (string, error) {
+	path := filepath.Join(dir, name)
+	f, err := os.Create(path)
+	if err != nil {
+		return "", err
+	}
+	w := bufio.NewWriter(f)
+	for i := range n {
+		fmt.Fprintln(w, line(i))
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return "", err
+	}
+	return path, f.Close()
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	for i := range s {
+		for j := i + 1; j < len(s); j++ {
+			if s[j] < s[i] {
+				s[i], s[j] = s[j], s[i]
+			}
+		}
+	}
+	return s[len(s)/2]
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+func waitListening(addr string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for ctx.Err() == nil {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("test site did not start listening on %s", addr)
+}
+
+func goos() string { return runtime.GOOS + "/" + runtime.GOARCH }
+
+func numCPU() int { return runtime.NumCPU() }
