@@ -3,7 +3,6 @@ package crawler
 import (
 	"bytes"
 	"io"
-	"mime"
 	"strings"
 
 	"golang.org/x/net/html"
@@ -12,13 +11,12 @@ import (
 	"golang.org/x/text/transform"
 )
 
-// isHTML reports whether a Content-Type names an HTML document.
+// isHTML reports whether a Content-Type names an HTML document. It runs
+// for every response, so it compares in place instead of parsing.
 func isHTML(contentType string) bool {
-	mt, _, err := mime.ParseMediaType(contentType)
-	if err != nil {
-		return false
-	}
-	return mt == "text/html" || mt == "application/xhtml+xml"
+	mt, _, _ := strings.Cut(contentType, ";")
+	mt = strings.TrimSpace(mt)
+	return strings.EqualFold(mt, "text/html") || strings.EqualFold(mt, "application/xhtml+xml")
 }
 
 // extractTitle returns the first <title>, whitespace-normalised, or "".
@@ -28,6 +26,16 @@ func isHTML(contentType string) bool {
 // fetch most of its client CPU. Title text is RCDATA, so the tokenizer
 // returns it as one unescaped text token, exactly as the tree would hold it.
 func extractTitle(body []byte, contentType string) string {
+	if declaresUTF8(contentType) || isUTF8(body, contentType) {
+		if title, ok := quickTitle(body); ok {
+			return title
+		}
+	}
+	return tokenizeTitle(body, contentType)
+}
+
+// tokenizeTitle is extractTitle for any page, however unusual.
+func tokenizeTitle(body []byte, contentType string) string {
 	z := html.NewTokenizer(utf8Reader(body, contentType))
 	inTitle := false
 	var title strings.Builder
@@ -35,7 +43,7 @@ func extractTitle(body []byte, contentType string) string {
 		switch z.Next() {
 		case html.ErrorToken:
 			return normalizeSpace(title.String())
-		case html.StartTagToken:
+		case html.StartTagToken, html.SelfClosingTagToken: // the tree ignores "/>" on <title/>
 			name, _ := z.TagName()
 			inTitle = atom.Lookup(name) == atom.Title
 		case html.EndTagToken:
@@ -50,9 +58,33 @@ func extractTitle(body []byte, contentType string) string {
 	}
 }
 
+// declaresUTF8 reports, cheaply, whether a Content-Type says charset=utf-8,
+// as most servers do; it saves sniffing the body.
+func declaresUTF8(contentType string) bool {
+	_, params, ok := strings.Cut(contentType, ";")
+	if !ok {
+		return false
+	}
+	_, cs, ok := strings.Cut(strings.ToLower(params), "charset=")
+	if !ok {
+		return false
+	}
+	cs = strings.Trim(strings.TrimSpace(cs), `"'`)
+	return cs == "utf-8" || cs == "utf8"
+}
+
+// isUTF8 sniffs the charset from the Content-Type, a BOM or <meta>.
+func isUTF8(body []byte, contentType string) bool {
+	enc, name, _ := charset.DetermineEncoding(body[:min(len(body), 1024)], contentType)
+	return name == "utf-8" || enc == nil
+}
+
 // utf8Reader returns body as UTF-8, converting from the charset named by
 // the Content-Type, a BOM or a <meta> tag; UTF-8 bodies are not copied.
 func utf8Reader(body []byte, contentType string) io.Reader {
+	if declaresUTF8(contentType) {
+		return bytes.NewReader(body)
+	}
 	enc, name, _ := charset.DetermineEncoding(body[:min(len(body), 1024)], contentType)
 	if name == "utf-8" || enc == nil {
 		return bytes.NewReader(body)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/fetchall/fetchall/fetch"
 	"github.com/fetchall/fetchall/urllist"
@@ -110,6 +111,9 @@ func feed(ctx context.Context, list *urllist.Reader, tasks chan<- task, slots ch
 	}
 }
 
+// flushEvery is the longest a written record waits in the sink's buffer.
+const flushEvery = 20 * time.Millisecond
+
 // drain is the single writer: it owns the sink, restores input order when
 // asked, applies fail-fast, and keeps receiving until results is closed so
 // that no worker is ever stuck on a send.
@@ -144,7 +148,25 @@ func drain(cfg Config, cancel context.CancelCauseFunc, results <-chan done, slot
 			cancel(writeErr)
 		}
 	}
-	for d := range results {
+	// Flushing on a timer, not after every record, keeps output prompt (a
+	// record waits at most flushEvery) at a handful of writes a second.
+	flushTimer := time.NewTimer(time.Hour)
+	flushTimer.Stop()
+	armed := false
+	defer flushTimer.Stop()
+	for {
+		var d done
+		var ok bool
+		select {
+		case d, ok = <-results:
+		case <-flushTimer.C:
+			armed = false
+			flush()
+			continue
+		}
+		if !ok {
+			break
+		}
 		if !cfg.Ordered {
 			write(d.result)
 		} else {
@@ -159,8 +181,9 @@ func drain(cfg Config, cancel context.CancelCauseFunc, results <-chan done, slot
 				write(r)
 			}
 		}
-		if len(results) == 0 {
-			flush()
+		if !armed {
+			flushTimer.Reset(flushEvery)
+			armed = true
 		}
 	}
 	// After a cancellation some sequence numbers never arrive: write what
@@ -196,6 +219,7 @@ func process(ctx context.Context, cancel context.CancelCauseFunc, cfg Config, f 
 	}
 	keep := func(contentType string) bool { return cfg.Saver != nil || isHTML(contentType) }
 	fr := f.Get(ctx, e.URL, keep)
+	defer fr.Release()
 	r := fromFetch(fr, cfg.Accept)
 	r.Line = e.Line
 	if fr.Body != nil && isHTML(fr.ContentType) {

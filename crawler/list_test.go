@@ -176,8 +176,10 @@ func TestFetchListFailFastCancelsTheRest(t *testing.T) {
 	if took := time.Since(start); took > 10*time.Second {
 		t.Errorf("fail-fast took %s, want the hanging fetches cancelled at once", took)
 	}
-	if n := started.Load(); n > 5 {
-		t.Errorf("%d fetches started, want at most the 5 workers' first tasks", n)
+	// The 5 workers' first tasks, plus one the failing worker may take
+	// before the writer has seen its failure.
+	if n := started.Load(); n > 6 {
+		t.Errorf("%d fetches started, want at most 6 of 101", n)
 	}
 	for _, r := range sink.results {
 		if !r.OK && r.Err.Kind != fetch.KindHTTPStatus && r.Err.Kind != fetch.KindCanceled {

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -180,6 +181,26 @@ type Result struct {
 	Duration    time.Duration // from the first attempt to the end, waits included
 	Attempts    int
 	Err         *Error
+
+	buf *bytes.Buffer // Body's pooled storage, until Release
+}
+
+// bodyPool recycles body buffers: at thousands of pages a second, fresh
+// buffers are most of what the garbage collector has to chase.
+var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooled is the largest buffer kept for reuse; rare huge bodies are
+// left to the garbage collector instead of pinning memory.
+const maxPooled = 1 << 20
+
+// Release hands the body's memory back for reuse. Body must not be used
+// afterwards. Calling it is optional (the memory is otherwise collected)
+// and calling it twice is harmless.
+func (r *Result) Release() {
+	if r.buf != nil && r.buf.Cap() <= maxPooled {
+		bodyPool.Put(r.buf)
+	}
+	r.buf, r.Body = nil, nil
 }
 
 // KeepBody decides from the Content-Type whether a body is kept in memory
@@ -198,7 +219,7 @@ func (c *Client) Get(ctx context.Context, rawURL string, keep KeepBody) *Result 
 	}
 	for {
 		res.Attempts++
-		retryAfter, err := c.attempt(ctx, u, keep, res)
+		retryAfter, err := c.attempt(ctx, rawURL, u.Host, keep, res)
 		res.Duration = time.Since(start)
 		if err == nil && !retryStatus(res.Status) {
 			res.Err = nil
@@ -232,9 +253,10 @@ func (c *Client) Get(ctx context.Context, rawURL string, keep KeepBody) *Result 
 
 // attempt sends one request and reads its body into res. It returns the
 // server's Retry-After, if any, and the transport or body error.
-func (c *Client) attempt(ctx context.Context, u *url.URL, keep KeepBody, res *Result) (time.Duration, error) {
+func (c *Client) attempt(ctx context.Context, rawURL, host string, keep KeepBody, res *Result) (time.Duration, error) {
+	res.Release() // a retry starts over
 	if c.cfg.Limiter != nil {
-		release, err := c.cfg.Limiter.Acquire(ctx, u.Host)
+		release, err := c.cfg.Limiter.Acquire(ctx, host)
 		if err != nil {
 			return 0, err
 		}
@@ -242,7 +264,7 @@ func (c *Client) attempt(ctx context.Context, u *url.URL, keep KeepBody, res *Re
 	}
 	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodGet, u.String(), nil)
+	req, err := http.NewRequestWithContext(actx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -266,17 +288,22 @@ func (c *Client) attempt(ctx context.Context, u *url.URL, keep KeepBody, res *Re
 	res.Status = resp.StatusCode
 	res.Header = resp.Header
 	res.ContentType = resp.Header.Get("Content-Type")
-	res.FinalURL = resp.Request.URL.String()
+	res.FinalURL = rawURL
+	if resp.Request != req { // redirected
+		res.FinalURL = resp.Request.URL.String()
+	}
 	retryAfter := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 
 	limited := io.LimitReader(resp.Body, c.cfg.MaxBody+1)
 	if keep != nil && keep(res.ContentType) {
-		var buf bytes.Buffer
+		buf := bodyPool.Get().(*bytes.Buffer)
+		buf.Reset()
 		if n := resp.ContentLength; n > 0 {
-			buf.Grow(int(min(n, c.cfg.MaxBody+1)))
+			// MinRead more, so the read that finds EOF does not regrow it.
+			buf.Grow(int(min(n, c.cfg.MaxBody+1)) + bytes.MinRead)
 		}
 		res.Bytes, err = buf.ReadFrom(limited)
-		res.Body = buf.Bytes()
+		res.buf, res.Body = buf, buf.Bytes()
 	} else {
 		res.Bytes, err = io.Copy(io.Discard, limited)
 	}

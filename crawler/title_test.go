@@ -1,0 +1,62 @@
+package crawler
+
+import "testing"
+
+var titlePages = []string{
+	`<!doctype html><html><head><meta charset="utf-8"><title>Hello  &amp; welcome</title></head></html>`,
+	`<TITLE>Upper</TITLE>`,
+	`<!DOCTYPE html><title>doc</title>`,
+	`<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0//EN" "x"><title>doc</title>`,
+	`<!ELEMENT x><title>decl</title>`,
+	`<title lang=en>Attr</title >`,
+	`<title>a<b>c</title>`,
+	`<title>no end`,
+	`<!-- <title>old</title> --><title>new</title>`,
+	`<script>var s = "<title>x</title>";</script><title>real</title>`,
+	`<svg><title>icon</title></svg><title>page</title>`,
+	`<meta content="a>b"><title>after quote</title>`,
+	`<a href='<title>'>x</a><title>t</title>`,
+	`<p>1 < 2</p><title>lt</title>`,
+	`<title></title>`,
+	`<title>&lt;&#65;&gt; &nbsp;x</title>`,
+	`<title>one</title><title>two</title>`,
+	`no html at all`,
+	`<titles>not</titles><title>yes</title>`,
+	"<title>\x00nul</title>",
+	`<title>x</titlex></title>`,
+}
+
+func TestQuickTitleAgreesWithTokenizer(t *testing.T) {
+	answered := 0
+	for _, page := range titlePages {
+		want := tokenizeTitle([]byte(page), "text/html; charset=utf-8")
+		got, ok := quickTitle([]byte(page))
+		if ok {
+			answered++
+			if got != want {
+				t.Errorf("quickTitle(%q) = %q, tokenizer says %q", page, got, want)
+			}
+		}
+		if full := extractTitle([]byte(page), "text/html; charset=utf-8"); full != want {
+			t.Errorf("extractTitle(%q) = %q, want %q", page, full, want)
+		}
+	}
+	if answered < len(titlePages)/2 {
+		t.Errorf("quickTitle answered %d of %d plain pages; the fast path is not being used", answered, len(titlePages))
+	}
+}
+
+func FuzzQuickTitle(f *testing.F) {
+	for _, page := range titlePages {
+		f.Add(page)
+	}
+	f.Fuzz(func(t *testing.T, page string) {
+		got, ok := quickTitle([]byte(page))
+		if !ok {
+			return
+		}
+		if want := tokenizeTitle([]byte(page), "text/html; charset=utf-8"); got != want {
+			t.Fatalf("quickTitle(%q) = %q, tokenizer says %q", page, got, want)
+		}
+	})
+}
