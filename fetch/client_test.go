@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -257,5 +258,43 @@ func TestBackoffGrowsAndIsCapped(t *testing.T) {
 				t.Fatalf("backoff(%d) = %s, want within [%s, %s]", attempt, d, hi/2, hi)
 			}
 		}
+	}
+}
+
+func TestTLSVerificationAndInsecure(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	res := newClient(t, Config{}).Get(t.Context(), srv.URL, nil)
+	if res.Err == nil || res.Err.Kind != KindTLS {
+		t.Fatalf("Get(self-signed) err = %v, want kind %s", res.Err, KindTLS)
+	}
+	res = newClient(t, Config{Insecure: true}).Get(t.Context(), srv.URL, nil)
+	if res.Err != nil || res.Status != 200 {
+		t.Errorf("Get(self-signed, Insecure) = err %v status %d, want 200", res.Err, res.Status)
+	}
+}
+
+func TestProxyCarriesRequests(t *testing.T) {
+	var asked string
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked = r.URL.String() // a proxy is asked for the absolute URL
+	}))
+	defer proxy.Close()
+	u, _ := url.Parse(proxy.URL)
+	res := newClient(t, Config{Proxy: u}).Get(t.Context(), "http://fetchall.invalid/page", nil)
+	if res.Err != nil || asked != "http://fetchall.invalid/page" {
+		t.Errorf("through the proxy: err %v, proxy was asked for %q", res.Err, asked)
+	}
+}
+
+func TestIncompleteBodyIsAnError(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1000")
+		_, _ = w.Write([]byte("only a little"))
+	}))
+	defer srv.Close()
+	res := newClient(t, Config{Retries: 1, Backoff: time.Millisecond}).Get(t.Context(), srv.URL, keepAll)
+	if res.Err == nil || res.Err.Kind != KindIncompleteBody || res.Attempts != 2 {
+		t.Errorf("short body = err %v attempts %d, want kind %s after a retry", res.Err, res.Attempts, KindIncompleteBody)
 	}
 }
