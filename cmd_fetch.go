@@ -64,6 +64,7 @@ file (nothing fetched), 130 interrupted.`,
 		},
 	}
 	fs := cmd.Flags()
+	fs.IntVarP(&opts.concurrency, "concurrency", "c", 10, "requests in flight at once")
 	opts.requestOptions.bind(fs)
 	fs.StringVarP(&opts.output, "output", "o", "", "write records to this file instead of standard output")
 	fs.StringVarP(&opts.format, "format", "f", "jsonl", "record format: jsonl, csv or table")

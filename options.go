@@ -37,9 +37,10 @@ type requestOptions struct {
 	configFile     string
 }
 
+// bind binds every request flag but --concurrency, whose form differs
+// between commands (a number for fetch, a list of levels for bench).
 func (o *requestOptions) bind(fs *pflag.FlagSet) {
 	o.maxBody = fetch.DefaultMaxBody
-	fs.IntVarP(&o.concurrency, "concurrency", "c", 10, "requests in flight at once")
 	fs.IntVar(&o.perHost, "per-host", 0, "requests in flight at once to one host (0: no extra cap)")
 	fs.Float64Var(&o.rate, "rate", 0, "requests per second overall (0: unlimited)")
 	fs.Float64Var(&o.hostRate, "host-rate", 0, "requests per second to one host (0: unlimited)")

@@ -45,6 +45,15 @@ func (s *Summary) Flush() error { return nil }
 // Failed is how many results were not OK.
 func (s *Summary) Failed() int { return s.Total - s.OK }
 
+// FailedCounts returns a copy of the failure counts by kind.
+func (s *Summary) FailedCounts() map[string]int {
+	out := make(map[string]int, len(s.failed))
+	for k, n := range s.failed {
+		out[k] = n
+	}
+	return out
+}
+
 // FailedByKind returns the failure counts, most frequent first, as
 // "kind count" pairs ready to print.
 func (s *Summary) FailedByKind() []string {

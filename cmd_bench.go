@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fetchall/fetchall/bench"
+	"github.com/fetchall/fetchall/crawler"
+	"github.com/fetchall/fetchall/fetch"
+	"github.com/fetchall/fetchall/urllist"
+)
+
+// maxBenchList caps the list bench holds in memory to replay it.
+const maxBenchList = 64 << 20
+
+// politeLimit is how many requests bench sends to hosts beyond loopback
+// before it wants --yes.
+const politeLimit = 1000
+
+type benchOptions struct {
+	requestOptions
+	input          string
+	levels         string
+	runs           int
+	warmup         int
+	plot           string
+	exportJSON     string
+	exportMarkdown string
+	keepAlive      bool
+	yes            bool
+	quiet          bool
+
+	streams *streams
+}
+
+func newBenchCmd(s *streams) *cobra.Command {
+	opts := &benchOptions{streams: s}
+	cmd := &cobra.Command{
+		Use:   "bench FILE|-",
+		Short: "Compare sequential and concurrent fetching of a list, measured and drawn",
+		Long: `Fetch the same list at several concurrency levels with the engine of
+fetch, and report for each: wall time (mean ± σ, min … max over --runs),
+requests/s, latency percentiles and errors; the speed-up against sequential
+(level 1 is always included as the baseline); the efficiency against the
+ideal, which replays the sequential run's latencies through N workers; and
+the knee, the lowest level reaching 90% of the best throughput.
+
+Every run starts with fresh connections unless --keep-alive-across-runs.
+More than 1000 requests to hosts other than loopback need --yes.`,
+		Example: `  fetchall bench urls.txt --concurrency 1,5,20,50 --plot bench.svg
+  fetchall bench urls.txt --runs 5 --warmup 1 --export-json bench.json --export-markdown bench.md`,
+		Args: oneListArg,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.input = args[0]
+			if err := opts.requestOptions.loadConfig(cmd); err != nil {
+				return usageError(err)
+			}
+			return runBench(cmd.Context(), opts)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVarP(&opts.levels, "concurrency", "c", "1,10", "concurrency levels to compare, comma-separated")
+	opts.requestOptions.bind(fs)
+	fs.IntVar(&opts.runs, "runs", 3, "timed runs per level")
+	fs.IntVar(&opts.warmup, "warmup", 0, "untimed runs per level before the timed ones")
+	fs.StringVar(&opts.plot, "plot", "", "write an SVG chart (throughput and latency against concurrency) to this file")
+	fs.StringVar(&opts.exportJSON, "export-json", "", "write every figure as JSON to this file")
+	fs.StringVar(&opts.exportMarkdown, "export-markdown", "", "write a Markdown table to this file")
+	fs.BoolVar(&opts.keepAlive, "keep-alive-across-runs", false, "reuse connections across runs instead of starting each run fresh")
+	fs.BoolVar(&opts.yes, "yes", false, "allow more than 1000 requests to hosts that are not loopback")
+	fs.BoolVarP(&opts.quiet, "quiet", "q", false, "no progress lines on standard error")
+	return cmd
+}
+
+func runBench(ctx context.Context, opts *benchOptions) error {
+	s := opts.streams
+	levels, err := parseLevels(opts.levels)
+	if err != nil {
+		return usageError(err)
+	}
+	if opts.runs < 1 || opts.warmup < 0 {
+		return usageError(fmt.Errorf("--runs must be 1 or more and --warmup 0 or more, got %d and %d", opts.runs, opts.warmup))
+	}
+	opts.concurrency = slices.Max(levels)
+	if _, err := opts.clientConfig(); err != nil {
+		return usageError(err)
+	}
+	list, err := readWholeList(opts.input, s.In)
+	if err != nil {
+		return usageError(err)
+	}
+	urls, remote := scanList(list)
+	if urls == 0 {
+		return usageError(fmt.Errorf("URL list %s has no URLs", opts.input))
+	}
+	total := urls * len(levels) * (opts.runs + opts.warmup)
+	if len(remote) > 0 && total > politeLimit && !opts.yes {
+		return usageError(fmt.Errorf("bench would send %d requests, some to hosts beyond loopback (%s); pass --yes if they agree to it",
+			total, strings.Join(remote[:min(len(remote), 3)], ", ")))
+	}
+
+	cfg := bench.Config{
+		Levels:              levels,
+		Runs:                opts.runs,
+		Warmup:              opts.warmup,
+		KeepAliveAcrossRuns: opts.keepAlive,
+		Engine:              crawler.Config{Accept: opts.okStatus.accept},
+		NewFetcher: func(workers int) (bench.Fetcher, error) {
+			o := opts.requestOptions
+			o.concurrency = workers
+			cc, err := o.clientConfig()
+			if err != nil {
+				return nil, err
+			}
+			return fetch.New(cc)
+		},
+	}
+	var progress bench.Progress
+	if !opts.quiet {
+		progress = func(level, run, runs int, warm bool) {
+			if warm {
+				fmt.Fprintf(s.Err, "level %d: warmup\n", level)
+				return
+			}
+			fmt.Fprintf(s.Err, "level %d: run %d/%d\n", level, run, runs)
+		}
+	}
+	rep, err := bench.Run(ctx, cfg, list, progress)
+	if ctx.Err() != nil {
+		return &exitError{code: exitInterrupted, err: errInterrupted}
+	}
+	if err != nil {
+		return runFailure(err)
+	}
+	rep.WriteText(s.Out)
+	return writeBenchFiles(rep, opts, s.Out)
+}
+
+// writeBenchFiles writes the chart and exports that were asked for.
+func writeBenchFiles(rep *bench.Report, opts *benchOptions, out io.Writer) error {
+	files := []struct {
+		path  string
+		what  string
+		write func(io.Writer) error
+	}{
+		{opts.plot, "chart", rep.WriteSVG},
+		{opts.exportJSON, "JSON", rep.WriteJSON},
+		{opts.exportMarkdown, "Markdown", func(w io.Writer) error { rep.WriteMarkdown(w); return nil }},
+	}
+	for _, f := range files {
+		if f.path == "" {
+			continue
+		}
+		if err := writeFileWith(f.path, f.write); err != nil {
+			return runFailure(fmt.Errorf("write %s %s: %w", f.what, f.path, err))
+		}
+		fmt.Fprintf(out, "%s written to %s\n", f.what, f.path)
+	}
+	return nil
+}
+
+func writeFileWith(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// parseLevels reads "1,5,20,50".
+func parseLevels(s string) ([]int, error) {
+	var levels []int
+	for part := range strings.SplitSeq(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("--concurrency %q: %q is not a whole number of 1 or more", s, part)
+		}
+		levels = append(levels, n)
+	}
+	return levels, nil
+}
+
+// readWholeList reads the list into memory: bench replays it many times,
+// and standard input can be read only once.
+func readWholeList(name string, stdin io.Reader) ([]byte, error) {
+	r, closeList, err := openList(name, stdin)
+	if err != nil {
+		return nil, err
+	}
+	defer closeList()
+	data, err := io.ReadAll(io.LimitReader(r, maxBenchList+1))
+	if err != nil {
+		return nil, fmt.Errorf("URL list: %w", err)
+	}
+	if len(data) > maxBenchList {
+		return nil, errors.New("URL list: bench holds the list in memory and takes at most 64 MiB")
+	}
+	return data, nil
+}
+
+// scanList counts the list's entries and names the hosts that are not
+// loopback, sorted.
+func scanList(list []byte) (urls int, remote []string) {
+	r := urllist.NewReader(strings.NewReader(string(list)))
+	hosts := map[string]bool{}
+	for {
+		e, err := r.Next()
+		if err != nil {
+			break
+		}
+		urls++
+		if e.Err != nil {
+			continue
+		}
+		u, err := fetch.ParseURL(e.URL)
+		if err != nil {
+			continue
+		}
+		h := u.Hostname()
+		if ip := net.ParseIP(h); (ip != nil && ip.IsLoopback()) || strings.EqualFold(h, "localhost") {
+			continue
+		}
+		hosts[h] = true
+	}
+	for h := range hosts {
+		remote = append(remote, h)
+	}
+	sort.Strings(remote)
+	return urls, remote
+}
