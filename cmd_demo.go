@@ -7,10 +7,10 @@ import (
 	"net"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/fetchall/fetchall/bench"
 	"github.com/fetchall/fetchall/crawler"
 	"github.com/fetchall/fetchall/fetch"
 	"github.com/fetchall/fetchall/output"
@@ -19,25 +19,28 @@ import (
 
 func newDemoCmd(s *streams) *cobra.Command {
 	var pages int
+	var plot string
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Show sequential against concurrent fetching on the built-in site, offline",
-		Long: `Start the built-in test site on a free loopback port, fetch a list of
-pages that each take 100 to 300 ms, first one at a time and then all at
-once, and show the records and the speed-up. Needs no network.`,
+		Long: `Start the built-in test site on a free loopback port, fetch a list of pages
+that each take 100 to 300 ms, show the records, then benchmark the list one
+at a time and concurrently (as fetchall bench does) and show the speed-up.
+Needs no network.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if pages < 1 || pages > 1000 {
 				return usageError(fmt.Errorf("--pages must be from 1 to 1000, got %d", pages))
 			}
-			return runDemo(cmd.Context(), s, pages)
+			return runDemo(cmd.Context(), s, pages, plot)
 		},
 	}
 	cmd.Flags().IntVar(&pages, "pages", 20, "pages in the demo list")
+	cmd.Flags().StringVar(&plot, "plot", "", "also write the benchmark chart (SVG) to this file")
 	return cmd
 }
 
-func runDemo(ctx context.Context, s *streams, pages int) error {
+func runDemo(ctx context.Context, s *streams, pages int, plot string) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return runFailure(fmt.Errorf("demo: start the test site: %w", err))
@@ -50,65 +53,63 @@ func runDemo(ctx context.Context, s *streams, pages int) error {
 
 	base := "http://" + ln.Addr().String()
 	var list strings.Builder
-	var total, slowest time.Duration
 	for i := range pages {
-		latency := time.Duration(100+50*(i%5)) * time.Millisecond
-		total += latency
-		slowest = max(slowest, latency)
-		fmt.Fprintf(&list, "%s/page/%d?latency=%s&size=2048\n", base, i, latency)
+		// 100, 150, 200, 250, 300 ms: the asyncio lesson's 1-2-3 s downloads, scaled down.
+		fmt.Fprintf(&list, "%s/page/%d?latency=%dms&size=2048\n", base, i, 100+50*(i%5))
 	}
 	fmt.Fprintf(s.Out, "fetchall demo: %d pages from the built-in test site at %s/, each taking 100-300 ms\n\n", pages, base)
 
-	fmt.Fprintln(s.Out, "One at a time (--concurrency 1), the first records:")
-	seq, err := demoRun(ctx, list.String(), 1, &headWriter{w: s.Out, lines: 3})
-	if err != nil {
+	fmt.Fprintln(s.Out, "Each URL gives one record, as `fetchall urls.txt` writes them (the first 3):")
+	if err := demoRecords(ctx, list.String(), pages, &headWriter{w: s.Out, lines: 3}); err != nil {
 		return err
 	}
-	fmt.Fprintf(s.Out, "  ... %d ok in %s\n\n", seq.summary.OK, seq.elapsed.Round(time.Millisecond))
 
-	fmt.Fprintf(s.Out, "All at once (--concurrency %d):\n", pages)
-	conc, err := demoRun(ctx, list.String(), pages, io.Discard)
-	if err != nil {
-		return err
+	levels := []int{1, min(5, pages), pages}
+	fmt.Fprintf(s.Out, "\nThe same list one at a time, then %d and %d at once, as `fetchall bench` measures it:\n\n", levels[1], levels[2])
+	rep, err := bench.Run(ctx, bench.Config{
+		Levels: levels,
+		NewFetcher: func(workers int) (bench.Fetcher, error) {
+			return fetch.New(fetch.Config{Concurrency: workers, UserAgent: "fetchall-demo/" + fetchallVersion()})
+		},
+	}, []byte(list.String()), nil)
+	if ctx.Err() != nil {
+		return &exitError{code: exitInterrupted, err: errInterrupted}
 	}
-	fmt.Fprintf(s.Out, "  %d ok in %s\n\n", conc.summary.OK, conc.elapsed.Round(time.Millisecond))
-
-	ideal := float64(total) / float64(slowest)
-	speedup := seq.elapsed.Seconds() / conc.elapsed.Seconds()
-	fmt.Fprintf(s.Out, "Speed-up: %.1fx faster than one at a time (ideal %.1fx: the slowest page, %s, bounds the concurrent run)\n",
-		speedup, ideal, slowest)
-	fmt.Fprintln(s.Out, "\nNext: fetchall serve, then fetchall testdata/urls.txt --concurrency 5")
+	if err != nil {
+		return runFailure(err)
+	}
+	rep.WriteText(s.Out)
+	if plot != "" {
+		if err := writeFileWith(plot, rep.WriteSVG); err != nil {
+			return runFailure(fmt.Errorf("write chart %s: %w", plot, err))
+		}
+		fmt.Fprintf(s.Out, "\nChart written to %s.\n", plot)
+	} else {
+		fmt.Fprintln(s.Out, "\nThe chart of this run: fetchall demo --plot demo.svg; for your own list: fetchall bench urls.txt --plot bench.svg")
+	}
+	fmt.Fprintln(s.Out, "Next: fetchall serve, then in another terminal: fetchall testdata/urls.txt --concurrency 5")
 	return nil
 }
 
-type demoResult struct {
-	summary output.Summary
-	elapsed time.Duration
-}
-
-// demoRun fetches list with the given concurrency, records to w.
-func demoRun(ctx context.Context, list string, workers int, w io.Writer) (*demoResult, error) {
+// demoRecords fetches list concurrently and writes its records to w.
+func demoRecords(ctx context.Context, list string, workers int, w io.Writer) error {
 	client, err := fetch.New(fetch.Config{Concurrency: workers, UserAgent: "fetchall-demo/" + fetchallVersion()})
 	if err != nil {
-		return nil, runFailure(err)
+		return runFailure(err)
 	}
 	defer client.CloseIdleConnections()
 	records, err := output.NewSink("jsonl", w)
 	if err != nil {
-		return nil, runFailure(err)
+		return runFailure(err)
 	}
-	res := &demoResult{}
-	start := time.Now()
-	err = crawler.FetchList(ctx, crawler.Config{Workers: workers}, client, urllist.NewReader(strings.NewReader(list)),
-		output.Tee{records, &res.summary})
-	res.elapsed = time.Since(start)
+	err = crawler.FetchList(ctx, crawler.Config{Workers: workers, Ordered: true}, client, urllist.NewReader(strings.NewReader(list)), records)
 	if ctx.Err() != nil {
-		return nil, &exitError{code: exitInterrupted, err: errInterrupted}
+		return &exitError{code: exitInterrupted, err: errInterrupted}
 	}
 	if err != nil {
-		return nil, runFailure(err)
+		return runFailure(err)
 	}
-	return res, nil
+	return nil
 }
 
 // headWriter passes on the first few lines written to it, indented, and

@@ -18,9 +18,12 @@ func (r *Report) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "%d URLs, %d timed run(s) per level after %d warmup, %s\n\n", r.URLs, r.Runs, r.Warmup, conns)
 	fmt.Fprintf(w, "%8s  %-22s  %-21s  %9s  %9s  %9s  %9s  %s\n", "workers", "wall (mean ± σ)", "min … max", "req/s", "p50", "p90", "p99", "errors")
 	for _, lv := range r.Levels {
-		fmt.Fprintf(w, "%8d  %-22s  %-21s  %9.1f  %9s  %9s  %9s  %s\n", lv.Concurrency,
-			fmtSeconds(lv.Wall.Mean)+" ± "+fmtSeconds(lv.Wall.Stddev),
-			fmtSeconds(lv.Wall.Min)+" … "+fmtSeconds(lv.Wall.Max),
+		wall, spread := fmtSeconds(lv.Wall.Mean), "(one run)"
+		if r.Runs > 1 {
+			wall += " ± " + fmtSeconds(lv.Wall.Stddev)
+			spread = fmtSeconds(lv.Wall.Min) + " … " + fmtSeconds(lv.Wall.Max)
+		}
+		fmt.Fprintf(w, "%8d  %-22s  %-21s  %9.1f  %9s  %9s  %9s  %s\n", lv.Concurrency, wall, spread,
 			lv.RequestsPerSecond, fmtMS(lv.Latency.P50), fmtMS(lv.Latency.P90), fmtMS(lv.Latency.P99), errorsText(lv))
 	}
 	if len(r.Levels) > 1 {
@@ -29,10 +32,13 @@ func (r *Report) WriteText(w io.Writer) {
 			fmt.Fprintf(w, "%8d workers: %s faster than sequential (ideal %.1fx, efficiency %.0f%%)\n",
 				lv.Concurrency, r.speedUpText(lv), lv.IdealSpeedUp, 100*lv.Efficiency)
 		}
-		if !r.KneeReached() {
-			fmt.Fprintf(w, "Knee: not reached; throughput still grows at %d workers, so more may help.\n", r.Knee)
-		} else {
+		switch {
+		case r.KneeReached():
 			fmt.Fprintf(w, "Knee: %d workers reach %.0f%% of the best throughput; more workers buy little.\n", r.Knee, 100*kneeShare)
+		case r.Knee >= r.URLs:
+			fmt.Fprintf(w, "Knee: not reached; %d workers already fetch all %d URLs at once.\n", r.Knee, r.URLs)
+		default:
+			fmt.Fprintf(w, "Knee: not reached; throughput still grows at %d workers, so more may help.\n", r.Knee)
 		}
 	}
 	for _, lv := range r.Levels {
@@ -45,9 +51,9 @@ func (r *Report) WriteText(w io.Writer) {
 
 func (r *Report) speedUpText(lv Level) string {
 	if r.Runs < 2 {
-		return fmt.Sprintf("%.1fx", lv.SpeedUp)
+		return fmt.Sprintf("%.2fx", lv.SpeedUp)
 	}
-	return fmt.Sprintf("%.1f ± %.1fx", lv.SpeedUp, lv.SpeedUpStddev)
+	return fmt.Sprintf("%.2f ± %.2fx", lv.SpeedUp, lv.SpeedUpStddev)
 }
 
 // WriteMarkdown writes the report as a Markdown table, ready for a README

@@ -1,0 +1,238 @@
+package bench
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/fetchall/fetchall/fetch"
+	"github.com/fetchall/fetchall/testsite"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// measure benchmarks pages of the test site, each with the given latency.
+func measure(t *testing.T, pages int, latency time.Duration, levels []int, runs int) *Report {
+	t.Helper()
+	srv := httptest.NewServer(testsite.New())
+	defer srv.Close()
+	var list bytes.Buffer
+	for i := range pages {
+		fmt.Fprintf(&list, "%s/page/%d?latency=%s\n", srv.URL, i, latency)
+	}
+	cfg := Config{Levels: levels, Runs: runs, NewFetcher: func(workers int) (Fetcher, error) {
+		return fetch.New(fetch.Config{Concurrency: workers})
+	}}
+	rep, err := Run(t.Context(), cfg, list.Bytes(), nil)
+	if err != nil {
+		t.Fatalf("Run error = %v", err)
+	}
+	return rep
+}
+
+func TestSpeedUpAgainstSequential(t *testing.T) {
+	rep := measure(t, 20, 100*time.Millisecond, []int{10}, 1)
+	if len(rep.Levels) != 2 || rep.Levels[0].Concurrency != 1 || rep.Levels[1].Concurrency != 10 {
+		t.Fatalf("levels = %+v, want 1 (added as the baseline) and 10", rep.Levels)
+	}
+	seq, conc := rep.Levels[0], rep.Levels[1]
+	if math.Abs(conc.IdealSpeedUp-10) > 0.5 {
+		t.Errorf("ideal speed-up at 10 workers = %.2f, want 10", conc.IdealSpeedUp)
+	}
+	if conc.SpeedUp < 8 {
+		t.Errorf("measured speed-up at 10 workers = %.2f, want at least 8", conc.SpeedUp)
+	}
+	if seq.SpeedUp != 1 || seq.OK != 20 || conc.OK != 20 || rep.URLs != 20 {
+		t.Errorf("sequential speed-up %.2f, ok %d/%d of %d URLs; want 1, 20/20 of 20", seq.SpeedUp, seq.OK, conc.OK, rep.URLs)
+	}
+	if conc.Efficiency < 0.8 || conc.Efficiency > 1.05 {
+		t.Errorf("efficiency = %.2f, want close to 1", conc.Efficiency)
+	}
+	if p50 := conc.Latency.P50; p50 < 95 || p50 > 150 {
+		t.Errorf("p50 latency = %.1f ms, want about 100", p50)
+	}
+}
+
+func TestIdealWall(t *testing.T) {
+	ms := func(xs ...int) []time.Duration {
+		out := make([]time.Duration, len(xs))
+		for i, x := range xs {
+			out[i] = time.Duration(x) * time.Millisecond
+		}
+		return out
+	}
+	tests := []struct {
+		lat     []time.Duration
+		workers int
+		want    time.Duration
+	}{
+		{ms(100, 200, 300), 1, 600 * time.Millisecond},
+		{ms(100, 200, 300), 3, 300 * time.Millisecond},
+		{ms(100, 200, 300), 10, 300 * time.Millisecond},
+		{ms(100, 100, 100, 100), 2, 200 * time.Millisecond},
+		// In input order: 300 goes to worker 1, then 100, 100, 100 to worker 2.
+		{ms(300, 100, 100, 100), 2, 300 * time.Millisecond},
+		{nil, 4, 0},
+	}
+	for _, tt := range tests {
+		if got := IdealWall(tt.lat, tt.workers); got != tt.want {
+			t.Errorf("IdealWall(%v, %d) = %s, want %s", tt.lat, tt.workers, got, tt.want)
+		}
+	}
+}
+
+// fixedReport is a hand-made report: rendering it must not depend on any
+// measurement.
+func fixedReport() *Report {
+	r := &Report{SchemaVersion: SchemaVersion, URLs: 200, Runs: 3, Warmup: 1, Levels: []Level{
+		{Concurrency: 1, Wall: statsOf([]float64{10.1, 10.2, 10.3}), Latency: Latency{P50: 50.5, P90: 51, P99: 52, Max: 60},
+			OK: 200, FailedByKind: map[string]int{}, Histogram: []Bucket{{LoMS: 45.25, HiMS: 53.82, Count: 600}}},
+		{Concurrency: 20, Wall: statsOf([]float64{0.51, 0.52, 0.53}), Latency: Latency{P50: 51, P90: 53, P99: 56, Max: 70},
+			OK: 199, Failed: 1, FailedByKind: map[string]int{"timeout": 3}, Histogram: []Bucket{{LoMS: 45.25, HiMS: 53.82, Count: 597}}},
+		{Concurrency: 50, Wall: statsOf([]float64{0.25, 0.26, 0.27}), Latency: Latency{P50: 52, P90: 60, P99: 80, Max: 90},
+			OK: 200, FailedByKind: map[string]int{}, Histogram: []Bucket{{LoMS: 45.25, HiMS: 53.82, Count: 500}, {LoMS: 53.82, HiMS: 64, Count: 100}}},
+	}}
+	for i := range r.Levels {
+		r.Levels[i].RequestsPerSecond = float64(r.URLs) / r.Levels[i].Wall.Mean
+	}
+	seq := make([]time.Duration, 200)
+	for i := range seq {
+		seq[i] = 51 * time.Millisecond
+	}
+	r.compare(seq)
+	return r
+}
+
+func TestMarkdownGolden(t *testing.T) {
+	var buf bytes.Buffer
+	fixedReport().WriteMarkdown(&buf)
+	golden := filepath.Join("testdata", "report.md")
+	if *update {
+		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("read golden (go test ./bench -update creates it): %v", err)
+	}
+	if !bytes.Equal(buf.Bytes(), want) {
+		t.Errorf("Markdown differs from %s:\ngot:\n%s\nwant:\n%s", golden, buf.Bytes(), want)
+	}
+}
+
+func TestCompareSpeedUpAndKnee(t *testing.T) {
+	r := fixedReport()
+	l20 := r.Levels[1]
+	if math.Abs(l20.SpeedUp-10.2/0.52) > 1e-9 {
+		t.Errorf("speed-up = %g, want %g", l20.SpeedUp, 10.2/0.52)
+	}
+	wantSD := l20.SpeedUp * math.Hypot(0.1/10.2, 0.01/0.52)
+	if math.Abs(l20.SpeedUpStddev-wantSD) > 1e-9 {
+		t.Errorf("speed-up stddev = %g, want %g", l20.SpeedUpStddev, wantSD)
+	}
+	if r.Knee != 50 || r.KneeReached() {
+		t.Errorf("knee = %d reached %v; want 50, not reached (throughput still doubling)", r.Knee, r.KneeReached())
+	}
+	r.Levels[2].RequestsPerSecond = 1.05 * r.Levels[1].RequestsPerSecond
+	r.Knee = 0
+	r.compare(nil)
+	if r.Knee != 20 || !r.KneeReached() {
+		t.Errorf("with 50 workers only 5%% faster than 20: knee = %d, want 20", r.Knee)
+	}
+}
+
+func TestJSONExportMatchesSchema(t *testing.T) {
+	schemaFile, err := os.Open("schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer schemaFile.Close()
+	doc, err := jsonschema.UnmarshalJSON(schemaFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("schema.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	schema, err := c.Compile("schema.json")
+	if err != nil {
+		t.Fatalf("compile schema.json: %v", err)
+	}
+	for name, rep := range map[string]*Report{"fixed": fixedReport(), "measured": measure(t, 5, 0, []int{2}, 2)} {
+		var buf bytes.Buffer
+		if err := rep.WriteJSON(&buf); err != nil {
+			t.Fatal(err)
+		}
+		v, err := jsonschema.UnmarshalJSON(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := schema.Validate(v); err != nil {
+			t.Errorf("%s report does not match schema.json: %v", name, err)
+		}
+	}
+	// The schema must be strict enough to catch a renamed field.
+	bad, _ := jsonschema.UnmarshalJSON(strings.NewReader(`{"schema_version":1,"urls":1,"runs":1,"warmup":0,"keep_alive_across_runs":false,"knee":1,"levels":[],"extra":1}`))
+	if schema.Validate(bad) == nil {
+		t.Error("schema accepted an unknown field and an empty level list")
+	}
+}
+
+func TestSVGIsWellFormedAndNamesItsAxes(t *testing.T) {
+	var buf bytes.Buffer
+	if err := fixedReport().WriteSVG(&buf); err != nil {
+		t.Fatal(err)
+	}
+	dec := xml.NewDecoder(bytes.NewReader(buf.Bytes()))
+	var text strings.Builder
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("SVG is not well-formed XML: %v", err)
+		}
+		if cd, ok := tok.(xml.CharData); ok {
+			text.Write(cd)
+		}
+	}
+	for _, want := range []string{"requests/s", "latency (ms)", "concurrency (workers, log scale)", "p99", "p50", "ideal", "measured"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("SVG text lacks %q", want)
+		}
+	}
+}
+
+func TestTextReport(t *testing.T) {
+	var buf bytes.Buffer
+	fixedReport().WriteText(&buf)
+	out := buf.String()
+	for _, want := range []string{"200 URLs, 3 timed run(s) per level after 1 warmup, fresh connections every run",
+		"20 workers: 19.62 ± 0.42x faster than sequential", "Knee: not reached", "Latency, 50 workers", "1 per run (timeout 3)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text report lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestNormalizeLevels(t *testing.T) {
+	got := normalizeLevels([]int{50, 5, 20, 5})
+	if fmt.Sprint(got) != "[1 5 20 50]" {
+		t.Errorf("normalizeLevels = %v, want [1 5 20 50]", got)
+	}
+}
