@@ -1,0 +1,161 @@
+package crawler
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/PuerkitoBio/goquery"
+)
+
+// page is what the crawler learns from one HTML document.
+type page struct {
+	title string
+	links []*url.URL // canonical, absolute http(s), each once, in document order
+}
+
+// linkRels are the rel values of <link> and Link headers that lead to
+// other pages (stylesheets and icons do not).
+var linkRels = map[string]bool{"alternate": true, "next": true, "prev": true, "previous": true}
+
+// parsePage extracts the title and the followable links of an HTML page:
+// a[href], area[href], link[href] with rel alternate/next/prev,
+// iframe[src], frame[src], <meta http-equiv=refresh>, and Link headers,
+// resolved against <base href> where there is one. Links marked
+// rel=nofollow, or every link when <meta name=robots> says nofollow, are
+// left out unless followNofollow. Only http and https links are kept.
+func parsePage(body []byte, contentType string, pageURL *url.URL, header http.Header, followNofollow bool) page {
+	doc, err := goquery.NewDocumentFromReader(utf8Reader(body, contentType))
+	if err != nil {
+		return page{}
+	}
+	p := page{title: normalizeSpace(doc.Find("title").First().Text())}
+	base := pageURL
+	if href, ok := doc.Find("base[href]").First().Attr("href"); ok {
+		if b, err := pageURL.Parse(strings.TrimSpace(href)); err == nil {
+			base = b
+		}
+	}
+	if !followNofollow && metaNofollow(doc) {
+		return p
+	}
+
+	seen := map[string]bool{}
+	add := func(from *url.URL, ref string) {
+		u, err := from.Parse(strings.TrimSpace(ref))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return
+		}
+		c, err := canonicalURL(u)
+		if err != nil {
+			return
+		}
+		if s := c.String(); !seen[s] {
+			seen[s] = true
+			p.links = append(p.links, c)
+		}
+	}
+	followable := func(s *goquery.Selection) bool {
+		return followNofollow || !hasToken(s.AttrOr("rel", ""), "nofollow")
+	}
+	doc.Find("a[href], area[href], link[href], iframe[src], frame[src], meta[http-equiv][content]").Each(func(_ int, s *goquery.Selection) {
+		switch goquery.NodeName(s) {
+		case "a", "area":
+			if followable(s) {
+				add(base, s.AttrOr("href", ""))
+			}
+		case "link":
+			if followable(s) && anyToken(s.AttrOr("rel", ""), linkRels) {
+				add(base, s.AttrOr("href", ""))
+			}
+		case "iframe", "frame":
+			add(base, s.AttrOr("src", ""))
+		case "meta":
+			if strings.EqualFold(s.AttrOr("http-equiv", ""), "refresh") {
+				if target, ok := refreshURL(s.AttrOr("content", "")); ok {
+					add(base, target)
+				}
+			}
+		}
+	})
+	for _, target := range headerLinks(header) {
+		// Link headers resolve against the page itself, not <base>.
+		add(pageURL, target)
+	}
+	return p
+}
+
+// metaNofollow reports <meta name="robots" content="...nofollow...">.
+func metaNofollow(doc *goquery.Document) bool {
+	nofollow := false
+	doc.Find("meta[name][content]").EachWithBreak(func(_ int, s *goquery.Selection) bool {
+		if strings.EqualFold(s.AttrOr("name", ""), "robots") {
+			c := strings.ToLower(s.AttrOr("content", ""))
+			nofollow = strings.Contains(c, "nofollow") || strings.Contains(c, "none")
+		}
+		return !nofollow
+	})
+	return nofollow
+}
+
+// refreshURL reads the URL of a meta refresh: "5; url=/next".
+func refreshURL(content string) (string, bool) {
+	_, rest, ok := strings.Cut(content, ";")
+	if !ok {
+		_, rest, ok = strings.Cut(content, ",")
+	}
+	if !ok {
+		return "", false
+	}
+	rest = strings.TrimSpace(rest)
+	if len(rest) < 4 || !strings.EqualFold(rest[:3], "url") {
+		return "", false
+	}
+	rest = strings.TrimSpace(rest[3:])
+	if !strings.HasPrefix(rest, "=") {
+		return "", false
+	}
+	return strings.Trim(strings.TrimSpace(rest[1:]), `"'`), true
+}
+
+// headerLinks returns the targets of Link headers whose rel leads to a
+// page: `<https://x/2>; rel="next"`.
+func headerLinks(h http.Header) []string {
+	var out []string
+	for _, v := range h.Values("Link") {
+		for part := range strings.SplitSeq(v, ",") {
+			target, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+			target = strings.TrimSpace(target)
+			if !strings.HasPrefix(target, "<") || !strings.HasSuffix(target, ">") {
+				continue
+			}
+			for param := range strings.SplitSeq(params, ";") {
+				k, v, _ := strings.Cut(strings.TrimSpace(param), "=")
+				if strings.EqualFold(strings.TrimSpace(k), "rel") && anyToken(strings.Trim(v, `"`), linkRels) {
+					out = append(out, target[1:len(target)-1])
+					break
+				}
+			}
+		}
+	}
+	return out
+}
+
+// hasToken reports whether the space-separated list has tok (any case).
+func hasToken(list, tok string) bool {
+	for f := range strings.FieldsSeq(list) {
+		if strings.EqualFold(f, tok) {
+			return true
+		}
+	}
+	return false
+}
+
+func anyToken(list string, set map[string]bool) bool {
+	for f := range strings.FieldsSeq(list) {
+		if set[strings.ToLower(f)] {
+			return true
+		}
+	}
+	return false
+}

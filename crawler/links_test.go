@@ -1,0 +1,103 @@
+package crawler
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"testing"
+)
+
+func linksOf(t *testing.T, html string, header http.Header, followNofollow bool) (string, []string) {
+	t.Helper()
+	base, _ := url.Parse("http://site.test/dir/page.html")
+	p := parsePage([]byte(html), "text/html; charset=utf-8", base, header, followNofollow)
+	out := make([]string, len(p.links))
+	for i, l := range p.links {
+		out[i] = l.String()
+	}
+	return p.title, out
+}
+
+// TestParsePageEveryLinkKind covers each kind of link the crawler follows
+// and each it must not.
+func TestParsePageEveryLinkKind(t *testing.T) {
+	html := `<html><head><title> Links
+	page </title>
+	<link rel="next" href="/next">
+	<link rel="alternate" hreflang="fr" href="/fr/">
+	<link rel="stylesheet" href="/style.css">
+	<link rel="icon" href="/favicon.ico">
+	<meta http-equiv="refresh" content="5; URL='/refreshed'">
+	</head><body>
+	<a href="relative">rel</a>
+	<a href="../up">up</a>
+	<a href="/abs">abs</a>
+	<a href="http://other.test/x">other host</a>
+	<a href="/abs#frag">dup with fragment</a>
+	<a href="/abs">dup</a>
+	<a href="  /spaced  ">spaced</a>
+	<a href="/nofollowed" rel="external nofollow">nofollow</a>
+	<a href="mailto:a@b.test">mail</a>
+	<a href="javascript:void(0)">js</a>
+	<a href="data:text/html,hi">data</a>
+	<a href="ftp://site.test/f">ftp</a>
+	<a>no href</a>
+	<map><area href="/area" shape="rect"></map>
+	<iframe src="/iframe"></iframe>
+	</body></html>`
+	header := http.Header{"Link": {`</from-header>; rel="next", </preload.js>; rel=preload`}}
+	title, got := linksOf(t, html, header, false)
+	want := []string{
+		"http://site.test/next", "http://site.test/fr/", "http://site.test/refreshed",
+		"http://site.test/dir/relative", "http://site.test/up", "http://site.test/abs",
+		"http://other.test/x", "http://site.test/spaced", "http://site.test/area",
+		"http://site.test/iframe", "http://site.test/from-header",
+	}
+	if title != "Links page" {
+		t.Errorf("title = %q, want %q", title, "Links page")
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("links:\n got %q\nwant %q", got, want)
+	}
+	_, withNofollow := linksOf(t, html, header, true)
+	if !slices.Contains(withNofollow, "http://site.test/nofollowed") {
+		t.Errorf("followNofollow: %q lacks the nofollow link", withNofollow)
+	}
+}
+
+func TestParsePageFrameset(t *testing.T) {
+	_, got := linksOf(t, `<html><head><title>f</title></head><frameset><frame src="/left"><frame src="right"></frameset></html>`, nil, false)
+	if want := []string{"http://site.test/left", "http://site.test/dir/right"}; !slices.Equal(got, want) {
+		t.Errorf("frameset links %q, want %q", got, want)
+	}
+}
+
+func TestParsePageBaseHref(t *testing.T) {
+	_, got := linksOf(t, `<base href="http://cdn.test/root/"><a href="x">x</a><a href="/y">y</a>`,
+		http.Header{"Link": {`<z>; rel=next`}}, false)
+	want := []string{"http://cdn.test/root/x", "http://cdn.test/y", "http://site.test/dir/z"}
+	if !slices.Equal(got, want) {
+		t.Errorf("with <base href>: %q, want %q (Link headers resolve against the page)", got, want)
+	}
+}
+
+func TestParsePageMetaRobotsNofollow(t *testing.T) {
+	html := `<meta name="ROBOTS" content="noindex, nofollow"><a href="/a">a</a>`
+	if _, got := linksOf(t, html, nil, false); len(got) != 0 {
+		t.Errorf("meta robots nofollow: links %q, want none", got)
+	}
+	if _, got := linksOf(t, html, nil, true); len(got) != 1 {
+		t.Errorf("meta robots nofollow with followNofollow: links %q, want /a", got)
+	}
+}
+
+func TestRefreshURL(t *testing.T) {
+	for in, want := range map[string]string{"0; url=/a": "/a", "5;URL='/b'": "/b", `3, url="/c"`: "/c", "10": "", "0; /d": ""} {
+		got, ok := refreshURL(in)
+		if got != want || ok != (want != "") {
+			t.Errorf("refreshURL(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+}
