@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"sort"
 	"sync"
-	"time"
 
 	"github.com/fetchall/fetchall/fetch"
 	"github.com/fetchall/fetchall/urllist"
@@ -111,57 +110,31 @@ func feed(ctx context.Context, list *urllist.Reader, tasks chan<- task, slots ch
 	}
 }
 
-// flushEvery is the longest a written record waits in the sink's buffer.
-const flushEvery = 20 * time.Millisecond
-
-// drain is the single writer: it owns the sink, restores input order when
-// asked, applies fail-fast, and keeps receiving until results is closed so
-// that no worker is ever stuck on a send.
+// drain is the single writer: it restores input order when asked,
+// applies fail-fast, and keeps receiving until results is closed so that
+// no worker is ever stuck on a send.
 func drain(cfg Config, cancel context.CancelCauseFunc, results <-chan done, slots <-chan struct{}, sink Sink) error {
-	var (
-		writeErr error
-		pending  = map[int]*Result{} // ordered mode only; at most window entries
-		next     int
-		stopped  bool
-	)
+	w := newWriter(sink, cancel)
+	pending := map[int]*Result{} // ordered mode only; at most window entries
+	next, stopped := 0, false
 	write := func(r *Result) {
 		<-slots
-		if r == nil || writeErr != nil {
+		if r == nil {
 			return
 		}
-		if err := sink.Write(r); err != nil {
-			writeErr = fmt.Errorf("write output: %w", err)
-			cancel(writeErr)
-			return
-		}
+		w.write(r)
 		if cfg.FailFast && !r.OK && !stopped {
 			stopped = true
 			cancel(fmt.Errorf("%w: %s", ErrFailFast, describe(r)))
 		}
 	}
-	flush := func() {
-		if writeErr != nil {
-			return
-		}
-		if err := sink.Flush(); err != nil {
-			writeErr = fmt.Errorf("write output: %w", err)
-			cancel(writeErr)
-		}
-	}
-	// Flushing on a timer, not after every record, keeps output prompt (a
-	// record waits at most flushEvery) at a handful of writes a second.
-	flushTimer := time.NewTimer(time.Hour)
-	flushTimer.Stop()
-	armed := false
-	defer flushTimer.Stop()
 	for {
 		var d done
 		var ok bool
 		select {
 		case d, ok = <-results:
-		case <-flushTimer.C:
-			armed = false
-			flush()
+		case <-w.due():
+			w.flush()
 			continue
 		}
 		if !ok {
@@ -169,21 +142,17 @@ func drain(cfg Config, cancel context.CancelCauseFunc, results <-chan done, slot
 		}
 		if !cfg.Ordered {
 			write(d.result)
-		} else {
-			pending[d.seq] = d.result
-			for {
-				r, ok := pending[next]
-				if !ok {
-					break
-				}
-				delete(pending, next)
-				next++
-				write(r)
-			}
+			continue
 		}
-		if !armed {
-			flushTimer.Reset(flushEvery)
-			armed = true
+		pending[d.seq] = d.result
+		for {
+			r, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			next++
+			write(r)
 		}
 	}
 	// After a cancellation some sequence numbers never arrive: write what
@@ -196,8 +165,7 @@ func drain(cfg Config, cancel context.CancelCauseFunc, results <-chan done, slot
 	for _, seq := range seqs {
 		write(pending[seq])
 	}
-	flush()
-	return writeErr
+	return w.close()
 }
 
 func describe(r *Result) string {

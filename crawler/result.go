@@ -28,6 +28,13 @@ type Result struct {
 	Title       string
 	SavedPath   string // where the body was saved, if it was
 	Err         *fetch.Error
+
+	// Crawl only: Crawled marks a crawl result, so that Depth 0 (a seed)
+	// can be told from "not a crawl".
+	Crawled bool
+	Depth   int    // links followed from the seed
+	Parent  string // the page that linked or redirected here
+	Links   int    // followable links found (1 for a redirect)
 }
 
 // Fetcher fetches one URL; *fetch.Client implements it.

@@ -43,7 +43,7 @@ type Limiter struct {
 
 type hostState struct {
 	sem   *semaphore.Weighted // nil when PerHost is 0
-	rate  *rate.Limiter       // nil when neither HostRate nor Delay is set
+	rate  *rate.Limiter       // nil until HostRate, Delay or SetDelay asks; guarded by Limiter.mu
 	until time.Time           // cool-down end; guarded by Limiter.mu
 }
 
@@ -117,8 +117,11 @@ func (l *Limiter) Acquire(ctx context.Context, host string) (release func(), err
 		release()
 		return nil, err
 	}
-	if h.rate != nil {
-		if err := h.rate.Wait(ctx); err != nil {
+	l.mu.Lock()
+	hostRate := h.rate // SetDelay may install one later
+	l.mu.Unlock()
+	if hostRate != nil {
+		if err := hostRate.Wait(ctx); err != nil {
 			release()
 			return nil, err
 		}
@@ -149,6 +152,25 @@ func (l *Limiter) waitCoolDown(ctx context.Context, host string, h *hostState) e
 			return ctx.Err()
 		case <-t.C:
 		}
+	}
+}
+
+// SetDelay makes requests to host start at least d apart, as a robots.txt
+// Crawl-delay asks, unless a stricter spacing is already set.
+func (l *Limiter) SetDelay(host string, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	h := l.host(host)
+	limit := rate.Every(d)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if h.rate == nil {
+		h.rate = rate.NewLimiter(limit, 1)
+		return
+	}
+	if limit < h.rate.Limit() {
+		h.rate.SetLimit(limit)
 	}
 }
 

@@ -156,3 +156,19 @@ func TestValidate(t *testing.T) {
 		t.Errorf("Validate(valid) = %v", err)
 	}
 }
+
+func TestSetDelaySpacesAHost(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := New(Config{HostRate: 100})
+		l.SetDelay("a.test", time.Second)
+		l.SetDelay("a.test", 10*time.Millisecond) // looser: ignored
+		start := time.Now()
+		for range 3 {
+			release, _ := l.Acquire(t.Context(), "a.test")
+			release()
+		}
+		if got := time.Since(start); got != 2*time.Second {
+			t.Errorf("3 requests with a 1s delay took %s, want 2s", got)
+		}
+	})
+}

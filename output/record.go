@@ -26,11 +26,15 @@ type Record struct {
 	Error        string  `json:"error"`
 	ErrorMessage string  `json:"error_message"`
 	SavedPath    string  `json:"saved_path,omitempty"`
+	// Crawls only (absent from fetch records):
+	Depth  *int   `json:"depth,omitempty"`
+	Parent string `json:"parent,omitempty"`
+	Links  *int   `json:"links,omitempty"`
 }
 
 // Columns are the CSV header, in record order.
 var Columns = []string{"url", "line", "ok", "final_url", "status", "content_type", "bytes",
-	"truncated", "duration_ms", "attempts", "title", "error", "error_message", "saved_path"}
+	"truncated", "duration_ms", "attempts", "title", "error", "error_message", "saved_path", "depth", "parent", "links"}
 
 // NewRecord converts an engine result into a Record.
 func NewRecord(r *crawler.Result) Record {
@@ -49,6 +53,10 @@ func NewRecord(r *crawler.Result) Record {
 		Title:      r.Title,
 		SavedPath:  r.SavedPath,
 	}
+	if r.Crawled {
+		depth, links := r.Depth, r.Links
+		rec.Depth, rec.Parent, rec.Links = &depth, r.Parent, &links
+	}
 	if r.Err != nil {
 		rec.Error = string(r.Err.Kind)
 		rec.ErrorMessage = r.Err.Err.Error()
@@ -63,5 +71,13 @@ func (rec Record) cells() []string {
 		strconv.Itoa(rec.Status), rec.ContentType, strconv.FormatInt(rec.Bytes, 10),
 		strconv.FormatBool(rec.Truncated), strconv.FormatFloat(rec.DurationMS, 'f', 3, 64),
 		strconv.Itoa(rec.Attempts), rec.Title, rec.Error, rec.ErrorMessage, rec.SavedPath,
+		optInt(rec.Depth), rec.Parent, optInt(rec.Links),
 	}
+}
+
+func optInt(p *int) string {
+	if p == nil {
+		return ""
+	}
+	return strconv.Itoa(*p)
 }

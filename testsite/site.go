@@ -5,7 +5,9 @@
 //
 // Endpoints (durations like 100ms, sizes in bytes):
 //
-//	/                          an index of the endpoints
+//	/                          the home of a synthetic website (see synth.go):
+//	                           /site/{n} pages, redirects, robots.txt, sitemaps
+//	/endpoints                 an index of the endpoints below
 //	/page/{n}?latency=&size=   an HTML page titled "Page {n}"
 //	/status/{code}?latency=    an HTML page with that status
 //	/redirect/{n}              a chain of n redirects ending at /page/0
@@ -29,19 +31,46 @@ import (
 	"time"
 )
 
+// Options shape the synthetic website. The zero value means the defaults.
+type Options struct {
+	// Pages is the number of /site/{n} pages. Zero means 200.
+	Pages int
+	// Latency delays every synthetic page. Zero means none.
+	Latency time.Duration
+	// SlowbotDelay is the Crawl-delay robots.txt asks of the agent
+	// "slowbot" (every other agent gets none). Zero means 1s.
+	SlowbotDelay time.Duration
+}
+
 // Site is the test site's handler. The zero value is not usable; call New.
 // It is safe for concurrent use.
 type Site struct {
-	mux *http.ServeMux
+	mux  *http.ServeMux
+	opts Options
 
 	mu     sync.Mutex
-	counts map[string]int
+	counts map[string]int // by path
+	uris   map[string]int // by path and query
 }
 
-// New returns a fresh site with all counts at zero.
-func New() *Site {
-	s := &Site{mux: http.NewServeMux(), counts: map[string]int{}}
-	s.mux.HandleFunc("GET /{$}", s.index)
+// New returns a fresh site with the default options and all counts at zero.
+func New() *Site { return NewWith(Options{}) }
+
+// NewWith returns a fresh site shaped by opts.
+func NewWith(opts Options) *Site {
+	if opts.Pages <= 0 {
+		opts.Pages = 200
+	}
+	if opts.SlowbotDelay <= 0 {
+		opts.SlowbotDelay = time.Second
+	}
+	s := &Site{mux: http.NewServeMux(), opts: opts, counts: map[string]int{}, uris: map[string]int{}}
+	s.mux.HandleFunc("GET /{$}", s.sitePage)
+	s.mux.HandleFunc("GET /site/", s.sitePage)
+	s.mux.HandleFunc("GET /robots.txt", s.robots)
+	s.mux.HandleFunc("GET /sitemap.xml", s.sitemapIndex)
+	s.mux.HandleFunc("GET /sitemap-pages.xml.gz", s.sitemapPages)
+	s.mux.HandleFunc("GET /endpoints", s.index)
 	s.mux.HandleFunc("GET /page/{n}", s.page)
 	s.mux.HandleFunc("GET /status/{code}", s.status)
 	s.mux.HandleFunc("GET /redirect/{n}", s.redirect)
@@ -57,6 +86,7 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != "/stats" {
 		s.mu.Lock()
 		s.counts[r.URL.Path]++
+		s.uris[r.URL.RequestURI()]++
 		s.mu.Unlock()
 	}
 	s.mux.ServeHTTP(w, r)
@@ -67,6 +97,17 @@ func (s *Site) Count(path string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.counts[path]
+}
+
+// URICounts returns a copy of the request counts by path and query.
+func (s *Site) URICounts() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.uris))
+	for k, v := range s.uris {
+		out[k] = v
+	}
+	return out
 }
 
 // Total returns how many requests the site has received, /stats excluded.
@@ -88,7 +129,7 @@ func (s *Site) stats(w http.ResponseWriter, _ *http.Request) {
 	}
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"total": sum(counts), "paths": counts})
+	_ = json.NewEncoder(w).Encode(map[string]any{"total": sum(counts), "paths": counts, "uris": s.URICounts()})
 }
 
 func sum(m map[string]int) int {
@@ -100,12 +141,12 @@ func sum(m map[string]int) int {
 }
 
 func (s *Site) index(w http.ResponseWriter, _ *http.Request) {
-	writePage(w, http.StatusOK, "fetchall test site", 0,
-		`<ul><li><a href="/page/1?latency=100ms&amp;size=2048">/page/{n}?latency=&amp;size=</a></li>`+
-			`<li><a href="/status/404">/status/{code}</a></li><li><a href="/redirect/3">/redirect/{n}</a></li>`+
-			`<li><a href="/retry/a?fail=2&amp;code=429&amp;after=1">/retry/{key}?fail=&amp;code=&amp;after=</a></li>`+
-			`<li><a href="/slow-body?bytes=10&amp;interval=1s">/slow-body</a></li><li><a href="/hang">/hang</a></li>`+
-			`<li><a href="/stats">/stats</a></li></ul>`)
+	writePage(w, http.StatusOK, "fetchall test site endpoints", 0,
+		`<ul><li><a rel="nofollow" href="/page/1?latency=100ms&amp;size=2048">/page/{n}?latency=&amp;size=</a></li>`+
+			`<li><a rel="nofollow" href="/status/404">/status/{code}</a></li><li><a rel="nofollow" href="/redirect/3">/redirect/{n}</a></li>`+
+			`<li><a rel="nofollow" href="/retry/a?fail=2&amp;code=429&amp;after=1">/retry/{key}?fail=&amp;code=&amp;after=</a></li>`+
+			`<li><a rel="nofollow" href="/slow-body?bytes=10&amp;interval=1s">/slow-body</a></li><li><a rel="nofollow" href="/hang">/hang</a></li>`+
+			`<li><a rel="nofollow" href="/stats">/stats</a></li></ul>`)
 }
 
 func (s *Site) page(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,326 @@
+package crawler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fetchall/fetchall/fetch"
+	"github.com/fetchall/fetchall/limiter"
+	"github.com/fetchall/fetchall/testsite"
+)
+
+type crawlSetup struct {
+	site *testsite.Site
+	base string
+	cfg  CrawlConfig
+	f    *fetch.Client
+}
+
+func newCrawl(t *testing.T, opts testsite.Options, workers int) *crawlSetup {
+	t.Helper()
+	site := testsite.NewWith(opts)
+	srv := httptest.NewServer(site)
+	t.Cleanup(srv.Close)
+	lim := limiter.New(limiter.Config{})
+	pages, err := fetch.New(fetch.Config{MaxRedirects: -1, Concurrency: workers, Limiter: lim, UserAgent: "fetchall/test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	follow, _ := fetch.New(fetch.Config{Limiter: lim, UserAgent: "fetchall/test"})
+	t.Cleanup(pages.CloseIdleConnections)
+	t.Cleanup(follow.CloseIdleConnections)
+	scope, _ := NewScope(ScopeHost, nil, nil, nil)
+	cfg := CrawlConfig{Config: Config{Workers: workers}, MaxDepth: -1, Scope: scope,
+		Robots: NewRobots(follow, "fetchall/test", 10*time.Second, lim.SetDelay)}
+	return &crawlSetup{site: site, base: srv.URL, cfg: cfg, f: pages}
+}
+
+func (s *crawlSetup) run(t *testing.T, seeds ...string) (CrawlStats, []*Result) {
+	t.Helper()
+	var tasks []Task
+	for _, seed := range seeds {
+		tasks = append(tasks, Task{URL: s.base + seed})
+	}
+	var sink collect
+	stats, err := Crawl(t.Context(), s.cfg, s.f, tasks, &MemoryFrontier{}, &sink)
+	if err != nil {
+		t.Fatalf("Crawl error = %v", err)
+	}
+	return stats, sink.results
+}
+
+// served is what the site answered, robots.txt and sitemaps excepted.
+func served(site *testsite.Site) map[string]int {
+	out := site.URICounts()
+	delete(out, "/robots.txt")
+	return out
+}
+
+func compareWithTruth(t *testing.T, s *crawlSetup, results []*Result, truth map[string]int) {
+	t.Helper()
+	got := served(s.site)
+	for uri, n := range got {
+		if n != 1 {
+			t.Errorf("%s fetched %d times, want once", uri, n)
+		}
+		if _, ok := truth[uri]; !ok {
+			t.Errorf("%s fetched, but it is not in the site's ground truth (disallowed, external or too deep)", uri)
+		}
+	}
+	for uri := range truth {
+		if got[uri] == 0 {
+			t.Errorf("%s not fetched, but it is reachable and allowed", uri)
+		}
+	}
+	if len(results) != len(truth) {
+		t.Errorf("%d records, want one per page: %d", len(results), len(truth))
+	}
+	for _, r := range results {
+		u, _ := url.Parse(r.URL)
+		if want, ok := truth[u.RequestURI()]; ok && r.Depth != want {
+			t.Errorf("%s at depth %d, want %d", u.RequestURI(), r.Depth, want)
+		}
+	}
+}
+
+func TestCrawlFetchesTheWholeSiteExactlyOnce(t *testing.T) {
+	for _, workers := range []int{1, 64} {
+		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
+			s := newCrawl(t, testsite.Options{Pages: 150}, workers)
+			stats, results := s.run(t, "/")
+			truth := s.site.Truth(-1, false, false)
+			compareWithTruth(t, s, results, truth)
+			if stats.RobotsBlocked == 0 || stats.OutOfScope == 0 {
+				t.Errorf("stats %+v: want robots-blocked and out-of-scope links counted", stats)
+			}
+			for _, never := range []string{"/site/private/secret", "/endpoints", "/site/nofollow-only", "/site/style.css"} {
+				if n := s.site.URICounts()[never]; n != 0 {
+					t.Errorf("%s fetched %d times, want never", never, n)
+				}
+			}
+			for _, must := range []string{"/site/hidden", "/site/kinds/link", "/site/kinds/area", "/site/kinds/iframe",
+				"/site/kinds/refresh", "/site/kinds/header", "/site/kinds/frame", "/site/0?utm_source=feed"} {
+				if _, ok := truth[must]; !ok {
+					t.Errorf("ground truth lacks %s: the site no longer tests that link kind", must)
+				}
+			}
+		})
+	}
+}
+
+func TestCrawlMaxDepthIsExact(t *testing.T) {
+	for _, depth := range []int{0, 1, 2, 3} {
+		t.Run(fmt.Sprintf("depth=%d", depth), func(t *testing.T) {
+			s := newCrawl(t, testsite.Options{Pages: 150}, 16)
+			s.cfg.MaxDepth = depth
+			_, results := s.run(t, "/")
+			compareWithTruth(t, s, results, s.site.Truth(depth, false, false))
+		})
+	}
+}
+
+func TestCrawlMaxPagesIsExact(t *testing.T) {
+	for _, n := range []int{1, 7, 50} {
+		s := newCrawl(t, testsite.Options{Pages: 150}, 16)
+		s.cfg.MaxPages = n
+		stats, results := s.run(t, "/")
+		if len(results) != n || stats.Pages != n {
+			t.Errorf("MaxPages %d: %d records, stats.Pages %d", n, len(results), stats.Pages)
+		}
+		total := 0
+		for _, c := range served(s.site) {
+			total += c
+		}
+		if total != n {
+			t.Errorf("MaxPages %d: the server answered %d page requests", n, total)
+		}
+	}
+}
+
+func TestCrawlFollowNofollow(t *testing.T) {
+	s := newCrawl(t, testsite.Options{Pages: 50}, 8)
+	s.cfg.FollowNofollow = true
+	_, results := s.run(t, "/")
+	compareWithTruth(t, s, results, s.site.Truth(-1, true, false))
+}
+
+func TestCrawlIgnoringRobotsFetchesDisallowed(t *testing.T) {
+	s := newCrawl(t, testsite.Options{Pages: 20}, 4)
+	s.cfg.Robots = nil
+	s.run(t, "/")
+	if n := s.site.URICounts()["/site/private/secret"]; n != 1 {
+		t.Errorf("without robots, /site/private/secret fetched %d times, want 1", n)
+	}
+}
+
+func TestCrawlDelayIsHonoured(t *testing.T) {
+	s := newCrawl(t, testsite.Options{Pages: 3, SlowbotDelay: 300 * time.Millisecond}, 8)
+	lim := limiter.New(limiter.Config{})
+	pages, _ := fetch.New(fetch.Config{MaxRedirects: -1, Limiter: lim, UserAgent: "slowbot/1.0"})
+	follow, _ := fetch.New(fetch.Config{Limiter: lim, UserAgent: "slowbot/1.0"})
+	defer pages.CloseIdleConnections()
+	defer follow.CloseIdleConnections()
+	s.f = pages
+	s.cfg.Robots = NewRobots(follow, "slowbot/1.0", 10*time.Second, lim.SetDelay)
+	s.cfg.MaxPages = 4
+	start := time.Now()
+	_, results := s.run(t, "/")
+	if len(results) != 4 {
+		t.Fatalf("got %d records, want 4", len(results))
+	}
+	// Four page requests after robots.txt, each 300ms after the last.
+	if took := time.Since(start); took < 900*time.Millisecond {
+		t.Errorf("4 pages with Crawl-delay 0.3s took %s, want at least 0.9s", took)
+	}
+	if notes := s.cfg.Robots.Notes(); len(notes) != 1 || !strings.Contains(notes[0], "Crawl-delay 300ms honoured") {
+		t.Errorf("robots notes = %q", notes)
+	}
+}
+
+func TestCrawlDelayIsCapped(t *testing.T) {
+	s := newCrawl(t, testsite.Options{Pages: 3, SlowbotDelay: time.Hour}, 2)
+	lim := limiter.New(limiter.Config{})
+	follow, _ := fetch.New(fetch.Config{Limiter: lim, UserAgent: "slowbot/1.0"})
+	defer follow.CloseIdleConnections()
+	s.cfg.Robots = NewRobots(follow, "slowbot/1.0", 50*time.Millisecond, lim.SetDelay)
+	u, _ := url.Parse(s.base + "/")
+	if v, err := s.cfg.Robots.Allowed(t.Context(), u); err != nil || v != Allowed {
+		t.Fatalf("Allowed(/) = %v, %v", v, err)
+	}
+	if notes := s.cfg.Robots.Notes(); len(notes) != 1 || !strings.Contains(notes[0], "Crawl-delay 1h0m0s capped at 50ms") {
+		t.Errorf("robots notes = %q, want the cap reported", notes)
+	}
+}
+
+func TestCrawlSeedThatRedirectsKeepsItsSite(t *testing.T) {
+	site := testsite.NewWith(testsite.Options{Pages: 30})
+	srv := httptest.NewServer(site)
+	defer srv.Close()
+	// The seed's host is "localhost"; it redirects to 127.0.0.1, as a bare
+	// domain redirects to www.
+	front := httptest.NewServer(redirectTo(srv.URL))
+	defer front.Close()
+	s := newCrawl(t, testsite.Options{Pages: 30}, 8)
+	s.site, s.base = site, strings.Replace(front.URL, "127.0.0.1", "localhost", 1)
+	_, results := s.run(t, "/")
+	truth := site.Truth(-1, false, false)
+	got := served(site)
+	if len(got) != len(truth) {
+		t.Errorf("after a redirecting seed, fetched %d pages of the site, want all %d", len(got), len(truth))
+	}
+	if len(results) != len(truth)+1 {
+		t.Errorf("%d records, want the redirect plus %d pages", len(results), len(truth))
+	}
+}
+
+func TestCrawlRedirectLoopEnds(t *testing.T) {
+	s := newCrawl(t, testsite.Options{Pages: 5}, 4)
+	s.cfg.Robots = nil
+	// /redirect/30 is a chain of 30 distinct redirects: the limit stops it.
+	s.cfg.MaxRedirects = 5
+	_, results := s.run(t, "/redirect/30")
+	if len(results) != 6 {
+		t.Fatalf("got %d records, want 6 (5 redirects followed, then the limit)", len(results))
+	}
+	last := results[len(results)-1]
+	if last.Err == nil || last.Err.Kind != fetch.KindTooManyRedirects {
+		t.Errorf("last record %+v, want too_many_redirects", last)
+	}
+}
+
+func TestCrawlStopsOnCancelWithoutLeaks(t *testing.T) {
+	s := newCrawl(t, testsite.Options{Pages: 2000, Latency: 20 * time.Millisecond}, 8)
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	var sink collect
+	_, err := Crawl(ctx, s.cfg, s.f, []Task{{URL: s.base + "/"}}, &MemoryFrontier{}, &sink)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Crawl error = %v, want DeadlineExceeded", err)
+	}
+	if len(sink.results) == 0 || len(sink.results) > 400 {
+		t.Errorf("%d records before the deadline", len(sink.results))
+	}
+}
+
+func TestMemoryFrontierIsBreadthFirst(t *testing.T) {
+	var f MemoryFrontier
+	for _, d := range []int{0, 1, 1, 2, 0, 1} {
+		f.Push(Task{URL: fmt.Sprint(d), Depth: d})
+	}
+	var got []string
+	for {
+		t, ok := f.Pop()
+		if !ok {
+			break
+		}
+		got = append(got, t.URL)
+	}
+	if want := []string{"0", "0", "1", "1", "1", "2"}; !slices.Equal(got, want) {
+		t.Errorf("pop order %v, want %v", got, want)
+	}
+	if f.Len() != 0 {
+		t.Errorf("Len = %d after popping all", f.Len())
+	}
+}
+
+func TestScope(t *testing.T) {
+	parse := func(s string) *url.URL { u, _ := url.Parse(s); return u }
+	tests := []struct {
+		mode    string
+		allow   []string
+		include []string
+		exclude []string
+		url     string
+		want    bool
+	}{
+		{ScopeHost, nil, nil, nil, "http://example.org/x", true},
+		{ScopeHost, nil, nil, nil, "http://www.example.org/x", false},
+		{ScopeHost, nil, nil, nil, "http://example.org:8080/x", false},
+		{ScopeDomain, nil, nil, nil, "http://www.example.org/x", true},
+		{ScopeDomain, nil, nil, nil, "http://example.co.uk/", false},
+		{ScopeAny, nil, nil, nil, "http://anything.test/", true},
+		{ScopeHost, []string{"*.cdn.test"}, nil, nil, "http://img.cdn.test/a", true},
+		{ScopeHost, []string{"*.cdn.test"}, nil, nil, "http://cdn.test/a", true},
+		{ScopeHost, nil, []string{"/blog/"}, nil, "http://example.org/about", false},
+		{ScopeHost, nil, []string{"/blog/"}, nil, "http://example.org/blog/1", true},
+		{ScopeHost, nil, nil, []string{`\.pdf$`}, "http://example.org/a.pdf", false},
+	}
+	for _, tt := range tests {
+		s, err := NewScope(tt.mode, tt.allow, tt.include, tt.exclude)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.AddSeed(parse("http://example.org/"))
+		if got := s.Allows(parse(tt.url)); got != tt.want {
+			t.Errorf("scope %s allow %v include %v exclude %v: Allows(%s) = %v, want %v",
+				tt.mode, tt.allow, tt.include, tt.exclude, tt.url, got, tt.want)
+		}
+	}
+	for _, bad := range [][]string{{"nope"}, {ScopeHost, "("}} {
+		var err error
+		if len(bad) == 1 {
+			_, err = NewScope(bad[0], nil, nil, nil)
+		} else {
+			_, err = NewScope(bad[0], nil, []string{bad[1]}, nil)
+		}
+		if err == nil {
+			t.Errorf("NewScope(%q) = nil error", bad)
+		}
+	}
+}
+
+// redirectTo answers every request with a 301 to the same path on target.
+func redirectTo(target string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target+r.URL.RequestURI(), http.StatusMovedPermanently)
+	})
+}
