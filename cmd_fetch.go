@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,14 +19,9 @@ import (
 // fetchOptions are the fetch command's flags and argument.
 type fetchOptions struct {
 	requestOptions
-	input      string
-	output     string
-	format     string
-	ordered    bool
-	failFast   bool
-	saveDir    string
-	quiet      bool
-	noProgress bool
+	outputOptions
+	input   string
+	ordered bool
 
 	streams *streams
 }
@@ -54,8 +48,8 @@ file (nothing fetched), 130 interrupted.`,
 			if err := opts.requestOptions.loadConfig(cmd); err != nil {
 				return usageError(err)
 			}
-			if !slices.Contains(output.Formats, opts.format) {
-				return usageError(fmt.Errorf("--format %q: want jsonl, csv or table", opts.format))
+			if err := opts.outputOptions.validate(); err != nil {
+				return usageError(err)
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -66,13 +60,8 @@ file (nothing fetched), 130 interrupted.`,
 	fs := cmd.Flags()
 	fs.IntVarP(&opts.concurrency, "concurrency", "c", 10, "requests in flight at once")
 	opts.requestOptions.bind(fs)
-	fs.StringVarP(&opts.output, "output", "o", "", "write records to this file instead of standard output")
-	fs.StringVarP(&opts.format, "format", "f", "jsonl", "record format: jsonl, csv or table")
+	opts.outputOptions.bind(fs)
 	fs.BoolVar(&opts.ordered, "ordered", false, "write records in input order instead of completion order")
-	fs.BoolVar(&opts.failFast, "fail-fast", false, "cancel everything at the first URL that is not ok")
-	fs.StringVar(&opts.saveDir, "save-dir", "", "save each ok body into this folder (names derived safely from the URL)")
-	fs.BoolVarP(&opts.quiet, "quiet", "q", false, "no progress and no summary on standard error")
-	fs.BoolVar(&opts.noProgress, "no-progress", false, "no progress line (it is only drawn on a terminal anyway)")
 	return cmd
 }
 
@@ -89,53 +78,32 @@ func runFetch(ctx context.Context, opts *fetchOptions) error {
 		return usageError(err)
 	}
 	defer closeList()
-
-	engineCfg := crawler.Config{Workers: opts.concurrency, Ordered: opts.ordered, FailFast: opts.failFast, Accept: opts.okStatus.accept}
-	if opts.saveDir != "" {
-		dir, err := output.OpenDir(opts.saveDir)
-		if err != nil {
-			return usageError(err)
-		}
-		defer dir.Close()
-		engineCfg.Saver = dir
-	}
-	out, closeOut, err := openOutput(opts.output, s.Out)
-	if err != nil {
-		return usageError(err)
-	}
-	records, err := output.NewSink(opts.format, out)
-	if err != nil {
-		closeOut()
-		return usageError(err)
-	}
 	client, err := fetch.New(clientCfg)
 	if err != nil {
-		closeOut()
 		return usageError(err)
 	}
 	defer client.CloseIdleConnections()
-
-	summary := &output.Summary{}
-	sink := output.Tee{records, summary}
-	var progress *output.Progress
-	if s.ErrIsTerminal && !opts.quiet && !opts.noProgress {
-		progress = output.NewProgress(s.Err, countURLs(opts.input))
-		sink = append(sink, progress)
+	total := -1
+	if s.ErrIsTerminal {
+		total = countURLs(opts.input)
+	}
+	out, err := opts.outputOptions.openRecords(s, total)
+	if err != nil {
+		return usageError(err)
 	}
 
+	engineCfg := crawler.Config{Workers: opts.concurrency, Ordered: opts.ordered, FailFast: opts.failFast,
+		Accept: opts.okStatus.accept, Saver: out.engineSaver()}
 	start := time.Now()
-	runErr := crawler.FetchList(ctx, engineCfg, client, urllist.NewReader(list), sink)
+	runErr := crawler.FetchList(ctx, engineCfg, client, urllist.NewReader(list), out.sink)
 	elapsed := time.Since(start)
-	if progress != nil {
-		progress.Finish()
-	}
-	if err := closeOut(); err != nil && runErr == nil {
+	if err := out.close(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("write output: %w", err)
 	}
 	if !opts.quiet {
-		summary.Report(s.Err, elapsed)
+		out.summary.Report(s.Err, elapsed)
 	}
-	return fetchOutcome(ctx, runErr, summary)
+	return fetchOutcome(ctx, runErr, out.summary)
 }
 
 // fetchOutcome turns the run's error and tallies into the exit error.

@@ -7,6 +7,7 @@ import (
 	"hash/maphash"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 
 	"github.com/fetchall/fetchall/fetch"
@@ -60,6 +61,10 @@ func Crawl(ctx context.Context, cfg CrawlConfig, f Fetcher, seeds []Task, fronti
 
 	c := &coordinator{cfg: cfg, frontier: frontier, seen: map[uint64]struct{}{}, seed: maphash.MakeSeed(),
 		w: newWriter(sink, cancel), cancel: cancel, inFlightAt: map[int]int{}, queued: map[uint64]int{}}
+	// Seeds first, so that their sites are in scope before any sitemap
+	// entry is checked.
+	seeds = slices.Clone(seeds)
+	slices.SortStableFunc(seeds, func(a, b Task) int { return cmpBool(a.FromSitemap, b.FromSitemap) })
 	for _, s := range seeds {
 		c.addSeed(s)
 	}
@@ -90,6 +95,16 @@ func Crawl(ctx context.Context, cfg CrawlConfig, f Fetcher, seeds []Task, fronti
 		return c.stats, cause
 	}
 	return c.stats, nil
+}
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 // crawled is a worker's answer for one task.
@@ -130,6 +145,11 @@ func (c *coordinator) addSeed(t Task) {
 			kind = fetch.KindUnsupportedScheme
 		}
 		c.w.write(&Result{URL: t.URL, Line: t.Line, Err: &fetch.Error{Kind: kind, Err: err}})
+		return
+	}
+	if t.FromSitemap {
+		// Listed, not given: scope and dedupe apply as to any link.
+		c.enqueue(cu, Task{Line: t.Line})
 		return
 	}
 	c.cfg.Scope.AddSeed(cu)

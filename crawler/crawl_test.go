@@ -61,7 +61,9 @@ func (s *crawlSetup) run(t *testing.T, seeds ...string) (CrawlStats, []*Result) 
 // served is what the site answered, robots.txt and sitemaps excepted.
 func served(site *testsite.Site) map[string]int {
 	out := site.URICounts()
-	delete(out, "/robots.txt")
+	for _, meta := range []string{"/robots.txt", "/sitemap.xml", "/sitemap-pages.xml.gz"} {
+		delete(out, meta)
+	}
 	return out
 }
 
@@ -143,6 +145,42 @@ func TestCrawlMaxPagesIsExact(t *testing.T) {
 		if total != n {
 			t.Errorf("MaxPages %d: the server answered %d page requests", n, total)
 		}
+	}
+}
+
+func TestCrawlFollowSitemaps(t *testing.T) {
+	s := newCrawl(t, testsite.Options{Pages: 40}, 8)
+	follow, _ := fetch.New(fetch.Config{UserAgent: "fetchall/test"})
+	defer follow.CloseIdleConnections()
+	listed, notes := Sitemaps(t.Context(), follow, s.cfg.Robots, []string{s.base + "/"})
+	if len(notes) != 0 {
+		t.Errorf("sitemap notes: %q", notes)
+	}
+	seeds := []Task{{URL: s.base + "/"}}
+	for _, u := range listed {
+		seeds = append(seeds, Task{URL: u, FromSitemap: true})
+	}
+	var sink collect
+	if _, err := Crawl(t.Context(), s.cfg, s.f, seeds, &MemoryFrontier{}, &sink); err != nil {
+		t.Fatal(err)
+	}
+	compareWithTruth(t, s, sink.results, s.site.Truth(-1, false, true))
+	if s.site.URICounts()["/site/orphan"] != 1 {
+		t.Error("/site/orphan, listed only in the gzipped sitemap, was not fetched")
+	}
+}
+
+func TestParseSitemap(t *testing.T) {
+	children, pages, err := parseSitemap([]byte(`<?xml version="1.0"?><sitemapindex><sitemap><loc> http://a/s1.xml </loc></sitemap></sitemapindex>`))
+	if err != nil || !slices.Equal(children, []string{"http://a/s1.xml"}) || len(pages) != 0 {
+		t.Errorf("index: %q %q %v", children, pages, err)
+	}
+	_, pages, err = parseSitemap([]byte(`<urlset><url><loc>http://a/1</loc><lastmod>2024</lastmod></url><url><loc>http://a/2</loc></url></urlset>`))
+	if err != nil || !slices.Equal(pages, []string{"http://a/1", "http://a/2"}) {
+		t.Errorf("urlset: %q %v", pages, err)
+	}
+	if _, _, err := parseSitemap([]byte(`<urlset><url><loc>`)); err == nil {
+		t.Error("truncated sitemap parsed without error")
 	}
 }
 

@@ -10,6 +10,9 @@ type Task struct {
 	// SeedChain is true for a seed and the targets of its redirects, whose
 	// hosts join the scope (a seed redirecting to www. keeps its site).
 	SeedChain bool
+	// FromSitemap marks a seed listed by a sitemap: unlike a seed given by
+	// the user, it does not widen the scope.
+	FromSitemap bool
 }
 
 // Frontier holds the tasks a crawl has yet to fetch. The crawl's single

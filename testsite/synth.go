@@ -249,9 +249,11 @@ func (s *Site) Truth(maxDepth int, followNofollow, sitemaps bool) map[string]int
 	depth := map[string]int{}
 	level := []string{}
 	visit := func(list *[]string, uri string, d int) {
-		if _, ok := depth[uri]; ok || uri == "" || disallowed(uri) {
+		if old, ok := depth[uri]; (ok && old <= d) || uri == "" || disallowed(uri) {
 			return
 		}
+		// New, or met through a redirect at a smaller depth than a link of
+		// the same level gave it: the copy queued deeper is skipped.
 		depth[uri] = d
 		*list = append(*list, uri)
 	}
@@ -266,6 +268,9 @@ func (s *Site) Truth(maxDepth int, followNofollow, sitemaps bool) map[string]int
 		var next []string
 		for i := 0; i < len(level); i++ {
 			uri := level[i]
+			if depth[uri] != d {
+				continue // queued again at a smaller depth
+			}
 			if to, ok := s.redirectTarget(uri); ok {
 				visit(&level, to, d)
 				continue

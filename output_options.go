@@ -1,0 +1,104 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/spf13/pflag"
+
+	"github.com/fetchall/fetchall/crawler"
+	"github.com/fetchall/fetchall/output"
+)
+
+// outputOptions are the flags about where records go; fetch and crawl
+// share them.
+type outputOptions struct {
+	output     string
+	format     string
+	failFast   bool
+	saveDir    string
+	quiet      bool
+	noProgress bool
+}
+
+func (o *outputOptions) bind(fs *pflag.FlagSet) {
+	fs.StringVarP(&o.output, "output", "o", "", "write records to this file instead of standard output")
+	fs.StringVarP(&o.format, "format", "f", "jsonl", "record format: jsonl, csv or table")
+	fs.BoolVar(&o.failFast, "fail-fast", false, "cancel everything at the first URL that is not ok")
+	fs.StringVar(&o.saveDir, "save-dir", "", "save each ok body into this folder (names derived safely from the URL)")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress and no summary on standard error")
+	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress line (it is only drawn on a terminal anyway)")
+}
+
+func (o *outputOptions) validate() error {
+	if !slices.Contains(output.Formats, o.format) {
+		return fmt.Errorf("--format %q: want jsonl, csv or table", o.format)
+	}
+	return nil
+}
+
+// recordOutput is an open destination for records with its summary and
+// progress; close flushes and closes it all.
+type recordOutput struct {
+	sink     output.Tee
+	summary  *output.Summary
+	progress *output.Progress
+	saver    *output.Dir
+	closeOut func() error
+}
+
+// openRecords opens the record destination, the save folder and the
+// progress line (on a terminal, with total results expected, -1 unknown).
+// Its errors are the user's: a folder or file that cannot be written.
+func (o *outputOptions) openRecords(s *streams, total int) (*recordOutput, error) {
+	ro := &recordOutput{summary: &output.Summary{}}
+	if o.saveDir != "" {
+		dir, err := output.OpenDir(o.saveDir)
+		if err != nil {
+			return nil, err
+		}
+		ro.saver = dir
+	}
+	out, closeOut, err := openOutput(o.output, s.Out)
+	if err != nil {
+		ro.close()
+		return nil, err
+	}
+	ro.closeOut = closeOut
+	records, err := output.NewSink(o.format, out)
+	if err != nil {
+		ro.close()
+		return nil, err
+	}
+	ro.sink = output.Tee{records, ro.summary}
+	if s.ErrIsTerminal && !o.quiet && !o.noProgress {
+		ro.progress = output.NewProgress(s.Err, total)
+		ro.sink = append(ro.sink, ro.progress)
+	}
+	return ro, nil
+}
+
+// engineSaver returns the save folder as the engine wants it: a nil
+// interface when there is none.
+func (ro *recordOutput) engineSaver() crawler.Saver {
+	if ro.saver == nil {
+		return nil
+	}
+	return ro.saver
+}
+
+// close ends the progress line and closes the output and the save folder;
+// it reports a failed final write.
+func (ro *recordOutput) close() error {
+	if ro.progress != nil {
+		ro.progress.Finish()
+	}
+	var err error
+	if ro.closeOut != nil {
+		err = ro.closeOut()
+	}
+	if ro.saver != nil {
+		ro.saver.Close()
+	}
+	return err
+}
