@@ -14,6 +14,7 @@ import (
 	"github.com/fetchall/fetchall/crawler"
 	"github.com/fetchall/fetchall/fetch"
 	"github.com/fetchall/fetchall/output"
+	"github.com/fetchall/fetchall/testsite"
 	"github.com/fetchall/fetchall/urllist"
 )
 
@@ -47,7 +48,7 @@ func runDemo(ctx context.Context, s *streams, pages int, plot string) error {
 	}
 	siteCtx, stopSite := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Go(func() { _ = serveSite(siteCtx, ln) })
+	wg.Go(func() { _ = serveSite(siteCtx, ln, testsite.New()) })
 	defer wg.Wait()
 	defer stopSite()
 

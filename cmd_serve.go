@@ -16,13 +16,15 @@ import (
 
 func newServeCmd(s *streams, runF func(context.Context, string) error) *cobra.Command {
 	var addr string
+	var opts testsite.Options
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the built-in local test site",
 		Long: `Serve the local test site used by the tests, the demo and the benchmarks:
-pages with chosen latency and size, statuses, redirects, retry-worthy and
-slow endpoints, and /stats with the requests counted per path. Open the
-address in a browser for the list of endpoints. Stop it with Ctrl-C.`,
+a synthetic website to crawl (/, /site/{n}, robots.txt, sitemaps), pages
+with chosen latency and size, statuses, redirects, retry-worthy and slow
+endpoints (listed at /endpoints), and /stats with the requests counted per
+path. Stop it with Ctrl-C.`,
 		Example: `  fetchall serve --addr 127.0.0.1:8080
   curl 'http://127.0.0.1:8080/page/1?latency=100ms&size=2048'`,
 		Args: cobra.NoArgs,
@@ -35,17 +37,19 @@ address in a browser for the list of endpoints. Stop it with Ctrl-C.`,
 				return usageError(fmt.Errorf("serve: %w", err))
 			}
 			fmt.Fprintf(s.Err, "test site listening on http://%s/ (Ctrl-C to stop)\n", ln.Addr())
-			return serveSite(cmd.Context(), ln)
+			return serveSite(cmd.Context(), ln, testsite.NewWith(opts))
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
+	cmd.Flags().IntVar(&opts.Pages, "pages", 200, "pages in the synthetic website under /site/")
+	cmd.Flags().DurationVar(&opts.Latency, "latency", 0, "delay before every page of the synthetic website")
 	return cmd
 }
 
-// serveSite serves a fresh test site on ln until ctx ends, then shuts it
-// down, giving open requests a moment to finish.
-func serveSite(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{Handler: testsite.New(), ReadHeaderTimeout: 10 * time.Second}
+// serveSite serves site on ln until ctx ends, then shuts it down, giving
+// open requests a moment to finish.
+func serveSite(ctx context.Context, ln net.Listener, site http.Handler) error {
+	srv := &http.Server{Handler: site, ReadHeaderTimeout: 10 * time.Second}
 	var g errgroup.Group
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {

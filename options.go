@@ -35,6 +35,7 @@ type requestOptions struct {
 	maxRedirects   int
 	okStatus       statusSet
 	configFile     string
+	delay          time.Duration // crawl only: least spacing per host
 }
 
 // bind binds every request flag but --concurrency, whose form differs
@@ -87,7 +88,7 @@ func (o *requestOptions) clientConfig() (fetch.Config, error) {
 	if o.maxRedirects < 0 {
 		return fetch.Config{}, fmt.Errorf("--max-redirects must be 0 or more, got %d", o.maxRedirects)
 	}
-	lim := limiter.Config{PerHost: o.perHost, Rate: o.rate, HostRate: o.hostRate}
+	lim := limiter.Config{PerHost: o.perHost, Rate: o.rate, HostRate: o.hostRate, Delay: o.delay}
 	if err := lim.Validate(); err != nil {
 		return fetch.Config{}, fmt.Errorf("--%w", err)
 	}
