@@ -247,4 +247,3 @@ func peakRSS() int64 {
 	}
 	return ru.Maxrss * 1024 // Linux reports KiB
 }
-
