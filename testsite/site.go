@@ -35,7 +35,8 @@ import (
 type Options struct {
 	// Pages is the number of /site/{n} pages. Zero means 200.
 	Pages int
-	// Latency delays every synthetic page. Zero means none.
+	// Latency delays every answer of the synthetic website, redirects
+	// included. Zero means none.
 	Latency time.Duration
 	// SlowbotDelay is the Crawl-delay robots.txt asks of the agent
 	// "slowbot" (every other agent gets none). Zero means 1s.

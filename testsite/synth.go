@@ -149,11 +149,11 @@ func origin(r *http.Request) string { return "http://" + r.Host }
 
 func (s *Site) sitePage(w http.ResponseWriter, r *http.Request) {
 	uri := r.URL.RequestURI()
-	if to, ok := s.redirectTarget(uri); ok {
-		http.Redirect(w, r, to, http.StatusMovedPermanently)
+	if !wait(r, s.opts.Latency.String()) {
 		return
 	}
-	if !wait(r, s.opts.Latency.String()) {
+	if to, ok := s.redirectTarget(uri); ok {
+		http.Redirect(w, r, to, http.StatusMovedPermanently)
 		return
 	}
 	i, isPage := pageNumber(uri)
