@@ -41,6 +41,10 @@ func disallowed(uri string) bool {
 	return strings.HasPrefix(uri, "/site/private/") || strings.HasPrefix(uri, "/endpoints")
 }
 
+// homeLinks is about how many pages the home page links to; with 200
+// pages, depth 3 reaches all of them, depth 2 not quite.
+const homeLinks = 67
+
 // mix is a small deterministic hash: the graph is the same on every run.
 func mix(a, b int) int {
 	x := uint32(a)*2654435761 ^ uint32(b)*40503 ^ 0x9e3779b9
@@ -55,8 +59,10 @@ func mix(a, b int) int {
 func (s *Site) links(uri string) []link {
 	n := s.opts.Pages
 	if uri == "/" {
+		// Entry points spread over the site, as a home page and its menus
+		// give: the default crawl depth (3) covers the default 200 pages.
 		out := []link{{href: "/endpoints", target: "/endpoints", kind: "a"}}
-		for i := range min(n, 3) {
+		for i := 0; i < n; i += max(n/homeLinks, 1) {
 			out = append(out, link{href: fmt.Sprintf("/site/%d", i), target: fmt.Sprintf("/site/%d", i), kind: "a"})
 		}
 		return out
