@@ -362,3 +362,35 @@ func redirectTo(target string) http.Handler {
 		http.Redirect(w, r, target+r.URL.RequestURI(), http.StatusMovedPermanently)
 	})
 }
+
+func TestRobotsStatusPolicy(t *testing.T) {
+	for _, tt := range []struct {
+		status   int
+		wantPage bool
+	}{{404, true}, {403, true}, {503, false}, {500, false}} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/robots.txt" {
+				w.WriteHeader(tt.status)
+				return
+			}
+			_, _ = w.Write([]byte("<title>page</title>"))
+		}))
+		follow, _ := fetch.New(fetch.Config{Retries: 0})
+		scope, _ := NewScope(ScopeHost, nil, nil, nil)
+		robots := NewRobots(follow, "fetchall/test", time.Second, nil)
+		cfg := CrawlConfig{Config: Config{Workers: 2}, MaxDepth: 0, Scope: scope, Robots: robots}
+		var sink collect
+		stats, err := Crawl(t.Context(), cfg, follow, []Task{{URL: srv.URL + "/"}}, &MemoryFrontier{}, &sink)
+		srv.Close()
+		follow.CloseIdleConnections()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(sink.results) == 1; got != tt.wantPage {
+			t.Errorf("robots.txt %d: page fetched %v, want %v", tt.status, got, tt.wantPage)
+		}
+		if !tt.wantPage && (stats.SiteDeferred != 1 || len(robots.Notes()) != 1 || !strings.Contains(robots.Notes()[0], "deferred")) {
+			t.Errorf("robots.txt %d: stats %+v notes %q, want the site deferred and said so", tt.status, stats, robots.Notes())
+		}
+	}
+}
