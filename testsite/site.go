@@ -79,6 +79,7 @@ func NewWith(opts Options) *Site {
 	s.mux.HandleFunc("GET /slow-body", s.slowBody)
 	s.mux.HandleFunc("GET /hang", s.hang)
 	s.mux.HandleFunc("GET /stats", s.stats)
+	s.faults()
 	return s
 }
 
