@@ -98,6 +98,9 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 	if err != nil {
 		return usageError(err)
 	}
+	if err := checkOpenFiles(opts.concurrency); err != nil {
+		return usageError(err)
+	}
 	scope, err := crawler.NewScope(opts.scope, opts.allowDomains, opts.include, opts.exclude)
 	if err != nil {
 		return usageError(err)

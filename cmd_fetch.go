@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -73,6 +74,9 @@ func runFetch(ctx context.Context, opts *fetchOptions) error {
 	if err != nil {
 		return usageError(err)
 	}
+	if err := checkOpenFiles(opts.concurrency); err != nil {
+		return usageError(err)
+	}
 	list, closeList, err := openList(opts.input, s.In)
 	if err != nil {
 		return usageError(err)
@@ -102,8 +106,18 @@ func runFetch(ctx context.Context, opts *fetchOptions) error {
 	}
 	if !opts.quiet {
 		out.summary.Report(s.Err, elapsed)
+		if out.summary.Total == 0 && runErr == nil && ctx.Err() == nil {
+			fmt.Fprintf(s.Err, "fetchall: %s has no URLs (blank lines and # comments are skipped)\n", listName(opts.input))
+		}
 	}
 	return fetchOutcome(ctx, runErr, out.summary)
+}
+
+func listName(input string) string {
+	if input == "-" {
+		return "standard input"
+	}
+	return input
 }
 
 // fetchOutcome turns the run's error and tallies into the exit error.
@@ -137,7 +151,16 @@ func openList(name string, stdin io.Reader) (io.Reader, func(), error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("URL list: %w", err)
 	}
-	return f, func() { f.Close() }, nil
+	// A NUL byte near the start means a binary file given by mistake: say
+	// so once, rather than a bad_url record for every "line" of it.
+	head := make([]byte, 8192)
+	n, _ := io.ReadFull(f, head)
+	if bytes.IndexByte(head[:n], 0) >= 0 {
+		f.Close()
+		return nil, nil, fmt.Errorf("URL list %s looks like a binary file (it has NUL bytes), not one URL per line", name)
+	}
+	// Not Seek: the "file" may be a pipe, as with <(command).
+	return io.MultiReader(bytes.NewReader(head[:n]), f), func() { f.Close() }, nil
 }
 
 // openOutput opens the records' destination: a file, or stdout when name

@@ -170,9 +170,9 @@ func drain(cfg Config, cancel context.CancelCauseFunc, results <-chan done, slot
 
 func describe(r *Result) string {
 	if r.Line > 0 {
-		return fmt.Sprintf("line %d %s: %s", r.Line, r.URL, r.Err)
+		return fmt.Sprintf("line %d %s: %s", r.Line, fetch.Redact(r.URL), r.Err)
 	}
-	return fmt.Sprintf("%s: %s", r.URL, r.Err)
+	return fmt.Sprintf("%s: %s", fetch.Redact(r.URL), r.Err)
 }
 
 // process turns one task into a Result, or nil when the run ended before

@@ -350,3 +350,17 @@ func kindOfParse(err error) Kind {
 	}
 	return KindBadURL
 }
+
+// Redact hides the password of a URL with credentials
+// ("http://user:xxxxx@host/"), so that it never reaches a record, a log or
+// a summary. Anything else, unparseable text included, is returned as is.
+func Redact(raw string) string {
+	if !strings.Contains(raw, "@") {
+		return raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
+}

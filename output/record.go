@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/fetchall/fetchall/crawler"
+	"github.com/fetchall/fetchall/fetch"
 )
 
 // Record is the stable, documented shape of one result. JSON names are the
@@ -39,10 +40,10 @@ var Columns = []string{"url", "line", "ok", "final_url", "status", "content_type
 // NewRecord converts an engine result into a Record.
 func NewRecord(r *crawler.Result) Record {
 	rec := Record{
-		URL:         r.URL,
+		URL:         fetch.Redact(r.URL),
 		Line:        r.Line,
 		OK:          r.OK,
-		FinalURL:    r.FinalURL,
+		FinalURL:    fetch.Redact(r.FinalURL),
 		Status:      r.Status,
 		ContentType: r.ContentType,
 		Bytes:       r.Bytes,
@@ -55,7 +56,7 @@ func NewRecord(r *crawler.Result) Record {
 	}
 	if r.Crawled {
 		depth, links := r.Depth, r.Links
-		rec.Depth, rec.Parent, rec.Links = &depth, r.Parent, &links
+		rec.Depth, rec.Parent, rec.Links = &depth, fetch.Redact(r.Parent), &links
 	}
 	if r.Err != nil {
 		rec.Error = string(r.Err.Kind)

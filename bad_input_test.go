@@ -1,0 +1,68 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestBadInput gives fetchall each kind of bad input a user produces and
+// checks the outcome promised in the README's Reliability table.
+func TestBadInput(t *testing.T) {
+	_, base := startSite(t)
+	dir := t.TempDir()
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	binary := make([]byte, 5000)
+	for i := range binary {
+		binary[i] = byte(i % 7)
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		stdin   string
+		code    int
+		records int
+		stderr  string // a fragment of the message
+		stdout  string // a fragment of the records
+	}{
+		{"empty list", []string{write("empty.txt", nil)}, "", 0, 0, "has no URLs", ""},
+		{"comments only", []string{"-"}, "# nothing\n\n", 0, 0, "standard input has no URLs", ""},
+		{"missing file", []string{filepath.Join(dir, "nope.txt")}, "", exitUsage, 0, "no such file", ""},
+		{"directory", []string{dir}, "", exitUsage, 0, "is a directory", ""},
+		{"binary file", []string{write("bin.dat", binary)}, "", exitUsage, 0, "looks like a binary file", ""},
+		{"1 MB line", []string{"-"}, base + "/page/1\n" + strings.Repeat("x", 1<<20) + "\n" + base + "/page/2\n", exitFailures, 3, "", `"line":2,"ok":false`},
+		{"CRLF and BOM", []string{write("crlf.txt", []byte("\xef\xbb\xbf"+base+"/page/1\r\n"+base+"/page/2\r\n"))}, "", 0, 2, "", `"title":"Page 2"`},
+		{"spaces in URL", []string{"-"}, "  " + base + "/page/a b  \n", 0, 1, "", `/page/a b"`},
+		{"credentials masked", []string{"-", "--ok-status", "200-599"}, "http://user:secret@" + strings.TrimPrefix(base, "http://") + "/page/1\n", 0, 1, "", "user:xxxxx@"},
+		{"duplicates fetched each time", []string{"-"}, strings.Repeat(base+"/page/dup\n", 1000), 0, 1000, "", ""},
+		{"concurrency beyond the open-file limit", []string{"-", "-c", "10000000"}, base + "/page/1\n", exitUsage, 0, "ulimit -n", ""},
+	}
+	for _, tt := range tests {
+		res := runCLI(t, tt.stdin, append(tt.args, "--no-progress")...)
+		recs := parseRecords(t, res.stdout)
+		if res.code != tt.code || len(recs) != tt.records {
+			t.Errorf("%s: exit %d, %d records; want %d, %d (stderr %q)", tt.name, res.code, len(recs), tt.code, tt.records, res.stderr)
+		}
+		if !strings.Contains(res.stderr, tt.stderr) || !strings.Contains(res.stdout, tt.stdout) {
+			t.Errorf("%s: stderr %q stdout %q; want %q and %q", tt.name, res.stderr, clipText(res.stdout), tt.stderr, tt.stdout)
+		}
+		if strings.Contains(res.stdout+res.stderr, "secret") {
+			t.Errorf("%s: the password leaked into the output", tt.name)
+		}
+	}
+}
+
+func clipText(s string) string {
+	if len(s) > 300 {
+		return s[:300] + fmt.Sprintf("... (%d bytes)", len(s))
+	}
+	return s
+}
