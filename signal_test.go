@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fetchall/fetchall/testsite"
 )
 
 // buildBinary builds fetchall once per test that needs the real process.
@@ -29,38 +32,29 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
-func TestSIGINTFlushesRecordsAndExits130(t *testing.T) {
-	bin := buildBinary(t)
-	_, base := startSite(t)
-	var list strings.Builder
-	for i := range 5 {
-		fmt.Fprintf(&list, "%s/page/%d\n", base, i)
-	}
-	for range 200 {
-		list.WriteString(base + "/hang\n")
-	}
-	listFile := writeFile(t, "urls.txt", list.String())
-
-	cmd := exec.CommandContext(t.Context(), bin, listFile, "-c", "8")
+// interruptAfter runs the binary with args, sends SIGINT once n records
+// are out, and returns every line written, stderr, and how long the
+// process took to stop after the signal.
+func interruptAfter(t *testing.T, bin string, n int, args ...string) (lines []string, stderr string, stopped time.Duration) {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), bin, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
+	var errBuf strings.Builder
+	cmd.Stderr = &errBuf
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	sc := bufio.NewScanner(stdout)
-	var lines []string
-	// Interrupt once the fast pages are out and the rest hang.
-	for len(lines) < 5 && sc.Scan() {
+	for len(lines) < n && sc.Scan() {
 		lines = append(lines, sc.Text())
 	}
-	if len(lines) < 5 {
-		t.Fatalf("got %d records before the interrupt, want 5", len(lines))
+	if len(lines) < n {
+		t.Fatalf("got %d records before the interrupt, want %d; stderr:\n%s", len(lines), n, errBuf.String())
 	}
-	interruptedAt := time.Now()
+	at := time.Now()
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
@@ -68,14 +62,21 @@ func TestSIGINTFlushesRecordsAndExits130(t *testing.T) {
 		lines = append(lines, sc.Text())
 	}
 	err = cmd.Wait()
+	stopped = time.Since(at)
 	var exitErr *exec.ExitError
 	if !errors.As(err, &exitErr) || exitErr.ExitCode() != exitInterrupted {
-		t.Fatalf("exit = %v, want code %d; stderr:\n%s", err, exitInterrupted, stderr.String())
+		t.Fatalf("exit = %v, want code %d; stderr:\n%s", err, exitInterrupted, errBuf.String())
 	}
-	if took := time.Since(interruptedAt); took > 5*time.Second {
-		t.Errorf("took %s to stop after SIGINT, want well under the 30s timeout", took)
+	return lines, errBuf.String(), stopped
+}
+
+// checkInterrupted checks the promises of an interrupted run: whole JSON
+// records only, the summary, a prompt stop.
+func checkInterrupted(t *testing.T, lines []string, stderr string, stopped time.Duration) (canceled int) {
+	t.Helper()
+	if stopped > 5*time.Second {
+		t.Errorf("took %s to stop after SIGINT, want well under the 30s timeout", stopped)
 	}
-	canceled := 0
 	for _, line := range lines {
 		var rec map[string]any
 		if err := json.Unmarshal([]byte(line), &rec); err != nil {
@@ -86,10 +87,40 @@ func TestSIGINTFlushesRecordsAndExits130(t *testing.T) {
 			canceled++
 		}
 	}
+	if !strings.Contains(stderr, "fetched ") || !strings.Contains(stderr, "interrupted") {
+		t.Errorf("stderr lacks the summary or the interrupted note:\n%s", stderr)
+	}
+	return canceled
+}
+
+func TestSIGINTFlushesRecordsAndExits130(t *testing.T) {
+	bin := buildBinary(t)
+	_, base := startSite(t)
+	var list strings.Builder
+	for i := range 5 {
+		fmt.Fprintf(&list, "%s/page/%d\n", base, i)
+	}
+	for range 200 {
+		list.WriteString(base + "/hang\n")
+	}
+	lines, stderr, stopped := interruptAfter(t, bin, 5, writeFile(t, "urls.txt", list.String()), "-c", "8")
+	canceled := checkInterrupted(t, lines, stderr, stopped)
 	if canceled == 0 || len(lines) > 5+8 {
 		t.Errorf("%d records, %d canceled; want the 5 pages plus the in-flight requests marked canceled", len(lines), canceled)
 	}
-	if !strings.Contains(stderr.String(), "fetched ") || !strings.Contains(stderr.String(), "interrupted") {
-		t.Errorf("stderr lacks the summary or the interrupted note:\n%s", stderr.String())
+}
+
+func TestSIGINTDuringCrawl(t *testing.T) {
+	bin := buildBinary(t)
+	site := testsite.NewWith(testsite.Options{Pages: 5000, Latency: 50 * time.Millisecond})
+	srv := httptest.NewServer(site)
+	defer srv.Close()
+	lines, stderr, stopped := interruptAfter(t, bin, 20, "crawl", srv.URL+"/", "-c", "8", "--per-host", "8", "--max-depth", "-1")
+	checkInterrupted(t, lines, stderr, stopped)
+	if !strings.Contains(stderr, "crawl: ") {
+		t.Errorf("no crawl summary after SIGINT:\n%s", stderr)
+	}
+	if len(lines) >= 5000 {
+		t.Errorf("%d records: the crawl did not stop", len(lines))
 	}
 }
