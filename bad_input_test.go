@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,4 +67,21 @@ func clipText(s string) string {
 		return s[:300] + fmt.Sprintf("... (%d bytes)", len(s))
 	}
 	return s
+}
+
+// TestIDNHostIsSentAsPunycode goes through a local proxy, so no resolver
+// is asked: the proxy sees what would go on the wire.
+func TestIDNHostIsSentAsPunycode(t *testing.T) {
+	var gotURL, gotHost string
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotURL, gotHost = r.URL.String(), r.Host
+	}))
+	defer proxy.Close()
+	res := runCLI(t, "http://bücher.invalid/straße\n", "-", "--proxy", proxy.URL, "-q")
+	if res.code != 0 || gotHost != "xn--bcher-kva.invalid" || gotURL != "http://xn--bcher-kva.invalid/stra%C3%9Fe" {
+		t.Errorf("exit %d; proxy saw URL %q Host %q; want the punycode host and an escaped path", res.code, gotURL, gotHost)
+	}
+	if recs := parseRecords(t, res.stdout); len(recs) != 1 || recs[0].URL != "http://bücher.invalid/straße" {
+		t.Errorf("records %+v: want the URL as the user wrote it", recs)
+	}
 }

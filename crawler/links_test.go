@@ -101,3 +101,31 @@ func TestRefreshURL(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParsePage(f *testing.F) {
+	for _, seed := range []string{
+		`<a href="/a">a</a><base href="http://b.test/x/"><a href="y#z">`,
+		`<meta http-equiv=refresh content="0;url=/r"><link rel=next href=n><iframe src=//c.test/i>`,
+		`<frameset><frame src="f"></frameset>`, `<a href="http://[::1]:99999/">`, "\x00<a href=\xff>",
+	} {
+		f.Add(seed, `</h>; rel="next"`)
+	}
+	base, _ := url.Parse("http://site.test/dir/page")
+	f.Fuzz(func(t *testing.T, html, linkHeader string) {
+		p := parsePage([]byte(html), "text/html", base, http.Header{"Link": {linkHeader}}, false)
+		seen := map[string]bool{}
+		for _, l := range p.links {
+			s := l.String()
+			if l.Scheme != "http" && l.Scheme != "https" || l.Host == "" || l.Fragment != "" {
+				t.Fatalf("link %q is not an absolute http(s) URL without fragment", s)
+			}
+			if seen[s] {
+				t.Fatalf("link %q listed twice", s)
+			}
+			seen[s] = true
+			if c, err := Canonical(s); err != nil || c != s {
+				t.Fatalf("link %q is not canonical: %q, %v", s, c, err)
+			}
+		}
+	})
+}
