@@ -17,6 +17,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -32,7 +33,7 @@ import (
 )
 
 func main() {
-	only := flag.String("only", "", "run one measurement: latency, throughput, memory or crawl")
+	only := flag.String("only", "", "run one measurement: latency, throughput, memory, crawl or soak")
 	flag.Parse()
 	if err := run(*only); err != nil {
 		fmt.Fprintln(os.Stderr, "perf:", err)
@@ -87,7 +88,96 @@ func run(only string) error {
 			return err
 		}
 	}
+	if only == "soak" { // minutes long: only on demand
+		if err := soak(bin, dir, base); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// soak: 100,000 URLs at concurrency 256 with 1% faulty (resets, short
+// bodies, 500s, bodies slower than the timeout): exactly one record per
+// URL, and peak memory no higher than for 10,000.
+func soak(bin, dir, base string) error {
+	faults := []string{"/fault/reset", "/fault/short-body", "/status/500", "/slow-body?bytes=100&interval=500ms"}
+	fmt.Printf("\nsoak: --concurrency 256 --timeout 2s --retries 1, 1%% of URLs faulty\n")
+	var rss10k int64
+	for _, n := range []int{10000, 100000} {
+		list, err := writeList(dir, fmt.Sprintf("soak%d.txt", n), n, func(i int) string {
+			if i%100 == 7 {
+				return base + faults[(i/100)%len(faults)]
+			}
+			return fmt.Sprintf("%s/page/%d?size=2048", base, i)
+		})
+		if err != nil {
+			return err
+		}
+		out := filepath.Join(dir, "soak.jsonl")
+		cmd := exec.Command(bin, list, "-c", "256", "--timeout", "2s", "--retries", "1", "-q", "-o", out)
+		start := time.Now()
+		err = cmd.Run()
+		wall := time.Since(start)
+		var exitErr *exec.ExitError
+		if err != nil && !(errors.As(err, &exitErr) && exitErr.ExitCode() == 1) { // 1: some failed, as they should
+			return fmt.Errorf("soak: %w", err)
+		}
+		lines, failed, err := recordLines(out)
+		if err != nil {
+			return err
+		}
+		rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
+		note := ""
+		if n == 10000 {
+			rss10k = rss
+		} else if rss10k > 0 {
+			note = fmt.Sprintf(" (%.2fx the 10,000-URL peak)", float64(rss)/float64(rss10k))
+		}
+		fmt.Printf("  %6d URLs in %s: %d records for %d distinct lines, %d failed; peak RSS %.1f MiB%s\n",
+			n, wall.Round(time.Millisecond), lines.total, lines.distinct, failed, float64(rss)/1024, note)
+		if lines.total != n || lines.distinct != n {
+			return fmt.Errorf("soak: %d records, %d distinct lines, for %d URLs", lines.total, lines.distinct, n)
+		}
+	}
+	fmt.Printf("  goroutines: every package's tests check with goleak that none outlives a run\n")
+	return nil
+}
+
+type lineCount struct{ total, distinct int }
+
+// recordLines counts the records of a JSONL file, the distinct input lines
+// they answer, and the failures.
+func recordLines(path string) (lineCount, int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return lineCount{}, 0, err
+	}
+	defer f.Close()
+	seen := map[int]bool{}
+	var c lineCount
+	failed := 0
+	dec := json.NewDecoder(f)
+	for {
+		var rec struct {
+			Line int  `json:"line"`
+			OK   bool `json:"ok"`
+		}
+		if err := dec.Decode(&rec); err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			return c, failed, fmt.Errorf("record %d: %w", c.total+1, err)
+		}
+		c.total++
+		if !seen[rec.Line] {
+			seen[rec.Line] = true
+			c.distinct++
+		}
+		if !rec.OK {
+			failed++
+		}
+	}
+	return c, failed, nil
 }
 
 // crawl: the 5,000-page synthetic site with 10 ms latency at concurrency
