@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 )
 
@@ -20,16 +21,23 @@ func main() {
 func run() int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	if _, err := raiseOpenFileLimit(); err != nil {
+		fmt.Fprintf(os.Stderr, "fetchall: cannot raise the open-file limit: %v\n", err)
+	}
 
 	// The first SIGINT/SIGTERM cancels the run, which then flushes what it
 	// has and reports; a second one means "now", so exit at once.
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	finished := make(chan struct{})
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer close(finished)
 	defer signal.Stop(sigs)
-	go func() {
+	wg.Go(func() {
 		select {
 		case <-sigs:
-		case <-ctx.Done():
+		case <-finished:
 			return
 		}
 		cancel()
@@ -37,9 +45,9 @@ func run() int {
 		case <-sigs:
 			fmt.Fprintln(os.Stderr, "fetchall: interrupted again, exiting now")
 			os.Exit(exitInterrupted)
-		case <-ctx.Done():
+		case <-finished:
 		}
-	}()
+	})
 
 	return execute(ctx, osStreams(), os.Args[1:])
 }

@@ -124,3 +124,44 @@ func TestSIGINTDuringCrawl(t *testing.T) {
 		t.Errorf("%d records: the crawl did not stop", len(lines))
 	}
 }
+
+// TestSecondSIGINTExitsAtOnce: when the first signal cannot finish the run
+// (here, standard output is a pipe nobody reads, so writing blocks), a
+// second one ends the process anyway.
+func TestSecondSIGINTExitsAtOnce(t *testing.T) {
+	bin := buildBinary(t)
+	_, base := startSite(t)
+	var list strings.Builder
+	for i := range 3000 {
+		fmt.Fprintf(&list, "%s/page/%d\n", base, i)
+	}
+	cmd := exec.CommandContext(t.Context(), bin, writeFile(t, "urls.txt", list.String()), "-c", "16", "-q")
+	stdout, err := cmd.StdoutPipe() // never read: the pipe fills and writes block
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdout.Close()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	time.Sleep(500 * time.Millisecond) // let it fill the pipe
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case err := <-done:
+		t.Fatalf("exited after the first SIGINT (%v) although its output was blocked", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case err := <-done:
+		var exitErr *exec.ExitError
+		if !errors.As(err, &exitErr) || exitErr.ExitCode() != exitInterrupted {
+			t.Errorf("second SIGINT: exit %v, want %d", err, exitInterrupted)
+		}
+	case <-time.After(5 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("still running 5s after the second SIGINT")
+	}
+}
