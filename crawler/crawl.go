@@ -10,6 +10,8 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/fetchall/fetchall/fetch"
 )
 
@@ -33,6 +35,18 @@ type CrawlConfig struct {
 	Scope *Scope
 	// Robots, when set, is asked before every fetch; nil ignores robots.txt.
 	Robots *Robots
+	// Follow, when not empty, follows only the links in elements matching
+	// one of these selectors (a scraping job's "follow").
+	Follow []goquery.Matcher
+	// Extractor, when set, runs on every HTML page fetched; what it
+	// returns travels in Result.Items to the sink.
+	Extractor Extractor
+}
+
+// Extractor turns a parsed page into data. It runs on the workers, many
+// at once, and must be safe for concurrent use.
+type Extractor interface {
+	Extract(doc *goquery.Document, page *url.URL) any
 }
 
 // CrawlStats counts what a crawl did beyond its records.
@@ -341,10 +355,17 @@ func crawlOne(ctx context.Context, cancel context.CancelCauseFunc, cfg CrawlConf
 	}
 	// A redirect's own body (Go writes a link to the target) is not a page.
 	if fr.Body != nil && isHTML(fr.ContentType) && r.OK && out.redirect == nil {
-		if cfg.MaxDepth < 0 || t.Depth < cfg.MaxDepth {
-			p := parsePage(fr.Body, fr.ContentType, u, fr.Header, cfg.FollowNofollow)
-			r.Title, out.links = p.title, p.links
-			r.Links = len(p.links)
+		follow := cfg.MaxDepth < 0 || t.Depth < cfg.MaxDepth
+		if follow || cfg.Extractor != nil {
+			p := parsePage(fr.Body, fr.ContentType, u, fr.Header, linkRules{followNofollow: cfg.FollowNofollow, follow: cfg.Follow})
+			r.Title = p.title
+			if follow {
+				out.links = p.links
+				r.Links = len(p.links)
+			}
+			if cfg.Extractor != nil && p.doc != nil {
+				r.Items = cfg.Extractor.Extract(p.doc, u)
+			}
 		} else {
 			r.Title = extractTitle(fr.Body, fr.ContentType)
 		}

@@ -6,12 +6,22 @@ import (
 	"strings"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/andybalholm/cascadia"
 )
 
 // page is what the crawler learns from one HTML document.
 type page struct {
+	doc   *goquery.Document
 	title string
 	links []*url.URL // canonical, absolute http(s), each once, in document order
+}
+
+// linkRules say which links of a page are followed.
+type linkRules struct {
+	followNofollow bool
+	// follow, when not empty, limits links to a[href] and area[href]
+	// elements matching one of these selectors or inside one.
+	follow []goquery.Matcher
 }
 
 // linkRels are the rel values of <link> and Link headers that lead to
@@ -24,12 +34,13 @@ var linkRels = map[string]bool{"alternate": true, "next": true, "prev": true, "p
 // resolved against <base href> where there is one. Links marked
 // rel=nofollow, or every link when <meta name=robots> says nofollow, are
 // left out unless followNofollow. Only http and https links are kept.
-func parsePage(body []byte, contentType string, pageURL *url.URL, header http.Header, followNofollow bool) page {
+func parsePage(body []byte, contentType string, pageURL *url.URL, header http.Header, rules linkRules) page {
 	doc, err := goquery.NewDocumentFromReader(utf8Reader(body, contentType))
 	if err != nil {
 		return page{}
 	}
-	p := page{title: normalizeSpace(doc.Find("title").First().Text())}
+	p := page{doc: doc, title: normalizeSpace(doc.Find("title").First().Text())}
+	followNofollow := rules.followNofollow
 	base := pageURL
 	if href, ok := doc.Find("base[href]").First().Attr("href"); ok {
 		if b, err := pageURL.Parse(strings.TrimSpace(href)); err == nil {
@@ -58,6 +69,17 @@ func parsePage(body []byte, contentType string, pageURL *url.URL, header http.He
 	followable := func(s *goquery.Selection) bool {
 		return followNofollow || !hasToken(s.AttrOr("rel", ""), "nofollow")
 	}
+	if len(rules.follow) > 0 {
+		for _, m := range rules.follow {
+			chosen := doc.FindMatcher(m)
+			chosen.FilterMatcher(anchors).AddSelection(chosen.FindMatcher(anchors)).Each(func(_ int, s *goquery.Selection) {
+				if followable(s) {
+					add(base, s.AttrOr("href", ""))
+				}
+			})
+		}
+		return p
+	}
 	doc.Find("a[href], area[href], link[href], iframe[src], frame[src], meta[http-equiv][content]").Each(func(_ int, s *goquery.Selection) {
 		switch goquery.NodeName(s) {
 		case "a", "area":
@@ -84,6 +106,9 @@ func parsePage(body []byte, contentType string, pageURL *url.URL, header http.He
 	}
 	return p
 }
+
+// anchors matches the elements whose href a follow selector may pick.
+var anchors = cascadia.MustCompile("a[href], area[href]")
 
 // metaNofollow reports <meta name="robots" content="...nofollow...">.
 func metaNofollow(doc *goquery.Document) bool {

@@ -5,12 +5,15 @@ import (
 	"net/url"
 	"slices"
 	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/andybalholm/cascadia"
 )
 
 func linksOf(t *testing.T, html string, header http.Header, followNofollow bool) (string, []string) {
 	t.Helper()
 	base, _ := url.Parse("http://site.test/dir/page.html")
-	p := parsePage([]byte(html), "text/html; charset=utf-8", base, header, followNofollow)
+	p := parsePage([]byte(html), "text/html; charset=utf-8", base, header, linkRules{followNofollow: followNofollow})
 	out := make([]string, len(p.links))
 	for i, l := range p.links {
 		out[i] = l.String()
@@ -93,6 +96,22 @@ func TestParsePageMetaRobotsNofollow(t *testing.T) {
 	}
 }
 
+func TestParsePageFollowSelectors(t *testing.T) {
+	html := `<ul class="pager"><li class="next"><a href="/p2">next</a></li></ul>
+	<article><h3><a href="/book-1">b1</a></h3><a href="/ignored">x</a></article>
+	<a href="/other">other</a><link rel="next" href="/link-next">`
+	base, _ := url.Parse("http://site.test/")
+	rules := linkRules{follow: []goquery.Matcher{cascadia.MustCompile("li.next > a"), cascadia.MustCompile("article h3")}}
+	p := parsePage([]byte(html), "text/html", base, nil, rules)
+	var got []string
+	for _, l := range p.links {
+		got = append(got, l.Path)
+	}
+	if want := []string{"/p2", "/book-1"}; !slices.Equal(got, want) {
+		t.Errorf("links with follow selectors: %q, want %q", got, want)
+	}
+}
+
 func TestRefreshURL(t *testing.T) {
 	for in, want := range map[string]string{"0; url=/a": "/a", "5;URL='/b'": "/b", `3, url="/c"`: "/c", "10": "", "0; /d": ""} {
 		got, ok := refreshURL(in)
@@ -112,7 +131,7 @@ func FuzzParsePage(f *testing.F) {
 	}
 	base, _ := url.Parse("http://site.test/dir/page")
 	f.Fuzz(func(t *testing.T, html, linkHeader string) {
-		p := parsePage([]byte(html), "text/html", base, http.Header{"Link": {linkHeader}}, false)
+		p := parsePage([]byte(html), "text/html", base, http.Header{"Link": {linkHeader}}, linkRules{})
 		seen := map[string]bool{}
 		for _, l := range p.links {
 			s := l.String()

@@ -35,6 +35,8 @@ type Result struct {
 	Depth   int    // links followed from the seed
 	Parent  string // the page that linked or redirected here
 	Links   int    // followable links found (1 for a redirect)
+	// Items is what CrawlConfig.Extractor found on the page, if any.
+	Items any
 }
 
 // Fetcher fetches one URL; *fetch.Client implements it.
