@@ -51,7 +51,12 @@ func Apply(fs *pflag.FlagSet, file string, r io.Reader, allowed func(name string
 	if len(doc.Content) == 0 {
 		return nil
 	}
-	root := doc.Content[0]
+	return ApplyNode(fs, file, doc.Content[0], allowed)
+}
+
+// ApplyNode is Apply for a mapping already parsed, such as the settings
+// part of a job file.
+func ApplyNode(fs *pflag.FlagSet, file string, root *yaml.Node, allowed func(name string) bool) error {
 	if root.Kind != yaml.MappingNode {
 		return &Error{File: file, Line: root.Line, Err: errors.New("want a mapping of key: value")}
 	}
@@ -123,19 +128,28 @@ func unwrapPflag(err error) error {
 // withSuggestion adds "did you mean ...?" when a known key is one or two
 // edits away from the unknown one.
 func withSuggestion(err error, name string, fs *pflag.FlagSet, allowed func(string) bool) error {
-	best, bestDist := "", 3
+	var names []string
 	fs.VisitAll(func(f *pflag.Flag) {
-		if allowed != nil && !allowed(f.Name) {
-			return
-		}
-		if d := editDistance(name, f.Name); d < bestDist {
-			best, bestDist = f.Name, d
+		if allowed == nil || allowed(f.Name) {
+			names = append(names, f.Name)
 		}
 	})
-	if best == "" {
-		return err
+	if best := Suggest(name, names); best != "" {
+		return fmt.Errorf("%w (did you mean %q?)", err, strings.ReplaceAll(best, "-", "_"))
 	}
-	return fmt.Errorf("%w (did you mean %q?)", err, strings.ReplaceAll(best, "-", "_"))
+	return err
+}
+
+// Suggest returns the candidate one or two edits away from name (the
+// closest), or "" when none is that close.
+func Suggest(name string, candidates []string) string {
+	best, bestDist := "", 3
+	for _, c := range candidates {
+		if d := editDistance(name, c); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
 }
 
 // editDistance is the Levenshtein distance between a and b.

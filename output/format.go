@@ -56,7 +56,7 @@ func (s *csvSink) Write(r *crawler.Result) error {
 	}
 	cells := NewRecord(r).cells()
 	for i, c := range cells {
-		cells[i] = defuseFormula(c)
+		cells[i] = DefuseFormula(c)
 	}
 	return s.csv.Write(cells)
 }
@@ -69,10 +69,10 @@ func (s *csvSink) Flush() error {
 	return s.w.Flush()
 }
 
-// defuseFormula keeps a spreadsheet from running a cell as a formula: a
+// DefuseFormula keeps a spreadsheet from running a cell as a formula: a
 // cell that starts with =, +, -, @ (or a tab or carriage return, which
 // some spreadsheets skip first) gets a leading apostrophe.
-func defuseFormula(cell string) string {
+func DefuseFormula(cell string) string {
 	if cell == "" {
 		return cell
 	}

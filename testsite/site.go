@@ -8,6 +8,7 @@
 //	/                          the home of a synthetic website (see synth.go):
 //	                           /site/{n} pages, redirects, robots.txt, sitemaps
 //	/endpoints                 an index of the endpoints below
+//	/shop/catalogue/page-1.html  a small book shop to scrape (see shop.go)
 //	/page/{n}?latency=&size=   an HTML page titled "Page {n}"
 //	/status/{code}?latency=    an HTML page with that status
 //	/redirect/{n}              a chain of n redirects ending at /page/0
@@ -79,6 +80,7 @@ func NewWith(opts Options) *Site {
 	s.mux.HandleFunc("GET /slow-body", s.slowBody)
 	s.mux.HandleFunc("GET /hang", s.hang)
 	s.mux.HandleFunc("GET /stats", s.stats)
+	s.mux.HandleFunc("GET /shop/", s.shop)
 	s.faults()
 	return s
 }

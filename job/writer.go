@@ -1,0 +1,197 @@
+package job
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/fetchall/fetchall/crawler"
+	"github.com/fetchall/fetchall/output"
+)
+
+// Stats counts a job's outcome, per rule where it says so.
+type Stats struct {
+	Pages      int   // pages fetched
+	Failed     int   // pages that failed
+	Written    []int // items written, by rule
+	Dropped    []int // items left out for a missing required field
+	Duplicates []int // items left out by unique_by
+	EmptyPages []int // pages the rule matched that gave no item
+}
+
+// Writer is the crawl's sink for a job: items go to the items output,
+// failed pages to the errors output (if any). It is used by the engine's
+// single writer goroutine only.
+type Writer struct {
+	job     *Job
+	columns []string // CSV: url, then every rule's fields in job order
+	out     *bufio.Writer
+	csv     *csv.Writer
+	errs    crawler.Sink
+	seen    map[string]bool
+	Stats   Stats
+}
+
+// NewWriter writes items to items and, when errs is not nil, error records
+// to errs.
+func NewWriter(j *Job, items io.Writer, errs io.Writer) (*Writer, error) {
+	n := len(j.Rules)
+	w := &Writer{job: j, out: bufio.NewWriter(items), seen: map[string]bool{},
+		Stats: Stats{Written: make([]int, n), Dropped: make([]int, n), Duplicates: make([]int, n), EmptyPages: make([]int, n)}}
+	w.columns = []string{"url"}
+	for _, r := range j.Rules {
+		for _, f := range r.Fields {
+			if !slices.Contains(w.columns, f.Name) {
+				w.columns = append(w.columns, f.Name)
+			}
+		}
+	}
+	if j.Output.Format == "csv" {
+		w.csv = csv.NewWriter(w.out)
+		if err := w.csv.Write(w.columns); err != nil {
+			return nil, err
+		}
+	}
+	if errs != nil {
+		sink, err := output.NewSink("jsonl", errs)
+		if err != nil {
+			return nil, err
+		}
+		w.errs = sink
+	}
+	return w, nil
+}
+
+// Write handles one page: its items, or its failure.
+func (w *Writer) Write(r *crawler.Result) error {
+	w.Stats.Pages++
+	if !r.OK {
+		w.Stats.Failed++
+		if w.errs != nil {
+			return w.errs.Write(r)
+		}
+		return nil
+	}
+	found, _ := r.Items.(PageItems)
+	for rule, n := range found.Dropped {
+		w.Stats.Dropped[rule] += n
+	}
+	perRule := map[int]int{}
+	for _, it := range found.Items {
+		perRule[it.Rule]++
+		if w.duplicate(it) {
+			w.Stats.Duplicates[it.Rule]++
+			continue
+		}
+		if err := w.writeItem(it); err != nil {
+			return err
+		}
+		w.Stats.Written[it.Rule]++
+	}
+	for _, rule := range found.Matched {
+		if perRule[rule] == 0 {
+			w.Stats.EmptyPages[rule]++
+		}
+	}
+	return nil
+}
+
+// duplicate applies unique_by: it reports an item whose value was seen.
+func (w *Writer) duplicate(it Item) bool {
+	key := w.job.Output.UniqueBy
+	if key == "" {
+		return false
+	}
+	fields := w.job.Rules[it.Rule].Fields
+	i := slices.IndexFunc(fields, func(f Field) bool { return f.Name == key })
+	if i < 0 || it.Values[i] == nil {
+		return false
+	}
+	b, _ := json.Marshal(it.Values[i])
+	if w.seen[string(b)] {
+		return true
+	}
+	w.seen[string(b)] = true
+	return false
+}
+
+func (w *Writer) writeItem(it Item) error {
+	fields := w.job.Rules[it.Rule].Fields
+	if w.csv != nil {
+		row := make([]string, len(w.columns))
+		row[0] = output.DefuseFormula(it.URL)
+		for k, f := range fields {
+			row[slices.Index(w.columns, f.Name)] = output.DefuseFormula(cell(it.Values[k]))
+		}
+		return w.csv.Write(row)
+	}
+	// JSON objects in field order: url first, then the job's fields.
+	var b strings.Builder
+	u, _ := json.Marshal(it.URL)
+	b.WriteString(`{"url":`)
+	b.Write(u)
+	for k, f := range fields {
+		name, _ := json.Marshal(f.Name)
+		val, err := json.Marshal(it.Values[k])
+		if err != nil {
+			return err
+		}
+		b.WriteByte(',')
+		b.Write(name)
+		b.WriteByte(':')
+		b.Write(val)
+	}
+	b.WriteString("}\n")
+	_, err := w.out.WriteString(b.String())
+	return err
+}
+
+// cell renders a value for CSV; lists are joined with "|".
+func cell(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case []any:
+		parts := make([]string, len(x))
+		for i, p := range x {
+			parts[i] = cell(p)
+		}
+		return strings.Join(parts, "|")
+	}
+	return fmt.Sprint(v)
+}
+
+// Flush writes out what is buffered.
+func (w *Writer) Flush() error {
+	if w.csv != nil {
+		w.csv.Flush()
+		if err := w.csv.Error(); err != nil {
+			return err
+		}
+	}
+	if err := w.out.Flush(); err != nil {
+		return err
+	}
+	if w.errs != nil {
+		return w.errs.Flush()
+	}
+	return nil
+}
+
+// Report writes the per-rule summary.
+func (w *Writer) Report(out io.Writer) {
+	fmt.Fprintf(out, "job: %d pages, %d failed\n", w.Stats.Pages, w.Stats.Failed)
+	for i, r := range w.job.Rules {
+		fmt.Fprintf(out, "  %s: %d items written, %d dropped (missing a required field), %d duplicates dropped, %d matching pages gave no item\n",
+			r.Label(i), w.Stats.Written[i], w.Stats.Dropped[i], w.Stats.Duplicates[i], w.Stats.EmptyPages[i])
+	}
+}
