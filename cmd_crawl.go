@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/fetchall/fetchall/crawler"
 	"github.com/fetchall/fetchall/fetch"
@@ -71,103 +72,137 @@ nothing is queued and nothing is in flight, or after --max-pages pages.`,
 			return runCrawl(cmd.Context(), opts)
 		},
 	}
-	fs := cmd.Flags()
-	fs.IntVarP(&opts.concurrency, "concurrency", "c", 10, "pages in flight at once, over all hosts")
-	opts.requestOptions.bind(fs)
-	opts.perHost = 2
-	fs.Lookup("per-host").DefValue = "2"
-	opts.outputOptions.bind(fs)
-	fs.StringVar(&opts.seedsFile, "seeds", "", "file of seed URLs, one per line (- for standard input)")
-	fs.IntVar(&opts.maxDepth, "max-depth", 3, "links to follow from a seed (seeds are depth 0; -1: no limit)")
-	fs.IntVar(&opts.maxPages, "max-pages", 0, "stop after this many pages (0: no limit)")
-	fs.StringVar(&opts.scope, "scope", crawler.ScopeHost, "which links to follow: host (the seeds' hosts), domain (their registered domains), any")
-	fs.StringArrayVar(&opts.allowDomains, "allow-domain", nil, "also follow links to hosts matching this glob, e.g. '*.example.org' (repeatable)")
-	fs.StringArrayVar(&opts.include, "include", nil, "only follow URLs matching this regular expression (repeatable)")
-	fs.StringArrayVar(&opts.exclude, "exclude", nil, "never follow URLs matching this regular expression (repeatable)")
-	fs.BoolVar(&opts.ignoreRobots, "ignore-robots", false, "do not fetch or obey robots.txt")
-	fs.DurationVar(&opts.maxCrawlDelay, "max-crawl-delay", 10*time.Second, "cap on a robots.txt Crawl-delay")
-	fs.DurationVar(&opts.delay, "delay", 0, "least time between two requests to one host")
-	fs.BoolVar(&opts.followSitemaps, "follow-sitemaps", false, "also start from the pages the seeds' sitemaps list")
-	fs.BoolVar(&opts.followNofollow, "follow-nofollow", false, "follow rel=nofollow links too")
+	opts.bind(cmd.Flags())
 	return cmd
+}
+
+// bind binds every crawl flag: the request flags (with --per-host 2), the
+// output flags and the crawl's own.
+func (o *crawlOptions) bind(fs *pflag.FlagSet) {
+	fs.IntVarP(&o.concurrency, "concurrency", "c", 10, "pages in flight at once, over all hosts")
+	o.requestOptions.bind(fs)
+	o.perHost = 2
+	fs.Lookup("per-host").DefValue = "2"
+	o.outputOptions.bind(fs)
+	fs.StringVar(&o.seedsFile, "seeds", "", "file of seed URLs, one per line (- for standard input)")
+	fs.IntVar(&o.maxDepth, "max-depth", 3, "links to follow from a seed (seeds are depth 0; -1: no limit)")
+	fs.IntVar(&o.maxPages, "max-pages", 0, "stop after this many pages (0: no limit)")
+	fs.StringVar(&o.scope, "scope", crawler.ScopeHost, "which links to follow: host (the seeds' hosts), domain (their registered domains), any")
+	fs.StringArrayVar(&o.allowDomains, "allow-domain", nil, "also follow links to hosts matching this glob, e.g. '*.example.org' (repeatable)")
+	fs.StringArrayVar(&o.include, "include", nil, "only follow URLs matching this regular expression (repeatable)")
+	fs.StringArrayVar(&o.exclude, "exclude", nil, "never follow URLs matching this regular expression (repeatable)")
+	fs.BoolVar(&o.ignoreRobots, "ignore-robots", false, "do not fetch or obey robots.txt")
+	fs.DurationVar(&o.maxCrawlDelay, "max-crawl-delay", 10*time.Second, "cap on a robots.txt Crawl-delay")
+	fs.DurationVar(&o.delay, "delay", 0, "least time between two requests to one host")
+	fs.BoolVar(&o.followSitemaps, "follow-sitemaps", false, "also start from the pages the seeds' sitemaps list")
+	fs.BoolVar(&o.followNofollow, "follow-nofollow", false, "follow rel=nofollow links too")
 }
 
 func runCrawl(ctx context.Context, opts *crawlOptions) error {
 	s := opts.streams
-	cc, err := opts.clientConfig()
+	cs, err := opts.setup(s.In)
 	if err != nil {
 		return usageError(err)
 	}
-	if err := checkOpenFiles(opts.concurrency); err != nil {
-		return usageError(err)
-	}
-	scope, err := crawler.NewScope(opts.scope, opts.allowDomains, opts.include, opts.exclude)
-	if err != nil {
-		return usageError(err)
-	}
-	if opts.maxPages < 0 || opts.maxCrawlDelay < 0 {
-		return usageError(errors.New("--max-pages and --max-crawl-delay must be 0 or more"))
-	}
-	seeds, err := opts.seedTasks(s.In)
-	if err != nil {
-		return usageError(err)
-	}
-	lim, ok := cc.Limiter.(*limiter.Limiter)
-	if !ok { // no limit asked for: robots.txt may still set a Crawl-delay
-		lim = limiter.New(limiter.Config{})
-		cc.Limiter = lim
-	}
-	// Pages are fetched without following redirects: the crawler follows
-	// them itself, so that targets are deduplicated. robots.txt and
-	// sitemaps are fetched like any file, through the same limits.
-	follow, err := fetch.New(cc)
-	if err != nil {
-		return usageError(err)
-	}
-	defer follow.CloseIdleConnections()
-	redirects := cc.MaxRedirects
-	cc.MaxRedirects = -1
-	pages, err := fetch.New(cc)
-	if err != nil {
-		return usageError(err)
-	}
-	defer pages.CloseIdleConnections()
-
+	defer cs.close()
 	out, err := opts.outputOptions.openRecords(s, opts.maxPages-boolInt(opts.maxPages == 0))
 	if err != nil {
 		return usageError(err)
 	}
-	cfg := crawler.CrawlConfig{
-		Config:         crawler.Config{Workers: opts.concurrency, FailFast: opts.failFast, Accept: opts.okStatus.accept, Saver: out.engineSaver()},
-		MaxDepth:       opts.maxDepth,
-		MaxPages:       opts.maxPages,
-		MaxRedirects:   max(redirects, 1),
-		FollowNofollow: opts.followNofollow,
-		Scope:          scope,
-	}
-	if !opts.ignoreRobots {
-		cfg.Robots = crawler.NewRobots(follow, opts.userAgent, opts.maxCrawlDelay, lim.SetDelay)
-	}
+	cs.cfg.Saver = out.engineSaver()
 	start := time.Now()
-	rssStart := peakRSS()
-	var notes []string
-	if opts.followSitemaps {
-		var listed []string
-		listed, notes = crawler.Sitemaps(ctx, follow, cfg.Robots, seedURLs(seeds))
-		for _, u := range listed {
-			seeds = append(seeds, crawler.Task{URL: u, FromSitemap: true})
-		}
-	}
-	stats, runErr := crawler.Crawl(ctx, cfg, pages, seeds, &crawler.MemoryFrontier{}, out.sink)
+	stats, notes, runErr := cs.run(ctx, opts, out.sink)
 	elapsed := time.Since(start)
 	if err := out.close(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("write output: %w", err)
 	}
 	if !opts.quiet {
 		out.summary.Report(s.Err, elapsed)
-		reportCrawl(s.Err, stats, cfg.Robots, notes, rssStart)
+		reportCrawl(s.Err, stats, cs.cfg.Robots, notes, cs.rssStart)
 	}
 	return fetchOutcome(ctx, runErr, out.summary)
+}
+
+// crawlSetup is a crawl ready to run: its configuration, clients and seeds.
+type crawlSetup struct {
+	cfg      crawler.CrawlConfig
+	pages    *fetch.Client // does not follow redirects: the crawler does
+	follow   *fetch.Client // follows them, for robots.txt and sitemaps
+	seeds    []crawler.Task
+	rssStart int64
+}
+
+// setup checks the crawl options and builds the crawl; its errors are
+// the user's (exit 2). Seeds come from the options and from extra.
+func (o *crawlOptions) setup(stdin io.Reader, extra ...crawler.Task) (*crawlSetup, error) {
+	cc, err := o.clientConfig()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkOpenFiles(o.concurrency); err != nil {
+		return nil, err
+	}
+	scope, err := crawler.NewScope(o.scope, o.allowDomains, o.include, o.exclude)
+	if err != nil {
+		return nil, err
+	}
+	if o.maxPages < 0 || o.maxCrawlDelay < 0 {
+		return nil, errors.New("--max-pages and --max-crawl-delay must be 0 or more")
+	}
+	seeds, err := o.seedTasks(stdin)
+	if err != nil {
+		return nil, err
+	}
+	lim, ok := cc.Limiter.(*limiter.Limiter)
+	if !ok { // no limit asked for: robots.txt may still set a Crawl-delay
+		lim = limiter.New(limiter.Config{})
+		cc.Limiter = lim
+	}
+	cs := &crawlSetup{seeds: append(seeds, extra...), rssStart: peakRSS()}
+	// Pages are fetched without following redirects: the crawler follows
+	// them itself, so that targets are deduplicated. robots.txt and
+	// sitemaps are fetched like any file, through the same limits.
+	if cs.follow, err = fetch.New(cc); err != nil {
+		return nil, err
+	}
+	redirects := cc.MaxRedirects
+	cc.MaxRedirects = -1
+	if cs.pages, err = fetch.New(cc); err != nil {
+		cs.follow.CloseIdleConnections()
+		return nil, err
+	}
+	cs.cfg = crawler.CrawlConfig{
+		Config:         crawler.Config{Workers: o.concurrency, FailFast: o.failFast, Accept: o.okStatus.accept},
+		MaxDepth:       o.maxDepth,
+		MaxPages:       o.maxPages,
+		MaxRedirects:   max(redirects, 1),
+		FollowNofollow: o.followNofollow,
+		Scope:          scope,
+	}
+	if !o.ignoreRobots {
+		cs.cfg.Robots = crawler.NewRobots(cs.follow, o.userAgent, o.maxCrawlDelay, lim.SetDelay)
+	}
+	return cs, nil
+}
+
+func (cs *crawlSetup) close() {
+	cs.pages.CloseIdleConnections()
+	cs.follow.CloseIdleConnections()
+}
+
+// run reads the sitemaps if asked, then crawls into sink.
+func (cs *crawlSetup) run(ctx context.Context, o *crawlOptions, sink crawler.Sink) (crawler.CrawlStats, []string, error) {
+	var notes []string
+	seeds := cs.seeds
+	if o.followSitemaps {
+		var listed []string
+		listed, notes = crawler.Sitemaps(ctx, cs.follow, cs.cfg.Robots, seedURLs(seeds))
+		for _, u := range listed {
+			seeds = append(seeds, crawler.Task{URL: u, FromSitemap: true})
+		}
+	}
+	stats, err := crawler.Crawl(ctx, cs.cfg, cs.pages, seeds, &crawler.MemoryFrontier{}, sink)
+	return stats, notes, err
 }
 
 func boolInt(b bool) int {

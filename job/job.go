@@ -76,8 +76,8 @@ type Output struct {
 	Errors   string // a JSONL file of one record per failed page, or ""
 }
 
-// jobKeys are the keys a job file adds to the settings keys.
-var jobKeys = []string{"start", "start_file", "follow", "items", "output"}
+// Keys are the keys a job file adds to the settings keys.
+var Keys = []string{"start", "start_file", "follow", "items", "output"}
 
 var (
 	ruleKeys   = []string{"name", "match", "select", "fields"}

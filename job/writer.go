@@ -2,6 +2,7 @@ package job
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -131,23 +132,32 @@ func (w *Writer) writeItem(it Item) error {
 		return w.csv.Write(row)
 	}
 	// JSON objects in field order: url first, then the job's fields.
-	var b strings.Builder
-	u, _ := json.Marshal(it.URL)
-	b.WriteString(`{"url":`)
-	b.Write(u)
-	for k, f := range fields {
-		name, _ := json.Marshal(f.Name)
-		val, err := json.Marshal(it.Values[k])
-		if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // blurbs hold HTML: keep it readable
+	put := func(v any) error {
+		if err := enc.Encode(v); err != nil {
 			return err
 		}
+		b.Truncate(b.Len() - 1) // Encode ends with a newline
+		return nil
+	}
+	b.WriteString(`{"url":`)
+	if err := put(it.URL); err != nil {
+		return err
+	}
+	for k, f := range fields {
 		b.WriteByte(',')
-		b.Write(name)
+		if err := put(f.Name); err != nil {
+			return err
+		}
 		b.WriteByte(':')
-		b.Write(val)
+		if err := put(it.Values[k]); err != nil {
+			return err
+		}
 	}
 	b.WriteString("}\n")
-	_, err := w.out.WriteString(b.String())
+	_, err := w.out.Write(b.Bytes())
 	return err
 }
 

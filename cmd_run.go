@@ -1,0 +1,317 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/fetchall/fetchall/config"
+	"github.com/fetchall/fetchall/crawler"
+	"github.com/fetchall/fetchall/job"
+	"github.com/fetchall/fetchall/output"
+)
+
+type runOptions struct {
+	sets       []string
+	dryRun     bool
+	check      bool
+	pageURL    string
+	output     string
+	configFile string
+	quiet      bool
+	noProgress bool
+
+	streams *streams
+}
+
+func newRunCmd(s *streams) *cobra.Command {
+	opts := &runOptions{streams: s}
+	cmd := &cobra.Command{
+		Use:   "run JOB.yaml | run --check JOB.yaml PAGE.html",
+		Short: "Run a scraping job: crawl, extract fields, write items",
+		Long: `Run the scraping job a YAML file describes: where to start, which links to
+follow, what to extract from which pages, and where to write the items
+(see the README and testdata/jobs/). Any crawl or fetch setting may appear
+in the job under its flag's name (max_depth, per_host, timeout...).
+
+The job file is checked whole before anything is fetched; a mistake is
+named by file, line and key. --set overrides one key by its dotted path.
+--dry-run checks the job and prints what it would do, fetching nothing.
+--check applies the extraction rules to a saved page and prints the items.`,
+		Example: `  fetchall run testdata/jobs/catalogue.yaml
+  fetchall run job.yaml --set output.format=csv --set max_pages=50 -o items.csv
+  fetchall run job.yaml --dry-run
+  fetchall run --check job.yaml saved-page.html --url https://shop.example/catalogue/x/index.html`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.check {
+				if len(args) != 2 {
+					return usageError(errors.New("--check takes the job file and a saved page: run --check JOB.yaml PAGE.html"))
+				}
+				return runCheck(opts, args[0], args[1])
+			}
+			if len(args) != 1 {
+				return usageError(errors.New("give one job file: fetchall run JOB.yaml (see --help)"))
+			}
+			return runJob(cmd.Context(), opts, args[0])
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringArrayVar(&opts.sets, "set", nil, "override a job key by its dotted path, e.g. output.format=csv (repeatable)")
+	fs.BoolVar(&opts.dryRun, "dry-run", false, "check the job and print what it would do, fetching nothing")
+	fs.BoolVar(&opts.check, "check", false, "apply the job's rules to a saved page (second argument) and print the items")
+	fs.StringVar(&opts.pageURL, "url", "", "with --check: the page's URL, for match rules and relative links (default: file://PAGE)")
+	fs.StringVarP(&opts.output, "output", "o", "", "write items here instead of the job's output.path")
+	fs.StringVar(&opts.configFile, "config", "", "YAML settings for keys the job does not set (see config.example.yaml)")
+	fs.BoolVarP(&opts.quiet, "quiet", "q", false, "no progress and no summary on standard error")
+	fs.BoolVar(&opts.noProgress, "no-progress", false, "no progress line (it is only drawn on a terminal anyway)")
+	return cmd
+}
+
+// notJobSettings are crawl flags a job sets its own way (start, output)
+// or not at all.
+var notJobSettings = map[string]bool{"config": true, "help": true, "version": true, "seeds": true,
+	"output": true, "format": true, "quiet": true, "no-progress": true}
+
+// loadJob reads and checks the job file and turns its settings into crawl
+// options: job file first, then --config for what the job leaves unset.
+func loadJob(path string, opts *runOptions) (*job.Job, *crawlOptions, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("job: %w", err)
+	}
+	j, err := job.Parse(path, data, opts.sets)
+	if err != nil {
+		return nil, nil, err
+	}
+	co := &crawlOptions{streams: opts.streams}
+	fs := pflag.NewFlagSet("job", pflag.ContinueOnError)
+	co.bind(fs)
+	allowed := func(name string) bool { return !notJobSettings[name] }
+	if j.Settings != nil {
+		if err := config.ApplyNode(fs, path, j.Settings, allowed); err != nil {
+			// A near miss of a job key ("ouput") is likelier than of a setting.
+			var cerr *config.Error
+			if errors.As(err, &cerr) && errors.Is(err, config.ErrUnknownKey) {
+				if s := config.Suggest(cerr.Key, job.Keys); s != "" {
+					cerr.Err = fmt.Errorf("%w (did you mean %q?)", config.ErrUnknownKey, s)
+				}
+			}
+			return nil, nil, err
+		}
+	}
+	if opts.configFile != "" {
+		f, err := os.Open(opts.configFile)
+		if err != nil {
+			return nil, nil, fmt.Errorf("config: %w", err)
+		}
+		defer f.Close()
+		if err := config.Apply(fs, opts.configFile, f, allowed); err != nil {
+			return nil, nil, err
+		}
+	}
+	co.seeds = j.Start
+	co.seedsFile = j.StartFile
+	co.quiet, co.noProgress = opts.quiet, opts.noProgress
+	return j, co, nil
+}
+
+func runJob(ctx context.Context, opts *runOptions, path string) error {
+	s := opts.streams
+	j, co, err := loadJob(path, opts)
+	if err != nil {
+		return usageError(err)
+	}
+	if opts.output != "" {
+		j.Output.Path = opts.output
+	}
+	cs, err := co.setup(s.In)
+	if err != nil {
+		return usageError(err)
+	}
+	defer cs.close()
+	if opts.dryRun {
+		describeJob(s.Out, j, co, cs)
+		return nil
+	}
+	for _, f := range j.Follow {
+		cs.cfg.Follow = append(cs.cfg.Follow, f.Matcher)
+	}
+	cs.cfg.Extractor = job.Extractor{Rules: j.Rules}
+
+	items, closeItems, err := openOutput(j.Output.Path, s.Out)
+	if err != nil {
+		return usageError(err)
+	}
+	var errs io.Writer
+	closeErrs := func() error { return nil }
+	if j.Output.Errors != "" {
+		if errs, closeErrs, err = openOutput(j.Output.Errors, nil); err != nil {
+			closeItems()
+			return usageError(err)
+		}
+	}
+	w, err := job.NewWriter(j, items, errs)
+	if err != nil {
+		closeItems()
+		closeErrs()
+		return runFailure(err)
+	}
+	summary := &output.Summary{}
+	sink := output.Tee{w, summary}
+	var progress *output.Progress
+	if s.ErrIsTerminal && !opts.quiet && !opts.noProgress {
+		progress = output.NewProgress(s.Err, -1)
+		sink = append(sink, progress)
+	}
+	start := time.Now()
+	stats, notes, runErr := cs.run(ctx, co, sink)
+	elapsed := time.Since(start)
+	if progress != nil {
+		progress.Finish()
+	}
+	for _, closeFn := range []func() error{closeItems, closeErrs} {
+		if err := closeFn(); err != nil && runErr == nil {
+			runErr = fmt.Errorf("write output: %w", err)
+		}
+	}
+	if !opts.quiet {
+		summary.Report(s.Err, elapsed)
+		w.Report(s.Err)
+		reportCrawl(s.Err, stats, cs.cfg.Robots, notes, cs.rssStart)
+	}
+	return fetchOutcome(ctx, runErr, summary)
+}
+
+// describeJob prints what a job would do, for --dry-run.
+func describeJob(w io.Writer, j *job.Job, co *crawlOptions, cs *crawlSetup) {
+	fmt.Fprintf(w, "job %s is valid; nothing was fetched (--dry-run).\n\n", j.File)
+	fmt.Fprintln(w, "start:")
+	for _, t := range cs.seeds {
+		fmt.Fprintf(w, "  %s\n", t.URL)
+	}
+	robots := "obeyed"
+	if co.ignoreRobots {
+		robots = "IGNORED"
+	}
+	fmt.Fprintf(w, "crawl: scope %s, max depth %d, max pages %d (0: no limit), concurrency %d, per host %d, robots.txt %s\n",
+		co.scope, co.maxDepth, co.maxPages, co.concurrency, co.perHost, robots)
+	if len(co.include)+len(co.exclude) > 0 {
+		fmt.Fprintf(w, "  include %q, exclude %q\n", co.include, co.exclude)
+	}
+	if len(j.Follow) == 0 {
+		fmt.Fprintln(w, "follow: every in-scope link")
+	} else {
+		texts := make([]string, len(j.Follow))
+		for i, f := range j.Follow {
+			texts[i] = f.Text
+		}
+		fmt.Fprintf(w, "follow: links in %s\n", strings.Join(texts, " | "))
+	}
+	fmt.Fprintln(w, "rules:")
+	for i, r := range j.Rules {
+		where := "every page"
+		if r.Match != nil {
+			where = fmt.Sprintf("pages matching %q", r.Match.String())
+		}
+		what := "the page is one item"
+		if r.Select != nil {
+			what = fmt.Sprintf("one item per %q", r.Select.Text)
+		}
+		fmt.Fprintf(w, "  %s: %s, %s\n", r.Label(i), where, what)
+		for _, f := range r.Fields {
+			fmt.Fprintf(w, "    %s: %s\n", f.Name, describeField(f))
+		}
+	}
+	dest := j.Output.Path
+	if dest == "" {
+		dest = "standard output"
+	}
+	fmt.Fprintf(w, "output: %s to %s", j.Output.Format, dest)
+	if j.Output.UniqueBy != "" {
+		fmt.Fprintf(w, ", unique by %s", j.Output.UniqueBy)
+	}
+	if j.Output.Errors != "" {
+		fmt.Fprintf(w, "; failed pages to %s", j.Output.Errors)
+	}
+	fmt.Fprintln(w)
+}
+
+func describeField(f job.Field) string {
+	parts := []string{fmt.Sprintf("css %q", f.CSS.Text)}
+	switch {
+	case f.Attr != "":
+		parts = append(parts, "attribute "+f.Attr)
+	case f.HTML:
+		parts = append(parts, "inner HTML")
+	default:
+		parts = append(parts, "text")
+	}
+	if f.URL {
+		parts = append(parts, "as an absolute URL")
+	}
+	if f.Regex != nil {
+		parts = append(parts, fmt.Sprintf("regex %q", f.Regex.String()))
+	}
+	parts = append(parts, f.Type)
+	if f.All {
+		parts = append(parts, "every match")
+	}
+	if f.Required {
+		parts = append(parts, "required")
+	} else if f.Default != nil {
+		parts = append(parts, fmt.Sprintf("default %v", f.Default))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// runCheck applies a job's rules to a saved page and prints the items.
+func runCheck(opts *runOptions, jobPath, pagePath string) error {
+	s := opts.streams
+	j, _, err := loadJob(jobPath, opts)
+	if err != nil {
+		return usageError(err)
+	}
+	page, err := os.Open(pagePath)
+	if err != nil {
+		return usageError(fmt.Errorf("page: %w", err))
+	}
+	defer page.Close()
+	doc, err := goquery.NewDocumentFromReader(page)
+	if err != nil {
+		return usageError(fmt.Errorf("page %s: %w", pagePath, err))
+	}
+	raw := opts.pageURL
+	if raw == "" {
+		abs, _ := filepath.Abs(pagePath)
+		raw = (&url.URL{Scheme: "file", Path: abs}).String()
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return usageError(fmt.Errorf("--url %q: %w", raw, err))
+	}
+	w, err := job.NewWriter(j, s.Out, nil)
+	if err != nil {
+		return runFailure(err)
+	}
+	res := &crawler.Result{URL: u.String(), OK: true, Items: job.Extractor{Rules: j.Rules}.Extract(doc, u)}
+	if err := w.Write(res); err != nil {
+		return runFailure(err)
+	}
+	if err := w.Flush(); err != nil {
+		return runFailure(err)
+	}
+	if !opts.quiet {
+		w.Report(s.Err)
+	}
+	return nil
+}

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fetchall/fetchall/testsite"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// runCatalogue runs the example job against a fresh test site with one
+// worker (so "later" duplicates are always the same ones) and returns the
+// items with the site's address replaced by http://SITE.
+func runCatalogue(t *testing.T, extra ...string) (cliResult, *testsite.Site) {
+	t.Helper()
+	site := testsite.New()
+	srv := httptest.NewServer(site)
+	t.Cleanup(srv.Close)
+	args := append([]string{"run", "testdata/jobs/catalogue.yaml", "--set", "start=" + srv.URL + "/shop/catalogue/page-1.html",
+		"--set", "concurrency=1", "--no-progress"}, extra...)
+	res := runCLI(t, "", args...)
+	res.stdout = strings.ReplaceAll(res.stdout, srv.URL, "http://SITE")
+	return res, site
+}
+
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	golden := filepath.Join("testdata", "jobs", name)
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("read golden (go test -run Job . -update creates it): %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s:\ngot:\n%s\nwant:\n%s", golden, got, want)
+	}
+}
+
+func TestJobCatalogueGoldenJSONL(t *testing.T) {
+	res, site := runCatalogue(t)
+	if res.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", res.code, res.stderr)
+	}
+	checkGolden(t, "catalogue.golden.jsonl", []byte(res.stdout))
+	// Pagination followed to the end, every book page once, nothing else.
+	for n := 1; n <= 4; n++ {
+		if c := site.Count("/shop/catalogue/page-" + string(rune('0'+n)) + ".html"); c != 1 {
+			t.Errorf("listing page %d fetched %d times, want 1", n, c)
+		}
+	}
+	if c := site.Count("/shop/about.html"); c != 0 {
+		t.Errorf("/shop/about.html fetched %d times: follow selectors ignored", c)
+	}
+	for _, want := range []string{"book: 19 items written, 0 dropped (missing a required field), 1 duplicates dropped"} {
+		if !strings.Contains(res.stderr, want) {
+			t.Errorf("summary lacks %q:\n%s", want, res.stderr)
+		}
+	}
+}
+
+func TestJobCatalogueGoldenCSVWithSet(t *testing.T) {
+	res, _ := runCatalogue(t, "--set", "output.format=csv")
+	if res.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", res.code, res.stderr)
+	}
+	if !strings.HasPrefix(res.stdout, "url,title,price,stock,rating,tags,image,blurb\n") {
+		t.Errorf("CSV header: %q", strings.SplitN(res.stdout, "\n", 2)[0])
+	}
+	checkGolden(t, "catalogue.golden.csv", []byte(res.stdout))
+}
+
+func TestJobRequiredDropsItems(t *testing.T) {
+	job := writeFile(t, "job.yaml", `start: [http://127.0.0.1:1/]
+max_depth: -1
+items:
+  - name: book
+    match: 'index\.html$'
+    fields:
+      title: {css: h1}
+      price: {css: p.price_color, regex: '[0-9.]+', type: float, required: true}
+follow: ["li.next > a", "article h3 > a"]
+`)
+	site := testsite.New()
+	srv := httptest.NewServer(site)
+	defer srv.Close()
+	res := runCLI(t, "", "run", job, "--set", "start="+srv.URL+"/shop/catalogue/page-1.html", "--no-progress")
+	items := strings.Count(res.stdout, "\n")
+	if res.code != 0 || items != 19 || !strings.Contains(res.stderr, "book: 19 items written, 1 dropped (missing a required field)") {
+		t.Errorf("exit %d, %d items; stderr:\n%s\nwant 19 items and the book without a price dropped", res.code, items, res.stderr)
+	}
+}
+
+func TestJobDryRunFetchesNothing(t *testing.T) {
+	site := testsite.New()
+	srv := httptest.NewServer(site)
+	defer srv.Close()
+	res := runCLI(t, "", "run", "testdata/jobs/catalogue.yaml", "--dry-run", "--set", "start="+srv.URL+"/shop/")
+	if res.code != 0 || site.Total() != 0 {
+		t.Fatalf("dry run: exit %d, %d requests to the site; stderr %q", res.code, site.Total(), res.stderr)
+	}
+	for _, want := range []string{"is valid; nothing was fetched", srv.URL + "/shop/", "max depth 5", "follow: links in li.next > a | article h3 > a",
+		`book: pages matching "/catalogue/[^/]+/index\\.html$", one item per "article.product_page"`, "price: css \"p.price_color\"", "unique by title"} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("dry run lacks %q:\n%s", want, res.stdout)
+		}
+	}
+}
+
+func TestJobCheckOnASavedPage(t *testing.T) {
+	site := testsite.New()
+	srv := httptest.NewServer(site)
+	defer srv.Close()
+	pageURL := srv.URL + "/shop/catalogue/sharp-objects_4/index.html"
+	resp, err := srv.Client().Get(pageURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page bytes.Buffer
+	_, _ = page.ReadFrom(resp.Body)
+	resp.Body.Close()
+	saved := writeFile(t, "page.html", page.String())
+	before := site.Total()
+	res := runCLI(t, "", "run", "--check", "testdata/jobs/catalogue.yaml", saved, "--url", "https://shop.example/catalogue/sharp-objects_4/index.html")
+	want := `{"url":"https://shop.example/catalogue/sharp-objects_4/index.html","title":"Sharp Objects","price":19.11,"stock":17,"rating":"Four","tags":["mystery","thriller"],"image":"https://shop.example/media/sharp-objects_4.jpg","blurb":"<p>Book number 4, <b>well</b> worth reading.</p>"}` + "\n"
+	if res.code != 0 || res.stdout != want {
+		t.Errorf("--check: exit %d\n got %s\nwant %s\nstderr %s", res.code, res.stdout, want, res.stderr)
+	}
+	if site.Total() != before {
+		t.Error("--check fetched something")
+	}
+}
+
+// TestJobFileErrorsNameTheirLine: each mistake stops the job before any
+// fetch, naming file, line and key.
+func TestJobFileErrorsNameTheirLine(t *testing.T) {
+	tests := []struct{ yaml, want string }{
+		{"start: [http://a/]\nitems:\n  - fields:\n      t: {css: h1, colour: red}\n", `line 4: key "items[0].fields.t.colour": unknown key`},
+		{"start: [http://a/]\nitems:\n  - fields:\n      t: {css: 'h1[', type: string}\n", `line 4: key "items[0].fields.t.css": bad CSS selector`},
+		{"start: [http://a/]\nitems:\n  - match: '(unclosed'\n    fields:\n      t: {css: h1}\n", `line 3: key "items[0].match": error parsing regexp`},
+		{"start: [http://a/]\nitems:\n  - fields:\n      t: {css: h1, type: decimal}\n", `line 4: key "items[0].fields.t.type": type "decimal"`},
+		{"start: [http://a/]\nitems:\n  - fields:\n      t: {css: h1, type: int, default: many}\n", `line 4: key "items[0].fields.t.default": "many" is not an int`},
+		{"start: [http://a/]\nitems:\n  - fields:\n      url: {css: a}\n", `line 4: key "items[0].fields.url"`},
+		{"start: [http://a/]\nitems:\n  - fields:\n      t: {css: h1}\nouput: {format: csv}\n", `line 5: key "ouput": unknown key (did you mean "output"?)`},
+		{"start: [http://a/]\nitems:\n  - fields:\n      t: {css: h1}\nmax_depth: deep\n", `line 5: key "max_depth": invalid value "deep"`},
+		{"start: [http://a/]\nitems:\n  - fields:\n      t: {css: h1}\noutput:\n  format: xml\n", `line 6: key "output.format": format "xml"`},
+		{"start: [http://a/]\nitems:\n  - fields:\n      t: {css: h1}\noutput: {unique_by: isbn}\n", `key "output.unique_by": "isbn" is not a field`},
+		{"start: [http://a/]\nfollow: ['li >']\nitems:\n  - fields:\n      t: {css: h1}\n", `line 2: key "follow[0]": bad CSS selector`},
+		{"items:\n  - fields:\n      t: {css: h1}\n", `key "start": the job needs start`},
+		{"start: [http://a/]\n", `key "items": the job needs at least one rule`},
+		{"start: [http://a/]\nitems:\n  - name: x\n", `line 3: key "items[0].fields": a rule needs at least one field`},
+		{"start: [http://a/\nitems: x\n", `job.yaml: yaml: line`},
+	}
+	for _, tt := range tests {
+		job := writeFile(t, "job.yaml", tt.yaml)
+		res := runCLI(t, "", "run", job, "--dry-run")
+		if res.code != exitUsage || !strings.Contains(res.stderr, tt.want) || !strings.Contains(res.stderr, "job.yaml") {
+			t.Errorf("job %q: exit %d stderr %q; want exit 2 and %q", tt.yaml, res.code, res.stderr, tt.want)
+		}
+	}
+}
