@@ -168,3 +168,18 @@ func TestJobFileErrorsNameTheirLine(t *testing.T) {
 		}
 	}
 }
+
+func TestJobStartFileAndErrorsOutput(t *testing.T) {
+	_, base := startSite(t)
+	starts := writeFile(t, "starts.txt", base+"/shop/catalogue/sharp-objects_4/index.html\n"+base+"/status/500\n")
+	errs := filepath.Join(t.TempDir(), "errors.jsonl")
+	job := writeFile(t, "job.yaml", "start_file: "+starts+"\nmax_depth: 0\nitems:\n  - fields:\n      title: {css: h1}\noutput: {errors: "+errs+"}\n")
+	res := runCLI(t, "", "run", job, "-q")
+	if res.code != exitFailures || strings.Count(res.stdout, "\n") != 1 || !strings.Contains(res.stdout, `"title":"Sharp Objects"`) {
+		t.Errorf("exit %d stdout %q; want exit 1 (a page failed) and the one item", res.code, res.stdout)
+	}
+	data, err := os.ReadFile(errs)
+	if err != nil || !strings.Contains(string(data), `"status":500`) || strings.Count(string(data), "\n") != 1 {
+		t.Errorf("errors output %q (%v): want one record of the 500", data, err)
+	}
+}
