@@ -1,6 +1,7 @@
 package testsite
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"fmt"
@@ -56,13 +57,8 @@ func (s *Site) faults() {
 // faultReset sends headers and half the promised body, then resets the
 // connection (SO_LINGER 0 makes close send RST).
 func faultReset(w http.ResponseWriter, _ *http.Request) {
-	hj, ok := w.(http.Hijacker)
+	conn, buf, ok := hijack(w)
 	if !ok {
-		http.Error(w, "cannot hijack", http.StatusInternalServerError)
-		return
-	}
-	conn, buf, err := hj.Hijack()
-	if err != nil {
 		return
 	}
 	_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 10000\r\n\r\n")
@@ -76,18 +72,24 @@ func faultReset(w http.ResponseWriter, _ *http.Request) {
 
 // faultShortBody promises 1000 bytes, sends 10, and closes cleanly.
 func faultShortBody(w http.ResponseWriter, _ *http.Request) {
-	hj, ok := w.(http.Hijacker)
+	conn, buf, ok := hijack(w)
 	if !ok {
-		http.Error(w, "cannot hijack", http.StatusInternalServerError)
-		return
-	}
-	conn, buf, err := hj.Hijack()
-	if err != nil {
 		return
 	}
 	_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n0123456789")
 	_ = buf.Flush()
 	_ = conn.Close()
+}
+
+// hijack takes the raw connection, to misbehave below HTTP.
+func hijack(w http.ResponseWriter) (net.Conn, *bufio.ReadWriter, bool) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		http.Error(w, "cannot hijack", http.StatusInternalServerError)
+		return nil, nil, false
+	}
+	conn, buf, err := hj.Hijack()
+	return conn, buf, err == nil
 }
 
 // faultBig streams mb MiB (default 100) without holding them in memory.
