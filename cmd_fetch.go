@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -125,9 +124,7 @@ func fetchOutcome(ctx context.Context, runErr error, summary *output.Summary) er
 	switch {
 	case ctx.Err() != nil:
 		return &exitError{code: exitInterrupted, err: fmt.Errorf("%w: %d records written", errInterrupted, summary.Total)}
-	case errors.Is(runErr, crawler.ErrFailFast):
-		return runFailure(runErr)
-	case runErr != nil:
+	case runErr != nil: // crawler.ErrFailFast included: its message says what failed
 		return runFailure(runErr)
 	case summary.Failed() > 0:
 		return silentFailure(errSomeFailed)

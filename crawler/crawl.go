@@ -370,12 +370,8 @@ func crawlOne(ctx context.Context, cancel context.CancelCauseFunc, cfg CrawlConf
 			r.Title = extractTitle(fr.Body, fr.ContentType)
 		}
 	}
-	if cfg.Saver != nil && r.OK && !isRedirect(fr.Status) {
-		path, err := cfg.Saver.Save(r.URL, r.ContentType, fr.Body)
-		if err != nil {
-			cancel(fmt.Errorf("save body of %s: %w", r.URL, err))
-		}
-		r.SavedPath = path
+	if r.OK && !isRedirect(fr.Status) {
+		save(cfg.Config, cancel, r, fr.Body)
 	}
 	return out
 }

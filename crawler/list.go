@@ -193,14 +193,23 @@ func process(ctx context.Context, cancel context.CancelCauseFunc, cfg Config, f 
 	if fr.Body != nil && isHTML(fr.ContentType) {
 		r.Title = extractTitle(fr.Body, fr.ContentType)
 	}
-	if cfg.Saver != nil && r.OK {
-		path, err := cfg.Saver.Save(r.URL, r.ContentType, fr.Body)
-		if err != nil {
-			cancel(fmt.Errorf("save body of %s: %w", r.URL, err))
-		}
-		r.SavedPath = path
+	if r.OK {
+		save(cfg, cancel, r, fr.Body)
 	}
 	return r
+}
+
+// save stores an ok body when a Saver is set. A failed save is a run
+// failure (the user's folder is unwritable), so it cancels the run.
+func save(cfg Config, cancel context.CancelCauseFunc, r *Result, body []byte) {
+	if cfg.Saver == nil {
+		return
+	}
+	path, err := cfg.Saver.Save(r.URL, r.ContentType, body)
+	if err != nil {
+		cancel(fmt.Errorf("save body of %s: %w", r.URL, err))
+	}
+	r.SavedPath = path
 }
 
 // fromFetch copies a fetch result into a Result, applying the status policy.

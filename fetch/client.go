@@ -226,7 +226,7 @@ func (c *Client) Get(ctx context.Context, rawURL string, keep KeepBody) *Result 
 			return res
 		}
 		if err != nil {
-			res.Err = &Error{Kind: classify(err, ctx), Err: fmt.Errorf("%s", cleanMessage(err))}
+			res.Err = &Error{Kind: classify(err, ctx), Err: errors.New(cleanMessage(err))}
 			if !res.Err.Kind.retryable() {
 				return res
 			}

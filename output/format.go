@@ -118,3 +118,27 @@ func clip(s string, n int) string {
 	}
 	return string([]rune(s)[:n-1]) + "…"
 }
+
+// Tee is a sink that passes every result and flush to each of its sinks,
+// stopping at the first error.
+type Tee []crawler.Sink
+
+// Write passes r to every sink.
+func (t Tee) Write(r *crawler.Result) error {
+	for _, s := range t {
+		if err := s.Write(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Flush flushes every sink.
+func (t Tee) Flush() error {
+	for _, s := range t {
+		if err := s.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -48,27 +48,3 @@ func (p *Progress) Flush() error { return nil }
 
 // Finish clears the bar so the summary starts on a clean line.
 func (p *Progress) Finish() { _ = p.bar.Exit(); _ = p.bar.Clear() }
-
-// Tee is a sink that passes every result and flush to each of its sinks,
-// stopping at the first error.
-type Tee []crawler.Sink
-
-// Write passes r to every sink.
-func (t Tee) Write(r *crawler.Result) error {
-	for _, s := range t {
-		if err := s.Write(r); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// Flush flushes every sink.
-func (t Tee) Flush() error {
-	for _, s := range t {
-		if err := s.Flush(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
