@@ -1,16 +1,21 @@
 // Command fetchall fetches and crawls the web concurrently: a URL list, a
 // site, or a scripted scraping job, with bounded workers, timeouts, retries
 // and polite per-host limits. See README.md.
+//
+// This file only turns signals into a context and hands the command line
+// to internal/cli; the engine lives in the fetch, limiter, crawler, output
+// and job packages.
 package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
 	"sync"
 	"syscall"
+
+	"github.com/fetchall/fetchall/internal/cli"
 )
 
 func main() {
@@ -21,9 +26,6 @@ func main() {
 func run() int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if _, err := raiseOpenFileLimit(); err != nil {
-		fmt.Fprintf(os.Stderr, "fetchall: cannot raise the open-file limit: %v\n", err)
-	}
 
 	// The first SIGINT/SIGTERM cancels the run, which then flushes what it
 	// has and reports; a second one means "now", so exit at once.
@@ -44,23 +46,10 @@ func run() int {
 		select {
 		case <-sigs:
 			fmt.Fprintln(os.Stderr, "fetchall: interrupted again, exiting now")
-			os.Exit(exitInterrupted)
+			os.Exit(cli.ExitInterrupted)
 		case <-finished:
 		}
 	})
 
-	return execute(ctx, osStreams(), os.Args[1:])
-}
-
-// execute runs the command line args and returns the exit code, reporting
-// an error once on s.Err.
-func execute(ctx context.Context, s *streams, args []string) int {
-	root := newRootCmd(s)
-	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
-	var quiet *exitError
-	if err != nil && !(errors.As(err, &quiet) && quiet.silent) {
-		fmt.Fprintf(s.Err, "fetchall: %v\n", err)
-	}
-	return exitCode(err)
+	return cli.Execute(ctx, cli.OSStreams(), os.Args[1:])
 }

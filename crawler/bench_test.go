@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/fetchall/fetchall/fetch"
-	"github.com/fetchall/fetchall/testsite"
-	"github.com/fetchall/fetchall/urllist"
+	"github.com/fetchall/fetchall/internal/testsite"
+	"github.com/fetchall/fetchall/internal/urllist"
 )
 
 // discard is a Sink that drops results; it measures the engine alone.

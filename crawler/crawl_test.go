@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/fetchall/fetchall/fetch"
+	"github.com/fetchall/fetchall/internal/testsite"
 	"github.com/fetchall/fetchall/limiter"
-	"github.com/fetchall/fetchall/testsite"
 )
 
 type crawlSetup struct {

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/fetchall/fetchall/fetch"
-	"github.com/fetchall/fetchall/testsite"
+	"github.com/fetchall/fetchall/internal/testsite"
 )
 
 // TestTitlesAndBadHTMLFromTheSite: legacy charsets become correct UTF-8

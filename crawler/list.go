@@ -10,7 +10,7 @@ import (
 	"sync"
 
 	"github.com/fetchall/fetchall/fetch"
-	"github.com/fetchall/fetchall/urllist"
+	"github.com/fetchall/fetchall/internal/urllist"
 )
 
 // task is one input entry on its way to a worker; seq orders the output.

@@ -15,8 +15,8 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/fetchall/fetchall/fetch"
-	"github.com/fetchall/fetchall/testsite"
-	"github.com/fetchall/fetchall/urllist"
+	"github.com/fetchall/fetchall/internal/testsite"
+	"github.com/fetchall/fetchall/internal/urllist"
 )
 
 func TestMain(m *testing.M) {

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fetchall/fetchall/testsite"
+	"github.com/fetchall/fetchall/internal/testsite"
 )
 
 func newSite(t *testing.T) (*testsite.Site, string) {

@@ -16,7 +16,7 @@ import (
 	"github.com/andybalholm/cascadia"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/fetchall/fetchall/config"
+	"github.com/fetchall/fetchall/internal/config"
 )
 
 // Job is a checked job file.

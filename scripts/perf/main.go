@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command perf measures fetchall against the targets in one run,
 // on loopback, and prints ratios (to the ideal, to wrk, between list
 // lengths) rather than lone absolute times:

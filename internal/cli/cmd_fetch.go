@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -12,8 +12,8 @@ import (
 
 	"github.com/fetchall/fetchall/crawler"
 	"github.com/fetchall/fetchall/fetch"
+	"github.com/fetchall/fetchall/internal/urllist"
 	"github.com/fetchall/fetchall/output"
-	"github.com/fetchall/fetchall/urllist"
 )
 
 // fetchOptions are the fetch command's flags and argument.
@@ -23,10 +23,10 @@ type fetchOptions struct {
 	input   string
 	ordered bool
 
-	streams *streams
+	streams *Streams
 }
 
-func newFetchCmd(s *streams, runF func(context.Context, *fetchOptions) error) *cobra.Command {
+func newFetchCmd(s *Streams, runF func(context.Context, *fetchOptions) error) *cobra.Command {
 	opts := &fetchOptions{streams: s}
 	cmd := &cobra.Command{
 		Use:   "fetch FILE|-",

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -50,7 +50,7 @@ type recordOutput struct {
 // openRecords opens the record destination, the save folder and the
 // progress line (on a terminal, with total results expected, -1 unknown).
 // Its errors are the user's: a folder or file that cannot be written.
-func (o *outputOptions) openRecords(s *streams, total int) (*recordOutput, error) {
+func (o *outputOptions) openRecords(s *Streams, total int) (*recordOutput, error) {
 	ro := &recordOutput{summary: &output.Summary{}}
 	if o.saveDir != "" {
 		dir, err := output.OpenDir(o.saveDir)

@@ -18,7 +18,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/fetchall/fetchall/fetch"
-	"github.com/fetchall/fetchall/testsite"
+	"github.com/fetchall/fetchall/internal/testsite"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")

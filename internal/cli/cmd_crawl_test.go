@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"net/http/httptest"
@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fetchall/fetchall/testsite"
+	"github.com/fetchall/fetchall/internal/testsite"
 )
 
 func TestCrawlCommandFetchesTheSiteExactly(t *testing.T) {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fetchall/fetchall/testsite"
+	"github.com/fetchall/fetchall/internal/testsite"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -22,7 +22,7 @@ func runCatalogue(t *testing.T, extra ...string) (cliResult, *testsite.Site) {
 	site := testsite.New()
 	srv := httptest.NewServer(site)
 	t.Cleanup(srv.Close)
-	args := append([]string{"run", "testdata/jobs/catalogue.yaml", "--set", "start=" + srv.URL + "/shop/catalogue/page-1.html",
+	args := append([]string{"run", "../../testdata/jobs/catalogue.yaml", "--set", "start=" + srv.URL + "/shop/catalogue/page-1.html",
 		"--set", "concurrency=1", "--no-progress"}, extra...)
 	res := runCLI(t, "", args...)
 	res.stdout = strings.ReplaceAll(res.stdout, srv.URL, "http://SITE")
@@ -31,7 +31,7 @@ func runCatalogue(t *testing.T, extra ...string) (cliResult, *testsite.Site) {
 
 func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	golden := filepath.Join("testdata", "jobs", name)
+	golden := filepath.Join("..", "..", "testdata", "jobs", name)
 	if *update {
 		if err := os.WriteFile(golden, got, 0o644); err != nil {
 			t.Fatal(err)
@@ -104,7 +104,7 @@ func TestJobDryRunFetchesNothing(t *testing.T) {
 	site := testsite.New()
 	srv := httptest.NewServer(site)
 	defer srv.Close()
-	res := runCLI(t, "", "run", "testdata/jobs/catalogue.yaml", "--dry-run", "--set", "start="+srv.URL+"/shop/")
+	res := runCLI(t, "", "run", "../../testdata/jobs/catalogue.yaml", "--dry-run", "--set", "start="+srv.URL+"/shop/")
 	if res.code != 0 || site.Total() != 0 {
 		t.Fatalf("dry run: exit %d, %d requests to the site; stderr %q", res.code, site.Total(), res.stderr)
 	}
@@ -130,7 +130,7 @@ func TestJobCheckOnASavedPage(t *testing.T) {
 	resp.Body.Close()
 	saved := writeFile(t, "page.html", page.String())
 	before := site.Total()
-	res := runCLI(t, "", "run", "--check", "testdata/jobs/catalogue.yaml", saved, "--url", "https://shop.example/catalogue/sharp-objects_4/index.html")
+	res := runCLI(t, "", "run", "--check", "../../testdata/jobs/catalogue.yaml", saved, "--url", "https://shop.example/catalogue/sharp-objects_4/index.html")
 	want := `{"url":"https://shop.example/catalogue/sharp-objects_4/index.html","title":"Sharp Objects","price":19.11,"stock":17,"rating":"Four","tags":["mystery","thriller"],"image":"https://shop.example/media/sharp-objects_4.jpg","blurb":"<p>Book number 4, <b>well</b> worth reading.</p>"}` + "\n"
 	if res.code != 0 || res.stdout != want {
 		t.Errorf("--check: exit %d\n got %s\nwant %s\nstderr %s", res.code, res.stdout, want, res.stderr)

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -24,9 +24,9 @@ func fetchallVersion() string {
 	return version
 }
 
-// streams are the only way commands reach the terminal, so tests can give
+// Streams are the only way commands reach the terminal, so tests can give
 // them buffers instead.
-type streams struct {
+type Streams struct {
 	In  io.Reader
 	Out io.Writer
 	Err io.Writer
@@ -34,13 +34,14 @@ type streams struct {
 	ErrIsTerminal bool
 }
 
-func osStreams() *streams {
-	return &streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, ErrIsTerminal: term.IsTerminal(int(os.Stderr.Fd()))}
+// OSStreams are the process's standard streams.
+func OSStreams() *Streams {
+	return &Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, ErrIsTerminal: term.IsTerminal(int(os.Stderr.Fd()))}
 }
 
 // newRootCmd builds the whole command tree. The root itself is the fetch
 // command, so `fetchall urls.txt` and `fetchall fetch urls.txt` are one.
-func newRootCmd(s *streams) *cobra.Command {
+func newRootCmd(s *Streams) *cobra.Command {
 	root := newFetchCmd(s, nil)
 	root.Use = "fetchall [FILE|-]"
 	root.Short = "Fetch and crawl the web concurrently"

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"os"
@@ -13,7 +13,7 @@ import (
 func TestConfigExampleLoadsAndChangesNothing(t *testing.T) {
 	_, base := startSite(t)
 	list := writeFile(t, "urls.txt", base+"/page/1\n")
-	res := runCLI(t, "", list, "--config", "config.example.yaml", "-q")
+	res := runCLI(t, "", list, "--config", "../../config.example.yaml", "-q")
 	if res.code != 0 || len(parseRecords(t, res.stdout)) != 1 {
 		t.Fatalf("with config.example.yaml: exit %d, stdout %q, stderr %q", res.code, res.stdout, res.stderr)
 	}
@@ -21,11 +21,11 @@ func TestConfigExampleLoadsAndChangesNothing(t *testing.T) {
 
 // TestConfigExampleDocumentsEveryFlag keeps the example in step with the flags.
 func TestConfigExampleDocumentsEveryFlag(t *testing.T) {
-	data, err := os.ReadFile("config.example.yaml")
+	data, err := os.ReadFile("../../config.example.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := newFetchCmd(&streams{}, nil)
+	cmd := newFetchCmd(&Streams{}, nil)
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
 		if notInConfigFile[f.Name] {
 			return

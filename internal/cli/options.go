@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -11,8 +11,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/fetchall/fetchall/config"
 	"github.com/fetchall/fetchall/fetch"
+	"github.com/fetchall/fetchall/internal/config"
 	"github.com/fetchall/fetchall/limiter"
 )
 

@@ -1,15 +1,19 @@
-package main
+package cli
 
 import (
+	"context"
 	"errors"
+	"fmt"
 )
 
 // Exit codes, as documented in the README.
 const (
-	exitOK          = 0
-	exitFailures    = 1 // some URLs failed, or the run stopped on an error
-	exitUsage       = 2 // bad flags, config or input file: nothing was fetched
-	exitInterrupted = 130
+	exitOK       = 0
+	exitFailures = 1 // some URLs failed, or the run stopped on an error
+	exitUsage    = 2 // bad flags, config or input file: nothing was fetched
+	// ExitInterrupted is the code of a run stopped by SIGINT or SIGTERM.
+	ExitInterrupted = 130
+	exitInterrupted = ExitInterrupted
 )
 
 // exitError carries the exit code for an error; silent ones have already
@@ -48,3 +52,19 @@ func exitCode(err error) int {
 	}
 	return exitUsage
 }
+
+// Execute runs the command line args and returns the process exit code,
+// reporting an error once on s.Err.
+func Execute(ctx context.Context, s *Streams, args []string) int {
+	root := newRootCmd(s)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	var quiet *exitError
+	if err != nil && !(errors.As(err, &quiet) && quiet.silent) {
+		fmt.Fprintf(s.Err, "fetchall: %v\n", err)
+	}
+	return exitCode(err)
+}
+
+// errNoOpenFileLimit says that this system has no open-file limit to read.
+var errNoOpenFileLimit = errors.New("no open-file limit on this system")

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -13,7 +13,7 @@ func TestConcurrency2000(t *testing.T) {
 		t.Skip("opens 4000 sockets; skipped with -short")
 	}
 	// The client's 2000 sockets and the in-process server's 2000 more.
-	if limit, err := raiseOpenFileLimit(); err != nil || limit < 4200 {
+	if limit, err := openFileLimit(); err != nil || limit < 4200 {
 		t.Skipf("the open-file limit (%d, %v) cannot hold 4000 sockets here", limit, err)
 	}
 	_, base := startSite(t)

@@ -1,11 +1,10 @@
-package main
+package cli
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,9 +12,9 @@ import (
 
 	"github.com/fetchall/fetchall/crawler"
 	"github.com/fetchall/fetchall/fetch"
+	"github.com/fetchall/fetchall/internal/urllist"
 	"github.com/fetchall/fetchall/limiter"
 	"github.com/fetchall/fetchall/output"
-	"github.com/fetchall/fetchall/urllist"
 )
 
 type crawlOptions struct {
@@ -34,10 +33,10 @@ type crawlOptions struct {
 	followSitemaps bool
 	followNofollow bool
 
-	streams *streams
+	streams *Streams
 }
 
-func newCrawlCmd(s *streams) *cobra.Command {
+func newCrawlCmd(s *Streams) *cobra.Command {
 	opts := &crawlOptions{streams: s}
 	cmd := &cobra.Command{
 		Use:   "crawl URL... [--seeds FILE]",
@@ -275,13 +274,4 @@ func reportCrawl(w io.Writer, stats crawler.CrawlStats, robots *crawler.Robots, 
 		}
 		fmt.Fprintf(w, "memory: peak %s%s\n", output.HumanBytes(peak), perURL)
 	}
-}
-
-// peakRSS is the process's peak resident memory in bytes, or 0 if unknown.
-func peakRSS() int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return ru.Maxrss * 1024 // Linux reports KiB
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -15,8 +15,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/fetchall/fetchall/config"
 	"github.com/fetchall/fetchall/crawler"
+	"github.com/fetchall/fetchall/internal/config"
 	"github.com/fetchall/fetchall/job"
 	"github.com/fetchall/fetchall/output"
 )
@@ -31,10 +31,10 @@ type runOptions struct {
 	quiet      bool
 	noProgress bool
 
-	streams *streams
+	streams *Streams
 }
 
-func newRunCmd(s *streams) *cobra.Command {
+func newRunCmd(s *Streams) *cobra.Command {
 	opts := &runOptions{streams: s}
 	cmd := &cobra.Command{
 		Use:   "run JOB.yaml | run --check JOB.yaml PAGE.html",

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/fetchall/fetchall/crawler"
+	"github.com/fetchall/fetchall/internal/urllist"
 	"github.com/fetchall/fetchall/output"
-	"github.com/fetchall/fetchall/urllist"
 )
 
 // SchemaVersion is the version of the JSON report; it changes only when a

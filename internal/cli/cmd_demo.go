@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -10,15 +10,15 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/fetchall/fetchall/bench"
 	"github.com/fetchall/fetchall/crawler"
 	"github.com/fetchall/fetchall/fetch"
+	"github.com/fetchall/fetchall/internal/bench"
+	"github.com/fetchall/fetchall/internal/testsite"
+	"github.com/fetchall/fetchall/internal/urllist"
 	"github.com/fetchall/fetchall/output"
-	"github.com/fetchall/fetchall/testsite"
-	"github.com/fetchall/fetchall/urllist"
 )
 
-func newDemoCmd(s *streams) *cobra.Command {
+func newDemoCmd(s *Streams) *cobra.Command {
 	var pages int
 	var plot string
 	cmd := &cobra.Command{
@@ -41,7 +41,7 @@ Needs no network.`,
 	return cmd
 }
 
-func runDemo(ctx context.Context, s *streams, pages int, plot string) error {
+func runDemo(ctx context.Context, s *Streams, pages int, plot string) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return runFailure(fmt.Errorf("demo: start the test site: %w", err))

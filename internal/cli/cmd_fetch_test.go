@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fetchall/fetchall/testsite"
+	"github.com/fetchall/fetchall/internal/testsite"
 )
 
 type cliResult struct {
@@ -23,8 +23,8 @@ type cliResult struct {
 func runCLI(t *testing.T, stdin string, args ...string) cliResult {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	s := &streams{In: strings.NewReader(stdin), Out: &out, Err: &errOut}
-	code := execute(t.Context(), s, args)
+	s := &Streams{In: strings.NewReader(stdin), Out: &out, Err: &errOut}
+	code := Execute(t.Context(), s, args)
 	return cliResult{stdout: out.String(), stderr: errOut.String(), code: code}
 }
 

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -11,10 +11,10 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/fetchall/fetchall/testsite"
+	"github.com/fetchall/fetchall/internal/testsite"
 )
 
-func newServeCmd(s *streams, runF func(context.Context, string) error) *cobra.Command {
+func newServeCmd(s *Streams, runF func(context.Context, string) error) *cobra.Command {
 	var addr string
 	var opts testsite.Options
 	cmd := &cobra.Command{

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -14,10 +14,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/fetchall/fetchall/bench"
 	"github.com/fetchall/fetchall/crawler"
 	"github.com/fetchall/fetchall/fetch"
-	"github.com/fetchall/fetchall/urllist"
+	"github.com/fetchall/fetchall/internal/bench"
+	"github.com/fetchall/fetchall/internal/urllist"
 )
 
 // maxBenchList caps the list bench holds in memory to replay it.
@@ -40,10 +40,10 @@ type benchOptions struct {
 	yes            bool
 	quiet          bool
 
-	streams *streams
+	streams *Streams
 }
 
-func newBenchCmd(s *streams) *cobra.Command {
+func newBenchCmd(s *Streams) *cobra.Command {
 	opts := &benchOptions{streams: s}
 	cmd := &cobra.Command{
 		Use:   "bench FILE|-",

@@ -1,33 +1,27 @@
 //go:build unix
 
-package main
+package cli
 
 import (
 	"fmt"
 	"syscall"
 )
 
-// raiseOpenFileLimit lifts the soft limit on open files to the hard limit:
-// every request in flight holds a socket, and the usual soft limit of 1024
-// is too low for a high --concurrency. It returns the limit now in force.
-func raiseOpenFileLimit() (uint64, error) {
+// openFileLimit is the soft limit on open files now in force. Go's runtime
+// already lifts it to the hard limit at start-up (since Go 1.19), so there
+// is nothing left to raise, only to read.
+func openFileLimit() (uint64, error) {
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		return 0, err
 	}
-	if lim.Cur < lim.Max {
-		lim.Cur = lim.Max
-		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-			return 0, err
-		}
-	}
-	return lim.Cur, nil
+	return uint64(lim.Cur), nil //nolint:unconvert // int64 on some systems
 }
 
 // checkOpenFiles says, before anything is fetched, when concurrency
 // cannot fit in the open-file limit, instead of failing request by request.
 func checkOpenFiles(concurrency int) error {
-	limit, err := raiseOpenFileLimit()
+	limit, err := openFileLimit()
 	if err != nil {
 		return nil // cannot tell: let the requests speak
 	}
@@ -38,4 +32,13 @@ func checkOpenFiles(concurrency int) error {
 		return fmt.Errorf("--concurrency %d needs about %d open files, but the limit is %d (raise it with ulimit -n)", concurrency, need, limit)
 	}
 	return nil
+}
+
+// peakRSS is the process's peak resident memory in bytes, or 0 if unknown.
+func peakRSS() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return int64(ru.Maxrss) * maxrssUnit //nolint:unconvert // int32 on some systems
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fetchall/fetchall/testsite"
+	"github.com/fetchall/fetchall/internal/testsite"
 )
 
 var (
@@ -38,7 +38,7 @@ func buildBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "fetchall")
-		cmd := exec.Command("go", "build", "-o", binPath, ".")
+		cmd := exec.Command("go", "build", "-o", binPath, "../..")
 		cmd.Stderr = os.Stderr
 		binErr = cmd.Run()
 	})
