@@ -9,7 +9,6 @@ import (
 
 	"github.com/fetchall/fetchall/fetch"
 	"github.com/fetchall/fetchall/internal/testsite"
-	"github.com/fetchall/fetchall/internal/urllist"
 )
 
 // discard is a Sink that drops results; it measures the engine alone.
@@ -37,7 +36,7 @@ func BenchmarkFetchList(b *testing.B) {
 	text := list.String()
 	b.ResetTimer()
 	for b.Loop() {
-		r := urllist.NewReader(strings.NewReader(text))
+		r := ListSource(strings.NewReader(text))
 		if err := FetchList(b.Context(), Config{Workers: 32}, client, r, discard{}); err != nil {
 			b.Fatal(err)
 		}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/fetchall/fetchall/fetch"
 	"github.com/fetchall/fetchall/internal/testsite"
-	"github.com/fetchall/fetchall/limiter"
 )
 
 type crawlSetup struct {
@@ -30,17 +29,16 @@ func newCrawl(t *testing.T, opts testsite.Options, workers int) *crawlSetup {
 	site := testsite.NewWith(opts)
 	srv := httptest.NewServer(site)
 	t.Cleanup(srv.Close)
-	lim := limiter.New(limiter.Config{})
-	pages, err := fetch.New(fetch.Config{MaxRedirects: -1, Concurrency: workers, Limiter: lim, UserAgent: "fetchall/test"})
+	pages, err := fetch.New(fetch.Config{MaxRedirects: -1, Concurrency: workers, UserAgent: "fetchall/test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	follow, _ := fetch.New(fetch.Config{Limiter: lim, UserAgent: "fetchall/test"})
+	follow, _ := fetch.New(fetch.Config{UserAgent: "fetchall/test"})
 	t.Cleanup(pages.CloseIdleConnections)
 	t.Cleanup(follow.CloseIdleConnections)
 	scope, _ := NewScope(ScopeHost, nil, nil, nil)
 	cfg := CrawlConfig{Config: Config{Workers: workers}, MaxDepth: -1, Scope: scope,
-		Robots: NewRobots(follow, "fetchall/test", 10*time.Second, lim.SetDelay)}
+		Robots: NewRobots(follow, "fetchall/test", 10*time.Second)}
 	return &crawlSetup{site: site, base: srv.URL, cfg: cfg, f: pages}
 }
 
@@ -51,7 +49,7 @@ func (s *crawlSetup) run(t *testing.T, seeds ...string) (CrawlStats, []*Result) 
 		tasks = append(tasks, Task{URL: s.base + seed})
 	}
 	var sink collect
-	stats, err := Crawl(t.Context(), s.cfg, s.f, tasks, &MemoryFrontier{}, &sink)
+	stats, err := Crawl(t.Context(), s.cfg, s.f, tasks, nil, &sink)
 	if err != nil {
 		t.Fatalf("Crawl error = %v", err)
 	}
@@ -161,7 +159,7 @@ func TestCrawlFollowSitemaps(t *testing.T) {
 		seeds = append(seeds, Task{URL: u, FromSitemap: true})
 	}
 	var sink collect
-	if _, err := Crawl(t.Context(), s.cfg, s.f, seeds, &MemoryFrontier{}, &sink); err != nil {
+	if _, err := Crawl(t.Context(), s.cfg, s.f, seeds, nil, &sink); err != nil {
 		t.Fatal(err)
 	}
 	compareWithTruth(t, s, sink.results, s.site.Truth(-1, false, true))
@@ -202,13 +200,12 @@ func TestCrawlIgnoringRobotsFetchesDisallowed(t *testing.T) {
 
 func TestCrawlDelayIsHonoured(t *testing.T) {
 	s := newCrawl(t, testsite.Options{Pages: 3, SlowbotDelay: 300 * time.Millisecond}, 8)
-	lim := limiter.New(limiter.Config{})
-	pages, _ := fetch.New(fetch.Config{MaxRedirects: -1, Limiter: lim, UserAgent: "slowbot/1.0"})
-	follow, _ := fetch.New(fetch.Config{Limiter: lim, UserAgent: "slowbot/1.0"})
+	pages, _ := fetch.New(fetch.Config{MaxRedirects: -1, UserAgent: "slowbot/1.0"})
+	follow, _ := fetch.New(fetch.Config{UserAgent: "slowbot/1.0"})
 	defer pages.CloseIdleConnections()
 	defer follow.CloseIdleConnections()
 	s.f = pages
-	s.cfg.Robots = NewRobots(follow, "slowbot/1.0", 10*time.Second, lim.SetDelay)
+	s.cfg.Robots = NewRobots(follow, "slowbot/1.0", 10*time.Second)
 	s.cfg.MaxPages = 4
 	start := time.Now()
 	_, results := s.run(t, "/")
@@ -226,10 +223,9 @@ func TestCrawlDelayIsHonoured(t *testing.T) {
 
 func TestCrawlDelayIsCapped(t *testing.T) {
 	s := newCrawl(t, testsite.Options{Pages: 3, SlowbotDelay: time.Hour}, 2)
-	lim := limiter.New(limiter.Config{})
-	follow, _ := fetch.New(fetch.Config{Limiter: lim, UserAgent: "slowbot/1.0"})
+	follow, _ := fetch.New(fetch.Config{UserAgent: "slowbot/1.0"})
 	defer follow.CloseIdleConnections()
-	s.cfg.Robots = NewRobots(follow, "slowbot/1.0", 50*time.Millisecond, lim.SetDelay)
+	s.cfg.Robots = NewRobots(follow, "slowbot/1.0", 50*time.Millisecond)
 	u, _ := url.Parse(s.base + "/")
 	if v, err := s.cfg.Robots.Allowed(t.Context(), u); err != nil || v != Allowed {
 		t.Fatalf("Allowed(/) = %v, %v", v, err)
@@ -280,33 +276,12 @@ func TestCrawlStopsOnCancelWithoutLeaks(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	defer cancel()
 	var sink collect
-	_, err := Crawl(ctx, s.cfg, s.f, []Task{{URL: s.base + "/"}}, &MemoryFrontier{}, &sink)
+	_, err := Crawl(ctx, s.cfg, s.f, []Task{{URL: s.base + "/"}}, nil, &sink)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Crawl error = %v, want DeadlineExceeded", err)
 	}
 	if len(sink.results) == 0 || len(sink.results) > 400 {
 		t.Errorf("%d records before the deadline", len(sink.results))
-	}
-}
-
-func TestMemoryFrontierIsBreadthFirst(t *testing.T) {
-	var f MemoryFrontier
-	for _, d := range []int{0, 1, 1, 2, 0, 1} {
-		f.Push(Task{URL: fmt.Sprint(d), Depth: d})
-	}
-	var got []string
-	for {
-		t, ok := f.Pop()
-		if !ok {
-			break
-		}
-		got = append(got, t.URL)
-	}
-	if want := []string{"0", "0", "1", "1", "1", "2"}; !slices.Equal(got, want) {
-		t.Errorf("pop order %v, want %v", got, want)
-	}
-	if f.Len() != 0 {
-		t.Errorf("Len = %d after popping all", f.Len())
 	}
 }
 
@@ -377,10 +352,10 @@ func TestRobotsStatusPolicy(t *testing.T) {
 		}))
 		follow, _ := fetch.New(fetch.Config{Retries: 0})
 		scope, _ := NewScope(ScopeHost, nil, nil, nil)
-		robots := NewRobots(follow, "fetchall/test", time.Second, nil)
+		robots := NewRobots(follow, "fetchall/test", time.Second)
 		cfg := CrawlConfig{Config: Config{Workers: 2}, MaxDepth: 0, Scope: scope, Robots: robots}
 		var sink collect
-		stats, err := Crawl(t.Context(), cfg, follow, []Task{{URL: srv.URL + "/"}}, &MemoryFrontier{}, &sink)
+		stats, err := Crawl(t.Context(), cfg, follow, []Task{{URL: srv.URL + "/"}}, nil, &sink)
 		srv.Close()
 		follow.CloseIdleConnections()
 		if err != nil {

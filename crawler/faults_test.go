@@ -41,7 +41,7 @@ func TestTitlesAndBadHTMLFromTheSite(t *testing.T) {
 	scope, _ := NewScope(ScopeAny, nil, nil, nil)
 	for p := range want {
 		sink = collect{}
-		if _, err := Crawl(t.Context(), CrawlConfig{MaxDepth: 1, Scope: scope}, client, []Task{{URL: srv.URL + p}}, &MemoryFrontier{}, &sink); err != nil {
+		if _, err := Crawl(t.Context(), CrawlConfig{MaxDepth: 1, Scope: scope}, client, []Task{{URL: srv.URL + p}}, nil, &sink); err != nil {
 			t.Fatalf("crawl %s: %v", p, err)
 		}
 	}

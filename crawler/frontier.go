@@ -1,11 +1,20 @@
 package crawler
 
-// Task is one page waiting to be fetched.
+import (
+	"context"
+	"errors"
+	"hash/fnv"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Task is one URL waiting to be fetched.
 type Task struct {
-	URL    string // canonical
+	URL    string // canonical for crawled pages; as written for list lines
 	Depth  int    // links followed from a seed; redirects do not count
 	Parent string // the page that linked or redirected here; "" for seeds
-	Line   int    // the seed's line in a seeds file, or 0
+	Line   int    // the line of the list or seeds file, or 0
 	Hops   int    // redirects followed to get here
 	// SeedChain is true for a seed and the targets of its redirects, whose
 	// hosts join the scope (a seed redirecting to www. keeps its site).
@@ -13,61 +22,118 @@ type Task struct {
 	// FromSitemap marks a seed listed by a sitemap: unlike a seed given by
 	// the user, it does not widen the scope.
 	FromSitemap bool
+	// Listed marks a line of a URL list: it is fetched as written, once per
+	// line, duplicates included, and its redirects are followed by the
+	// HTTP client rather than by the crawl.
+	Listed bool
+	// Attempts is how many times the URL was tried already (retries).
+	Attempts int
+	// FirstTry is when the first attempt started; zero before it.
+	FirstTry time.Time
+	// Invalid, when set, is why the input line is not a URL to fetch; the
+	// engine writes it as a record and queues nothing.
+	Invalid error
+
+	seq int // input order, for Config.Ordered
 }
 
-// Frontier holds the tasks a crawl has yet to fetch. The crawl's single
-// coordinator is its only user, so implementations need no locking. The
-// default is in memory; a persistent or shared store can stand in.
+// Key is the task's identity in a frontier's seen set: a 64-bit FNV-1a
+// hash of its canonical URL, or of its line number for a list line (every
+// list line is fetched, duplicates included). It is the same in every
+// process and every run, so a persisted or shared frontier can rely on it.
+func (t Task) Key() uint64 {
+	h := fnv.New64a()
+	if t.Listed {
+		h.Write([]byte("line:" + strconv.Itoa(t.Line)))
+	} else {
+		h.Write([]byte(t.URL))
+	}
+	return h.Sum64()
+}
+
+// Host is the task's scheduling key: the URL's host and port, lower-case,
+// without credentials. Politeness is per Host.
+func (t Task) Host() string { return hostOf(t.URL) }
+
+func hostOf(rawURL string) string {
+	rest := rawURL
+	if i := strings.Index(rest, "://"); i >= 0 {
+		rest = rest[i+3:]
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	if i := strings.LastIndexByte(rest, '@'); i >= 0 {
+		rest = rest[i+1:]
+	}
+	return strings.ToLower(rest)
+}
+
+// Lease is a task handed out by a Frontier: it stays the frontier's until
+// it is given back with Complete or Release.
+type Lease struct {
+	Task Task
+	ID   uint64 // the frontier's handle for this lease
+}
+
+// Outcome is what a fetch told about its host, for scheduling.
+type Outcome struct {
+	Status int // the HTTP status, 0 when no response came
+	// CoolDown, when positive, holds the host back for that long (a 429 or
+	// 503, with or without Retry-After).
+	CoolDown time.Duration
+}
+
+// AddResult says what Add did.
+type AddResult struct {
+	// New is how many tasks were not seen before and are now queued.
+	New int
+	// Lowered are tasks already seen and already leased or done, now met
+	// at a smaller depth than the one they were leased at: their records
+	// must say the smaller depth, and their links go one level shallower.
+	// Tasks still queued are lowered in place and not listed.
+	Lowered []Task
+}
+
+// ErrDrained is Lease's answer when nothing is queued and nothing is
+// leased: the crawl is over.
+var ErrDrained = errors.New("frontier drained")
+
+// Frontier holds a crawl's URLs: the seen set, the queue, and each host's
+// scheduling state (requests in flight, next allowed start, cool-down), so
+// that an implementation shared between processes can enforce politeness
+// across all of them. Every call takes a context and can fail;
+// implementations are safe for concurrent use.
 type Frontier interface {
-	Push(Task)
-	// Pop removes and returns the next task: never one deeper than
-	// another waiting task. ok is false when empty.
-	Pop() (t Task, ok bool)
-	Len() int
+	// Add queues the tasks whose Key was never seen (atomic dedupe) and
+	// lowers the depth of those seen at a greater one.
+	Add(ctx context.Context, tasks []Task) (AddResult, error)
+	// Lease waits until a task may be fetched now (its host has a free
+	// slot and its next allowed start has come) and hands it out, the
+	// shallowest first. It returns ErrDrained when nothing is queued and
+	// nothing is leased, and ctx's error if ctx ends first.
+	Lease(ctx context.Context) (Lease, error)
+	// Complete ends a lease: the task is done, and o updates its host.
+	Complete(ctx context.Context, l Lease, o Outcome) error
+	// Release gives a leased task back, to be leased again not before
+	// notBefore (a retry), with its Attempts and FirstTry as in l.Task; o
+	// updates its host as for Complete.
+	Release(ctx context.Context, l Lease, o Outcome, notBefore time.Time) error
 }
 
-// MemoryFrontier is a Frontier in memory that pops the shallowest task
-// first, in the order pushed within a depth, so a crawl goes breadth-first
-// even when redirects add tasks at a depth already under way. The zero
-// value is an empty frontier.
-type MemoryFrontier struct {
-	levels []fifo // by depth
-	low    int    // no task is shallower than this
-	n      int
+// DepthReporter is implemented by a Frontier that can tell the smallest
+// depth among its unfinished (queued or leased) tasks. The engine then
+// writes a page's record only once no unfinished page could still reach
+// it by a shorter path, which keeps depth exact without making a crawl
+// wait level by level. Without it, records are written as pages complete.
+type DepthReporter interface {
+	// MinOpenDepth is the smallest depth queued or leased, or -1 when
+	// nothing is.
+	MinOpenDepth() int
 }
 
-type fifo struct {
-	tasks []Task
-	head  int
+// DelaySetter is implemented by a Frontier whose per-host spacing can be
+// widened at run time, as robots.txt's Crawl-delay asks.
+type DelaySetter interface {
+	SetDelay(host string, d time.Duration)
 }
-
-// Push adds t behind the other tasks of its depth.
-func (f *MemoryFrontier) Push(t Task) {
-	d := max(t.Depth, 0)
-	for len(f.levels) <= d {
-		f.levels = append(f.levels, fifo{})
-	}
-	f.levels[d].tasks = append(f.levels[d].tasks, t)
-	f.low = min(f.low, d)
-	f.n++
-}
-
-// Pop takes the oldest of the shallowest tasks.
-func (f *MemoryFrontier) Pop() (Task, bool) {
-	for ; f.low < len(f.levels); f.low++ {
-		q := &f.levels[f.low]
-		if q.head == len(q.tasks) {
-			q.tasks, q.head = nil, 0 // a finished level frees its memory
-			continue
-		}
-		t := q.tasks[q.head]
-		q.tasks[q.head] = Task{} // let the strings go
-		q.head++
-		f.n--
-		return t, true
-	}
-	return Task{}, false
-}
-
-// Len is the number of tasks waiting.
-func (f *MemoryFrontier) Len() int { return f.n }

@@ -6,197 +6,80 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sort"
-	"sync"
 
 	"github.com/fetchall/fetchall/fetch"
 	"github.com/fetchall/fetchall/internal/urllist"
 )
 
-// task is one input entry on its way to a worker; seq orders the output.
-type task struct {
-	seq   int
-	entry urllist.Entry
-}
-
-// done is a worker's answer for a task: a result, or nil when the run was
-// cancelled before the task started (its slot must still be given back).
-type done struct {
-	seq    int
-	result *Result
-}
-
 // FetchList fetches every URL of list with cfg.Workers workers and writes
-// one Result per entry to sink. It returns when every goroutine it started
-// has exited.
-//
-// A failed fetch is a Result, not an error. The error is nil after a full
-// run; ErrFailFast when FailFast stopped it; ctx's error when ctx ended
-// first (results finished by then are still written); or the error that made
-// the run impossible to continue (reading the list, writing the sink, saving
-// a body).
-func FetchList(ctx context.Context, cfg Config, f Fetcher, list *urllist.Reader, sink Sink) error {
-	cfg = cfg.withDefaults()
-	runCtx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-
-	tasks := make(chan task, cfg.Workers)
-	results := make(chan done, cfg.Workers)
-	// A slot is taken before a task is queued and given back when its
-	// result leaves the writer: memory stays flat for any list length.
-	slots := make(chan struct{}, cfg.window())
-
-	var wg sync.WaitGroup
-	var readErr error
-	wg.Go(func() {
-		defer close(tasks)
-		readErr = feed(runCtx, list, tasks, slots)
-		if readErr != nil {
-			cancel(readErr)
-		}
-	})
-	var workers sync.WaitGroup
-	for range cfg.Workers {
-		workers.Go(func() {
-			for t := range tasks {
-				// The writer drains results until they are closed, so this
-				// send cannot block forever even after cancellation.
-				results <- done{seq: t.seq, result: process(runCtx, cancel, cfg, f, t)}
-			}
-		})
-	}
-	wg.Go(func() {
-		workers.Wait()
-		close(results)
-	})
-
-	writeErr := drain(cfg, cancel, results, slots, sink)
-	wg.Wait()
-
-	switch cause := context.Cause(runCtx); {
-	case writeErr != nil:
-		return writeErr
-	case readErr != nil:
-		return readErr
-	case ctx.Err() != nil:
-		return ctx.Err()
-	case cause != nil && !errors.Is(cause, context.Canceled):
-		return cause
-	}
-	return nil
+// one Result per line to sink: Run with the list as its source, discovering
+// nothing. Its error follows Run's rules.
+func FetchList(ctx context.Context, cfg Config, f Fetcher, list Source, sink Sink) error {
+	_, err := Run(ctx, CrawlConfig{Config: cfg, MaxDepth: 0}, f, list, nil, sink)
+	return err
 }
 
-// feed reads list into tasks until it ends or ctx does.
-func feed(ctx context.Context, list *urllist.Reader, tasks chan<- task, slots chan struct{}) error {
-	for seq := 0; ; seq++ {
-		entry, err := list.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("read URL list: %w", err)
-		}
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
-			return nil
-		}
-		select {
-		case tasks <- task{seq: seq, entry: entry}:
-		case <-ctx.Done():
-			<-slots
-			return nil
-		}
-	}
+// ListSource reads a URL list, one per line (blank lines and # comments
+// skipped), as list tasks: each line is fetched as written, duplicates
+// included, and a line that is not a URL becomes a bad_url record. A read
+// that blocks (an idle standard input) gives way when the run's context
+// ends.
+func ListSource(r io.Reader) Source {
+	cr := &ctxReader{r: r}
+	return &listSource{list: urllist.NewReader(cr), r: cr}
 }
 
-// drain is the single writer: it restores input order when asked,
-// applies fail-fast, and keeps receiving until results is closed so that
-// no worker is ever stuck on a send.
-func drain(cfg Config, cancel context.CancelCauseFunc, results <-chan done, slots <-chan struct{}, sink Sink) error {
-	w := newWriter(sink, cancel)
-	pending := map[int]*Result{} // ordered mode only; at most window entries
-	next, stopped := 0, false
-	write := func(r *Result) {
-		<-slots
-		if r == nil {
-			return
-		}
-		w.write(r)
-		if cfg.FailFast && !r.OK && !stopped {
-			stopped = true
-			cancel(fmt.Errorf("%w: %s", ErrFailFast, describe(r)))
-		}
-	}
-	for {
-		var d done
-		var ok bool
-		select {
-		case d, ok = <-results:
-		case <-w.due():
-			w.flush()
-			continue
-		}
-		if !ok {
-			break
-		}
-		if !cfg.Ordered {
-			write(d.result)
-			continue
-		}
-		pending[d.seq] = d.result
-		for {
-			r, ok := pending[next]
-			if !ok {
-				break
-			}
-			delete(pending, next)
-			next++
-			write(r)
-		}
-	}
-	// After a cancellation some sequence numbers never arrive: write what
-	// is left in input order.
-	seqs := make([]int, 0, len(pending))
-	for seq := range pending {
-		seqs = append(seqs, seq)
-	}
-	sort.Ints(seqs)
-	for _, seq := range seqs {
-		write(pending[seq])
-	}
-	return w.close()
+type listSource struct {
+	list *urllist.Reader
+	r    *ctxReader
 }
 
-func describe(r *Result) string {
-	if r.Line > 0 {
-		return fmt.Sprintf("line %d %s: %s", r.Line, fetch.Redact(r.URL), r.Err)
+func (s *listSource) Next(ctx context.Context) (Task, error) {
+	s.r.ctx = ctx
+	e, err := s.list.Next()
+	if errors.Is(err, io.EOF) {
+		return Task{}, io.EOF
 	}
-	return fmt.Sprintf("%s: %s", fetch.Redact(r.URL), r.Err)
+	if err != nil {
+		return Task{}, fmt.Errorf("read URL list: %w", err)
+	}
+	return Task{URL: e.URL, Line: e.Line, Listed: true, Invalid: e.Err}, nil
 }
 
-// process turns one task into a Result, or nil when the run ended before
-// the task could start.
-func process(ctx context.Context, cancel context.CancelCauseFunc, cfg Config, f Fetcher, t task) *Result {
-	if ctx.Err() != nil {
-		return nil
+// ctxReader reads from r in a helper goroutine so that a Read can return
+// when ctx ends even if r blocks (a pipe nobody writes to). The helper then
+// finishes when r's read does; for an idle standard input, that is when
+// the process exits. Reads that do not block cost one goroutine per
+// buffer-full, nothing per line.
+type ctxReader struct {
+	r   io.Reader
+	ctx context.Context
+}
+
+type readResult struct {
+	n   int
+	err error
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if c.ctx == nil {
+		return c.r.Read(p)
 	}
-	e := t.entry
-	if e.Err != nil {
-		return &Result{URL: e.URL, Line: e.Line, Err: &fetch.Error{Kind: fetch.KindBadURL, Err: e.Err}}
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
 	}
-	keep := func(contentType string) bool { return cfg.Saver != nil || isHTML(contentType) }
-	fr := f.Get(ctx, e.URL, keep)
-	defer fr.Release()
-	r := fromFetch(fr, cfg.Accept)
-	r.Line = e.Line
-	if fr.Body != nil && isHTML(fr.ContentType) {
-		r.Title = extractTitle(fr.Body, fr.ContentType)
+	buf := make([]byte, len(p)) // the helper may outlive this call
+	done := make(chan readResult, 1)
+	go func() {
+		n, err := c.r.Read(buf)
+		done <- readResult{n, err}
+	}()
+	select {
+	case res := <-done:
+		return copy(p, buf[:res.n]), res.err
+	case <-c.ctx.Done():
+		return 0, c.ctx.Err()
 	}
-	if r.OK {
-		save(cfg, cancel, r, fr.Body)
-	}
-	return r
 }
 
 // save stores an ok body when a Saver is set. A failed save is a run

@@ -16,7 +16,6 @@ import (
 
 	"github.com/fetchall/fetchall/fetch"
 	"github.com/fetchall/fetchall/internal/testsite"
-	"github.com/fetchall/fetchall/internal/urllist"
 )
 
 func TestMain(m *testing.M) {
@@ -49,8 +48,8 @@ func (c *collect) Write(r *Result) error {
 }
 func (c *collect) Flush() error { return nil }
 
-func listOf(lines ...string) *urllist.Reader {
-	return urllist.NewReader(strings.NewReader(strings.Join(lines, "\n")))
+func listOf(lines ...string) Source {
+	return ListSource(strings.NewReader(strings.Join(lines, "\n")))
 }
 
 func okAfter(d time.Duration) fakeFetcher {
@@ -219,7 +218,7 @@ func TestFetchListReadsAheadBoundedAndStopsOnCancel(t *testing.T) {
 	var sink collect
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()
-	err := FetchList(ctx, Config{Workers: 4}, okAfter(time.Hour), urllist.NewReader(in), &sink)
+	err := FetchList(ctx, Config{Workers: 4}, okAfter(time.Hour), ListSource(in), &sink)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("FetchList error = %v, want the context's DeadlineExceeded", err)
 	}
@@ -253,7 +252,7 @@ type listReadError struct{}
 func (listReadError) Read([]byte) (int, error) { return 0, errors.New("input/output error") }
 
 func TestFetchListReadErrorIsReturned(t *testing.T) {
-	r := urllist.NewReader(io.MultiReader(strings.NewReader("http://a/1\n"), listReadError{}))
+	r := ListSource(io.MultiReader(strings.NewReader("http://a/1\n"), listReadError{}))
 	var sink collect
 	err := FetchList(t.Context(), Config{}, okAfter(0), r, &sink)
 	if err == nil || !strings.Contains(err.Error(), "read URL list") {

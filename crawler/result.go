@@ -1,7 +1,9 @@
-// Package crawler is fetchall's engine: a reader feeds a bounded queue,
-// a fixed number of workers fetch and parse, and one writer hands finished
-// results to a Sink. A URL list is a crawl that discovers nothing, so the
-// fetch, crawl and run commands all go through here.
+// Package crawler is fetchall's engine: a reader feeds a Frontier through
+// a bounded window, a fixed number of workers lease from it only URLs whose
+// host may go now, fetch and parse them, and one coordinator queues what
+// they found and hands finished results to a Sink. A URL list is a crawl
+// that discovers nothing, so the fetch, crawl and run commands all go
+// through Run.
 package crawler
 
 import (
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fetchall/fetchall/fetch"
+	"github.com/fetchall/fetchall/limiter"
 )
 
 // Result is the outcome of one input line or page. OK is decided by the
@@ -78,6 +81,17 @@ type Config struct {
 	Accept func(status int) bool
 	// Saver, when set, stores the body of every OK result.
 	Saver Saver
+	// Limits are the per-host and overall limits of the default frontier
+	// (a Frontier given to Run brings its own). The zero value limits nothing.
+	Limits limiter.Config
+	// Retries is how many times a URL is tried again after a network
+	// error or a 429, 502, 503 or 504. The retry waits in its host's queue,
+	// not in a worker. Zero means one attempt.
+	Retries int
+	// RetryWait is the wait before retry number attempt after r. Nil means
+	// r's Retry-After, or a backoff from 200ms doubling, capped at 60s;
+	// (*fetch.Client).RetryWait gives the client's own settings.
+	RetryWait func(attempt int, r *fetch.Result) time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -90,9 +104,11 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// window is how many results may be read but not yet written. It bounds
-// memory and, in ordered mode, how far the workers run ahead of a slow
-// head-of-line request.
+// window is how many list lines may be read but not yet written. It
+// bounds memory (a queued line costs about 200 bytes) and is wide enough
+// for the scheduler to find other hosts' work when the head of a list is
+// one slow or polite host; in ordered mode it also bounds how far the
+// workers run ahead of a slow head-of-line request.
 func (c Config) window() int {
-	return max(8*c.Workers, 64)
+	return max(64*c.Workers, 10000)
 }

@@ -15,14 +15,13 @@ import (
 // fetcher and user agent, and answers whether a URL may be fetched. A 4xx
 // (no robots.txt) allows everything; a 5xx defers the whole site, which is
 // then skipped for this crawl; a network failure allows everything, so the
-// page's own fetch reports the failure. Crawl-delay is applied through
-// SetDelay, capped at MaxDelay. Robots is safe for concurrent use: the
+// page's own fetch reports the failure. Delay tells a site's Crawl-delay,
+// capped at maxDelay; the engine spaces the host's requests by it. Robots is safe for concurrent use: the
 // first worker to need a site fetches its file while the others wait.
 type Robots struct {
 	fetcher  Fetcher
 	agent    string
 	maxDelay time.Duration
-	setDelay func(host string, d time.Duration)
 
 	mu    sync.Mutex
 	sites map[string]*robotsSite // by scheme://host
@@ -35,10 +34,27 @@ type robotsSite struct {
 	unavailable bool          // robots.txt answered 5xx
 }
 
-// NewRobots returns a Robots that fetches with f as userAgent. setDelay,
-// if not nil, is told each host's Crawl-delay (capped at maxDelay).
-func NewRobots(f Fetcher, userAgent string, maxDelay time.Duration, setDelay func(host string, d time.Duration)) *Robots {
-	return &Robots{fetcher: f, agent: userAgent, maxDelay: maxDelay, setDelay: setDelay, sites: map[string]*robotsSite{}}
+// NewRobots returns a Robots that fetches with f as userAgent and caps
+// Crawl-delay at maxDelay.
+func NewRobots(f Fetcher, userAgent string, maxDelay time.Duration) *Robots {
+	return &Robots{fetcher: f, agent: userAgent, maxDelay: maxDelay, sites: map[string]*robotsSite{}}
+}
+
+// Delay is the Crawl-delay of u's site for our agent, capped at the
+// maximum, or 0. It is only known once Allowed has read the site's file.
+func (r *Robots) Delay(u *url.URL) time.Duration {
+	r.mu.Lock()
+	site, ok := r.sites[u.Scheme+"://"+u.Host]
+	r.mu.Unlock()
+	if !ok {
+		return 0
+	}
+	select {
+	case <-site.ready:
+		return min(site.asked, r.maxDelay)
+	default:
+		return 0
+	}
 }
 
 // Verdict is why a URL may or may not be fetched.
@@ -90,7 +106,7 @@ func (r *Robots) site(ctx context.Context, u *url.URL) (*robotsSite, error) {
 	}
 	r.mu.Unlock()
 	if !ok {
-		r.load(ctx, key, u.Host, site)
+		r.load(ctx, key, site)
 	}
 	select {
 	case <-site.ready:
@@ -101,7 +117,7 @@ func (r *Robots) site(ctx context.Context, u *url.URL) (*robotsSite, error) {
 }
 
 // load fetches and parses one robots.txt, then releases the waiters.
-func (r *Robots) load(ctx context.Context, key, host string, site *robotsSite) {
+func (r *Robots) load(ctx context.Context, key string, site *robotsSite) {
 	defer close(site.ready)
 	res := r.fetcher.Get(ctx, key+"/robots.txt", func(string) bool { return true })
 	defer res.Release()
@@ -119,9 +135,6 @@ func (r *Robots) load(ctx context.Context, key, host string, site *robotsSite) {
 	}
 	site.data = data
 	site.asked = data.FindGroup(r.agent).CrawlDelay
-	if site.asked > 0 && r.setDelay != nil {
-		r.setDelay(host, min(site.asked, r.maxDelay))
-	}
 }
 
 // Notes describes what robots.txt changed in the crawl, for the summary:

@@ -2,6 +2,7 @@ package crawler
 
 import (
 	"bytes"
+
 	"golang.org/x/net/html"
 )
 

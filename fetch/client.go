@@ -29,16 +29,6 @@ const (
 	defaultPool         = 10
 )
 
-// Limiter is what a Client asks before every attempt. *limiter.Limiter
-// implements it.
-type Limiter interface {
-	// Acquire blocks until a request to host may start; release is called
-	// once the attempt, body included, is over.
-	Acquire(ctx context.Context, host string) (release func(), err error)
-	// CoolDown holds further requests to host back for d.
-	CoolDown(host string, d time.Duration)
-}
-
 // Config sets how a Client fetches. Zero fields take the documented default.
 type Config struct {
 	// Timeout bounds one attempt: connect, headers and the whole body.
@@ -73,8 +63,6 @@ type Config struct {
 	// the idle connection pool so that keep-alive works for all of them.
 	// Zero means 10.
 	Concurrency int
-	// Limiter, when set, is asked before every attempt and told about 429/503.
-	Limiter Limiter
 	// Backoff is the first wait before a retry; later waits double, with
 	// jitter. Zero means 200ms.
 	Backoff time.Duration
@@ -180,7 +168,10 @@ type Result struct {
 	Truncated   bool          // the body was longer than MaxBody
 	Duration    time.Duration // from the first attempt to the end, waits included
 	Attempts    int
-	Err         *Error
+	// RetryAfter is what the last response's Retry-After header asked for,
+	// or 0.
+	RetryAfter time.Duration
+	Err        *Error
 
 	buf *bytes.Buffer // Body's pooled storage, until Release
 }
@@ -212,14 +203,15 @@ type KeepBody func(contentType string) bool
 func (c *Client) Get(ctx context.Context, rawURL string, keep KeepBody) *Result {
 	start := time.Now()
 	res := &Result{URL: rawURL}
-	u, err := ParseURL(rawURL)
+	_, err := ParseURL(rawURL)
 	if err != nil {
 		res.Err = &Error{Kind: kindOfParse(err), Err: err}
 		return res
 	}
 	for {
 		res.Attempts++
-		retryAfter, err := c.attempt(ctx, rawURL, u.Host, keep, res)
+		retryAfter, err := c.attempt(ctx, rawURL, keep, res)
+		res.RetryAfter = retryAfter
 		res.Duration = time.Since(start)
 		if err == nil && !retryStatus(res.Status) {
 			res.Err = nil
@@ -238,11 +230,6 @@ func (c *Client) Get(ctx context.Context, rawURL string, keep KeepBody) *Result 
 		if retryAfter > 0 {
 			wait = min(retryAfter, c.cfg.MaxRetryWait)
 		}
-		if res.Status == http.StatusTooManyRequests || res.Status == http.StatusServiceUnavailable {
-			if c.cfg.Limiter != nil {
-				c.cfg.Limiter.CoolDown(u.Host, wait)
-			}
-		}
 		if !sleep(ctx, wait) {
 			res.Duration = time.Since(start)
 			res.Err = &Error{Kind: KindCanceled, Err: ctx.Err()}
@@ -253,15 +240,8 @@ func (c *Client) Get(ctx context.Context, rawURL string, keep KeepBody) *Result 
 
 // attempt sends one request and reads its body into res. It returns the
 // server's Retry-After, if any, and the transport or body error.
-func (c *Client) attempt(ctx context.Context, rawURL, host string, keep KeepBody, res *Result) (time.Duration, error) {
+func (c *Client) attempt(ctx context.Context, rawURL string, keep KeepBody, res *Result) (time.Duration, error) {
 	res.Release() // a retry starts over
-	if c.cfg.Limiter != nil {
-		release, err := c.cfg.Limiter.Acquire(ctx, host)
-		if err != nil {
-			return 0, err
-		}
-		defer release()
-	}
 	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(actx, http.MethodGet, rawURL, nil)
@@ -314,6 +294,25 @@ func (c *Client) attempt(ctx context.Context, rawURL, host string, keep KeepBody
 		}
 	}
 	return retryAfter, err
+}
+
+// Retryable says whether trying r's URL again may give another outcome:
+// a network failure or timeout, or the status 429, 502, 503 or 504.
+func (r *Result) Retryable() bool {
+	if r.Err != nil {
+		return r.Err.Kind.retryable()
+	}
+	return retryStatus(r.Status)
+}
+
+// RetryWait is how long to wait before retry number attempt (1 for the
+// first retry) after r: the server's Retry-After, or the client's backoff,
+// capped by MaxRetryWait either way.
+func (c *Client) RetryWait(attempt int, r *Result) time.Duration {
+	if r.RetryAfter > 0 {
+		return min(r.RetryAfter, c.cfg.MaxRetryWait)
+	}
+	return c.backoff(attempt)
 }
 
 func retryStatus(code int) bool {

@@ -1,19 +1,16 @@
-// Package limiter decides when a request may go: it bounds concurrency per
-// host, spaces requests overall and per host with token buckets, and holds a
-// host back for a while after it answered 429 or 503.
+// Package limiter is per-host politeness as data: how many requests may be
+// in flight to one host, how far apart their starts must be (overall and
+// per host), and how long a host rests after it answered 429 or 503.
 //
-// It is the Go form of asyncio's Semaphore plus a rate limiter, with every
-// wait tied to a context so that cancellation is never blocked by a limit.
+// A Limiter never makes a caller wait. It answers "when may this host go
+// next", and the scheduler that owns it keeps the host's URLs queued until
+// then, so no worker is ever parked on a busy host. It is the Go form of
+// asyncio's Semaphore plus a rate limiter, turned into decisions.
 package limiter
 
 import (
-	"context"
 	"fmt"
-	"sync"
 	"time"
-
-	"golang.org/x/sync/semaphore"
-	"golang.org/x/time/rate"
 )
 
 // Config sets the limits. The zero value imposes no limit at all.
@@ -28,32 +25,6 @@ type Config struct {
 	// Delay is the least time between the starts of two requests to one host.
 	// Zero means no spacing beyond HostRate.
 	Delay time.Duration
-}
-
-// Limiter hands out permission to send a request to a host. Hosts are set up
-// on first use and kept for the Limiter's life, so memory grows with the
-// number of distinct hosts, not requests. A Limiter is safe for concurrent use.
-type Limiter struct {
-	cfg    Config
-	global *rate.Limiter // nil when Rate is 0
-
-	mu    sync.Mutex
-	hosts map[string]*hostState
-}
-
-type hostState struct {
-	sem   *semaphore.Weighted // nil when PerHost is 0
-	rate  *rate.Limiter       // nil until HostRate, Delay or SetDelay asks; guarded by Limiter.mu
-	until time.Time           // cool-down end; guarded by Limiter.mu
-}
-
-// New returns a Limiter enforcing cfg.
-func New(cfg Config) *Limiter {
-	l := &Limiter{cfg: cfg, hosts: make(map[string]*hostState)}
-	if cfg.Rate > 0 {
-		l.global = rate.NewLimiter(rate.Limit(cfg.Rate), 1)
-	}
-	return l
 }
 
 // Validate reports a configuration that cannot work, naming the field.
@@ -71,121 +42,123 @@ func (c Config) Validate() error {
 	return nil
 }
 
-func (l *Limiter) host(name string) *hostState {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	h, ok := l.hosts[name]
-	if ok {
-		return h
-	}
-	h = &hostState{}
-	if l.cfg.PerHost > 0 {
-		h.sem = semaphore.NewWeighted(int64(l.cfg.PerHost))
-	}
-	limit := rate.Inf
-	if l.cfg.HostRate > 0 {
-		limit = rate.Limit(l.cfg.HostRate)
-	}
-	if l.cfg.Delay > 0 {
-		if byDelay := rate.Every(l.cfg.Delay); byDelay < limit {
-			limit = byDelay
-		}
-	}
-	if limit != rate.Inf {
-		h.rate = rate.NewLimiter(limit, 1)
-	}
-	l.hosts[name] = h
-	return h
+// Limiter tracks each host's requests in flight, next allowed start and
+// cool-down. Hosts are set up on first use and forgotten by Forget once
+// nothing about them constrains the future, so memory follows the hosts
+// active now, not every host ever met. A Limiter is not safe for concurrent
+// use: its owner (a frontier, under its own lock) serialises the calls.
+// Times are passed in, so the owner's clock rules.
+type Limiter struct {
+	cfg        Config
+	spacing    time.Duration // least time between starts to one host
+	globalGap  time.Duration // least time between any two starts
+	globalNext time.Time
+	hosts      map[string]*host
+	delays     map[string]time.Duration // robots.txt Crawl-delay, kept while hosts come and go
 }
 
-// Acquire waits until a request to host may start: a per-host slot is free,
-// no cool-down is in force, and both rate limits grant a token. The caller
-// must call release exactly once when the request (body included) is done.
-// It returns ctx's error if ctx ends first, holding nothing.
-func (l *Limiter) Acquire(ctx context.Context, host string) (release func(), err error) {
-	h := l.host(host)
-	if h.sem != nil {
-		if err := h.sem.Acquire(ctx, 1); err != nil {
-			return nil, err
-		}
-	}
-	release = func() {}
-	if h.sem != nil {
-		release = func() { h.sem.Release(1) }
-	}
-	if err := l.waitCoolDown(ctx, host, h); err != nil {
-		release()
-		return nil, err
-	}
-	l.mu.Lock()
-	hostRate := h.rate // SetDelay may install one later
-	l.mu.Unlock()
-	if hostRate != nil {
-		if err := hostRate.Wait(ctx); err != nil {
-			release()
-			return nil, err
-		}
-	}
-	if l.global != nil {
-		if err := l.global.Wait(ctx); err != nil {
-			release()
-			return nil, err
-		}
-	}
-	return release, nil
+type host struct {
+	inFlight  int
+	lastStart time.Time
+	next      time.Time // earliest next start: spacing and cool-down
 }
 
-// waitCoolDown blocks while host is cooling down. The end may move later
-// while we wait (another 429), so it is read again after every wake-up.
-func (l *Limiter) waitCoolDown(ctx context.Context, host string, h *hostState) error {
-	for {
-		l.mu.Lock()
-		wait := time.Until(h.until)
-		l.mu.Unlock()
-		if wait <= 0 {
-			return nil
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
+// New returns a Limiter enforcing cfg.
+func New(cfg Config) *Limiter {
+	l := &Limiter{cfg: cfg, hosts: map[string]*host{}, delays: map[string]time.Duration{}}
+	if cfg.HostRate > 0 {
+		l.spacing = time.Duration(float64(time.Second) / cfg.HostRate)
+	}
+	l.spacing = max(l.spacing, cfg.Delay)
+	if cfg.Rate > 0 {
+		l.globalGap = time.Duration(float64(time.Second) / cfg.Rate)
+	}
+	return l
+}
+
+// Next says when a request to name may start as far as the host is
+// concerned: ok is false while it has no free slot (ask again after Done),
+// otherwise at is its earliest start, which may be in the past. The global
+// rate is GlobalNext's.
+func (l *Limiter) Next(name string) (at time.Time, ok bool) {
+	h := l.hosts[name]
+	if h == nil {
+		return time.Time{}, true
+	}
+	if l.cfg.PerHost > 0 && h.inFlight >= l.cfg.PerHost {
+		return time.Time{}, false
+	}
+	return h.next, true
+}
+
+// GlobalNext is the earliest start of any request, by the overall Rate.
+func (l *Limiter) GlobalNext() time.Time { return l.globalNext }
+
+// Start records that a request to name starts now: it takes a slot and
+// pushes the host's and the global next start back by their spacing.
+func (l *Limiter) Start(name string, now time.Time) {
+	h := l.hosts[name]
+	if h == nil {
+		h = &host{}
+		l.hosts[name] = h
+	}
+	h.inFlight++
+	h.lastStart = now
+	if gap := max(l.spacing, l.delays[name]); gap > 0 {
+		h.next = later(h.next, now.Add(gap))
+	}
+	if l.globalGap > 0 {
+		l.globalNext = later(l.globalNext, now.Add(l.globalGap))
 	}
 }
 
-// SetDelay makes requests to host start at least d apart, as a robots.txt
-// Crawl-delay asks, unless a stricter spacing is already set.
-func (l *Limiter) SetDelay(host string, d time.Duration) {
-	if d <= 0 {
+// Done gives back the slot a Start took.
+func (l *Limiter) Done(name string) {
+	if h := l.hosts[name]; h != nil && h.inFlight > 0 {
+		h.inFlight--
+	}
+}
+
+// CoolDown holds name back until until, as a server asks with 429 or 503
+// and Retry-After. A shorter cool-down never shortens a longer one.
+func (l *Limiter) CoolDown(name string, until time.Time) {
+	h := l.hosts[name]
+	if h == nil {
+		h = &host{}
+		l.hosts[name] = h
+	}
+	h.next = later(h.next, until)
+}
+
+// SetDelay makes requests to name start at least d apart, as a robots.txt
+// Crawl-delay asks, unless a stricter spacing is already set. It counts
+// from the host's last start, which may predate the delay being known.
+func (l *Limiter) SetDelay(name string, d time.Duration) {
+	if d <= l.delays[name] {
 		return
 	}
-	h := l.host(host)
-	limit := rate.Every(d)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if h.rate == nil {
-		h.rate = rate.NewLimiter(limit, 1)
-		return
-	}
-	if limit < h.rate.Limit() {
-		h.rate.SetLimit(limit)
+	l.delays[name] = d
+	if h := l.hosts[name]; h != nil && !h.lastStart.IsZero() {
+		h.next = later(h.next, h.lastStart.Add(d))
 	}
 }
 
-// CoolDown holds every new request to host back for d from now, as a server
-// asks with 429 or 503 and Retry-After. A shorter cool-down never shortens a
-// longer one already in force.
-func (l *Limiter) CoolDown(host string, d time.Duration) {
-	if d <= 0 {
-		return
+// Forget drops the hosts with nothing in flight whose next start is not
+// after now: they constrain nothing, and meet them again costs nothing.
+func (l *Limiter) Forget(now time.Time) {
+	for name, h := range l.hosts {
+		if h.inFlight == 0 && !h.next.After(now) {
+			delete(l.hosts, name)
+		}
 	}
-	h := l.host(host)
-	until := time.Now().Add(d)
-	l.mu.Lock()
-	if until.After(h.until) {
-		h.until = until
+}
+
+// Hosts is how many hosts the Limiter remembers now.
+func (l *Limiter) Hosts() int { return len(l.hosts) }
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
 	}
-	l.mu.Unlock()
+	return b
 }

@@ -1,174 +1,134 @@
 package limiter
 
 import (
-	"context"
-	"errors"
-	"sync"
-	"sync/atomic"
+	"strings"
 	"testing"
-	"testing/synctest"
 	"time"
 )
 
-func TestPerHostCapsConcurrencyPerHost(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l := New(Config{PerHost: 2})
-		var inFlight, peak atomic.Int32
-		var wg sync.WaitGroup
-		for i := range 10 {
-			wg.Go(func() {
-				release, err := l.Acquire(t.Context(), "a.test")
-				if err != nil {
-					t.Errorf("Acquire %d: %v", i, err)
-					return
-				}
-				n := inFlight.Add(1)
-				for {
-					p := peak.Load()
-					if n <= p || peak.CompareAndSwap(p, n) {
-						break
-					}
-				}
-				time.Sleep(10 * time.Millisecond)
-				inFlight.Add(-1)
-				release()
-			})
-		}
-		wg.Wait()
-		if p := peak.Load(); p != 2 {
-			t.Errorf("peak in flight to one host = %d, want 2", p)
-		}
-	})
+var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// mayGo says whether a request to host may start at now.
+func mayGo(l *Limiter, host string, now time.Time) bool {
+	at, ok := l.Next(host)
+	return ok && !at.After(now) && !l.GlobalNext().After(now)
 }
 
-func TestHostsAreIndependent(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l := New(Config{PerHost: 1})
-		r1, err := l.Acquire(t.Context(), "a.test")
-		if err != nil {
-			t.Fatal(err)
+func TestPerHostCapsSlots(t *testing.T) {
+	l := New(Config{PerHost: 2})
+	for i := range 2 {
+		if !mayGo(l, "a.test", t0) {
+			t.Fatalf("request %d to a.test refused with %d in flight, want allowed (PerHost 2)", i+1, i)
 		}
-		defer r1()
-		// a.test is full; b.test must still go at once.
-		r2, err := l.Acquire(t.Context(), "b.test")
-		if err != nil {
-			t.Fatalf("Acquire(b.test) with a.test full: %v", err)
-		}
-		r2()
-	})
+		l.Start("a.test", t0)
+	}
+	if _, ok := l.Next("a.test"); ok {
+		t.Fatal("Next(a.test) ok with 2 in flight, want no free slot")
+	}
+	if !mayGo(l, "b.test", t0) {
+		t.Error("b.test refused while only a.test is full, want hosts independent")
+	}
+	l.Done("a.test")
+	if !mayGo(l, "a.test", t0) {
+		t.Error("a.test refused after Done, want its slot back")
+	}
 }
 
-func TestHostRateSpacesRequests(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l := New(Config{HostRate: 10}) // one every 100ms
-		start := time.Now()
-		for range 5 {
-			release, err := l.Acquire(t.Context(), "a.test")
-			if err != nil {
-				t.Fatal(err)
-			}
-			release()
+func TestSpacingTakesTheStricterOfRateAndDelay(t *testing.T) {
+	for _, tt := range []struct {
+		cfg  Config
+		want time.Duration
+	}{
+		{Config{HostRate: 10}, 100 * time.Millisecond},
+		{Config{Delay: 250 * time.Millisecond}, 250 * time.Millisecond},
+		{Config{HostRate: 10, Delay: 250 * time.Millisecond}, 250 * time.Millisecond},
+		{Config{HostRate: 2, Delay: 250 * time.Millisecond}, 500 * time.Millisecond},
+	} {
+		l := New(tt.cfg)
+		l.Start("a.test", t0)
+		l.Done("a.test")
+		if at, _ := l.Next("a.test"); !at.Equal(t0.Add(tt.want)) {
+			t.Errorf("%+v: next start %s after the first, want %s", tt.cfg, at.Sub(t0), tt.want)
 		}
-		if got := time.Since(start); got != 400*time.Millisecond {
-			t.Errorf("5 requests at 10/s took %s, want 400ms", got)
+		if !mayGo(l, "b.test", t0) {
+			t.Errorf("%+v: another host held back by a.test's spacing", tt.cfg)
 		}
-	})
-}
-
-func TestDelayAndRateTakeTheStricter(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l := New(Config{HostRate: 100, Delay: 250 * time.Millisecond})
-		start := time.Now()
-		for range 3 {
-			release, _ := l.Acquire(t.Context(), "a.test")
-			release()
-		}
-		if got := time.Since(start); got != 500*time.Millisecond {
-			t.Errorf("3 requests with 250ms delay took %s, want 500ms", got)
-		}
-	})
+	}
 }
 
 func TestGlobalRateCoversAllHosts(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l := New(Config{Rate: 20}) // one every 50ms
-		start := time.Now()
-		for _, h := range []string{"a", "b", "c", "d"} {
-			release, _ := l.Acquire(t.Context(), h)
-			release()
-		}
-		if got := time.Since(start); got != 150*time.Millisecond {
-			t.Errorf("4 requests to 4 hosts at 20/s took %s, want 150ms", got)
-		}
-	})
+	l := New(Config{Rate: 4})
+	l.Start("a.test", t0)
+	if mayGo(l, "b.test", t0.Add(100*time.Millisecond)) {
+		t.Error("b.test allowed 100ms after a.test at Rate 4, want 250ms apart overall")
+	}
+	if !mayGo(l, "b.test", t0.Add(250*time.Millisecond)) {
+		t.Error("b.test refused 250ms after a.test at Rate 4")
+	}
 }
 
-func TestCoolDownHoldsHostBack(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l := New(Config{})
-		l.CoolDown("a.test", 2*time.Second)
-		l.CoolDown("a.test", time.Second) // shorter: must not shorten
-		start := time.Now()
-		release, err := l.Acquire(t.Context(), "a.test")
-		if err != nil {
-			t.Fatal(err)
-		}
-		release()
-		if got := time.Since(start); got != 2*time.Second {
-			t.Errorf("Acquire during cool-down waited %s, want 2s", got)
-		}
-		start = time.Now()
-		release, _ = l.Acquire(t.Context(), "b.test")
-		release()
-		if got := time.Since(start); got != 0 {
-			t.Errorf("other host waited %s during a.test's cool-down, want 0", got)
-		}
-	})
+func TestCoolDownHoldsOneHostBack(t *testing.T) {
+	l := New(Config{})
+	l.CoolDown("a.test", t0.Add(2*time.Second))
+	l.CoolDown("a.test", t0.Add(time.Second)) // shorter: ignored
+	if mayGo(l, "a.test", t0.Add(1500*time.Millisecond)) {
+		t.Error("a.test allowed during its cool-down")
+	}
+	if !mayGo(l, "a.test", t0.Add(2*time.Second)) {
+		t.Error("a.test refused after its cool-down ended")
+	}
+	if !mayGo(l, "b.test", t0) {
+		t.Error("b.test held back by a.test's cool-down")
+	}
 }
 
-func TestAcquireReturnsWhenContextEnds(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l := New(Config{PerHost: 1})
-		held, _ := l.Acquire(t.Context(), "a.test")
-		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
-		defer cancel()
-		_, err := l.Acquire(ctx, "a.test")
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("Acquire on a full host with a 1s deadline = %v, want DeadlineExceeded", err)
-		}
-		held()
-		// The failed Acquire must not have kept a slot.
-		release, err := l.Acquire(t.Context(), "a.test")
-		if err != nil {
-			t.Fatalf("Acquire after release: %v", err)
-		}
-		release()
-	})
+func TestSetDelayCountsFromTheLastStart(t *testing.T) {
+	l := New(Config{})
+	l.Start("a.test", t0) // before robots.txt was read
+	l.SetDelay("a.test", time.Second)
+	l.SetDelay("a.test", 10*time.Millisecond) // looser: ignored
+	if at, _ := l.Next("a.test"); !at.Equal(t0.Add(time.Second)) {
+		t.Errorf("next start %s after the first, want 1s (Crawl-delay)", at.Sub(t0))
+	}
+	l.Done("a.test")
+	l.Start("a.test", t0.Add(time.Second))
+	if at, _ := l.Next("a.test"); !at.Equal(t0.Add(2 * time.Second)) {
+		t.Errorf("third start at %s, want 2s", at.Sub(t0))
+	}
+}
+
+func TestForgetDropsOnlyIdleHosts(t *testing.T) {
+	l := New(Config{Delay: time.Second})
+	l.Start("busy.test", t0)
+	l.Start("spaced.test", t0)
+	l.Done("spaced.test")
+	l.Start("idle.test", t0.Add(-time.Hour))
+	l.Done("idle.test")
+	l.Forget(t0)
+	if got := l.Hosts(); got != 2 {
+		t.Errorf("Hosts() after Forget = %d, want 2 (busy and still spaced)", got)
+	}
+	l.Done("busy.test")
+	l.Forget(t0.Add(time.Second))
+	if got := l.Hosts(); got != 0 {
+		t.Errorf("Hosts() once all are idle = %d, want 0", got)
+	}
 }
 
 func TestValidate(t *testing.T) {
-	for _, c := range []Config{{PerHost: -1}, {Rate: -1}, {HostRate: -0.5}, {Delay: -time.Second}} {
-		if c.Validate() == nil {
-			t.Errorf("Validate(%+v) = nil, want an error", c)
+	for _, tt := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{}, ""},
+		{Config{PerHost: -1}, "per-host"},
+		{Config{Rate: -1}, "rate"},
+		{Config{HostRate: -1}, "host-rate"},
+		{Config{Delay: -time.Second}, "delay"},
+	} {
+		err := tt.cfg.Validate()
+		if (err == nil) != (tt.want == "") || (err != nil && !strings.HasPrefix(err.Error(), tt.want)) {
+			t.Errorf("Validate(%+v) = %v, want an error naming %q", tt.cfg, err, tt.want)
 		}
 	}
-	if err := (Config{PerHost: 2, Rate: 5}).Validate(); err != nil {
-		t.Errorf("Validate(valid) = %v", err)
-	}
-}
-
-func TestSetDelaySpacesAHost(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l := New(Config{HostRate: 100})
-		l.SetDelay("a.test", time.Second)
-		l.SetDelay("a.test", 10*time.Millisecond) // looser: ignored
-		start := time.Now()
-		for range 3 {
-			release, _ := l.Acquire(t.Context(), "a.test")
-			release()
-		}
-		if got := time.Since(start); got != 2*time.Second {
-			t.Errorf("3 requests with a 1s delay took %s, want 2s", got)
-		}
-	})
 }

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/fetchall/fetchall/crawler"
-	"github.com/fetchall/fetchall/internal/urllist"
 	"github.com/fetchall/fetchall/output"
 )
 
@@ -99,7 +98,7 @@ func Run(ctx context.Context, cfg Config, list []byte, progress Progress) (*Repo
 			engine := cfg.Engine
 			engine.Workers = level
 			start := time.Now()
-			err = crawler.FetchList(ctx, engine, f, urllist.NewReader(bytes.NewReader(list)), sink)
+			err = crawler.FetchList(ctx, engine, f, crawler.ListSource(bytes.NewReader(list)), sink)
 			wall := time.Since(start)
 			if shared == nil {
 				f.CloseIdleConnections()

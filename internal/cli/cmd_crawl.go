@@ -13,7 +13,6 @@ import (
 	"github.com/fetchall/fetchall/crawler"
 	"github.com/fetchall/fetchall/fetch"
 	"github.com/fetchall/fetchall/internal/urllist"
-	"github.com/fetchall/fetchall/limiter"
 	"github.com/fetchall/fetchall/output"
 )
 
@@ -125,6 +124,7 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 // crawlSetup is a crawl ready to run: its configuration, clients and seeds.
 type crawlSetup struct {
 	cfg      crawler.CrawlConfig
+	frontier *crawler.MemoryFrontier
 	pages    *fetch.Client // does not follow redirects: the crawler does
 	follow   *fetch.Client // follows them, for robots.txt and sitemaps
 	seeds    []crawler.Task
@@ -152,26 +152,25 @@ func (o *crawlOptions) setup(stdin io.Reader, extra ...crawler.Task) (*crawlSetu
 	if err != nil {
 		return nil, err
 	}
-	lim, ok := cc.Limiter.(*limiter.Limiter)
-	if !ok { // no limit asked for: robots.txt may still set a Crawl-delay
-		lim = limiter.New(limiter.Config{})
-		cc.Limiter = lim
-	}
 	cs := &crawlSetup{seeds: append(seeds, extra...), rssStart: peakRSS()}
 	// Pages are fetched without following redirects: the crawler follows
 	// them itself, so that targets are deduplicated. robots.txt and
-	// sitemaps are fetched like any file, through the same limits.
-	if cs.follow, err = fetch.New(cc); err != nil {
-		return nil, err
-	}
+	// sitemaps are fetched like any file, retries included.
 	redirects := cc.MaxRedirects
 	cc.MaxRedirects = -1
 	if cs.pages, err = fetch.New(cc); err != nil {
-		cs.follow.CloseIdleConnections()
 		return nil, err
 	}
+	cc.MaxRedirects, cc.Retries = redirects, o.retries
+	if cs.follow, err = fetch.New(cc); err != nil {
+		cs.pages.CloseIdleConnections()
+		return nil, err
+	}
+	engine := o.engineConfig(cs.pages)
+	engine.FailFast = o.failFast
+	cs.frontier = crawler.NewMemoryFrontier(engine.Limits)
 	cs.cfg = crawler.CrawlConfig{
-		Config:         crawler.Config{Workers: o.concurrency, FailFast: o.failFast, Accept: o.okStatus.accept},
+		Config:         engine,
 		MaxDepth:       o.maxDepth,
 		MaxPages:       o.maxPages,
 		MaxRedirects:   max(redirects, 1),
@@ -179,7 +178,7 @@ func (o *crawlOptions) setup(stdin io.Reader, extra ...crawler.Task) (*crawlSetu
 		Scope:          scope,
 	}
 	if !o.ignoreRobots {
-		cs.cfg.Robots = crawler.NewRobots(cs.follow, o.userAgent, o.maxCrawlDelay, lim.SetDelay)
+		cs.cfg.Robots = crawler.NewRobots(cs.follow, o.userAgent, o.maxCrawlDelay)
 	}
 	return cs, nil
 }
@@ -200,7 +199,7 @@ func (cs *crawlSetup) run(ctx context.Context, o *crawlOptions, sink crawler.Sin
 			seeds = append(seeds, crawler.Task{URL: u, FromSitemap: true})
 		}
 	}
-	stats, err := crawler.Crawl(ctx, cs.cfg, cs.pages, seeds, &crawler.MemoryFrontier{}, sink)
+	stats, err := crawler.Crawl(ctx, cs.cfg, cs.pages, seeds, cs.frontier, sink)
 	return stats, notes, err
 }
 

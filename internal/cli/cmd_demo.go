@@ -14,7 +14,6 @@ import (
 	"github.com/fetchall/fetchall/fetch"
 	"github.com/fetchall/fetchall/internal/bench"
 	"github.com/fetchall/fetchall/internal/testsite"
-	"github.com/fetchall/fetchall/internal/urllist"
 	"github.com/fetchall/fetchall/output"
 )
 
@@ -103,7 +102,7 @@ func demoRecords(ctx context.Context, list string, workers int, w io.Writer) err
 	if err != nil {
 		return runFailure(err)
 	}
-	err = crawler.FetchList(ctx, crawler.Config{Workers: workers, Ordered: true}, client, urllist.NewReader(strings.NewReader(list)), records)
+	err = crawler.FetchList(ctx, crawler.Config{Workers: workers, Ordered: true}, client, crawler.ListSource(strings.NewReader(list)), records)
 	if ctx.Err() != nil {
 		return &exitError{code: exitInterrupted, err: errInterrupted}
 	}

@@ -95,10 +95,10 @@ func runFetch(ctx context.Context, opts *fetchOptions) error {
 		return usageError(err)
 	}
 
-	engineCfg := crawler.Config{Workers: opts.concurrency, Ordered: opts.ordered, FailFast: opts.failFast,
-		Accept: opts.okStatus.accept, Saver: out.engineSaver()}
+	engineCfg := opts.engineConfig(client)
+	engineCfg.Ordered, engineCfg.FailFast, engineCfg.Saver = opts.ordered, opts.failFast, out.engineSaver()
 	start := time.Now()
-	runErr := crawler.FetchList(ctx, engineCfg, client, urllist.NewReader(list), out.sink)
+	runErr := crawler.FetchList(ctx, engineCfg, client, crawler.ListSource(list), out.sink)
 	elapsed := time.Since(start)
 	if err := out.close(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("write output: %w", err)

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/fetchall/fetchall/crawler"
 	"github.com/fetchall/fetchall/fetch"
 	"github.com/fetchall/fetchall/internal/config"
 	"github.com/fetchall/fetchall/limiter"
@@ -77,10 +78,14 @@ func (o *requestOptions) loadConfig(cmd *cobra.Command) error {
 }
 
 // clientConfig validates the request flags and builds the fetch client's
-// and the limiter's configuration from them.
+// configuration from them. The client tries each request once: retries
+// are the engine's, and wait in their host's queue.
 func (o *requestOptions) clientConfig() (fetch.Config, error) {
 	if o.concurrency < 1 {
 		return fetch.Config{}, fmt.Errorf("--concurrency must be 1 or more, got %d", o.concurrency)
+	}
+	if o.retries < 0 {
+		return fetch.Config{}, fmt.Errorf("--retries must be 0 or more, got %d", o.retries)
 	}
 	if o.timeout <= 0 {
 		return fetch.Config{}, fmt.Errorf("--timeout must be positive, got %s", o.timeout)
@@ -99,7 +104,6 @@ func (o *requestOptions) clientConfig() (fetch.Config, error) {
 	cfg := fetch.Config{
 		Timeout:        o.timeout,
 		ConnectTimeout: o.connectTimeout,
-		Retries:        o.retries,
 		MaxRetryWait:   o.maxRetryWait,
 		MaxBody:        int64(o.maxBody),
 		MaxRedirects:   o.maxRedirects,
@@ -111,9 +115,6 @@ func (o *requestOptions) clientConfig() (fetch.Config, error) {
 	if o.maxRedirects == 0 {
 		cfg.MaxRedirects = -1 // the flag's 0 means "follow none"
 	}
-	if lim != (limiter.Config{}) {
-		cfg.Limiter = limiter.New(lim)
-	}
 	if o.proxy != "" {
 		u, err := url.Parse(o.proxy)
 		if err != nil || u.Host == "" {
@@ -122,6 +123,18 @@ func (o *requestOptions) clientConfig() (fetch.Config, error) {
 		cfg.Proxy = u
 	}
 	return cfg, nil
+}
+
+// engineConfig is the engine's share of the request flags: workers,
+// status policy, per-host limits and retries (waiting with client's backoff).
+func (o *requestOptions) engineConfig(client *fetch.Client) crawler.Config {
+	return crawler.Config{
+		Workers:   o.concurrency,
+		Accept:    o.okStatus.accept,
+		Limits:    limiter.Config{PerHost: o.perHost, Rate: o.rate, HostRate: o.hostRate, Delay: o.delay},
+		Retries:   o.retries,
+		RetryWait: client.RetryWait,
+	}
 }
 
 // parseHeaders turns "Name: value" strings into a header.

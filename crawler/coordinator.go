@@ -1,0 +1,330 @@
+package crawler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/fetchall/fetchall/fetch"
+)
+
+// coordinate is the coordinator's loop: it takes input into the frontier,
+// and workers' answers into records, links and lease endings, until every
+// worker has exited and every answer is handled.
+func (e *engine) coordinate(ctx context.Context, input <-chan Task, workersDone <-chan struct{}) {
+	for {
+		select {
+		case t, ok := <-input:
+			if !ok {
+				input = nil
+				e.inputOpen.Store(false)
+				e.gate.kick()
+				e.flushHeld()
+				continue
+			}
+			e.admit(ctx, t)
+		case a := <-e.results:
+			e.handle(ctx, a)
+		case <-e.w.due():
+			e.w.flush()
+		case <-workersDone:
+			for {
+				select {
+				case a := <-e.results:
+					e.handle(ctx, a)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// add puts tasks in the frontier; a frontier that fails ends the run.
+func (e *engine) add(ctx context.Context, tasks ...Task) {
+	if len(tasks) == 0 || e.runErr != nil {
+		return
+	}
+	res, err := e.fr.Add(ctx, tasks)
+	if err != nil {
+		if ctx.Err() == nil {
+			e.fail(fmt.Errorf("frontier: %w", err))
+		}
+		return
+	}
+	e.stats.Seen += res.New
+	for _, t := range res.Lowered {
+		e.lower(ctx, t)
+	}
+}
+
+func (e *engine) fail(err error) {
+	if e.runErr == nil {
+		e.runErr = err
+		e.cancel(err)
+	}
+}
+
+// admit takes one input task: a list line is queued as it is; a seed is
+// made canonical, widens the scope, and is queued; a bad line is a record.
+func (e *engine) admit(ctx context.Context, t Task) {
+	if t.Invalid != nil {
+		e.emit(&Result{URL: t.URL, Line: t.Line, Err: &fetch.Error{Kind: badURLKind(t.Invalid), Err: t.Invalid}}, t)
+		return
+	}
+	if t.Listed {
+		e.add(ctx, t)
+		e.gate.kick()
+		return
+	}
+	e.release() // a seed holds no place in the window once queued
+	u, err := fetch.ParseURL(t.URL)
+	var cu *url.URL
+	if err == nil {
+		cu, err = canonicalURL(u)
+	}
+	if err != nil {
+		e.emit(&Result{URL: t.URL, Line: t.Line, Err: &fetch.Error{Kind: badURLKind(err), Err: err}}, Task{})
+		return
+	}
+	if t.FromSitemap {
+		// Listed by a sitemap, not given: scope applies as to any link.
+		e.enqueue(ctx, cu, Task{Line: t.Line})
+	} else {
+		e.scope().AddSeed(cu)
+		t.URL, t.SeedChain = cu.String(), true
+		e.add(ctx, t)
+	}
+	e.gate.kick()
+}
+
+func badURLKind(err error) fetch.Kind {
+	if errors.Is(err, fetch.ErrUnsupportedScheme) {
+		return fetch.KindUnsupportedScheme
+	}
+	return fetch.KindBadURL
+}
+
+// scope is the crawl's scope; a run without one (a list) allows all.
+func (e *engine) scope() *Scope {
+	if e.cfg.Scope == nil {
+		e.cfg.Scope, _ = NewScope(ScopeAny, nil, nil, nil)
+	}
+	return e.cfg.Scope
+}
+
+// enqueue queues a discovered URL if it is in scope and within MaxDepth.
+func (e *engine) enqueue(ctx context.Context, u *url.URL, t Task) {
+	if e.cfg.MaxDepth >= 0 && t.Depth > e.cfg.MaxDepth {
+		return
+	}
+	if !e.scope().Allows(u) {
+		e.stats.OutOfScope++
+		return
+	}
+	t.URL = u.String()
+	e.add(ctx, t)
+}
+
+// handle takes a worker's answer: the lease is ended, and the record is
+// written (or held until its depth is final) after the links it found are
+// queued, so that the frontier is never seen drained with links pending.
+func (e *engine) handle(ctx context.Context, a answer) {
+	t := a.task
+	if len(e.improve) > 0 && !t.Listed {
+		if better, ok := e.improve[t.Key()]; ok {
+			delete(e.improve, t.Key())
+			if better.Depth < t.Depth {
+				t.Depth, t.Parent, t.Hops, t.SeedChain = better.Depth, better.Parent, better.Hops, better.SeedChain
+			}
+		}
+	}
+	switch {
+	case a.unstarted:
+		// Back to the frontier: a resumed or shared crawl still has it.
+		e.endLease(ctx, a.lease, a.outcome, &time.Time{})
+		if t.Listed {
+			e.release() // it yields no record
+		}
+		return
+	case !a.retryAt.IsZero():
+		a.lease.Task = t
+		e.endLease(ctx, a.lease, a.outcome, &a.retryAt)
+		return
+	case a.result == nil:
+		switch a.verdict {
+		case Disallowed:
+			e.stats.RobotsBlocked++
+		case SiteUnavailable:
+			e.stats.SiteDeferred++
+		}
+		e.endLease(ctx, a.lease, a.outcome, nil)
+		return
+	}
+	r := a.result
+	if !t.Listed {
+		r.Depth, r.Parent = t.Depth, t.Parent
+		e.follow(ctx, t, r, a.links, a.redirect)
+	}
+	e.endLease(ctx, a.lease, a.outcome, nil)
+	e.stats.Pages++
+	if e.cfg.FailFast && !r.OK && !e.stopped.Load() {
+		e.stopped.Store(true)
+		e.cancel(fmt.Errorf("%w: %s", ErrFailFast, describe(r)))
+	}
+	if t.Listed || e.final(t.Depth) {
+		e.emit(r, t)
+		e.flushHeld()
+		return
+	}
+	p := &heldPage{key: t.Key(), rec: r, links: a.links, redirect: a.redirect, hops: t.Hops}
+	e.held[p.key] = p
+	e.heldAt = growTo(e.heldAt, t.Depth)
+	e.heldAt[t.Depth] = append(e.heldAt[t.Depth], p)
+	e.flushHeld()
+}
+
+// follow queues a page's redirect target and links.
+func (e *engine) follow(ctx context.Context, t Task, r *Result, links []*url.URL, redirect *url.URL) {
+	if redirect != nil {
+		if t.Hops >= e.cfg.MaxRedirects {
+			r.OK = false
+			r.Err = &fetch.Error{Kind: fetch.KindTooManyRedirects, Err: fmt.Errorf("stopped after %d redirects: %w", t.Hops, fetch.ErrTooManyRedirects)}
+		} else {
+			if t.SeedChain {
+				e.scope().AddSeed(redirect) // a seed's site moved: follow it
+			}
+			e.enqueue(ctx, redirect, Task{Depth: t.Depth, Parent: t.URL, Hops: t.Hops + 1, SeedChain: t.SeedChain})
+		}
+	}
+	for _, l := range links {
+		e.enqueue(ctx, l, Task{Depth: t.Depth + 1, Parent: t.URL})
+	}
+}
+
+// endLease completes the lease, or releases it until *retryAt when
+// retryAt is not nil.
+func (e *engine) endLease(ctx context.Context, l Lease, o Outcome, retryAt *time.Time) {
+	var err error
+	if retryAt != nil {
+		err = e.fr.Release(ctx, l, o, *retryAt)
+	} else {
+		err = e.fr.Complete(ctx, l, o)
+	}
+	if err != nil && ctx.Err() == nil {
+		e.fail(fmt.Errorf("frontier: %w", err))
+	}
+}
+
+// lower handles a page met by a shorter path after it was leased: a held
+// record takes the smaller depth and its links are queued one level
+// shallower; a page still in flight is corrected when its answer comes.
+func (e *engine) lower(ctx context.Context, t Task) {
+	p, ok := e.held[t.Key()]
+	if !ok {
+		e.improve[t.Key()] = t
+		return
+	}
+	if t.Depth >= p.rec.Depth {
+		return
+	}
+	p.rec.Depth, p.rec.Parent = t.Depth, t.Parent
+	e.heldAt = growTo(e.heldAt, t.Depth)
+	e.heldAt[t.Depth] = append(e.heldAt[t.Depth], p)
+	self := Task{URL: p.rec.URL, Depth: t.Depth, Parent: t.Parent, Hops: t.Hops, SeedChain: t.SeedChain}
+	e.follow(ctx, self, &Result{}, p.links, p.redirect)
+}
+
+// final says whether a page at depth can no longer be reached by a shorter
+// path: nothing shallower is queued or in flight, and no seed can come.
+func (e *engine) final(depth int) bool {
+	if depth == 0 || e.depths == nil {
+		return true
+	}
+	if e.inputOpen.Load() {
+		return false
+	}
+	open := e.depths.MinOpenDepth()
+	return open < 0 || open >= depth
+}
+
+// flushHeld writes the held records whose depth became final, shallowest
+// first.
+func (e *engine) flushHeld() {
+	if len(e.held) == 0 {
+		return
+	}
+	for d := range e.heldAt {
+		if !e.final(d) {
+			return
+		}
+		for _, p := range e.heldAt[d] {
+			if p.written || p.rec.Depth != d {
+				continue // written, or moved to a smaller depth
+			}
+			p.written = true
+			delete(e.held, p.key)
+			e.emit(p.rec, Task{})
+		}
+		e.heldAt[d] = nil
+	}
+}
+
+// emit writes r, in input order when asked (list lines only), and frees
+// its place in the reading window.
+func (e *engine) emit(r *Result, t Task) {
+	if !t.Listed || !e.cfg.Ordered {
+		e.w.write(r)
+		if t.Listed || t.Invalid != nil {
+			e.release()
+		}
+		return
+	}
+	e.pending[t.seq] = r
+	for {
+		r, ok := e.pending[e.nextSeq]
+		if !ok {
+			return
+		}
+		delete(e.pending, e.nextSeq)
+		e.nextSeq++
+		e.w.write(r)
+		e.release()
+	}
+}
+
+// release frees one place in the reading window.
+func (e *engine) release() {
+	select {
+	case <-e.slots:
+	default:
+	}
+}
+
+// finish writes what is still held when the run ends: records held for
+// their depth, and ordered records whose predecessors never came (the run
+// was cancelled before they started).
+func (e *engine) finish() {
+	for d := range e.heldAt {
+		for _, p := range e.heldAt[d] {
+			if !p.written && p.rec.Depth == d {
+				p.written = true
+				e.w.write(p.rec)
+			}
+		}
+	}
+	e.held, e.heldAt = nil, nil
+	for _, seq := range sortedSeqs(e.pending) {
+		e.w.write(e.pending[seq])
+	}
+	e.pending = nil
+}
+
+func growTo[T any](s [][]T, i int) [][]T {
+	for len(s) <= i {
+		s = append(s, nil)
+	}
+	return s
+}

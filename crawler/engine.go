@@ -1,0 +1,400 @@
+package crawler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fetchall/fetchall/fetch"
+)
+
+// Source yields the tasks a run starts from: list lines, or seeds. Next
+// returns io.EOF at the end, and other errors saying what could not be
+// read. It is called from one goroutine at a time.
+type Source interface {
+	Next(ctx context.Context) (Task, error)
+}
+
+// Run is fetchall's one engine, for lists, crawls and jobs alike (a list
+// is a crawl that discovers nothing). A reader goroutine feeds src into
+// the frontier through a bounded window; cfg.Workers workers lease from
+// the frontier only URLs whose host may go now, fetch and parse them; one
+// coordinator (the caller's goroutine) owns the records, the scope, the
+// seen pages' depths and the sink, adds discovered links, and completes
+// or releases each lease. No worker waits for a host, and no page waits
+// for a level of the crawl to finish: depth stays exact because a page's
+// record is held back while a shorter path to it is still possible.
+//
+// Run returns when every goroutine it started has exited. A failed fetch
+// is a Result, not an error. The error is nil after a full run;
+// ErrFailFast when FailFast stopped it; ctx's error when ctx ended first
+// (records finished by then are written); or what made the run impossible
+// to continue (reading src, the frontier, writing the sink, saving a body).
+// A nil frontier means a MemoryFrontier with cfg.Limits.
+func Run(ctx context.Context, cfg CrawlConfig, f Fetcher, src Source, frontier Frontier, sink Sink) (CrawlStats, error) {
+	cfg.Config = cfg.Config.withDefaults()
+	if cfg.MaxRedirects <= 0 {
+		cfg.MaxRedirects = fetch.DefaultMaxRedirects
+	}
+	if frontier == nil {
+		frontier = NewMemoryFrontier(cfg.Limits)
+	}
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	leaseCtx, stopLeasing := context.WithCancel(runCtx)
+	defer stopLeasing()
+
+	e := &engine{
+		cfg: cfg, f: f, fr: frontier, cancel: cancel, stopLeasing: stopLeasing,
+		w:       newWriter(sink, cancel),
+		results: make(chan answer, cfg.Workers),
+		slots:   make(chan struct{}, cfg.window()),
+		held:    map[uint64]*heldPage{},
+		improve: map[uint64]Task{},
+		pending: map[int]*Result{},
+		gate:    newGate(),
+	}
+	e.depths, _ = frontier.(DepthReporter)
+	e.delays, _ = frontier.(DelaySetter)
+	e.inputOpen.Store(true)
+
+	input := make(chan Task)
+	var feeder sync.WaitGroup
+	var readErr error
+	feeder.Go(func() {
+		defer close(input)
+		if readErr = feed(runCtx, src, input, e.slots); readErr != nil {
+			cancel(readErr)
+		}
+	})
+	var workers sync.WaitGroup
+	for range cfg.Workers {
+		workers.Go(func() { e.work(runCtx, leaseCtx) })
+	}
+	workersDone := make(chan struct{})
+	var waiter sync.WaitGroup
+	waiter.Go(func() {
+		workers.Wait()
+		close(workersDone)
+	})
+
+	e.coordinate(runCtx, input, workersDone)
+	stopLeasing()
+	// The feeder may still be reading (fail-fast, MaxPages): the run is
+	// over, so end its context and let it close the input.
+	feedErr := context.Cause(runCtx)
+	cancel(nil)
+	for range input {
+	}
+	feeder.Wait()
+	waiter.Wait()
+	e.finish()
+
+	writeErr := e.w.close()
+	switch cause := feedErr; {
+	case writeErr != nil:
+		return e.stats, writeErr
+	case readErr != nil:
+		return e.stats, readErr
+	case ctx.Err() != nil:
+		return e.stats, ctx.Err()
+	case e.runErr != nil:
+		return e.stats, e.runErr
+	case cause != nil && !errors.Is(cause, context.Canceled):
+		return e.stats, cause
+	}
+	return e.stats, nil
+}
+
+// feed reads src into input until it ends or ctx does, taking a window
+// slot for each task so that reading stays ahead of the workers by a
+// bounded number of tasks.
+func feed(ctx context.Context, src Source, input chan<- Task, slots chan struct{}) error {
+	for seq := 0; ; seq++ {
+		t, err := src.Next(ctx)
+		if errors.Is(err, io.EOF) || (err != nil && ctx.Err() != nil) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		t.seq = seq
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil
+		}
+		select {
+		case input <- t:
+		case <-ctx.Done():
+			<-slots
+			return nil
+		}
+	}
+}
+
+// engine is one run's shared state. Fields below the line are the
+// coordinator's alone.
+type engine struct {
+	cfg         CrawlConfig
+	f           Fetcher
+	fr          Frontier
+	depths      DepthReporter // nil when the frontier cannot tell
+	delays      DelaySetter   // nil when the frontier cannot widen spacing
+	cancel      context.CancelCauseFunc
+	stopLeasing context.CancelFunc
+	results     chan answer
+	slots       chan struct{} // the reading window
+	gate        *gate         // kicked when input arrives or ends
+	inputOpen   atomic.Bool
+	started     atomic.Int64 // pages started, for MaxPages
+	stopped     atomic.Bool  // fail-fast fired
+
+	w       *writer
+	stats   CrawlStats
+	runErr  error
+	held    map[uint64]*heldPage // records waiting for their depth to be final
+	heldAt  [][]*heldPage        // the same, by depth (stale entries skipped)
+	improve map[uint64]Task      // in-flight pages since met by a shorter path
+	pending map[int]*Result      // ordered mode: finished, waiting for their turn
+	nextSeq int
+}
+
+// answer is a worker's report on one lease.
+type answer struct {
+	lease     Lease
+	task      Task       // the lease's task as the worker last saw it
+	result    *Result    // nil when not fetched (robots, or the run ended first)
+	verdict   Verdict    // why result is nil, when robots.txt said so
+	unstarted bool       // the run ended (or MaxPages was reached) before it started
+	retryAt   time.Time  // non-zero: try again then, write nothing
+	outcome   Outcome    // for the host's schedule
+	links     []*url.URL // followable links, canonical
+	redirect  *url.URL   // the canonical Location of a 3xx
+}
+
+// heldPage is a crawled page whose depth is not final yet: a page still
+// open at a smaller depth might reach it by a shorter path.
+type heldPage struct {
+	key      uint64
+	rec      *Result
+	links    []*url.URL
+	redirect *url.URL
+	hops     int
+	written  bool
+}
+
+// work leases, fetches and reports until the frontier is drained and the
+// input has ended, or leasing stops.
+func (e *engine) work(runCtx, leaseCtx context.Context) {
+	for leaseCtx.Err() == nil {
+		wake := e.gate.wait()
+		l, err := e.fr.Lease(leaseCtx)
+		if errors.Is(err, ErrDrained) {
+			if !e.inputOpen.Load() {
+				return
+			}
+			select {
+			case <-wake:
+				continue
+			case <-leaseCtx.Done():
+				return
+			}
+		}
+		if err != nil {
+			if leaseCtx.Err() == nil {
+				e.cancel(fmt.Errorf("frontier: %w", err))
+			}
+			return
+		}
+		// The coordinator receives until every worker has exited, so this
+		// send always completes.
+		e.results <- e.process(runCtx, l)
+	}
+}
+
+// process fetches one leased task and parses what it needs to.
+func (e *engine) process(ctx context.Context, l Lease) answer {
+	t := l.Task
+	out := answer{lease: l, task: t}
+	if ctx.Err() != nil || e.stopped.Load() {
+		out.unstarted = true
+		return out
+	}
+	var u *url.URL
+	if !t.Listed {
+		var err error
+		if u, err = url.Parse(t.URL); err != nil { // cannot happen: tasks hold canonical URLs
+			out.result = &Result{URL: t.URL, Err: &fetch.Error{Kind: fetch.KindBadURL, Err: err}}
+			return out
+		}
+		if e.cfg.Robots != nil {
+			verdict, err := e.cfg.Robots.Allowed(ctx, u)
+			if err != nil {
+				out.unstarted = true
+				return out
+			}
+			if verdict != Allowed {
+				out.verdict = verdict
+				return out
+			}
+			if d := e.cfg.Robots.Delay(u); d > 0 && e.delays != nil {
+				e.delays.SetDelay(t.Host(), d)
+			}
+		}
+	}
+	if t.Attempts == 0 && e.cfg.MaxPages > 0 && e.started.Add(1) > int64(e.cfg.MaxPages) {
+		e.stopLeasing()
+		out.unstarted = true
+		return out
+	}
+	if t.FirstTry.IsZero() {
+		t.FirstTry = time.Now()
+	}
+	keep := func(contentType string) bool { return e.cfg.Saver != nil || isHTML(contentType) }
+	fr := e.f.Get(ctx, t.URL, keep)
+	defer fr.Release()
+	attempt := t.Attempts + 1
+	out.outcome.Status = fr.Status
+	if fr.Status == http.StatusTooManyRequests || fr.Status == http.StatusServiceUnavailable {
+		out.outcome.CoolDown = e.retryWait(attempt, fr)
+	}
+	if fr.Retryable() && attempt <= e.cfg.Retries && ctx.Err() == nil {
+		t.Attempts = attempt
+		out.task = t
+		out.retryAt = time.Now().Add(e.retryWait(attempt, fr))
+		return out
+	}
+
+	r := fromFetch(fr, e.cfg.Accept)
+	r.Attempts = attempt + fr.Attempts - 1 // a fetcher may retry on its own too
+	r.Duration = time.Since(t.FirstTry)
+	r.Line = t.Line
+	out.result = r
+	if t.Listed {
+		if fr.Body != nil && isHTML(fr.ContentType) {
+			r.Title = extractTitle(fr.Body, fr.ContentType)
+		}
+		if r.OK {
+			save(e.cfg.Config, e.cancel, r, fr.Body)
+		}
+		return out
+	}
+
+	r.Depth, r.Parent, r.Crawled = t.Depth, t.Parent, true
+	if isRedirect(fr.Status) {
+		if loc := fr.Header.Get("Location"); loc != "" {
+			if target, err := u.Parse(loc); err == nil && (target.Scheme == "http" || target.Scheme == "https") {
+				if c, err := canonicalURL(target); err == nil {
+					out.redirect = c
+					r.Links = 1
+					r.FinalURL = c.String()
+				}
+			} else if err == nil {
+				r.OK = false
+				r.Err = &fetch.Error{Kind: fetch.KindUnsupportedScheme, Err: fmt.Errorf("redirect to %s: %w", target.Redacted(), fetch.ErrUnsupportedScheme)}
+			}
+		}
+	}
+	// A redirect's own body (Go writes a link to the target) is not a page.
+	if fr.Body != nil && isHTML(fr.ContentType) && r.OK && out.redirect == nil {
+		follow := e.mayFollow(t.Depth)
+		if follow || e.cfg.Extractor != nil {
+			p := parsePage(fr.Body, fr.ContentType, u, fr.Header, linkRules{followNofollow: e.cfg.FollowNofollow, follow: e.cfg.Follow})
+			r.Title = p.title
+			if follow {
+				out.links = p.links
+				r.Links = len(p.links)
+			}
+			if e.cfg.Extractor != nil && p.doc != nil {
+				r.Items = e.cfg.Extractor.Extract(p.doc, u)
+			}
+		} else {
+			r.Title = extractTitle(fr.Body, fr.ContentType)
+		}
+	}
+	if r.OK && !isRedirect(fr.Status) {
+		save(e.cfg.Config, e.cancel, r, fr.Body)
+	}
+	return out
+}
+
+// mayFollow says whether a page at depth needs its links: below MaxDepth
+// always; at MaxDepth only while a shorter path to it is still possible
+// (its depth could drop, and its links come within reach).
+func (e *engine) mayFollow(depth int) bool {
+	max := e.cfg.MaxDepth
+	switch {
+	case max < 0 || depth < max:
+		return true
+	case depth > max || e.depths == nil:
+		return false
+	}
+	return e.inputOpen.Load() || e.depths.MinOpenDepth() < depth
+}
+
+// retryWait is the wait before retry number attempt after r.
+func (e *engine) retryWait(attempt int, r *fetch.Result) time.Duration {
+	if e.cfg.RetryWait != nil {
+		return e.cfg.RetryWait(attempt, r)
+	}
+	if r.RetryAfter > 0 {
+		return min(r.RetryAfter, fetch.DefaultMaxRetryWait)
+	}
+	return min(200*time.Millisecond<<min(attempt-1, 10), fetch.DefaultMaxRetryWait)
+}
+
+func isRedirect(status int) bool {
+	switch status {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return true
+	}
+	return false
+}
+
+// gate lets workers that found the frontier drained wait for more input
+// without missing a wake-up: take the channel before asking the frontier.
+type gate struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func newGate() *gate { return &gate{ch: make(chan struct{})} }
+
+func (g *gate) wait() <-chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.ch
+}
+
+func (g *gate) kick() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	close(g.ch)
+	g.ch = make(chan struct{})
+}
+
+func describe(r *Result) string {
+	if r.Line > 0 {
+		return fmt.Sprintf("line %d %s: %s", r.Line, fetch.Redact(r.URL), r.Err)
+	}
+	return fmt.Sprintf("%s: %s", fetch.Redact(r.URL), r.Err)
+}
+
+// sortedSeqs returns the keys of m in order.
+func sortedSeqs(m map[int]*Result) []int {
+	seqs := make([]int, 0, len(m))
+	for seq := range m {
+		seqs = append(seqs, seq)
+	}
+	sort.Ints(seqs)
+	return seqs
+}

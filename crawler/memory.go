@@ -1,0 +1,474 @@
+package crawler
+
+import (
+	"container/heap"
+	"context"
+	"sync"
+	"time"
+
+	"github.com/fetchall/fetchall/limiter"
+)
+
+// MemoryFrontier is the default Frontier: everything in memory, with one
+// ready queue per host. A host's queue gives its shallowest task first (in
+// the order added within a depth); Lease picks, among the hosts that may go
+// now, the one whose next task is shallowest and oldest, so a crawl stays
+// breadth-first and a list stays close to its order, while a busy or
+// cooling host never holds up the others.
+//
+// The seen set keeps 12 bytes or so per crawled URL (its Key and depth);
+// list lines are not kept in it (each line is fetched), so a list's memory
+// follows what is queued, not its length. Hosts are forgotten when idle.
+// It is safe for concurrent use. Use NewMemoryFrontier.
+type MemoryFrontier struct {
+	mu      sync.Mutex
+	lim     *limiter.Limiter
+	seen    map[uint64]mark
+	hosts   map[string]*hostQueue
+	ready   hostHeap // a task queued, a slot free, the host due: by head task
+	waiting hostHeap // a task queued, a slot free, the host not yet due: by time
+	delayed delayHeap
+	leased  map[uint64]leased // by lease ID
+	byKey   map[uint64]uint64 // crawled URL Key -> lease ID, while leased
+	open    []int             // queued, delayed or leased tasks, by depth
+	low     int               // open[d] is 0 for every d < low
+	queued  int               // valid queued tasks, stale copies excepted
+	nextID  uint64
+	seq     uint64
+	changes int
+	wake    chan struct{} // closed and replaced whenever a Lease may now succeed
+}
+
+// mark is what the seen set knows of a crawled URL.
+type mark struct {
+	depth int32
+	state uint8
+}
+
+// The states of a seen URL.
+const (
+	taken   uint8 = iota // leased or done
+	queued               // in its host's queue
+	delayed              // waiting for its retry time
+)
+
+type leased struct {
+	task Task
+	host string
+}
+
+// NewMemoryFrontier returns an empty frontier enforcing limits per host.
+func NewMemoryFrontier(limits limiter.Config) *MemoryFrontier {
+	return &MemoryFrontier{
+		lim:     limiter.New(limits),
+		seen:    map[uint64]mark{},
+		hosts:   map[string]*hostQueue{},
+		waiting: hostHeap{byTime: true},
+		leased:  map[uint64]leased{},
+		byKey:   map[uint64]uint64{},
+		wake:    make(chan struct{}),
+	}
+}
+
+// Add implements Frontier.
+func (f *MemoryFrontier) Add(_ context.Context, tasks []Task) (AddResult, error) {
+	var res AddResult
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := time.Now()
+	for _, t := range tasks {
+		if t.Listed {
+			f.push(t, now)
+			res.New++
+			continue
+		}
+		key := t.Key()
+		m, ok := f.seen[key]
+		switch {
+		case !ok:
+			f.seen[key] = mark{depth: int32(t.Depth), state: queued}
+			f.push(t, now)
+			res.New++
+		case int32(t.Depth) >= m.depth:
+		case m.state != taken:
+			// Queue it again at the smaller depth; the deeper copy is
+			// skipped when it comes up.
+			f.openAdd(int(m.depth), -1)
+			if m.state == queued {
+				f.queued--
+			}
+			f.seen[key] = mark{depth: int32(t.Depth), state: queued}
+			f.push(t, now)
+		default:
+			f.seen[key] = mark{depth: int32(t.Depth), state: taken}
+			if id, ok := f.byKey[key]; ok {
+				l := f.leased[id]
+				f.openAdd(l.task.Depth, -1)
+				f.openAdd(t.Depth, 1)
+				l.task.Depth = t.Depth
+				f.leased[id] = l
+			}
+			res.Lowered = append(res.Lowered, t)
+		}
+	}
+	if res.New > 0 || len(res.Lowered) > 0 {
+		f.kick()
+	}
+	return res, nil
+}
+
+// push queues t on its host, counting it open.
+func (f *MemoryFrontier) push(t Task, now time.Time) {
+	name := t.Host()
+	h := f.hosts[name]
+	if h == nil {
+		h = &hostQueue{name: name, index: -1}
+		f.hosts[name] = h
+	}
+	f.seq++
+	heap.Push(&h.tasks, queuedTask{task: t, seq: f.seq})
+	f.queued++
+	f.openAdd(t.Depth, 1)
+	f.place(h, now)
+}
+
+func (f *MemoryFrontier) openAdd(depth, n int) {
+	for len(f.open) <= depth {
+		f.open = append(f.open, 0)
+	}
+	f.open[depth] += n
+	if n > 0 && depth < f.low {
+		f.low = depth
+	}
+}
+
+// valid reports whether a copy of t in the given state is still wanted:
+// not a deeper copy of a URL queued again at a smaller depth.
+func (f *MemoryFrontier) valid(t Task, state uint8) bool {
+	if t.Listed {
+		return true
+	}
+	m := f.seen[t.Key()]
+	return m.state == state && m.depth == int32(t.Depth)
+}
+
+// head drops h's stale copies and reports whether a task is left.
+func (f *MemoryFrontier) head(h *hostQueue) bool {
+	for len(h.tasks) > 0 && !f.valid(h.tasks[0].task, queued) {
+		heap.Pop(&h.tasks)
+	}
+	return len(h.tasks) > 0
+}
+
+// place puts h in the heap its state calls for: ready, waiting, or neither
+// (nothing queued, or no free slot: Complete places it again). An idle host
+// with nothing queued is forgotten.
+func (f *MemoryFrontier) place(h *hostQueue, now time.Time) {
+	f.unplace(h)
+	if !f.head(h) {
+		h.tasks = nil
+		delete(f.hosts, h.name)
+		return
+	}
+	at, ok := f.lim.Next(h.name)
+	switch {
+	case !ok:
+	case at.After(now):
+		h.at = at
+		heap.Push(&f.waiting, h)
+		h.in = &f.waiting
+	default:
+		heap.Push(&f.ready, h)
+		h.in = &f.ready
+	}
+}
+
+func (f *MemoryFrontier) unplace(h *hostQueue) {
+	if h.in != nil {
+		heap.Remove(h.in, h.index)
+		h.in = nil
+	}
+}
+
+// promote moves what has come due: retries whose time came back to their
+// hosts, and waiting hosts to the ready heap.
+func (f *MemoryFrontier) promote(now time.Time) {
+	for len(f.delayed) > 0 && !f.delayed[0].at.After(now) {
+		d := heap.Pop(&f.delayed).(delayedTask)
+		if !f.valid(d.task, delayed) {
+			continue // queued again at a smaller depth meanwhile, and counted there
+		}
+		f.openAdd(d.task.Depth, -1) // push counts it again
+		if !d.task.Listed {
+			f.seen[d.task.Key()] = mark{depth: int32(d.task.Depth), state: queued}
+		}
+		f.push(d.task, now)
+	}
+	for f.waiting.Len() > 0 && !f.waiting.hosts[0].at.After(now) {
+		f.place(f.waiting.hosts[0], now)
+	}
+}
+
+// Lease implements Frontier.
+func (f *MemoryFrontier) Lease(ctx context.Context) (Lease, error) {
+	for {
+		f.mu.Lock()
+		now := time.Now()
+		f.promote(now)
+		if l, ok := f.take(now); ok {
+			f.mu.Unlock()
+			return l, nil
+		}
+		if f.queued == 0 && len(f.delayed) == 0 && len(f.leased) == 0 {
+			f.mu.Unlock()
+			return Lease{}, ErrDrained
+		}
+		wake, next := f.wake, f.nextDue()
+		f.mu.Unlock()
+
+		var timer <-chan time.Time
+		if !next.IsZero() {
+			t := time.NewTimer(next.Sub(now))
+			timer = t.C
+			defer t.Stop()
+		}
+		select {
+		case <-wake:
+		case <-timer:
+		case <-ctx.Done():
+			return Lease{}, ctx.Err()
+		}
+	}
+}
+
+// take leases the best task that may go now, if any.
+func (f *MemoryFrontier) take(now time.Time) (Lease, bool) {
+	for f.ready.Len() > 0 && !f.head(f.ready.hosts[0]) {
+		f.place(f.ready.hosts[0], now)
+	}
+	if f.ready.Len() == 0 || f.lim.GlobalNext().After(now) {
+		return Lease{}, false
+	}
+	h := f.ready.hosts[0]
+	t := heap.Pop(&h.tasks).(queuedTask).task
+	f.queued--
+	f.lim.Start(h.name, now)
+	f.nextID++
+	l := Lease{Task: t, ID: f.nextID}
+	f.leased[l.ID] = leased{task: t, host: h.name}
+	if !t.Listed {
+		key := t.Key()
+		f.seen[key] = mark{depth: int32(t.Depth), state: taken}
+		f.byKey[key] = l.ID
+	}
+	f.place(h, now)
+	return l, true
+}
+
+// nextDue is when a Lease that found nothing should look again, or zero
+// when only a change (Add, Complete, Release) can help.
+func (f *MemoryFrontier) nextDue() time.Time {
+	var next time.Time
+	earliest := func(t time.Time) {
+		if next.IsZero() || t.Before(next) {
+			next = t
+		}
+	}
+	if f.ready.Len() > 0 {
+		earliest(f.lim.GlobalNext())
+	}
+	if f.waiting.Len() > 0 {
+		earliest(f.waiting.hosts[0].at)
+	}
+	if len(f.delayed) > 0 {
+		earliest(f.delayed[0].at)
+	}
+	return next
+}
+
+// Complete implements Frontier.
+func (f *MemoryFrontier) Complete(_ context.Context, l Lease, o Outcome) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if lt, ok := f.end(l, o); ok {
+		f.openAdd(lt.task.Depth, -1)
+	}
+	return nil
+}
+
+// Release implements Frontier.
+func (f *MemoryFrontier) Release(_ context.Context, l Lease, o Outcome, notBefore time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	lt, ok := f.end(l, o)
+	if !ok {
+		return nil
+	}
+	t := l.Task
+	t.Depth = lt.task.Depth // Add may have lowered it meanwhile
+	if !t.Listed {
+		f.seen[t.Key()] = mark{depth: int32(t.Depth), state: delayed}
+	}
+	heap.Push(&f.delayed, delayedTask{task: t, at: notBefore})
+	f.kick() // a Lease waiting with no timer must now wait for this one
+	return nil
+}
+
+// end closes lease l: its host's slot is free again and o applies. The
+// task stays counted open; the caller decides.
+func (f *MemoryFrontier) end(l Lease, o Outcome) (leased, bool) {
+	lt, ok := f.leased[l.ID]
+	if !ok {
+		return leased{}, false
+	}
+	delete(f.leased, l.ID)
+	if !lt.task.Listed {
+		delete(f.byKey, lt.task.Key())
+	}
+	now := time.Now()
+	f.lim.Done(lt.host)
+	if o.CoolDown > 0 {
+		f.lim.CoolDown(lt.host, now.Add(o.CoolDown))
+	}
+	if h := f.hosts[lt.host]; h != nil {
+		f.place(h, now)
+	}
+	if f.changes++; f.changes%4096 == 0 {
+		f.lim.Forget(now)
+	}
+	f.kick()
+	return lt, true
+}
+
+// MinOpenDepth implements DepthReporter.
+func (f *MemoryFrontier) MinOpenDepth() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for ; f.low < len(f.open); f.low++ {
+		if f.open[f.low] > 0 {
+			return f.low
+		}
+	}
+	return -1
+}
+
+// SetDelay implements DelaySetter.
+func (f *MemoryFrontier) SetDelay(host string, d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lim.SetDelay(host, d)
+	if h := f.hosts[host]; h != nil {
+		f.place(h, time.Now())
+	}
+}
+
+// Len is how many tasks are queued or waiting to be retried.
+func (f *MemoryFrontier) Len() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.queued + len(f.delayed)
+}
+
+// Hosts is how many hosts have tasks queued now.
+func (f *MemoryFrontier) Hosts() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.hosts)
+}
+
+func (f *MemoryFrontier) kick() {
+	close(f.wake)
+	f.wake = make(chan struct{})
+}
+
+// hostQueue is one host's queued tasks and its place in the heaps.
+type hostQueue struct {
+	name  string
+	tasks taskHeap
+	at    time.Time // when it may go next, while waiting
+	in    *hostHeap // the heap it is in, or nil
+	index int       // its index there
+}
+
+type queuedTask struct {
+	task Task
+	seq  uint64
+}
+
+// taskHeap orders one host's tasks by depth, then by arrival.
+type taskHeap []queuedTask
+
+func (q taskHeap) Len() int { return len(q) }
+func (q taskHeap) Less(i, j int) bool {
+	if q[i].task.Depth != q[j].task.Depth {
+		return q[i].task.Depth < q[j].task.Depth
+	}
+	return q[i].seq < q[j].seq
+}
+func (q taskHeap) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *taskHeap) Push(x any)   { *q = append(*q, x.(queuedTask)) }
+func (q *taskHeap) Pop() any {
+	old := *q
+	x := old[len(old)-1]
+	old[len(old)-1] = queuedTask{}
+	*q = old[:len(old)-1]
+	return x
+}
+
+// hostHeap orders hosts by their head task (ready) or by when they may go
+// (waiting).
+type hostHeap struct {
+	hosts  []*hostQueue
+	byTime bool
+}
+
+func (q hostHeap) Len() int { return len(q.hosts) }
+func (q hostHeap) Less(i, j int) bool {
+	a, b := q.hosts[i], q.hosts[j]
+	if q.byTime {
+		return a.at.Before(b.at)
+	}
+	return taskBefore(a.tasks[0], b.tasks[0])
+}
+func (q hostHeap) Swap(i, j int) {
+	q.hosts[i], q.hosts[j] = q.hosts[j], q.hosts[i]
+	q.hosts[i].index, q.hosts[j].index = i, j
+}
+func (q *hostHeap) Push(x any) {
+	h := x.(*hostQueue)
+	h.index = len(q.hosts)
+	q.hosts = append(q.hosts, h)
+}
+func (q *hostHeap) Pop() any {
+	old := q.hosts
+	h := old[len(old)-1]
+	old[len(old)-1] = nil
+	q.hosts = old[:len(old)-1]
+	h.index = -1
+	return h
+}
+
+func taskBefore(a, b queuedTask) bool {
+	if a.task.Depth != b.task.Depth {
+		return a.task.Depth < b.task.Depth
+	}
+	return a.seq < b.seq
+}
+
+type delayedTask struct {
+	task Task
+	at   time.Time
+}
+
+type delayHeap []delayedTask
+
+func (q delayHeap) Len() int           { return len(q) }
+func (q delayHeap) Less(i, j int) bool { return q[i].at.Before(q[j].at) }
+func (q delayHeap) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
+func (q *delayHeap) Push(x any)        { *q = append(*q, x.(delayedTask)) }
+func (q *delayHeap) Pop() any {
+	old := *q
+	x := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return x
+}
