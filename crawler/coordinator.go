@@ -149,9 +149,7 @@ func (e *engine) handle(ctx context.Context, a answer) {
 			e.release() // it yields no record
 		}
 		return
-	case !a.retryAt.IsZero():
-		a.lease.Task = t
-		e.endLease(ctx, a.lease, a.outcome, &a.retryAt)
+	case a.retried:
 		return
 	case a.result == nil:
 		switch a.verdict {

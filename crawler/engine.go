@@ -134,8 +134,7 @@ func feed(ctx context.Context, src Source, input chan<- Task, slots chan struct{
 		select {
 		case input <- t:
 		case <-ctx.Done():
-			<-slots
-			return nil
+			return nil // the run is over: its window no longer matters
 		}
 	}
 }
@@ -174,7 +173,7 @@ type answer struct {
 	result    *Result    // nil when not fetched (robots, or the run ended first)
 	verdict   Verdict    // why result is nil, when robots.txt said so
 	unstarted bool       // the run ended (or MaxPages was reached) before it started
-	retryAt   time.Time  // non-zero: try again then, write nothing
+	retried   bool       // released for a retry: nothing to write
 	outcome   Outcome    // for the host's schedule
 	links     []*url.URL // followable links, canonical
 	redirect  *url.URL   // the canonical Location of a 3xx
@@ -267,9 +266,14 @@ func (e *engine) process(ctx context.Context, l Lease) answer {
 		out.outcome.CoolDown = e.retryWait(attempt, fr)
 	}
 	if fr.Retryable() && attempt <= e.cfg.Retries && ctx.Err() == nil {
+		// Back to the host's queue at once, so that its cool-down holds
+		// before this worker (or any) leases again.
 		t.Attempts = attempt
-		out.task = t
-		out.retryAt = time.Now().Add(e.retryWait(attempt, fr))
+		l.Task = t
+		out.retried = true
+		if err := e.fr.Release(ctx, l, out.outcome, time.Now().Add(e.retryWait(attempt, fr))); err != nil && ctx.Err() == nil {
+			e.cancel(fmt.Errorf("frontier: %w", err))
+		}
 		return out
 	}
 

@@ -43,6 +43,8 @@ path. Stop it with Ctrl-C.`,
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
 	cmd.Flags().IntVar(&opts.Pages, "pages", 200, "pages in the synthetic website under /site/")
 	cmd.Flags().DurationVar(&opts.Latency, "latency", 0, "delay before every page of the synthetic website")
+	cmd.Flags().StringVar(&opts.SlowPage, "slow-page", "", "one page of the synthetic website (a request URI) that answers after --slow-latency")
+	cmd.Flags().DurationVar(&opts.SlowLatency, "slow-latency", 3*time.Second, "delay of the --slow-page")
 	return cmd
 }
 

@@ -39,6 +39,11 @@ type Options struct {
 	// Latency delays every answer of the synthetic website, redirects
 	// included. Zero means none.
 	Latency time.Duration
+	// SlowPage, when set, is the request URI of one page that answers
+	// after SlowLatency instead of Latency: the straggler a crawl must not
+	// wait for.
+	SlowPage    string
+	SlowLatency time.Duration
 	// SlowbotDelay is the Crawl-delay robots.txt asks of the agent
 	// "slowbot" (every other agent gets none). Zero means 1s.
 	SlowbotDelay time.Duration

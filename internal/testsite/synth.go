@@ -155,7 +155,11 @@ func origin(r *http.Request) string { return "http://" + r.Host }
 
 func (s *Site) sitePage(w http.ResponseWriter, r *http.Request) {
 	uri := r.URL.RequestURI()
-	if !wait(r, s.opts.Latency.String()) {
+	latency := s.opts.Latency
+	if s.opts.SlowPage != "" && r.URL.RequestURI() == s.opts.SlowPage {
+		latency = s.opts.SlowLatency
+	}
+	if !wait(r, latency.String()) {
 		return
 	}
 	if to, ok := s.redirectTarget(uri); ok {
