@@ -181,3 +181,32 @@ func TestSecondSIGINTExitsAtOnce(t *testing.T) {
 		t.Fatal("still running 5s after the second SIGINT")
 	}
 }
+
+// TestSIGINTStopsARunReadingAnIdleStandardInput: `sleep 100 | fetchall -`
+// must stop at the first SIGINT, though no line ever arrives.
+func TestSIGINTStopsARunReadingAnIdleStandardInput(t *testing.T) {
+	bin := buildBinary(t)
+	cmd := exec.CommandContext(t.Context(), bin, "-", "-q")
+	stdin, err := cmd.StdinPipe() // never written: reads block
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	time.Sleep(300 * time.Millisecond) // let it block on the read
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case err := <-done:
+		var exitErr *exec.ExitError
+		if !errors.As(err, &exitErr) || exitErr.ExitCode() != exitInterrupted {
+			t.Errorf("SIGINT on an idle standard input: exit %v, want %d", err, exitInterrupted)
+		}
+	case <-time.After(5 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("still running 5s after SIGINT: the read of standard input held it")
+	}
+}
