@@ -2,7 +2,6 @@ package crawler
 
 import (
 	"context"
-	"io"
 	"net/url"
 	"slices"
 
@@ -59,21 +58,7 @@ func Crawl(ctx context.Context, cfg CrawlConfig, f Fetcher, seeds []Task, fronti
 	// entry is checked.
 	seeds = slices.Clone(seeds)
 	slices.SortStableFunc(seeds, func(a, b Task) int { return cmpBool(a.FromSitemap, b.FromSitemap) })
-	return Run(ctx, cfg, f, &sliceSource{tasks: seeds}, frontier, sink)
-}
-
-// sliceSource yields tasks from a slice.
-type sliceSource struct {
-	tasks []Task
-}
-
-func (s *sliceSource) Next(context.Context) (Task, error) {
-	if len(s.tasks) == 0 {
-		return Task{}, io.EOF
-	}
-	t := s.tasks[0]
-	s.tasks = s.tasks[1:]
-	return t, nil
+	return Run(ctx, cfg, f, Tasks(seeds...), frontier, sink)
 }
 
 func cmpBool(a, b bool) int {

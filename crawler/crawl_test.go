@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"net/http"
 	"net/http/httptest"
@@ -150,17 +151,13 @@ func TestCrawlFollowSitemaps(t *testing.T) {
 	s := newCrawl(t, testsite.Options{Pages: 40}, 8)
 	follow, _ := fetch.New(fetch.Config{UserAgent: "fetchall/test"})
 	defer follow.CloseIdleConnections()
-	listed, notes := Sitemaps(t.Context(), follow, s.cfg.Robots, []string{s.base + "/"})
-	if len(notes) != 0 {
-		t.Errorf("sitemap notes: %q", notes)
-	}
-	seeds := []Task{{URL: s.base + "/"}}
-	for _, u := range listed {
-		seeds = append(seeds, Task{URL: u, FromSitemap: true})
-	}
+	src := NewSitemapSource(Tasks(Task{URL: s.base + "/"}), follow, s.cfg.Robots)
 	var sink collect
-	if _, err := Crawl(t.Context(), s.cfg, s.f, seeds, nil, &sink); err != nil {
+	if _, err := Run(t.Context(), s.cfg, s.f, src, nil, &sink); err != nil {
 		t.Fatal(err)
+	}
+	if notes := src.Notes(); len(notes) != 0 {
+		t.Errorf("sitemap notes: %q", notes)
 	}
 	compareWithTruth(t, s, sink.results, s.site.Truth(-1, false, true))
 	if s.site.URICounts()["/site/orphan"] != 1 {
@@ -168,16 +165,38 @@ func TestCrawlFollowSitemaps(t *testing.T) {
 	}
 }
 
-func TestParseSitemap(t *testing.T) {
-	children, pages, err := parseSitemap([]byte(`<?xml version="1.0"?><sitemapindex><sitemap><loc> http://a/s1.xml </loc></sitemap></sitemapindex>`))
+// readSitemap decodes a whole sitemap into its children and pages.
+func readSitemap(body string) (children, pages []string, err error) {
+	r, err := newSitemapReader("http://a/sitemap.xml", &fetch.Result{Body: []byte(body)})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer r.close()
+	for {
+		loc, child, err := r.next()
+		switch {
+		case errors.Is(err, io.EOF):
+			return children, pages, nil
+		case err != nil:
+			return nil, nil, err
+		case child:
+			children = append(children, loc)
+		default:
+			pages = append(pages, loc)
+		}
+	}
+}
+
+func TestReadSitemap(t *testing.T) {
+	children, pages, err := readSitemap(`<?xml version="1.0"?><sitemapindex><sitemap><loc> http://a/s1.xml </loc></sitemap></sitemapindex>`)
 	if err != nil || !slices.Equal(children, []string{"http://a/s1.xml"}) || len(pages) != 0 {
 		t.Errorf("index: %q %q %v", children, pages, err)
 	}
-	_, pages, err = parseSitemap([]byte(`<urlset><url><loc>http://a/1</loc><lastmod>2024</lastmod></url><url><loc>http://a/2</loc></url></urlset>`))
+	_, pages, err = readSitemap(`<urlset><url><loc>http://a/1</loc><lastmod>2024</lastmod></url><url><loc>http://a/2</loc></url></urlset>`)
 	if err != nil || !slices.Equal(pages, []string{"http://a/1", "http://a/2"}) {
 		t.Errorf("urlset: %q %v", pages, err)
 	}
-	if _, _, err := parseSitemap([]byte(`<urlset><url><loc>`)); err == nil {
+	if _, _, err := readSitemap(`<urlset><url><loc>`); err == nil {
 		t.Error("truncated sitemap parsed without error")
 	}
 }

@@ -152,6 +152,8 @@ func (r *Robots) Notes() []string {
 		switch {
 		case site.unavailable:
 			out = append(out, fmt.Sprintf("%s: robots.txt answered 5xx, site deferred (not crawled)", key))
+		case site.asked > 0 && r.maxDelay < 0:
+			out = append(out, fmt.Sprintf("%s: Crawl-delay %s not applied", key, site.asked))
 		case site.asked > r.maxDelay:
 			out = append(out, fmt.Sprintf("%s: Crawl-delay %s capped at %s", key, site.asked, r.maxDelay))
 		case site.asked > 0:

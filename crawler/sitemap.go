@@ -10,6 +10,8 @@ import (
 	"io"
 	"net/url"
 	"strings"
+
+	"github.com/fetchall/fetchall/fetch"
 )
 
 // maxSitemapBytes caps one sitemap after decompression (the protocol's own
@@ -19,58 +21,131 @@ const maxSitemapBytes = 50 << 20
 // maxSitemaps caps how many sitemap files one crawl reads.
 const maxSitemaps = 1000
 
-// Sitemaps returns the page URLs listed by the sitemaps of the seeds'
-// sites: the Sitemap: lines of their robots.txt (when robots is not nil)
-// and /sitemap.xml. Sitemap indexes are followed and gzipped sitemaps
-// read. A sitemap that cannot be fetched or parsed is skipped and named in
-// the notes. URLs are returned as listed; the crawl canonicalises, scopes
-// and deduplicates them like any link.
-func Sitemaps(ctx context.Context, f Fetcher, robots *Robots, seeds []string) (urls, notes []string) {
-	var queue []string
-	seen := map[string]bool{}
-	add := func(u string) {
-		if !seen[u] {
-			seen[u] = true
-			queue = append(queue, u)
+// SitemapSource yields the tasks of its seeds, then the pages that the
+// sitemaps of the seeds' sites list: the Sitemap: lines of their
+// robots.txt (when robots is not nil) and /sitemap.xml. Sitemap indexes are
+// followed and gzipped sitemaps read. URLs are yielded one at a time as a
+// file is decoded, so a sitemap of any length costs the frontier's memory,
+// not a list of its own; one file's body is held while it is read. A
+// sitemap that cannot be fetched or parsed is skipped and named in Notes.
+// The crawl canonicalises, scopes and deduplicates the URLs like any link.
+type SitemapSource struct {
+	seeds  Source
+	f      Fetcher
+	robots *Robots
+
+	sites   []string        // scheme://host of the seeds, in order
+	queue   []string        // sitemap files to read
+	queued  map[string]bool // every sitemap file ever queued
+	started bool            // the seeds have ended and the queue is built
+	current *sitemapReader
+	notes   []string
+}
+
+// NewSitemapSource returns a source of seeds followed by what their sites'
+// sitemaps list, fetched with f.
+func NewSitemapSource(seeds Source, f Fetcher, robots *Robots) *SitemapSource {
+	return &SitemapSource{seeds: seeds, f: f, robots: robots, queued: map[string]bool{}}
+}
+
+// Notes says which sitemaps could not be read, once the source is done.
+func (s *SitemapSource) Notes() []string { return s.notes }
+
+// Next implements Source.
+func (s *SitemapSource) Next(ctx context.Context) (Task, error) {
+	if !s.started {
+		t, err := s.seeds.Next(ctx)
+		if !errors.Is(err, io.EOF) {
+			if err == nil && t.Invalid == nil {
+				s.noteSite(t.URL)
+			}
+			return t, err
+		}
+		s.started = true
+		if err := s.queueSites(ctx); err != nil {
+			return Task{}, err
 		}
 	}
-	for _, s := range seeds {
-		u, err := url.Parse(s)
-		if err != nil || u.Host == "" {
-			continue
+	for {
+		if s.current != nil {
+			loc, child, err := s.current.next()
+			switch {
+			case err == nil && child:
+				s.add(loc)
+				continue
+			case err == nil:
+				return Task{URL: loc, FromSitemap: true}, nil
+			case !errors.Is(err, io.EOF):
+				s.notes = append(s.notes, "sitemap "+s.current.url+": "+err.Error())
+			}
+			s.current.close()
+			s.current = nil
 		}
-		if robots != nil {
-			listed, err := robots.Sitemaps(ctx, u)
+		if len(s.queue) == 0 || ctx.Err() != nil {
+			return Task{}, io.EOF
+		}
+		next := s.queue[0]
+		s.queue = s.queue[1:]
+		s.current = s.open(ctx, next)
+	}
+}
+
+func (s *SitemapSource) noteSite(raw string) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return
+	}
+	site := u.Scheme + "://" + u.Host
+	for _, known := range s.sites {
+		if known == site {
+			return
+		}
+	}
+	s.sites = append(s.sites, site)
+}
+
+// queueSites queues each seed site's sitemaps: robots.txt's first.
+func (s *SitemapSource) queueSites(ctx context.Context) error {
+	for _, site := range s.sites {
+		if s.robots != nil {
+			u, _ := url.Parse(site + "/")
+			listed, err := s.robots.Sitemaps(ctx, u)
 			if err != nil {
-				return urls, notes
+				return nil // the run is ending
 			}
 			for _, l := range listed {
-				add(l)
+				s.add(l)
 			}
 		}
-		add(u.Scheme + "://" + u.Host + "/sitemap.xml")
+		s.add(site + "/sitemap.xml")
 	}
-	for i := 0; i < len(queue) && i < maxSitemaps && ctx.Err() == nil; i++ {
-		res := f.Get(ctx, queue[i], func(string) bool { return true })
-		if res.Err != nil || res.Status != 200 {
-			if res.Status != 404 { // a site without a sitemap is normal
-				notes = append(notes, "sitemap "+queue[i]+": "+describeFailure(res.Status, res.Err))
-			}
-			res.Release()
-			continue
+	return nil
+}
+
+func (s *SitemapSource) add(u string) {
+	if !s.queued[u] && len(s.queued) < maxSitemaps {
+		s.queued[u] = true
+		s.queue = append(s.queue, u)
+	}
+}
+
+// open fetches one sitemap file; nil when it cannot be read (noted).
+func (s *SitemapSource) open(ctx context.Context, u string) *sitemapReader {
+	res := s.f.Get(ctx, u, func(string) bool { return true })
+	if res.Err != nil || res.Status != 200 {
+		if res.Status != 404 && ctx.Err() == nil { // a site without a sitemap is normal
+			s.notes = append(s.notes, "sitemap "+u+": "+describeFailure(res.Status, res.Err))
 		}
-		children, pages, err := parseSitemap(res.Body)
 		res.Release()
-		if err != nil {
-			notes = append(notes, "sitemap "+queue[i]+": "+err.Error())
-			continue
-		}
-		for _, c := range children {
-			add(c)
-		}
-		urls = append(urls, pages...)
+		return nil
 	}
-	return urls, notes
+	r, err := newSitemapReader(u, res)
+	if err != nil {
+		s.notes = append(s.notes, "sitemap "+u+": "+err.Error())
+		res.Release()
+		return nil
+	}
+	return r
 }
 
 func describeFailure(status int, err error) string {
@@ -80,61 +155,74 @@ func describeFailure(status int, err error) string {
 	return fmt.Sprintf("status %d", status)
 }
 
-// parseSitemap reads a sitemap or sitemap index, gzipped or not, and
-// returns the child sitemaps and the page URLs it lists.
-func parseSitemap(body []byte) (children, pages []string, err error) {
-	var r io.Reader = bytes.NewReader(body)
-	if bytes.HasPrefix(body, []byte{0x1f, 0x8b}) {
-		zr, err := gzip.NewReader(r)
+// sitemapReader decodes one sitemap or sitemap index, gzipped or not,
+// one <loc> at a time.
+type sitemapReader struct {
+	url  string
+	res  interface{ Release() }
+	zr   *gzip.Reader
+	dec  *xml.Decoder
+	in   string // "sitemap" or "url": the element a <loc> belongs to
+	loc  strings.Builder
+	inLo bool
+}
+
+func newSitemapReader(u string, res *fetch.Result) (*sitemapReader, error) {
+	r := &sitemapReader{url: u, res: res}
+	var body io.Reader = bytes.NewReader(res.Body)
+	if bytes.HasPrefix(res.Body, []byte{0x1f, 0x8b}) {
+		zr, err := gzip.NewReader(body)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		defer zr.Close()
-		r = io.LimitReader(zr, maxSitemapBytes)
+		r.zr = zr
+		body = io.LimitReader(zr, maxSitemapBytes)
 	}
-	dec := xml.NewDecoder(r)
-	var inSitemap, inURL, inLoc bool
-	var loc strings.Builder
+	r.dec = xml.NewDecoder(body)
+	return r, nil
+}
+
+// next returns the next <loc> and whether it names a child sitemap; io.EOF
+// at the end of the file.
+func (r *sitemapReader) next() (loc string, child bool, err error) {
 	for {
-		tok, err := dec.Token()
+		tok, err := r.dec.Token()
 		if errors.Is(err, io.EOF) {
-			return children, pages, nil
+			return "", false, io.EOF
 		}
 		if err != nil {
-			return nil, nil, errors.New("not a valid sitemap: " + err.Error())
+			return "", false, errors.New("not a valid sitemap: " + err.Error())
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
 			switch t.Name.Local {
-			case "sitemap":
-				inSitemap = true
-			case "url":
-				inURL = true
+			case "sitemap", "url":
+				r.in = t.Name.Local
 			case "loc":
-				inLoc = true
-				loc.Reset()
+				r.inLo = true
+				r.loc.Reset()
 			}
 		case xml.CharData:
-			if inLoc {
-				loc.Write(t)
+			if r.inLo {
+				r.loc.Write(t)
 			}
 		case xml.EndElement:
 			switch t.Name.Local {
 			case "loc":
-				inLoc = false
-				l := strings.TrimSpace(loc.String())
-				switch {
-				case l == "":
-				case inSitemap:
-					children = append(children, l)
-				case inURL:
-					pages = append(pages, l)
+				r.inLo = false
+				if l := strings.TrimSpace(r.loc.String()); l != "" && r.in != "" {
+					return l, r.in == "sitemap", nil
 				}
-			case "sitemap":
-				inSitemap = false
-			case "url":
-				inURL = false
+			case "sitemap", "url":
+				r.in = ""
 			}
 		}
 	}
+}
+
+func (r *sitemapReader) close() {
+	if r.zr != nil {
+		r.zr.Close()
+	}
+	r.res.Release()
 }

@@ -139,6 +139,21 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
+// WithPolicy returns a Client that shares c's transport and connection
+// pool but follows at most maxRedirects redirects (negative: none, the 3xx
+// is the result) and retries failures retries times. One run keeps one
+// pool however many policies it needs (pages, robots.txt, sitemaps).
+func (c *Client) WithPolicy(maxRedirects, retries int) *Client {
+	cfg := c.cfg
+	if maxRedirects == 0 {
+		maxRedirects = DefaultMaxRedirects
+	}
+	cfg.MaxRedirects, cfg.Retries = maxRedirects, max(retries, 0)
+	d := &Client{cfg: cfg, transport: c.transport}
+	d.http = &http.Client{Transport: c.transport, CheckRedirect: d.checkRedirect}
+	return d
+}
+
 // CloseIdleConnections closes the pool's idle connections.
 func (c *Client) CloseIdleConnections() { c.transport.CloseIdleConnections() }
 

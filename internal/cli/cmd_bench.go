@@ -92,7 +92,12 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 		return usageError(fmt.Errorf("--runs must be 1 or more and --warmup 0 or more, got %d and %d", opts.runs, opts.warmup))
 	}
 	opts.concurrency = slices.Max(levels)
-	if _, err := opts.clientConfig(); err != nil {
+	settings, err := opts.settings()
+	if err != nil {
+		return usageError(err)
+	}
+	waits, err := fetch.New(settings.Fetch) // only for its retry waits
+	if err != nil {
 		return usageError(err)
 	}
 	list, err := readWholeList(opts.input, s.In)
@@ -114,7 +119,8 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 		Runs:                opts.runs,
 		Warmup:              opts.warmup,
 		KeepAliveAcrossRuns: opts.keepAlive,
-		Engine:              crawler.Config{Accept: opts.okStatus.accept},
+		Engine: crawler.Config{Accept: settings.Accept, Limits: settings.Limits, Retries: settings.Fetch.Retries,
+			RetryWait: waits.RetryWait},
 		NewFetcher: func(workers int) (bench.Fetcher, error) {
 			o := opts.requestOptions
 			o.concurrency = workers

@@ -11,8 +11,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/fetchall/fetchall/crawler"
-	"github.com/fetchall/fetchall/fetch"
-	"github.com/fetchall/fetchall/internal/urllist"
 	"github.com/fetchall/fetchall/output"
 )
 
@@ -107,101 +105,76 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 	if err != nil {
 		return usageError(err)
 	}
-	cs.cfg.Saver = out.engineSaver()
+	cs.settings.Saver = out.engineSaver()
+	run, err := crawler.New(cs.settings)
+	if err != nil {
+		out.close()
+		return usageError(err)
+	}
+	defer run.Close()
 	start := time.Now()
-	stats, notes, runErr := cs.run(ctx, opts, out.sink)
+	stats, runErr := run.Crawl(ctx, cs.seeds, nil, out.sink)
 	elapsed := time.Since(start)
 	if err := out.close(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("write output: %w", err)
 	}
 	if !opts.quiet {
 		out.summary.Report(s.Err, elapsed)
-		reportCrawl(s.Err, stats, cs.cfg.Robots, notes, cs.rssStart)
+		reportCrawl(s.Err, stats, run, cs.rssStart)
 	}
 	return fetchOutcome(ctx, runErr, out.summary)
 }
 
-// crawlSetup is a crawl ready to run: its configuration, clients and seeds.
+// crawlSetup is a crawl ready to assemble: its settings and its seeds,
+// streamed from the arguments and --seeds.
 type crawlSetup struct {
-	cfg      crawler.CrawlConfig
-	frontier *crawler.MemoryFrontier
-	pages    *fetch.Client // does not follow redirects: the crawler does
-	follow   *fetch.Client // follows them, for robots.txt and sitemaps
-	seeds    []crawler.Task
-	rssStart int64
+	settings   crawler.Settings
+	seeds      crawler.Source
+	closeSeeds func()
+	rssStart   int64
 }
 
-// setup checks the crawl options and builds the crawl; its errors are
-// the user's (exit 2). Seeds come from the options and from extra.
-func (o *crawlOptions) setup(stdin io.Reader, extra ...crawler.Task) (*crawlSetup, error) {
-	cc, err := o.clientConfig()
+// setup checks the crawl options; its errors are the user's (exit 2).
+func (o *crawlOptions) setup(stdin io.Reader) (*crawlSetup, error) {
+	settings, err := o.settings()
 	if err != nil {
 		return nil, err
 	}
 	if err := checkOpenFiles(o.concurrency); err != nil {
 		return nil, err
 	}
-	scope, err := crawler.NewScope(o.scope, o.allowDomains, o.include, o.exclude)
-	if err != nil {
-		return nil, err
-	}
 	if o.maxPages < 0 || o.maxCrawlDelay < 0 {
 		return nil, errors.New("--max-pages and --max-crawl-delay must be 0 or more")
 	}
-	seeds, err := o.seedTasks(stdin)
-	if err != nil {
-		return nil, err
+	if _, err := crawler.NewScope(o.scope, o.allowDomains, o.include, o.exclude); err != nil {
+		return nil, fmt.Errorf("--%w", err)
 	}
-	cs := &crawlSetup{seeds: append(seeds, extra...), rssStart: peakRSS()}
-	// Pages are fetched without following redirects: the crawler follows
-	// them itself, so that targets are deduplicated. robots.txt and
-	// sitemaps are fetched like any file, retries included.
-	redirects := cc.MaxRedirects
-	cc.MaxRedirects = -1
-	if cs.pages, err = fetch.New(cc); err != nil {
-		return nil, err
+	settings.FailFast = o.failFast
+	settings.MaxDepth, settings.MaxPages = o.maxDepth, o.maxPages
+	settings.Scope = crawler.ScopeSettings{Mode: o.scope, AllowDomains: o.allowDomains, Include: o.include, Exclude: o.exclude}
+	settings.IgnoreRobots, settings.MaxCrawlDelay = o.ignoreRobots, o.maxCrawlDelay
+	settings.Sitemaps, settings.FollowNofollow = o.followSitemaps, o.followNofollow
+	if settings.MaxCrawlDelay == 0 {
+		settings.MaxCrawlDelay = -1 // the flag's 0 means no Crawl-delay at all
 	}
-	cc.MaxRedirects, cc.Retries = redirects, o.retries
-	if cs.follow, err = fetch.New(cc); err != nil {
-		cs.pages.CloseIdleConnections()
-		return nil, err
+	cs := &crawlSetup{settings: settings, closeSeeds: func() {}, rssStart: peakRSS()}
+	var given []crawler.Task
+	for _, seed := range o.seeds {
+		given = append(given, crawler.Task{URL: seed})
 	}
-	engine := o.engineConfig(cs.pages)
-	engine.FailFast = o.failFast
-	cs.frontier = crawler.NewMemoryFrontier(engine.Limits)
-	cs.cfg = crawler.CrawlConfig{
-		Config:         engine,
-		MaxDepth:       o.maxDepth,
-		MaxPages:       o.maxPages,
-		MaxRedirects:   max(redirects, 1),
-		FollowNofollow: o.followNofollow,
-		Scope:          scope,
-	}
-	if !o.ignoreRobots {
-		cs.cfg.Robots = crawler.NewRobots(cs.follow, o.userAgent, o.maxCrawlDelay)
+	cs.seeds = crawler.Tasks(given...)
+	if o.seedsFile != "" {
+		r, closeList, err := openList(o.seedsFile, stdin)
+		if err != nil {
+			return nil, fmt.Errorf("seeds: %w", err)
+		}
+		cs.closeSeeds = closeList
+		cs.seeds = crawler.Chain(cs.seeds, crawler.SeedList(listName(o.seedsFile), r))
 	}
 	return cs, nil
 }
 
-func (cs *crawlSetup) close() {
-	cs.pages.CloseIdleConnections()
-	cs.follow.CloseIdleConnections()
-}
-
-// run reads the sitemaps if asked, then crawls into sink.
-func (cs *crawlSetup) run(ctx context.Context, o *crawlOptions, sink crawler.Sink) (crawler.CrawlStats, []string, error) {
-	var notes []string
-	seeds := cs.seeds
-	if o.followSitemaps {
-		var listed []string
-		listed, notes = crawler.Sitemaps(ctx, cs.follow, cs.cfg.Robots, seedURLs(seeds))
-		for _, u := range listed {
-			seeds = append(seeds, crawler.Task{URL: u, FromSitemap: true})
-		}
-	}
-	stats, err := crawler.Crawl(ctx, cs.cfg, cs.pages, seeds, cs.frontier, sink)
-	return stats, notes, err
-}
+func (cs *crawlSetup) close() { cs.closeSeeds() }
 
 func boolInt(b bool) int {
 	if b {
@@ -210,47 +183,10 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// seedTasks gathers the seeds from the arguments and --seeds.
-func (o *crawlOptions) seedTasks(stdin io.Reader) ([]crawler.Task, error) {
-	var tasks []crawler.Task
-	for _, s := range o.seeds {
-		tasks = append(tasks, crawler.Task{URL: s})
-	}
-	if o.seedsFile == "" {
-		return tasks, nil
-	}
-	r, closeList, err := openList(o.seedsFile, stdin)
-	if err != nil {
-		return nil, err
-	}
-	defer closeList()
-	list := urllist.NewReader(r)
-	for {
-		e, err := list.Next()
-		if errors.Is(err, io.EOF) {
-			return tasks, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("seeds %s: %w", o.seedsFile, err)
-		}
-		if e.Err != nil {
-			return nil, fmt.Errorf("seeds %s line %d: %w", o.seedsFile, e.Line, e.Err)
-		}
-		tasks = append(tasks, crawler.Task{URL: e.URL, Line: e.Line})
-	}
-}
-
-func seedURLs(tasks []crawler.Task) []string {
-	out := make([]string, len(tasks))
-	for i, t := range tasks {
-		out[i] = t.URL
-	}
-	return out
-}
-
 // reportCrawl adds the crawl's own lines to the summary: what was not
 // fetched and why, robots.txt's effects, and memory.
-func reportCrawl(w io.Writer, stats crawler.CrawlStats, robots *crawler.Robots, notes []string, rssStart int64) {
+func reportCrawl(w io.Writer, stats crawler.CrawlStats, run *crawler.Crawler, rssStart int64) {
+	robots := run.Robots()
 	robotsNote := fmt.Sprintf("%d blocked by robots.txt", stats.RobotsBlocked)
 	if robots == nil {
 		robotsNote = "robots.txt IGNORED (--ignore-robots)"
@@ -260,10 +196,7 @@ func reportCrawl(w io.Writer, stats crawler.CrawlStats, robots *crawler.Robots, 
 		fmt.Fprintf(w, ", %d on deferred sites", stats.SiteDeferred)
 	}
 	fmt.Fprintln(w)
-	if robots != nil {
-		notes = append(robots.Notes(), notes...)
-	}
-	for _, n := range notes {
+	for _, n := range run.Notes() {
 		fmt.Fprintf(w, "  %s\n", n)
 	}
 	if peak := peakRSS(); peak > 0 {

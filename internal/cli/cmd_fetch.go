@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fetchall/fetchall/crawler"
-	"github.com/fetchall/fetchall/fetch"
 	"github.com/fetchall/fetchall/internal/urllist"
 	"github.com/fetchall/fetchall/output"
 )
@@ -69,7 +68,7 @@ file (nothing fetched), 130 interrupted.`,
 // exit error.
 func runFetch(ctx context.Context, opts *fetchOptions) error {
 	s := opts.streams
-	clientCfg, err := opts.clientConfig()
+	settings, err := opts.settings()
 	if err != nil {
 		return usageError(err)
 	}
@@ -81,11 +80,6 @@ func runFetch(ctx context.Context, opts *fetchOptions) error {
 		return usageError(err)
 	}
 	defer closeList()
-	client, err := fetch.New(clientCfg)
-	if err != nil {
-		return usageError(err)
-	}
-	defer client.CloseIdleConnections()
 	total := -1
 	if s.ErrIsTerminal {
 		total = countURLs(opts.input)
@@ -94,11 +88,15 @@ func runFetch(ctx context.Context, opts *fetchOptions) error {
 	if err != nil {
 		return usageError(err)
 	}
-
-	engineCfg := opts.engineConfig(client)
-	engineCfg.Ordered, engineCfg.FailFast, engineCfg.Saver = opts.ordered, opts.failFast, out.engineSaver()
+	settings.Ordered, settings.FailFast, settings.Saver = opts.ordered, opts.failFast, out.engineSaver()
+	run, err := crawler.New(settings)
+	if err != nil {
+		out.close()
+		return usageError(err)
+	}
+	defer run.Close()
 	start := time.Now()
-	runErr := crawler.FetchList(ctx, engineCfg, client, crawler.ListSource(list), out.sink)
+	runErr := run.FetchList(ctx, crawler.ListSource(list), out.sink)
 	elapsed := time.Since(start)
 	if err := out.close(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("write output: %w", err)

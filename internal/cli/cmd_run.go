@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
@@ -140,13 +139,17 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 	}
 	defer cs.close()
 	if opts.dryRun {
-		describeJob(s.Out, j, co, cs)
-		return nil
+		return j.Describe(s.Out, cs.settings)
 	}
 	for _, f := range j.Follow {
-		cs.cfg.Follow = append(cs.cfg.Follow, f.Matcher)
+		cs.settings.Follow = append(cs.settings.Follow, f.Matcher)
 	}
-	cs.cfg.Extractor = job.Extractor{Rules: j.Rules}
+	cs.settings.Extractor = job.Extractor{Rules: j.Rules}
+	run, err := crawler.New(cs.settings)
+	if err != nil {
+		return usageError(err)
+	}
+	defer run.Close()
 
 	items, closeItems, err := openOutput(j.Output.Path, s.Out)
 	if err != nil {
@@ -174,7 +177,7 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		sink = append(sink, progress)
 	}
 	start := time.Now()
-	stats, notes, runErr := cs.run(ctx, co, sink)
+	stats, runErr := run.Crawl(ctx, cs.seeds, nil, sink)
 	elapsed := time.Since(start)
 	if progress != nil {
 		progress.Finish()
@@ -187,91 +190,9 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 	if !opts.quiet {
 		summary.Report(s.Err, elapsed)
 		w.Report(s.Err)
-		reportCrawl(s.Err, stats, cs.cfg.Robots, notes, cs.rssStart)
+		reportCrawl(s.Err, stats, run, cs.rssStart)
 	}
 	return fetchOutcome(ctx, runErr, summary)
-}
-
-// describeJob prints what a job would do, for --dry-run.
-func describeJob(w io.Writer, j *job.Job, co *crawlOptions, cs *crawlSetup) {
-	fmt.Fprintf(w, "job %s is valid; nothing was fetched (--dry-run).\n\n", j.File)
-	fmt.Fprintln(w, "start:")
-	for _, t := range cs.seeds {
-		fmt.Fprintf(w, "  %s\n", t.URL)
-	}
-	robots := "obeyed"
-	if co.ignoreRobots {
-		robots = "IGNORED"
-	}
-	fmt.Fprintf(w, "crawl: scope %s, max depth %d, max pages %d (0: no limit), concurrency %d, per host %d, robots.txt %s\n",
-		co.scope, co.maxDepth, co.maxPages, co.concurrency, co.perHost, robots)
-	if len(co.include)+len(co.exclude) > 0 {
-		fmt.Fprintf(w, "  include %q, exclude %q\n", co.include, co.exclude)
-	}
-	if len(j.Follow) == 0 {
-		fmt.Fprintln(w, "follow: every in-scope link")
-	} else {
-		texts := make([]string, len(j.Follow))
-		for i, f := range j.Follow {
-			texts[i] = f.Text
-		}
-		fmt.Fprintf(w, "follow: links in %s\n", strings.Join(texts, " | "))
-	}
-	fmt.Fprintln(w, "rules:")
-	for i, r := range j.Rules {
-		where := "every page"
-		if r.Match != nil {
-			where = fmt.Sprintf("pages matching %q", r.Match.String())
-		}
-		what := "the page is one item"
-		if r.Select != nil {
-			what = fmt.Sprintf("one item per %q", r.Select.Text)
-		}
-		fmt.Fprintf(w, "  %s: %s, %s\n", r.Label(i), where, what)
-		for _, f := range r.Fields {
-			fmt.Fprintf(w, "    %s: %s\n", f.Name, describeField(f))
-		}
-	}
-	dest := j.Output.Path
-	if dest == "" {
-		dest = "standard output"
-	}
-	fmt.Fprintf(w, "output: %s to %s", j.Output.Format, dest)
-	if j.Output.UniqueBy != "" {
-		fmt.Fprintf(w, ", unique by %s", j.Output.UniqueBy)
-	}
-	if j.Output.Errors != "" {
-		fmt.Fprintf(w, "; failed pages to %s", j.Output.Errors)
-	}
-	fmt.Fprintln(w)
-}
-
-func describeField(f job.Field) string {
-	parts := []string{fmt.Sprintf("css %q", f.CSS.Text)}
-	switch {
-	case f.Attr != "":
-		parts = append(parts, "attribute "+f.Attr)
-	case f.HTML:
-		parts = append(parts, "inner HTML")
-	default:
-		parts = append(parts, "text")
-	}
-	if f.URL {
-		parts = append(parts, "as an absolute URL")
-	}
-	if f.Regex != nil {
-		parts = append(parts, fmt.Sprintf("regex %q", f.Regex.String()))
-	}
-	parts = append(parts, f.Type)
-	if f.All {
-		parts = append(parts, "every match")
-	}
-	if f.Required {
-		parts = append(parts, "required")
-	} else if f.Default != nil {
-		parts = append(parts, fmt.Sprintf("default %v", f.Default))
-	}
-	return strings.Join(parts, ", ")
 }
 
 // runCheck applies a job's rules to a saved page and prints the items.

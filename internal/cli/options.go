@@ -125,16 +125,21 @@ func (o *requestOptions) clientConfig() (fetch.Config, error) {
 	return cfg, nil
 }
 
-// engineConfig is the engine's share of the request flags: workers,
-// status policy, per-host limits and retries (waiting with client's backoff).
-func (o *requestOptions) engineConfig(client *fetch.Client) crawler.Config {
-	return crawler.Config{
-		Workers:   o.concurrency,
-		Accept:    o.okStatus.accept,
-		Limits:    limiter.Config{PerHost: o.perHost, Rate: o.rate, HostRate: o.hostRate, Delay: o.delay},
-		Retries:   o.retries,
-		RetryWait: client.RetryWait,
+// settings validates the request flags and turns them into a run's
+// settings: the client's configuration (with its retries, which the
+// engine schedules), limits, workers and status policy.
+func (o *requestOptions) settings() (crawler.Settings, error) {
+	fc, err := o.clientConfig()
+	if err != nil {
+		return crawler.Settings{}, err
 	}
+	fc.Retries = o.retries
+	return crawler.Settings{
+		Fetch:   fc,
+		Limits:  limiter.Config{PerHost: o.perHost, Rate: o.rate, HostRate: o.hostRate, Delay: o.delay},
+		Workers: o.concurrency,
+		Accept:  o.okStatus.accept,
+	}, nil
 }
 
 // parseHeaders turns "Name: value" strings into a header.
