@@ -31,6 +31,9 @@ func TestTitlesAndBadHTMLFromTheSite(t *testing.T) {
 	if err := FetchList(t.Context(), Config{}, client, listOf(lines...), &sink); err != nil {
 		t.Fatal(err)
 	}
+	if len(sink.results) != len(want) {
+		t.Errorf("%d records for %d URLs, want one each", len(sink.results), len(want))
+	}
 	for _, r := range sink.results {
 		p := r.URL[len(srv.URL):]
 		if !r.OK || r.Title != want[p] {
@@ -43,6 +46,9 @@ func TestTitlesAndBadHTMLFromTheSite(t *testing.T) {
 		sink = collect{}
 		if _, err := Crawl(t.Context(), CrawlConfig{MaxDepth: 1, Scope: scope}, client, []Task{{URL: srv.URL + p}}, nil, &sink); err != nil {
 			t.Fatalf("crawl %s: %v", p, err)
+		}
+		if len(sink.results) == 0 || sink.results[0].URL != srv.URL+p || !sink.results[0].OK {
+			t.Errorf("crawl of %s: first record %+v, want the page, ok", p, sink.results)
 		}
 	}
 }

@@ -356,9 +356,10 @@ func (f *MemoryFrontier) MinOpenDepth() int {
 func (f *MemoryFrontier) SetDelay(host string, d time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.lim.SetDelay(host, d)
+	now := time.Now()
+	f.lim.SetDelay(host, d, now)
 	if h := f.hosts[host]; h != nil {
-		f.place(h, time.Now())
+		f.place(h, now)
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 type fakeSite struct {
 	latency func(url string) time.Duration
 	links   map[string][]string
+	files   map[string]string // bodies served as they are (robots.txt)
 	status  func(url string, attempt int) (int, http.Header)
 
 	mu        sync.Mutex
@@ -74,6 +75,14 @@ func (s *fakeSite) Get(ctx context.Context, rawURL string, _ fetch.KeepBody) *fe
 		}
 	}
 	if res.Status != 200 {
+		return res
+	}
+	if body, ok := s.files[rawURL]; ok {
+		res.ContentType, res.Body, res.Bytes = "text/plain", []byte(body), int64(len(body))
+		return res
+	}
+	if strings.HasSuffix(rawURL, "/robots.txt") {
+		res.Status = 404
 		return res
 	}
 	res.ContentType = "text/html"
@@ -337,6 +346,32 @@ func TestDepthIsExactUnderAdversarialOrders(t *testing.T) {
 			}
 		})
 	}
+}
+
+// robots.txt's Crawl-delay spaces the host's pages, counted from the
+// first page, which started before the file was read.
+func TestCrawlDelaySpacesTheHost(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		site := newFakeSite(func(string) time.Duration { return 10 * time.Millisecond })
+		site.files = map[string]string{"http://x/robots.txt": "User-agent: *\nCrawl-delay: 0.3\n"}
+		site.links["http://x/"] = []string{"http://x/1", "http://x/2", "http://x/3"}
+		scope, _ := NewScope(ScopeAny, nil, nil, nil)
+		robots := NewRobots(site, "fetchall/test", 10*time.Second)
+		cfg := CrawlConfig{Config: Config{Workers: 8}, MaxDepth: -1, Scope: scope, Robots: robots}
+		var sink collect
+		if _, err := Crawl(t.Context(), cfg, site, []Task{{URL: "http://x/"}}, nil, &sink); err != nil {
+			t.Fatal(err)
+		}
+		starts := site.startsOf("x")[1:] // robots.txt first
+		if len(starts) != 4 {
+			t.Fatalf("%d page requests, want 4", len(starts))
+		}
+		for i := 1; i < len(starts); i++ {
+			if gap := starts[i].Sub(starts[i-1]); gap != 300*time.Millisecond {
+				t.Errorf("page %d started %s after the one before, want 300ms (Crawl-delay)", i+1, gap)
+			}
+		}
+	})
 }
 
 // A slow page does not hold back the pages that do not depend on it: the

@@ -58,9 +58,8 @@ type Limiter struct {
 }
 
 type host struct {
-	inFlight  int
-	lastStart time.Time
-	next      time.Time // earliest next start: spacing and cool-down
+	inFlight int
+	next     time.Time // earliest next start: spacing and cool-down
 }
 
 // New returns a Limiter enforcing cfg.
@@ -103,7 +102,6 @@ func (l *Limiter) Start(name string, now time.Time) {
 		l.hosts[name] = h
 	}
 	h.inFlight++
-	h.lastStart = now
 	if gap := max(l.spacing, l.delays[name]); gap > 0 {
 		h.next = later(h.next, now.Add(gap))
 	}
@@ -131,16 +129,20 @@ func (l *Limiter) CoolDown(name string, until time.Time) {
 }
 
 // SetDelay makes requests to name start at least d apart, as a robots.txt
-// Crawl-delay asks, unless a stricter spacing is already set. It counts
-// from the host's last start, which may predate the delay being known.
-func (l *Limiter) SetDelay(name string, d time.Duration) {
+// Crawl-delay asks, unless a stricter spacing is already set. The host's
+// next start moves to d after now: a delay is learnt just before a request
+// to the host starts (its robots.txt is read first).
+func (l *Limiter) SetDelay(name string, d time.Duration, now time.Time) {
 	if d <= l.delays[name] {
 		return
 	}
 	l.delays[name] = d
-	if h := l.hosts[name]; h != nil && !h.lastStart.IsZero() {
-		h.next = later(h.next, h.lastStart.Add(d))
+	h := l.hosts[name]
+	if h == nil {
+		h = &host{}
+		l.hosts[name] = h
 	}
+	h.next = later(h.next, now.Add(d))
 }
 
 // Forget drops the hosts with nothing in flight whose next start is not

@@ -82,18 +82,19 @@ func TestCoolDownHoldsOneHostBack(t *testing.T) {
 	}
 }
 
-func TestSetDelayCountsFromTheLastStart(t *testing.T) {
+func TestSetDelaySpacesFromWhenItIsLearnt(t *testing.T) {
 	l := New(Config{})
-	l.Start("a.test", t0) // before robots.txt was read
-	l.SetDelay("a.test", time.Second)
-	l.SetDelay("a.test", 10*time.Millisecond) // looser: ignored
-	if at, _ := l.Next("a.test"); !at.Equal(t0.Add(time.Second)) {
-		t.Errorf("next start %s after the first, want 1s (Crawl-delay)", at.Sub(t0))
+	l.Start("a.test", t0) // leased before robots.txt was read
+	learnt := t0.Add(50 * time.Millisecond)
+	l.SetDelay("a.test", time.Second, learnt)
+	l.SetDelay("a.test", 10*time.Millisecond, learnt) // looser: ignored
+	if at, _ := l.Next("a.test"); !at.Equal(learnt.Add(time.Second)) {
+		t.Errorf("next start %s after the first, want 1.05s (Crawl-delay from when it was learnt)", at.Sub(t0))
 	}
 	l.Done("a.test")
-	l.Start("a.test", t0.Add(time.Second))
-	if at, _ := l.Next("a.test"); !at.Equal(t0.Add(2 * time.Second)) {
-		t.Errorf("third start at %s, want 2s", at.Sub(t0))
+	l.Start("a.test", learnt.Add(time.Second))
+	if at, _ := l.Next("a.test"); !at.Equal(learnt.Add(2 * time.Second)) {
+		t.Errorf("third start at %s, want 2.05s", at.Sub(t0))
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	"go.yaml.in/yaml/v3"
 )
 
 type settings struct {
@@ -102,6 +103,30 @@ func FuzzApply(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in string) {
 		var s settings
-		_ = Apply(newFlags(&s), "c.yaml", strings.NewReader(in), notConfig)
+		fs := newFlags(&s)
+		if err := Apply(fs, "c.yaml", strings.NewReader(in), notConfig); err != nil {
+			return
+		}
+		// Whatever a file set must read back through YAML as the same
+		// value: Apply neither invents nor loses a setting.
+		var doc map[string]any
+		if err := yaml.Unmarshal([]byte(in), &doc); err != nil {
+			t.Fatalf("Apply accepted %q, which is not YAML: %v", in, err)
+		}
+		for key, v := range doc {
+			name := strings.ReplaceAll(key, "_", "-")
+			if fs.Lookup(name) == nil || name == "config" {
+				t.Fatalf("Apply accepted %q with the unknown key %q", in, key)
+			}
+			if !fs.Changed(name) {
+				t.Errorf("Apply(%q) left %s unset", in, name)
+			}
+			if n, ok := v.(int); ok && name == "concurrency" && s.concurrency != n {
+				t.Errorf("Apply(%q): concurrency %d, want %d", in, s.concurrency, n)
+			}
+			if b, ok := v.(bool); ok && name == "insecure" && s.insecure != b {
+				t.Errorf("Apply(%q): insecure %v, want %v", in, s.insecure, b)
+			}
+		}
 	})
 }
