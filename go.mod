@@ -1,6 +1,6 @@
 module github.com/fetchall/fetchall
 
-go 1.25.0
+go 1.26.0
 
 require (
 	github.com/PuerkitoBio/goquery v1.13.0

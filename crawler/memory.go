@@ -170,7 +170,7 @@ func (f *MemoryFrontier) place(h *hostQueue, now time.Time) {
 		delete(f.hosts, h.name)
 		return
 	}
-	at, ok := f.lim.Next(h.name)
+	at, ok := f.lim.Next(h.name, now)
 	switch {
 	case !ok:
 	case at.After(now):
@@ -223,7 +223,7 @@ func (f *MemoryFrontier) Lease(ctx context.Context) (Lease, error) {
 			f.mu.Unlock()
 			return Lease{}, ErrDrained
 		}
-		wake, next := f.wake, f.nextDue()
+		wake, next := f.wake, f.nextDue(now)
 		f.mu.Unlock()
 
 		var timer <-chan time.Time
@@ -246,7 +246,7 @@ func (f *MemoryFrontier) take(now time.Time) (Lease, bool) {
 	for f.ready.Len() > 0 && !f.head(f.ready.hosts[0]) {
 		f.place(f.ready.hosts[0], now)
 	}
-	if f.ready.Len() == 0 || f.lim.GlobalNext().After(now) {
+	if f.ready.Len() == 0 || f.lim.GlobalNext(now).After(now) {
 		return Lease{}, false
 	}
 	h := f.ready.hosts[0]
@@ -267,7 +267,7 @@ func (f *MemoryFrontier) take(now time.Time) (Lease, bool) {
 
 // nextDue is when a Lease that found nothing should look again, or zero
 // when only a change (Add, Complete, Release) can help.
-func (f *MemoryFrontier) nextDue() time.Time {
+func (f *MemoryFrontier) nextDue(now time.Time) time.Time {
 	var next time.Time
 	earliest := func(t time.Time) {
 		if next.IsZero() || t.Before(next) {
@@ -275,7 +275,7 @@ func (f *MemoryFrontier) nextDue() time.Time {
 		}
 	}
 	if f.ready.Len() > 0 {
-		earliest(f.lim.GlobalNext())
+		earliest(f.lim.GlobalNext(now))
 	}
 	if f.waiting.Len() > 0 {
 		earliest(f.waiting.hosts[0].at)

@@ -10,7 +10,10 @@ package limiter
 
 import (
 	"fmt"
+	"math"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Config sets the limits. The zero value imposes no limit at all.
@@ -42,71 +45,108 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Limiter tracks each host's requests in flight, next allowed start and
-// cool-down. Hosts are set up on first use and forgotten by Forget once
-// nothing about them constrains the future, so memory follows the hosts
-// active now, not every host ever met. A Limiter is not safe for concurrent
-// use: its owner (a frontier, under its own lock) serialises the calls.
-// Times are passed in, so the owner's clock rules.
+// Limiter tracks each host's requests in flight, rate and cool-down.
+// Spacing is a token bucket of one token (golang.org/x/time/rate), asked
+// without waiting: TokensAt says how long until the next token. Hosts are
+// set up on first use and forgotten by Forget once nothing about them
+// constrains the future, so memory follows the hosts active now, not every
+// host ever met. A Limiter is not safe for concurrent use: its owner (a
+// frontier, under its own lock) serialises the calls. Times are passed in,
+// so the owner's clock rules.
 type Limiter struct {
-	cfg        Config
-	spacing    time.Duration // least time between starts to one host
-	globalGap  time.Duration // least time between any two starts
-	globalNext time.Time
-	hosts      map[string]*host
-	delays     map[string]time.Duration // robots.txt Crawl-delay, kept while hosts come and go
+	cfg    Config
+	every  rate.Limit    // per-host limit from HostRate and Delay; rate.Inf: none
+	global *rate.Limiter // nil when Rate is 0
+	hosts  map[string]*host
+	delays map[string]time.Duration // robots.txt Crawl-delay, kept while hosts come and go
 }
 
 type host struct {
 	inFlight int
-	next     time.Time // earliest next start: spacing and cool-down
+	rate     *rate.Limiter // nil: no spacing
+	until    time.Time     // cool-down, or a Crawl-delay just learnt
 }
 
 // New returns a Limiter enforcing cfg.
 func New(cfg Config) *Limiter {
-	l := &Limiter{cfg: cfg, hosts: map[string]*host{}, delays: map[string]time.Duration{}}
+	l := &Limiter{cfg: cfg, every: rate.Inf, hosts: map[string]*host{}, delays: map[string]time.Duration{}}
 	if cfg.HostRate > 0 {
-		l.spacing = time.Duration(float64(time.Second) / cfg.HostRate)
+		l.every = rate.Limit(cfg.HostRate)
 	}
-	l.spacing = max(l.spacing, cfg.Delay)
+	if cfg.Delay > 0 {
+		l.every = min(l.every, rate.Every(cfg.Delay))
+	}
 	if cfg.Rate > 0 {
-		l.globalGap = time.Duration(float64(time.Second) / cfg.Rate)
+		l.global = rate.NewLimiter(rate.Limit(cfg.Rate), 1)
 	}
 	return l
 }
 
-// Next says when a request to name may start as far as the host is
-// concerned: ok is false while it has no free slot (ask again after Done),
-// otherwise at is its earliest start, which may be in the past. The global
-// rate is GlobalNext's.
-func (l *Limiter) Next(name string) (at time.Time, ok bool) {
+func (l *Limiter) host(name string) *host {
 	h := l.hosts[name]
 	if h == nil {
-		return time.Time{}, true
+		h = &host{}
+		limit := l.every
+		if d := l.delays[name]; d > 0 {
+			limit = min(limit, rate.Every(d))
+		}
+		if limit != rate.Inf {
+			h.rate = rate.NewLimiter(limit, 1)
+		}
+		l.hosts[name] = h
+	}
+	return h
+}
+
+// untilToken is when lim has a whole token, from now.
+func untilToken(lim *rate.Limiter, now time.Time) time.Time {
+	tokens := lim.TokensAt(now)
+	if tokens >= 1 {
+		return now
+	}
+	wait := (1 - tokens) / float64(lim.Limit()) * float64(time.Second)
+	// Whole microseconds: float noise must not make 100ms read 100.000001ms.
+	return now.Add(time.Duration(math.Round(wait/1e3)) * time.Microsecond)
+}
+
+// Next says when a request to name may start as far as the host is
+// concerned: ok is false while it has no free slot (ask again after Done),
+// otherwise at is its earliest start, which may be now. The global rate
+// is GlobalNext's.
+func (l *Limiter) Next(name string, now time.Time) (at time.Time, ok bool) {
+	h := l.hosts[name]
+	if h == nil {
+		return now, true
 	}
 	if l.cfg.PerHost > 0 && h.inFlight >= l.cfg.PerHost {
 		return time.Time{}, false
 	}
-	return h.next, true
+	at = later(now, h.until)
+	if h.rate != nil {
+		at = later(at, untilToken(h.rate, now))
+	}
+	return at, true
 }
 
 // GlobalNext is the earliest start of any request, by the overall Rate.
-func (l *Limiter) GlobalNext() time.Time { return l.globalNext }
+func (l *Limiter) GlobalNext(now time.Time) time.Time {
+	if l.global == nil {
+		return now
+	}
+	return untilToken(l.global, now)
+}
 
-// Start records that a request to name starts now: it takes a slot and
-// pushes the host's and the global next start back by their spacing.
+// Start records that a request to name starts now: it takes a slot and a
+// token of the host's and the global rate (a start never waits here:
+// Next said when).
 func (l *Limiter) Start(name string, now time.Time) {
-	h := l.hosts[name]
-	if h == nil {
-		h = &host{}
-		l.hosts[name] = h
-	}
+	h := l.host(name)
 	h.inFlight++
-	if gap := max(l.spacing, l.delays[name]); gap > 0 {
-		h.next = later(h.next, now.Add(gap))
+	if h.rate != nil {
+		h.rate.ReserveN(now, 1)
 	}
-	if l.globalGap > 0 {
-		l.globalNext = later(l.globalNext, now.Add(l.globalGap))
+	if l.global != nil {
+		l.global.ReserveN(now, 1)
 	}
 }
 
@@ -120,12 +160,8 @@ func (l *Limiter) Done(name string) {
 // CoolDown holds name back until until, as a server asks with 429 or 503
 // and Retry-After. A shorter cool-down never shortens a longer one.
 func (l *Limiter) CoolDown(name string, until time.Time) {
-	h := l.hosts[name]
-	if h == nil {
-		h = &host{}
-		l.hosts[name] = h
-	}
-	h.next = later(h.next, until)
+	h := l.host(name)
+	h.until = later(h.until, until)
 }
 
 // SetDelay makes requests to name start at least d apart, as a robots.txt
@@ -137,19 +173,21 @@ func (l *Limiter) SetDelay(name string, d time.Duration, now time.Time) {
 		return
 	}
 	l.delays[name] = d
-	h := l.hosts[name]
-	if h == nil {
-		h = &host{}
-		l.hosts[name] = h
+	h := l.host(name)
+	switch {
+	case h.rate == nil:
+		h.rate = rate.NewLimiter(rate.Every(d), 1)
+	case rate.Every(d) < h.rate.Limit():
+		h.rate.SetLimitAt(now, rate.Every(d))
 	}
-	h.next = later(h.next, now.Add(d))
+	h.until = later(h.until, now.Add(d))
 }
 
-// Forget drops the hosts with nothing in flight whose next start is not
-// after now: they constrain nothing, and meet them again costs nothing.
+// Forget drops the hosts that constrain nothing from now on: nothing in
+// flight, no cool-down, a full bucket. Meeting them again costs nothing.
 func (l *Limiter) Forget(now time.Time) {
 	for name, h := range l.hosts {
-		if h.inFlight == 0 && !h.next.After(now) {
+		if h.inFlight == 0 && !h.until.After(now) && (h.rate == nil || h.rate.TokensAt(now) >= 1) {
 			delete(l.hosts, name)
 		}
 	}

@@ -10,8 +10,8 @@ var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // mayGo says whether a request to host may start at now.
 func mayGo(l *Limiter, host string, now time.Time) bool {
-	at, ok := l.Next(host)
-	return ok && !at.After(now) && !l.GlobalNext().After(now)
+	at, ok := l.Next(host, now)
+	return ok && !at.After(now) && !l.GlobalNext(now).After(now)
 }
 
 func TestPerHostCapsSlots(t *testing.T) {
@@ -22,7 +22,7 @@ func TestPerHostCapsSlots(t *testing.T) {
 		}
 		l.Start("a.test", t0)
 	}
-	if _, ok := l.Next("a.test"); ok {
+	if _, ok := l.Next("a.test", t0); ok {
 		t.Fatal("Next(a.test) ok with 2 in flight, want no free slot")
 	}
 	if !mayGo(l, "b.test", t0) {
@@ -47,7 +47,7 @@ func TestSpacingTakesTheStricterOfRateAndDelay(t *testing.T) {
 		l := New(tt.cfg)
 		l.Start("a.test", t0)
 		l.Done("a.test")
-		if at, _ := l.Next("a.test"); !at.Equal(t0.Add(tt.want)) {
+		if at, _ := l.Next("a.test", t0); !at.Equal(t0.Add(tt.want)) {
 			t.Errorf("%+v: next start %s after the first, want %s", tt.cfg, at.Sub(t0), tt.want)
 		}
 		if !mayGo(l, "b.test", t0) {
@@ -88,12 +88,12 @@ func TestSetDelaySpacesFromWhenItIsLearnt(t *testing.T) {
 	learnt := t0.Add(50 * time.Millisecond)
 	l.SetDelay("a.test", time.Second, learnt)
 	l.SetDelay("a.test", 10*time.Millisecond, learnt) // looser: ignored
-	if at, _ := l.Next("a.test"); !at.Equal(learnt.Add(time.Second)) {
+	if at, _ := l.Next("a.test", learnt); !at.Equal(learnt.Add(time.Second)) {
 		t.Errorf("next start %s after the first, want 1.05s (Crawl-delay from when it was learnt)", at.Sub(t0))
 	}
 	l.Done("a.test")
 	l.Start("a.test", learnt.Add(time.Second))
-	if at, _ := l.Next("a.test"); !at.Equal(learnt.Add(2 * time.Second)) {
+	if at, _ := l.Next("a.test", learnt.Add(time.Second)); !at.Equal(learnt.Add(2 * time.Second)) {
 		t.Errorf("third start at %s, want 2.05s", at.Sub(t0))
 	}
 }
