@@ -210,3 +210,22 @@ func TestHumanBytes(t *testing.T) {
 		}
 	}
 }
+
+func TestParseBytesReadsWhatHumanBytesWrites(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want int64
+	}{
+		{"512", 512}, {"64k", 64 << 10}, {"10MiB", 10 << 20}, {"1.5 MB", 3 << 19}, {"2G", 2 << 30},
+		{HumanBytes(10 << 20), 10 << 20}, {HumanBytes(1536), 1536}, {HumanBytes(1000), 1000},
+	} {
+		if got, err := ParseBytes(tt.in); err != nil || got != tt.want {
+			t.Errorf("ParseBytes(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{"", "-1", "ten", "5 parsecs", "0"} {
+		if _, err := ParseBytes(bad); err == nil {
+			t.Errorf("ParseBytes(%q) accepted, want an error", bad)
+		}
+	}
+}

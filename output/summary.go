@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/fetchall/fetchall/crawler"
 )
@@ -110,7 +112,8 @@ func roundDur(d time.Duration) time.Duration {
 	return d.Round(time.Microsecond)
 }
 
-// HumanBytes formats n with binary units: 512 B, 1.5 KiB, 10.0 MiB.
+// HumanBytes formats n with binary units: 512 B, 1.5 KiB, 10.0 MiB. It
+// is the one formatter of sizes, and ParseBytes reads what it writes.
 func HumanBytes(n int64) string {
 	const unit = 1024
 	if n < unit {
@@ -122,4 +125,31 @@ func HumanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// ParseBytes reads a size in bytes with an optional unit: 512, 64k,
+// 10MiB, 1.5 MB, 2G, "10.0 MiB". Decimal and binary prefixes both mean
+// powers of 1024, as users of download tools expect. It is the one parser
+// of sizes, for flags and files alike.
+func ParseBytes(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := strings.IndexFunc(t, func(r rune) bool { return !unicode.IsDigit(r) && r != '.' })
+	num, unit := t, ""
+	if i >= 0 {
+		num, unit = t[:i], strings.ToLower(strings.TrimSpace(t[i:]))
+	}
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil || f <= 0 {
+		return 0, fmt.Errorf("size %q: want a positive number with an optional unit (k, MiB, GB...)", s)
+	}
+	mult := map[string]float64{
+		"": 1, "b": 1,
+		"k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10,
+		"m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20,
+		"g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30,
+	}[unit]
+	if mult == 0 {
+		return 0, fmt.Errorf("size %q: unknown unit %q (want k, MiB, GB...)", s, unit)
+	}
+	return int64(f * mult), nil
 }

@@ -4,59 +4,24 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode"
+
+	"github.com/fetchall/fetchall/output"
 )
 
-// byteSize is a flag value in bytes that accepts human units: 512, 64k,
-// 10MiB, 1.5MB, 2G. Decimal and binary prefixes both mean powers of 1024,
-// as users of download tools expect.
+// byteSize is a flag value in bytes that accepts human units (see
+// output.ParseBytes): 512, 64k, 10MiB, 1.5MB, 2G.
 type byteSize int64
 
-func (b *byteSize) String() string { return formatSize(int64(*b)) }
+func (b *byteSize) String() string { return output.HumanBytes(int64(*b)) }
 func (b *byteSize) Type() string   { return "size" }
 
 func (b *byteSize) Set(s string) error {
-	n, err := parseSize(s)
+	n, err := output.ParseBytes(s)
 	if err != nil {
 		return err
 	}
 	*b = byteSize(n)
 	return nil
-}
-
-func parseSize(s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	i := strings.IndexFunc(t, func(r rune) bool { return !unicode.IsDigit(r) && r != '.' })
-	num, unit := t, ""
-	if i >= 0 {
-		num, unit = t[:i], strings.ToLower(strings.TrimSpace(t[i:]))
-	}
-	f, err := strconv.ParseFloat(num, 64)
-	if err != nil || f <= 0 {
-		return 0, fmt.Errorf("size %q: want a positive number with an optional unit (k, MiB, GB...)", s)
-	}
-	mult := map[string]float64{
-		"": 1, "b": 1,
-		"k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10,
-		"m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20,
-		"g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30,
-	}[unit]
-	if mult == 0 {
-		return 0, fmt.Errorf("size %q: unknown unit %q (want k, MiB, GB...)", s, unit)
-	}
-	return int64(f * mult), nil
-}
-
-func formatSize(n int64) string {
-	switch {
-	case n >= 1<<30 && n%(1<<30) == 0:
-		return fmt.Sprintf("%dGiB", n>>30)
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%dMiB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%dKiB", n>>10)
-	}
-	return strconv.FormatInt(n, 10)
 }
 
 // statusSet is a flag value listing HTTP statuses and ranges, such as
