@@ -114,7 +114,7 @@ func loadJob(path string, opts *runOptions) (*job.Job, *crawlOptions, error) {
 			return nil, nil, fmt.Errorf("config: %w", err)
 		}
 		defer f.Close()
-		if err := config.Apply(fs, opts.configFile, f, allowed); err != nil {
+		if err := config.ApplyShared(fs, opts.configFile, f, allowed, sharedSetting); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -63,6 +63,22 @@ func (o *requestOptions) bind(fs *pflag.FlagSet) {
 // notInConfigFile are flags a configuration file cannot set.
 var notInConfigFile = map[string]bool{"config": true, "help": true, "version": true}
 
+// sharedSetting says whether name is a setting of any command that reads
+// --config, so that one file (config.example.yaml, say) serves them all:
+// fetch ignores crawl's max_depth, crawl ignores fetch's ordered.
+func sharedSetting(name string) bool {
+	if notInConfigFile[name] {
+		return false
+	}
+	s := &Streams{}
+	for _, cmd := range []*cobra.Command{newFetchCmd(s, nil), newCrawlCmd(s), newBenchCmd(s)} {
+		if cmd.Flags().Lookup(name) != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // loadConfig applies --config, if given, to the flags not set on the
 // command line.
 func (o *requestOptions) loadConfig(cmd *cobra.Command) error {
@@ -74,7 +90,7 @@ func (o *requestOptions) loadConfig(cmd *cobra.Command) error {
 		return fmt.Errorf("config: %w", err)
 	}
 	defer f.Close()
-	return config.Apply(cmd.Flags(), o.configFile, f, func(name string) bool { return !notInConfigFile[name] })
+	return config.ApplyShared(cmd.Flags(), o.configFile, f, func(name string) bool { return !notInConfigFile[name] }, sharedSetting)
 }
 
 // clientConfig validates the request flags and builds the fetch client's

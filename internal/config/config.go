@@ -41,6 +41,14 @@ var ErrUnknownKey = errors.New("unknown key")
 // repeatable flag once per item. file names the source in errors, which
 // give its line and key.
 func Apply(fs *pflag.FlagSet, file string, r io.Reader, allowed func(name string) bool) error {
+	return ApplyShared(fs, file, r, allowed, nil)
+}
+
+// ApplyShared is Apply for a file that several commands share: a key for
+// which shared returns true but that fs does not take (another command's
+// setting, such as ordered for a crawl) is left alone instead of being an
+// unknown key. shared may be nil.
+func ApplyShared(fs *pflag.FlagSet, file string, r io.Reader, allowed, shared func(name string) bool) error {
 	var doc yaml.Node
 	if err := yaml.NewDecoder(r).Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
@@ -51,12 +59,16 @@ func Apply(fs *pflag.FlagSet, file string, r io.Reader, allowed func(name string
 	if len(doc.Content) == 0 {
 		return nil
 	}
-	return ApplyNode(fs, file, doc.Content[0], allowed)
+	return applyNode(fs, file, doc.Content[0], allowed, shared)
 }
 
 // ApplyNode is Apply for a mapping already parsed, such as the settings
 // part of a job file.
 func ApplyNode(fs *pflag.FlagSet, file string, root *yaml.Node, allowed func(name string) bool) error {
+	return applyNode(fs, file, root, allowed, nil)
+}
+
+func applyNode(fs *pflag.FlagSet, file string, root *yaml.Node, allowed, shared func(name string) bool) error {
 	if root.Kind != yaml.MappingNode {
 		return &Error{File: file, Line: root.Line, Err: errors.New("want a mapping of key: value")}
 	}
@@ -67,6 +79,9 @@ func ApplyNode(fs *pflag.FlagSet, file string, root *yaml.Node, allowed func(nam
 		name := strings.ReplaceAll(key, "_", "-")
 		fail := func(err error) error { return &Error{File: file, Line: keyNode.Line, Key: key, Err: err} }
 		f := fs.Lookup(name)
+		if (f == nil || (allowed != nil && !allowed(name))) && shared != nil && shared(name) {
+			continue // another command's setting
+		}
 		if f == nil || (allowed != nil && !allowed(name)) {
 			return fail(withSuggestion(ErrUnknownKey, name, fs, allowed))
 		}
