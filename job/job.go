@@ -7,13 +7,11 @@ package job
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/andybalholm/cascadia"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/fetchall/fetchall/internal/config"
@@ -40,10 +38,10 @@ type Selector struct {
 
 // Rule extracts items from the pages whose URL it matches.
 type Rule struct {
-	Name   string         // "" when the job gives none
-	Match  *regexp.Regexp // nil: every page
-	Select *Selector      // nil: the page is one item
-	Fields []Field
+	Name   string    `yaml:"name"`   // "" when the job gives none
+	Match  *Pattern  `yaml:"match"`  // nil: every page
+	Select *Selector `yaml:"select"` // nil: the page is one item
+	Fields []Field   `yaml:"-"`      // in the file's order
 }
 
 // Label is the rule's name for summaries: its name, or its position.
@@ -56,35 +54,38 @@ func (r Rule) Label(i int) string {
 
 // Field is one value of an item.
 type Field struct {
-	Name     string
-	CSS      Selector
-	Attr     string         // take this attribute instead of the text
-	HTML     bool           // take the inner HTML instead of the text
-	URL      bool           // resolve the value against the page URL
-	Regex    *regexp.Regexp // keep the first capture group, or the match
-	Type     string         // string, int, float or bool
-	All      bool           // a list of every match
-	Required bool           // an item without this field is dropped
-	Default  any            // for a missing optional field; nil is null
+	Name     string   `yaml:"-"`
+	CSS      Selector `yaml:"css"`
+	Attr     string   `yaml:"attr"`     // take this attribute instead of the text
+	HTML     bool     `yaml:"html"`     // take the inner HTML instead of the text
+	URL      bool     `yaml:"url"`      // resolve the value against the page URL
+	Regex    *Pattern `yaml:"regex"`    // keep the first capture group, or the match
+	Type     string   `yaml:"type"`     // string, int, float or bool
+	All      bool     `yaml:"all"`      // a list of every match
+	Required bool     `yaml:"required"` // an item without this field is dropped
+	Default  any      `yaml:"-"`        // for a missing optional field; nil is null
 }
 
 // Output says where items go.
 type Output struct {
-	Path     string // "" is standard output
-	Format   string // jsonl or csv
-	UniqueBy string // drop later items with the same value of this field
-	Errors   string // a JSONL file of one record per failed page, or ""
+	Path     string `yaml:"path"`      // "" is standard output
+	Format   string `yaml:"format"`    // jsonl or csv
+	UniqueBy string `yaml:"unique_by"` // drop later items with the same value of this field
+	Errors   string `yaml:"errors"`    // a JSONL file of one record per failed page, or ""
+}
+
+// jobFile is the top of a job file as decoded; every other key is a setting.
+type jobFile struct {
+	Start     textList   `yaml:"start"`
+	StartFile text       `yaml:"start_file"`
+	Follow    []Selector `yaml:"follow"`
+	Output    Output     `yaml:"output"`
 }
 
 // Keys are the keys a job file adds to the settings keys.
 var Keys = []string{"start", "start_file", "follow", "items", "output"}
 
-var (
-	ruleKeys   = []string{"name", "match", "select", "fields"}
-	fieldKeys  = []string{"css", "attr", "html", "url", "regex", "type", "all", "required", "default"}
-	outputKeys = []string{"path", "format", "unique_by", "errors"}
-	types      = []string{"string", "int", "float", "bool"}
-)
+var types = []string{"string", "int", "float", "bool"}
 
 // errorAt makes the error for a key at a node: file, line and dotted key.
 func errorAt(file string, n *yaml.Node, key string, err error) error {
@@ -110,37 +111,20 @@ func Parse(file string, data []byte, sets []string) (*Job, error) {
 			return nil, err
 		}
 	}
-	j := &Job{File: file, Output: Output{Format: "jsonl"}}
+	d := decoder{file: file}
 	settings := &yaml.Node{Kind: yaml.MappingNode}
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		k, v := root.Content[i], root.Content[i+1]
-		if seen[k.Value] {
-			return nil, errorAt(file, k, k.Value, errors.New("set twice in the file"))
-		}
-		seen[k.Value] = true
-		var err error
-		switch k.Value {
-		case "start":
-			j.Start, err = stringList(v)
-		case "start_file":
-			j.StartFile, err = scalar(v)
-		case "follow":
-			j.Follow, err = j.parseFollow(v)
-		case "items":
-			j.Rules, err = j.parseRules(v)
-		case "output":
-			err = j.parseOutput(v)
-		default:
-			settings.Content = append(settings.Content, k, v)
-			continue
-		}
-		if err != nil {
-			var cerr *config.Error
-			if errors.As(err, &cerr) {
-				return nil, err
-			}
-			return nil, errorAt(file, v, k.Value, err)
+	top := jobFile{Output: Output{Format: "jsonl"}}
+	nodes, err := d.mapping(root, "", &top, []string{"items"}, settings)
+	if err != nil {
+		return nil, err
+	}
+	j := &Job{File: file, Start: top.Start, StartFile: string(top.StartFile), Follow: top.Follow, Output: top.Output}
+	if j.Output.Format != "jsonl" && j.Output.Format != "csv" {
+		return nil, d.at(nodes["output"], "output.format", fmt.Errorf("format %q: want jsonl or csv", j.Output.Format))
+	}
+	if items, ok := nodes["items"]; ok {
+		if j.Rules, err = d.rules(items); err != nil {
+			return nil, err
 		}
 	}
 	if len(settings.Content) > 0 {
@@ -171,75 +155,36 @@ func (j *Job) check(root *yaml.Node) error {
 	return nil
 }
 
-func (j *Job) parseFollow(v *yaml.Node) ([]Selector, error) {
-	texts, err := stringList(v)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Selector, len(texts))
-	for i, t := range texts {
-		sel, err := compileSelector(t)
-		if err != nil {
-			return nil, errorAt(j.File, v.Content[i], fmt.Sprintf("follow[%d]", i), err)
-		}
-		out[i] = sel
-	}
-	return out, nil
-}
-
-func (j *Job) parseRules(v *yaml.Node) ([]Rule, error) {
+// rules decodes the items list: a rule per entry, its fields in order.
+func (d decoder) rules(v *yaml.Node) ([]Rule, error) {
 	if v.Kind != yaml.SequenceNode {
-		return nil, errors.New("want a list of rules")
+		return nil, d.at(v, "items", errors.New("want a list of rules"))
 	}
 	var rules []Rule
 	for i, rn := range v.Content {
 		path := fmt.Sprintf("items[%d]", i)
-		if err := j.checkKeys(rn, path, ruleKeys); err != nil {
+		var r Rule
+		nodes, err := d.mapping(rn, path, &r, []string{"fields"}, nil)
+		if err != nil {
 			return nil, err
 		}
-		var r Rule
-		for k := 0; k+1 < len(rn.Content); k += 2 {
-			key, val := rn.Content[k], rn.Content[k+1]
-			at := path + "." + key.Value
-			var err error
-			switch key.Value {
-			case "name":
-				r.Name, err = scalar(val)
-			case "match":
-				var text string
-				if text, err = scalar(val); err == nil {
-					r.Match, err = regexp.Compile(text)
-				}
-			case "select":
-				var text string
-				if text, err = scalar(val); err == nil {
-					var sel Selector
-					if sel, err = compileSelector(text); err == nil {
-						r.Select = &sel
-					}
-				}
-			case "fields":
-				r.Fields, err = j.parseFields(val, at)
-			}
-			if err != nil {
-				var cerr *config.Error
-				if errors.As(err, &cerr) {
-					return nil, err
-				}
-				return nil, errorAt(j.File, val, at, err)
+		if fn, ok := nodes["fields"]; ok {
+			if r.Fields, err = d.fields(fn, path+".fields"); err != nil {
+				return nil, err
 			}
 		}
 		if len(r.Fields) == 0 {
-			return nil, errorAt(j.File, rn, path+".fields", errors.New("a rule needs at least one field"))
+			return nil, d.at(rn, path+".fields", errors.New("a rule needs at least one field"))
 		}
 		rules = append(rules, r)
 	}
 	return rules, nil
 }
 
-func (j *Job) parseFields(v *yaml.Node, path string) ([]Field, error) {
+// fields decodes a rule's fields, a mapping of name: field.
+func (d decoder) fields(v *yaml.Node, path string) ([]Field, error) {
 	if v.Kind != yaml.MappingNode {
-		return nil, errors.New("want a mapping of field name: {css: ...}")
+		return nil, d.at(v, path, errors.New("want a mapping of field name: {css: ...}"))
 	}
 	var fields []Field
 	for i := 0; i+1 < len(v.Content); i += 2 {
@@ -247,134 +192,37 @@ func (j *Job) parseFields(v *yaml.Node, path string) ([]Field, error) {
 		at := path + "." + name.Value
 		switch {
 		case name.Value == "url":
-			return nil, errorAt(j.File, name, at, errors.New(`"url" is every item's first column; name the field otherwise`))
+			return nil, d.at(name, at, errors.New(`"url" is every item's first column; name the field otherwise`))
 		case name.Value == "":
-			return nil, errorAt(j.File, name, at, errors.New("a field needs a name"))
+			return nil, d.at(name, at, errors.New("a field needs a name"))
 		case slices.ContainsFunc(fields, func(f Field) bool { return f.Name == name.Value }):
-			return nil, errorAt(j.File, name, at, errors.New("field named twice"))
+			return nil, d.at(name, at, errors.New("field named twice"))
 		}
-		f, err := j.parseField(name.Value, fn, at)
+		f := Field{Name: name.Value, Type: "string"}
+		nodes, err := d.mapping(fn, at, &f, []string{"default"}, nil)
 		if err != nil {
 			return nil, err
+		}
+		switch {
+		case f.CSS.Matcher == nil:
+			return nil, d.at(fn, at+".css", errors.New("every field needs a css selector"))
+		case !slices.Contains(types, f.Type):
+			return nil, d.at(nodes["type"], at+".type", fmt.Errorf("type %q: want string, int, float or bool", f.Type))
+		case f.HTML && f.Attr != "":
+			return nil, d.at(fn, at, errors.New("take html or attr, not both"))
+		}
+		if dn, ok := nodes["default"]; ok {
+			raw, err := scalar(dn)
+			if err == nil {
+				f.Default, err = convert(raw, f.Type)
+			}
+			if err != nil {
+				return nil, d.at(dn, at+".default", err)
+			}
 		}
 		fields = append(fields, f)
 	}
 	return fields, nil
-}
-
-func (j *Job) parseField(name string, fn *yaml.Node, path string) (Field, error) {
-	f := Field{Name: name, Type: "string"}
-	if err := j.checkKeys(fn, path, fieldKeys); err != nil {
-		return f, err
-	}
-	var defaultNode *yaml.Node
-	for k := 0; k+1 < len(fn.Content); k += 2 {
-		key, val := fn.Content[k], fn.Content[k+1]
-		at := path + "." + key.Value
-		var err error
-		switch key.Value {
-		case "css":
-			var text string
-			if text, err = scalar(val); err == nil {
-				f.CSS, err = compileSelector(text)
-			}
-		case "attr":
-			f.Attr, err = scalar(val)
-		case "regex":
-			var text string
-			if text, err = scalar(val); err == nil {
-				f.Regex, err = regexp.Compile(text)
-			}
-		case "type":
-			if f.Type, err = scalar(val); err == nil && !slices.Contains(types, f.Type) {
-				err = fmt.Errorf("type %q: want string, int, float or bool", f.Type)
-			}
-		case "html":
-			f.HTML, err = boolean(val)
-		case "url":
-			f.URL, err = boolean(val)
-		case "all":
-			f.All, err = boolean(val)
-		case "required":
-			f.Required, err = boolean(val)
-		case "default":
-			defaultNode = val
-		}
-		if err != nil {
-			return f, errorAt(j.File, val, at, err)
-		}
-	}
-	if f.CSS.Matcher == nil {
-		return f, errorAt(j.File, fn, path+".css", errors.New("every field needs a css selector"))
-	}
-	if f.HTML && f.Attr != "" {
-		return f, errorAt(j.File, fn, path, errors.New("take html or attr, not both"))
-	}
-	if defaultNode != nil {
-		raw, err := scalar(defaultNode)
-		if err == nil {
-			f.Default, err = convert(raw, f.Type)
-		}
-		if err != nil {
-			return f, errorAt(j.File, defaultNode, path+".default", err)
-		}
-	}
-	return f, nil
-}
-
-func (j *Job) parseOutput(v *yaml.Node) error {
-	if err := j.checkKeys(v, "output", outputKeys); err != nil {
-		return err
-	}
-	for k := 0; k+1 < len(v.Content); k += 2 {
-		key, val := v.Content[k], v.Content[k+1]
-		text, err := scalar(val)
-		if err == nil {
-			switch key.Value {
-			case "path":
-				j.Output.Path = text
-			case "format":
-				j.Output.Format = text
-				if text != "jsonl" && text != "csv" {
-					err = fmt.Errorf("format %q: want jsonl or csv", text)
-				}
-			case "unique_by":
-				j.Output.UniqueBy = text
-			case "errors":
-				j.Output.Errors = text
-			}
-		}
-		if err != nil {
-			return errorAt(j.File, val, "output."+key.Value, err)
-		}
-	}
-	return nil
-}
-
-// checkKeys wants n to be a mapping whose keys are all in allowed.
-func (j *Job) checkKeys(n *yaml.Node, path string, allowed []string) error {
-	if n.Kind != yaml.MappingNode {
-		return errorAt(j.File, n, path, errors.New("want a mapping of key: value"))
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k := n.Content[i]
-		if !slices.Contains(allowed, k.Value) {
-			msg := fmt.Sprintf("unknown key (want one of %s)", strings.Join(allowed, ", "))
-			if s := config.Suggest(k.Value, allowed); s != "" {
-				msg = fmt.Sprintf("unknown key (did you mean %q?)", s)
-			}
-			return errorAt(j.File, k, path+"."+k.Value, errors.New(msg))
-		}
-	}
-	return nil
-}
-
-func compileSelector(text string) (Selector, error) {
-	sel, err := cascadia.Compile(text)
-	if err != nil {
-		return Selector{}, fmt.Errorf("bad CSS selector %q: %w", text, err)
-	}
-	return Selector{Text: text, Matcher: sel}, nil
 }
 
 func scalar(n *yaml.Node) (string, error) {
@@ -382,18 +230,6 @@ func scalar(n *yaml.Node) (string, error) {
 		return "", errors.New("want a single value")
 	}
 	return n.Value, nil
-}
-
-func boolean(n *yaml.Node) (bool, error) {
-	s, err := scalar(n)
-	if err != nil {
-		return false, err
-	}
-	b, err := strconv.ParseBool(s)
-	if err != nil {
-		return false, fmt.Errorf("%q: want true or false", s)
-	}
-	return b, nil
 }
 
 func stringList(n *yaml.Node) ([]string, error) {

@@ -6,8 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/PuerkitoBio/goquery"
 	"net/url"
+
+	"github.com/PuerkitoBio/goquery"
 )
 
 func TestExampleJobsParse(t *testing.T) {
