@@ -2,13 +2,11 @@ package crawler
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 
 	"github.com/fetchall/fetchall/fetch"
-	"github.com/fetchall/fetchall/internal/urllist"
 )
 
 // FetchList fetches every URL of list with cfg.Workers workers and writes
@@ -17,33 +15,6 @@ import (
 func FetchList(ctx context.Context, cfg Config, f Fetcher, list Source, sink Sink) error {
 	_, err := Run(ctx, CrawlConfig{Config: cfg, MaxDepth: 0}, f, list, nil, sink)
 	return err
-}
-
-// ListSource reads a URL list, one per line (blank lines and # comments
-// skipped), as list tasks: each line is fetched as written, duplicates
-// included, and a line that is not a URL becomes a bad_url record. A read
-// that blocks (an idle standard input) gives way when the run's context
-// ends.
-func ListSource(r io.Reader) Source {
-	cr := &ctxReader{r: r}
-	return &listSource{list: urllist.NewReader(cr), r: cr}
-}
-
-type listSource struct {
-	list *urllist.Reader
-	r    *ctxReader
-}
-
-func (s *listSource) Next(ctx context.Context) (Task, error) {
-	s.r.ctx = ctx
-	e, err := s.list.Next()
-	if errors.Is(err, io.EOF) {
-		return Task{}, io.EOF
-	}
-	if err != nil {
-		return Task{}, fmt.Errorf("read URL list: %w", err)
-	}
-	return Task{URL: e.URL, Line: e.Line, Listed: true, Invalid: e.Err}, nil
 }
 
 // ctxReader reads from r in a helper goroutine so that a Read can return

@@ -215,14 +215,7 @@ func crawl(bin, dir string) error {
 				return err
 			}
 			out := filepath.Join(dir, "crawl.jsonl")
-			cmd := exec.Command(bin, "crawl", "http://"+addr+"/", "-c", "16", "--per-host", "16", "--max-depth", "-1", "-q", "-o", out)
-			cmd.Stderr = os.Stderr
-			start := time.Now()
-			if err := cmd.Run(); err != nil {
-				return fmt.Errorf("crawl: %w", err)
-			}
-			wall := time.Since(start)
-			records, err := countLines(out)
+			cmd, wall, records, err := timedCrawl(bin, addr, out)
 			if err != nil {
 				return err
 			}
@@ -460,15 +453,7 @@ func straggler(bin, dir string) error {
 		return err
 	}
 	defer stop()
-	out := filepath.Join(dir, "straggler.jsonl")
-	cmd := exec.Command(bin, "crawl", "http://"+addr+"/", "-c", "16", "--per-host", "16", "--max-depth", "-1", "-q", "-o", out)
-	cmd.Stderr = os.Stderr
-	start := time.Now()
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("crawl: %w", err)
-	}
-	wall := time.Since(start)
-	records, err := countLines(out)
+	_, wall, records, err := timedCrawl(bin, addr, filepath.Join(dir, "straggler.jsonl"))
 	if err != nil {
 		return err
 	}
@@ -638,3 +623,17 @@ func waitListening(addr string) error {
 func goos() string { return runtime.GOOS + "/" + runtime.GOARCH }
 
 func numCPU() int { return runtime.NumCPU() }
+
+// timedCrawl crawls the whole site at addr with -c 16 --per-host 16 into
+// out, and says how long it took and how many records it wrote.
+func timedCrawl(bin, addr, out string) (*exec.Cmd, time.Duration, int, error) {
+	cmd := exec.Command(bin, "crawl", "http://"+addr+"/", "-c", "16", "--per-host", "16", "--max-depth", "-1", "-q", "-o", out)
+	cmd.Stderr = os.Stderr
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		return nil, 0, 0, fmt.Errorf("crawl: %w", err)
+	}
+	wall := time.Since(start)
+	records, err := countLines(out)
+	return cmd, wall, records, err
+}
