@@ -226,19 +226,28 @@ func (f *MemoryFrontier) Lease(ctx context.Context) (Lease, error) {
 		wake, next := f.wake, f.nextDue(now)
 		f.mu.Unlock()
 
-		var timer <-chan time.Time
-		if !next.IsZero() {
-			t := time.NewTimer(next.Sub(now))
-			timer = t.C
-			defer t.Stop()
-		}
-		select {
-		case <-wake:
-		case <-timer:
-		case <-ctx.Done():
-			return Lease{}, ctx.Err()
+		if err := waitFor(ctx, wake, next.Sub(now), !next.IsZero()); err != nil {
+			return Lease{}, err
 		}
 	}
+}
+
+// waitFor waits until wake is closed, d has passed (when timed), or ctx
+// ends; only the last is an error.
+func waitFor(ctx context.Context, wake <-chan struct{}, d time.Duration, timed bool) error {
+	var timeout <-chan time.Time
+	if timed {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case <-wake:
+	case <-timeout:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return nil
 }
 
 // take leases the best task that may go now, if any.
