@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 
 	"net/http"
 	"net/http/httptest"
@@ -242,7 +243,7 @@ func TestCrawlDelayIsCapped(t *testing.T) {
 	defer follow.CloseIdleConnections()
 	s.cfg.Robots = NewRobots(follow, "slowbot/1.0", 50*time.Millisecond)
 	u, _ := url.Parse(s.base + "/")
-	if v, err := s.cfg.Robots.Allowed(t.Context(), u); err != nil || v != Allowed {
+	if v, _, err := s.cfg.Robots.Allowed(t.Context(), u); err != nil || v != Allowed {
 		t.Fatalf("Allowed(/) = %v, %v", v, err)
 	}
 	if notes := s.cfg.Robots.Notes(); len(notes) != 1 || !strings.Contains(notes[0], "Crawl-delay 1h0m0s capped at 50ms") {
@@ -353,21 +354,38 @@ func redirectTo(target string) http.Handler {
 	})
 }
 
+// RFC 9309: a 4xx robots.txt allows everything; an unreachable one
+// (5xx, 429 after retries, a reset, a timeout) disallows the whole site,
+// and the summary says so.
 func TestRobotsStatusPolicy(t *testing.T) {
 	for _, tt := range []struct {
-		status   int
+		name     string
+		answer   func(w http.ResponseWriter)
 		wantPage bool
-	}{{404, true}, {403, true}, {503, false}, {500, false}} {
+	}{
+		{"404", func(w http.ResponseWriter) { w.WriteHeader(404) }, true},
+		{"403", func(w http.ResponseWriter) { w.WriteHeader(403) }, true},
+		{"503", func(w http.ResponseWriter) { w.WriteHeader(503) }, false},
+		{"500", func(w http.ResponseWriter) { w.WriteHeader(500) }, false},
+		{"429", func(w http.ResponseWriter) { w.WriteHeader(429) }, false},
+		{"reset", func(w http.ResponseWriter) {
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			conn.(*net.TCPConn).SetLinger(0)
+			conn.Close()
+		}, false},
+		{"timeout", func(w http.ResponseWriter) { time.Sleep(300 * time.Millisecond) }, false},
+	} {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == "/robots.txt" {
-				w.WriteHeader(tt.status)
+				tt.answer(w)
 				return
 			}
 			_, _ = w.Write([]byte("<title>page</title>"))
 		}))
-		follow, _ := fetch.New(fetch.Config{Retries: 0})
+		follow, _ := fetch.New(fetch.Config{Timeout: 100 * time.Millisecond})
 		scope, _ := NewScope(ScopeHost, nil, nil, nil)
 		robots := NewRobots(follow, "fetchall/test", time.Second)
+		robots.RetryWaits = nil // give up at once: the retries are TestUnreachableRobotsIsTriedAgain's
 		cfg := CrawlConfig{Config: Config{Workers: 2}, MaxDepth: 0, Scope: scope, Robots: robots}
 		var sink collect
 		stats, err := Crawl(t.Context(), cfg, follow, []Task{{URL: srv.URL + "/"}}, nil, &sink)
@@ -377,10 +395,10 @@ func TestRobotsStatusPolicy(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got := len(sink.results) == 1; got != tt.wantPage {
-			t.Errorf("robots.txt %d: page fetched %v, want %v", tt.status, got, tt.wantPage)
+			t.Errorf("robots.txt %s: page fetched %v, want %v", tt.name, got, tt.wantPage)
 		}
-		if !tt.wantPage && (stats.SiteDeferred != 1 || len(robots.Notes()) != 1 || !strings.Contains(robots.Notes()[0], "deferred")) {
-			t.Errorf("robots.txt %d: stats %+v notes %q, want the site deferred and said so", tt.status, stats, robots.Notes())
+		if !tt.wantPage && (stats.SiteDeferred != 1 || len(robots.Notes()) != 1 || !strings.Contains(robots.Notes()[0], "unreachable")) {
+			t.Errorf("robots.txt %s: stats %+v notes %q, want the site not crawled and said so", tt.name, stats, robots.Notes())
 		}
 	}
 }

@@ -235,9 +235,18 @@ func (e *engine) process(ctx context.Context, l Lease) answer {
 			return out
 		}
 		if e.cfg.Robots != nil {
-			verdict, err := e.cfg.Robots.Allowed(ctx, u)
+			verdict, retryAt, err := e.cfg.Robots.Allowed(ctx, u)
 			if err != nil {
 				out.unstarted = true
+				return out
+			}
+			if verdict == SiteUnavailable && !retryAt.IsZero() {
+				// robots.txt cannot be read yet: the page waits in its
+				// host's queue until the file's next try.
+				out.retried = true
+				if err := e.fr.Release(ctx, l, Outcome{}, retryAt); err != nil && ctx.Err() == nil {
+					e.cancel(fmt.Errorf("frontier: %w", err))
+				}
 				return out
 			}
 			if verdict != Allowed {

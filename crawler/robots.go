@@ -3,41 +3,115 @@ package crawler
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
-	"github.com/temoto/robotstxt"
+	"github.com/jimsmart/grobotstxt"
 )
 
-// Robots fetches each site's robots.txt once, through the crawl's own
-// fetcher and user agent, and answers whether a URL may be fetched. A 4xx
-// (no robots.txt) allows everything; a 5xx defers the whole site, which is
-// then skipped for this crawl; a network failure allows everything, so the
-// page's own fetch reports the failure. Delay tells a site's Crawl-delay,
-// capped at maxDelay; the engine spaces the host's requests by it. Robots is safe for concurrent use: the
-// first worker to need a site fetches its file while the others wait.
+// MaxRobotsBytes is how much of a robots.txt is parsed: RFC 9309 asks
+// crawlers to parse at least 500 KiB.
+const MaxRobotsBytes = 500 << 10
+
+// Robots fetches each site's robots.txt, through the crawl's own fetcher
+// and user agent, and answers whether a URL may be fetched, by RFC 9309
+// (matching is github.com/jimsmart/grobotstxt, a port of Google's
+// reference parser: longest match wins, Allow wins ties, * and $ as the
+// RFC says, percent-encoding normalised, groups of the same agent merged).
+//
+// A 2xx file is obeyed; a 4xx (no file) allows everything. An unreachable
+// file (network error, timeout, 5xx, or 429 after the fetcher's retries)
+// disallows the whole site until it can be read: it is fetched again after
+// each of RetryWaits, and once they are spent the site is given up. Delay
+// tells a site's Crawl-delay, capped at the maximum. Robots is safe for
+// concurrent use: the first worker to need a site fetches its file while
+// the others wait.
 type Robots struct {
 	fetcher  Fetcher
-	agent    string
+	agent    string // the product token of the user agent
 	maxDelay time.Duration
+	// RetryWaits are the waits before each new try of an unreachable
+	// robots.txt; when they are spent the site is not crawled. NewRobots
+	// sets 10s and 1m.
+	RetryWaits []time.Duration
 
 	mu    sync.Mutex
 	sites map[string]*robotsSite // by scheme://host
 }
 
 type robotsSite struct {
-	ready       chan struct{} // closed once data is set
-	data        *robotstxt.RobotsData
-	asked       time.Duration // Crawl-delay asked for our agent
-	unavailable bool          // robots.txt answered 5xx
+	ready    chan struct{} // closed once the fields below are set
+	body     string        // the file, at most MaxRobotsBytes
+	allowAll bool          // 4xx: no rules
+	asked    time.Duration // Crawl-delay asked of our agent
+	sitemaps []string
+	// Unreachable: why, how many tries so far, and when to try again (zero
+	// once the tries are spent).
+	unreachable string
+	tries       int
+	retryAt     time.Time
 }
 
 // NewRobots returns a Robots that fetches with f as userAgent and caps
-// Crawl-delay at maxDelay.
+// Crawl-delay at maxDelay (negative: Crawl-delay is not applied).
 func NewRobots(f Fetcher, userAgent string, maxDelay time.Duration) *Robots {
-	return &Robots{fetcher: f, agent: userAgent, maxDelay: maxDelay, sites: map[string]*robotsSite{}}
+	return &Robots{fetcher: f, agent: productToken(userAgent), maxDelay: maxDelay,
+		RetryWaits: []time.Duration{10 * time.Second, time.Minute}, sites: map[string]*robotsSite{}}
+}
+
+// productToken is the part of a user agent robots.txt groups match:
+// "fetchall" of "fetchall/1.2 (+https://x)".
+func productToken(ua string) string {
+	end := strings.IndexFunc(ua, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-' || r == '_')
+	})
+	if end >= 0 {
+		ua = ua[:end]
+	}
+	return ua
+}
+
+// Verdict is why a URL may or may not be fetched.
+type Verdict int
+
+// The verdicts of Allowed.
+const (
+	Allowed         Verdict = iota
+	Disallowed              // a Disallow rule matches
+	SiteUnavailable         // robots.txt could not be read: nothing of the site may be fetched yet
+)
+
+// Allowed fetches u's robots.txt if needed and says whether u may be
+// fetched. For SiteUnavailable, retryAt says when the file will be tried
+// again; zero means never (the site is given up). It returns ctx's error
+// if ctx ends while it waits.
+func (r *Robots) Allowed(ctx context.Context, u *url.URL) (v Verdict, retryAt time.Time, err error) {
+	site, err := r.site(ctx, u)
+	if err != nil {
+		return Allowed, time.Time{}, err
+	}
+	switch {
+	case site.unreachable != "":
+		return SiteUnavailable, site.retryAt, nil
+	case site.allowAll:
+		return Allowed, time.Time{}, nil
+	}
+	target := decodeUnreserved(u.EscapedPath())
+	if target == "" {
+		target = "/"
+	}
+	if u.RawQuery != "" {
+		target += "?" + u.RawQuery
+	}
+	if !grobotstxt.AgentAllowed(site.body, r.agent, target) {
+		return Disallowed, time.Time{}, nil
+	}
+	return Allowed, time.Time{}, nil
 }
 
 // Delay is the Crawl-delay of u's site for our agent, capped at the
@@ -57,55 +131,33 @@ func (r *Robots) Delay(u *url.URL) time.Duration {
 	}
 }
 
-// Verdict is why a URL may or may not be fetched.
-type Verdict int
-
-// The verdicts of Allowed.
-const (
-	Allowed         Verdict = iota
-	Disallowed              // a Disallow rule matches
-	SiteUnavailable         // robots.txt answered 5xx: the site is deferred
-)
-
-// Allowed fetches u's robots.txt if needed and says whether u may be
-// fetched. It returns ctx's error if ctx ends while it waits.
-func (r *Robots) Allowed(ctx context.Context, u *url.URL) (Verdict, error) {
-	site, err := r.site(ctx, u)
-	if err != nil {
-		return Allowed, err
-	}
-	if site.unavailable {
-		return SiteUnavailable, nil
-	}
-	target := u.EscapedPath()
-	if u.RawQuery != "" {
-		target += "?" + u.RawQuery
-	}
-	if !site.data.TestAgent(target, r.agent) {
-		return Disallowed, nil
-	}
-	return Allowed, nil
-}
-
 // Sitemaps returns the Sitemap: lines of u's site's robots.txt.
 func (r *Robots) Sitemaps(ctx context.Context, u *url.URL) ([]string, error) {
 	site, err := r.site(ctx, u)
 	if err != nil {
 		return nil, err
 	}
-	return site.data.Sitemaps, nil
+	return site.sitemaps, nil
 }
 
+// site returns u's site, reading its robots.txt when it is first needed
+// and again when an unreachable one is due for another try.
 func (r *Robots) site(ctx context.Context, u *url.URL) (*robotsSite, error) {
 	key := u.Scheme + "://" + u.Host
 	r.mu.Lock()
 	site, ok := r.sites[key]
-	if !ok {
-		site = &robotsSite{ready: make(chan struct{})}
+	load := false
+	switch {
+	case !ok:
+		site, load = &robotsSite{ready: make(chan struct{})}, true
+	case dueAgain(site):
+		site, load = &robotsSite{ready: make(chan struct{}), tries: site.tries}, true
+	}
+	if load {
 		r.sites[key] = site
 	}
 	r.mu.Unlock()
-	if !ok {
+	if load {
 		r.load(ctx, key, site)
 	}
 	select {
@@ -116,29 +168,77 @@ func (r *Robots) site(ctx context.Context, u *url.URL) (*robotsSite, error) {
 	}
 }
 
+// dueAgain says whether an unreachable file's next try has come.
+func dueAgain(site *robotsSite) bool {
+	select {
+	case <-site.ready:
+	default:
+		return false // being read now
+	}
+	return site.unreachable != "" && !site.retryAt.IsZero() && !time.Now().Before(site.retryAt)
+}
+
 // load fetches and parses one robots.txt, then releases the waiters.
 func (r *Robots) load(ctx context.Context, key string, site *robotsSite) {
 	defer close(site.ready)
 	res := r.fetcher.Get(ctx, key+"/robots.txt", func(string) bool { return true })
 	defer res.Release()
-	var data *robotstxt.RobotsData
+	site.tries++
 	switch {
-	case res.Err != nil || res.Status < 200 || res.Status >= 600:
-		data, _ = robotstxt.FromStatusAndBytes(404, nil) // unreachable: the pages will say why
+	case res.Err != nil && ctx.Err() != nil:
+		site.unreachable, site.retryAt = "canceled", time.Now() // tried again if the run goes on
+		site.tries--
+	case res.Err != nil:
+		r.unreachable(site, string(res.Err.Kind))
+	case res.Status >= 500 || res.Status == http.StatusTooManyRequests:
+		r.unreachable(site, fmt.Sprintf("status %d", res.Status))
+	case res.Status >= 400 || res.Status < 200 || res.Status >= 300:
+		site.allowAll = true // no file: every path is allowed (RFC 9309 2.3.1.3)
 	default:
-		var err error
-		data, err = robotstxt.FromStatusAndBytes(res.Status, res.Body)
-		if err != nil { // unparseable: treat as absent
-			data, _ = robotstxt.FromStatusAndBytes(404, nil)
+		body := res.Body
+		if len(body) > MaxRobotsBytes {
+			body = body[:MaxRobotsBytes]
 		}
-		site.unavailable = res.Status >= 500
+		site.body = decodeUnreserved(string(body))
+		h := &groupDelay{agent: r.agent}
+		grobotstxt.Parse(site.body, h)
+		site.asked, site.sitemaps = h.delay(), h.sitemaps
 	}
-	site.data = data
-	site.asked = data.FindGroup(r.agent).CrawlDelay
+}
+
+// decodeUnreserved turns percent-escapes of unreserved characters
+// (A-Z a-z 0-9 - . _ ~) back into the characters, as RFC 9309 2.2.2 asks
+// of both rules and paths before they are compared: "/%7Ejoe" and
+// "/~joe" are one path. Other escapes are kept.
+func decodeUnreserved(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) {
+			if v, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil && isUnreserved(byte(v)) {
+				b.WriteByte(byte(v))
+				i += 2
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+
+// unreachable marks site unreadable for now, and says when to try again.
+func (r *Robots) unreachable(site *robotsSite, why string) {
+	site.unreachable = why
+	if site.tries <= len(r.RetryWaits) {
+		site.retryAt = time.Now().Add(r.RetryWaits[site.tries-1])
+	}
 }
 
 // Notes describes what robots.txt changed in the crawl, for the summary:
-// capped Crawl-delays and deferred sites, one line each, sorted.
+// unreachable files, capped Crawl-delays, one line each, sorted.
 func (r *Robots) Notes() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -150,8 +250,14 @@ func (r *Robots) Notes() []string {
 			continue
 		}
 		switch {
-		case site.unavailable:
-			out = append(out, fmt.Sprintf("%s: robots.txt answered 5xx, site deferred (not crawled)", key))
+		case site.unreachable != "" && site.retryAt.IsZero():
+			out = append(out, fmt.Sprintf("%s: robots.txt unreachable (%s) after %d tries: site not crawled", key, site.unreachable, site.tries))
+		case site.unreachable != "":
+			out = append(out, fmt.Sprintf("%s: robots.txt unreachable (%s): site not crawled yet", key, site.unreachable))
+		case site.tries > 1:
+			out = append(out, fmt.Sprintf("%s: robots.txt read on try %d; nothing was fetched before", key, site.tries))
+		}
+		switch {
 		case site.asked > 0 && r.maxDelay < 0:
 			out = append(out, fmt.Sprintf("%s: Crawl-delay %s not applied", key, site.asked))
 		case site.asked > r.maxDelay:
@@ -162,4 +268,67 @@ func (r *Robots) Notes() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// groupDelay reads what grobotstxt leaves to its caller: the Crawl-delay
+// of the group that applies to agent (its own group, else *), and the
+// Sitemap lines. Consecutive User-agent lines open one group.
+type groupDelay struct {
+	agent           string
+	inMine, inStar  bool
+	afterAgent      bool
+	mine, star      time.Duration
+	haveMine        bool
+	mineSet, starSt bool
+	sitemaps        []string
+}
+
+func (g *groupDelay) HandleRobotsStart() {}
+func (g *groupDelay) HandleRobotsEnd()   {}
+
+func (g *groupDelay) HandleUserAgent(_ int, value string) {
+	if !g.afterAgent {
+		g.inMine, g.inStar = false, false
+	}
+	g.afterAgent = true
+	switch token := productToken(strings.TrimSpace(value)); {
+	case strings.HasPrefix(strings.TrimSpace(value), "*"):
+		g.inStar = true
+	case token != "" && strings.EqualFold(token, g.agent):
+		g.inMine, g.haveMine = true, true
+	}
+}
+
+func (g *groupDelay) HandleAllow(int, string)    { g.afterAgent = false }
+func (g *groupDelay) HandleDisallow(int, string) { g.afterAgent = false }
+
+func (g *groupDelay) HandleSitemap(_ int, value string) {
+	g.afterAgent = false
+	g.sitemaps = append(g.sitemaps, value)
+}
+
+func (g *groupDelay) HandleUnknownAction(_ int, action, value string) {
+	g.afterAgent = false
+	if !strings.EqualFold(action, "crawl-delay") {
+		return
+	}
+	secs, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+	if err != nil || secs < 0 {
+		return
+	}
+	d := time.Duration(min(secs, 86400) * float64(time.Second))
+	if g.inMine && !g.mineSet {
+		g.mine, g.mineSet = d, true
+	}
+	if g.inStar && !g.starSt {
+		g.star, g.starSt = d, true
+	}
+}
+
+// delay is the Crawl-delay that applies: our group's if we have one.
+func (g *groupDelay) delay() time.Duration {
+	if g.haveMine {
+		return g.mine
+	}
+	return g.star
 }

@@ -1,0 +1,126 @@
+package crawler
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// robotsOf answers Allowed for one robots.txt body, in a bubble.
+func robotsVerdict(t *testing.T, body, agent, path string) Verdict {
+	t.Helper()
+	var v Verdict
+	synctest.Test(t, func(t *testing.T) {
+		site := newFakeSite(func(string) time.Duration { return 0 })
+		site.files = map[string]string{"http://x/robots.txt": body}
+		u, err := url.Parse("http://x" + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _, err = NewRobots(site, agent, time.Second).Allowed(t.Context(), u)
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	return v
+}
+
+// Conformance with RFC 9309: its rules (2.2.2, 2.2.3, 2.3) and examples
+// (5.1, 5.2), and the two mismatches found before (issue 11, item 5).
+func TestRobotsFollowsRFC9309(t *testing.T) {
+	const ua = "fetchall/1.0"
+	big := "User-agent: *\n" + strings.Repeat("# padding to push the rule past 500 KiB\n", 14000) + "Disallow: /late\n"
+	for _, tt := range []struct {
+		name, body, path string
+		want             Verdict
+	}{
+		{"$ anchors the end only", "User-agent: *\nDisallow: /x$\n", "/a/x", Allowed},
+		{"$ matches the end", "User-agent: *\nDisallow: /x$\n", "/x", Disallowed},
+		{"$ does not match longer", "User-agent: *\nDisallow: /x$\n", "/xy", Allowed},
+		{"Allow of equal length after Disallow wins the tie", "User-agent: *\nDisallow: /folder\nAllow: /folder\n", "/folder/page", Allowed},
+		{"longest match wins", "User-agent: *\nAllow: /p\nDisallow: /\n", "/page", Allowed},
+		{"longest match wins the other way", "User-agent: *\nAllow: /\nDisallow: /cgi-bin\n", "/cgi-bin/x", Disallowed},
+		{"* matches any sequence", "User-agent: *\nDisallow: /*.gif$\n", "/img/a.gif", Disallowed},
+		{"* then $ with a query", "User-agent: *\nDisallow: /*.gif$\n", "/img/a.gif?x=1", Allowed},
+		{"Allow / with $ and Disallow /", "User-agent: *\nDisallow: /\nAllow: /$\n", "/", Allowed},
+		{"Allow /$ does not open the rest", "User-agent: *\nDisallow: /\nAllow: /$\n", "/page", Disallowed},
+		{"percent-encoded rule matches the raw character", "User-agent: *\nDisallow: /%7Ejoe\n", "/~joe/index.html", Disallowed},
+		{"UTF-8 rule matches its percent-encoding", "User-agent: *\nDisallow: /foo/bár\n", "/foo/b%C3%A1r", Disallowed},
+		{"our group, not *", "User-agent: *\nDisallow: /\n\nUser-agent: fetchall\nDisallow: /private\n", "/public", Allowed},
+		{"our group's rule", "User-agent: *\nDisallow: /\n\nUser-agent: fetchall\nDisallow: /private\n", "/private/x", Disallowed},
+		{"groups of one agent are merged", "User-agent: fetchall\nDisallow: /a\n\nUser-agent: other\nDisallow: /\n\nUser-agent: fetchall\nDisallow: /b\n", "/b/1", Disallowed},
+		{"agent match ignores case", "User-agent: FetchAll\nDisallow: /\n", "/x", Disallowed},
+		{"another agent's group does not apply", "User-agent: googlebot\nDisallow: /\n", "/x", Allowed},
+		{"empty Disallow allows", "User-agent: *\nDisallow:\n", "/x", Allowed},
+		{"a rule past 500 KiB is not read", big, "/late", Allowed},
+		{"the query is part of the path", "User-agent: *\nDisallow: /search?q=\n", "/search?q=go", Disallowed},
+	} {
+		if got := robotsVerdict(t, tt.body, ua, tt.path); got != tt.want {
+			t.Errorf("%s: %s for %s = %v, want %v", tt.name, strings.ReplaceAll(tt.body[:min(len(tt.body), 80)], "\n", `\n`), tt.path, got, tt.want)
+		}
+	}
+}
+
+func TestCrawlDelayComesFromOurGroupElseStar(t *testing.T) {
+	for _, tt := range []struct {
+		body string
+		want time.Duration
+	}{
+		{"User-agent: *\nCrawl-delay: 2\n", 2 * time.Second},
+		{"User-agent: *\nCrawl-delay: 2\n\nUser-agent: fetchall\nCrawl-delay: 0.5\n", 500 * time.Millisecond},
+		{"User-agent: *\nCrawl-delay: 2\n\nUser-agent: fetchall\nDisallow: /x\n", 0},
+		{"User-agent: other\nUser-agent: fetchall\nCrawl-delay: 1\n", time.Second},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			site := newFakeSite(func(string) time.Duration { return 0 })
+			site.files = map[string]string{"http://x/robots.txt": tt.body}
+			r := NewRobots(site, "fetchall/1.0", time.Hour)
+			u, _ := url.Parse("http://x/")
+			if _, _, err := r.Allowed(t.Context(), u); err != nil {
+				t.Fatal(err)
+			}
+			if got := r.Delay(u); got != tt.want {
+				t.Errorf("%q: Crawl-delay %s, want %s", tt.body, got, tt.want)
+			}
+		})
+	}
+}
+
+// An unreachable robots.txt holds the whole site back and is tried again
+// later in the crawl; once read, the site is crawled and the summary says
+// on which try.
+func TestUnreachableRobotsIsTriedAgain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		site := newFakeSite(func(string) time.Duration { return 10 * time.Millisecond })
+		site.files = map[string]string{"http://x/robots.txt": "User-agent: *\nDisallow: /private\n"}
+		site.status = func(u string, attempt int) (int, http.Header) {
+			if strings.HasSuffix(u, "/robots.txt") && attempt == 1 {
+				return 503, http.Header{}
+			}
+			return 200, http.Header{}
+		}
+		site.links["http://x/"] = []string{"http://x/a", "http://x/private/b"}
+		scope, _ := NewScope(ScopeAny, nil, nil, nil)
+		robots := NewRobots(site, "fetchall/test", time.Second)
+		robots.RetryWaits = []time.Duration{10 * time.Second}
+		cfg := CrawlConfig{Config: Config{Workers: 4}, MaxDepth: -1, Scope: scope, Robots: robots}
+		var sink collect
+		start := time.Now()
+		stats, err := Crawl(t.Context(), cfg, site, []Task{{URL: "http://x/"}}, nil, &sink)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(sink.results) != 2 || stats.RobotsBlocked != 1 {
+			t.Errorf("%d records, %d blocked; want / and /a, and /private/b blocked", len(sink.results), stats.RobotsBlocked)
+		}
+		if first := site.startsOf("x")[1]; first.Sub(start) < 10*time.Second {
+			t.Errorf("the first page was fetched %s after the start, before robots.txt could be read", first.Sub(start))
+		}
+		if notes := robots.Notes(); len(notes) != 1 || !strings.Contains(notes[0], "read on try 2") {
+			t.Errorf("notes %q, want the second try reported", notes)
+		}
+	})
+}
