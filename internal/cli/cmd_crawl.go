@@ -164,6 +164,9 @@ func (o *crawlOptions) setup(stdin io.Reader) (*crawlSetup, error) {
 	}
 	cs.seeds = crawler.Tasks(given...)
 	if o.seedsFile != "" {
+		if err := notTheInput(o.output, o.seedsFile); err != nil {
+			return nil, err
+		}
 		r, closeList, err := openList(o.seedsFile, stdin)
 		if err != nil {
 			return nil, fmt.Errorf("seeds: %w", err)

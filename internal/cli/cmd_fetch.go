@@ -75,6 +75,9 @@ func runFetch(ctx context.Context, opts *fetchOptions) error {
 	if err := checkOpenFiles(opts.concurrency); err != nil {
 		return usageError(err)
 	}
+	if err := notTheInput(opts.output, opts.input); err != nil {
+		return usageError(err)
+	}
 	list, closeList, err := openList(opts.input, s.In)
 	if err != nil {
 		return usageError(err)
@@ -156,6 +159,24 @@ func openList(name string, stdin io.Reader) (io.Reader, func(), error) {
 	}
 	// Not Seek: the "file" may be a pipe, as with <(command).
 	return io.MultiReader(bytes.NewReader(head[:n]), f), func() { f.Close() }, nil
+}
+
+// notTheInput refuses an output file that is the input file (the same
+// file by device and inode, through any link): the run would read its own
+// records back as input and never end.
+func notTheInput(output, input string) error {
+	if output == "" || input == "" || input == "-" {
+		return nil
+	}
+	out, err := os.Stat(output)
+	if err != nil {
+		return nil // not there yet: it cannot be the input
+	}
+	in, err := os.Stat(input)
+	if err == nil && os.SameFile(in, out) {
+		return fmt.Errorf("output %s is the input %s: records would be read back as URLs; write them elsewhere", output, input)
+	}
+	return nil
 }
 
 // openOutput opens the records' destination: a file, or stdout when name

@@ -133,6 +133,14 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 	if opts.output != "" {
 		j.Output.Path = opts.output
 	}
+	for _, out := range []string{j.Output.Path, j.Output.Errors} {
+		if err := notTheInput(out, j.StartFile); err != nil {
+			return usageError(err)
+		}
+		if err := notTheInput(out, path); err != nil {
+			return usageError(err)
+		}
+	}
 	cs, err := co.setup(s.In)
 	if err != nil {
 		return usageError(err)
