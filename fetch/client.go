@@ -367,14 +367,34 @@ func kindOfParse(err error) Kind {
 
 // Redact hides the password of a URL with credentials
 // ("http://user:xxxxx@host/"), so that it never reaches a record, a log or
-// a summary. Anything else, unparseable text included, is returned as is.
+// a summary. A URL that does not parse is masked by its text alone
+// (everything between the first ':' of its authority and its last '@');
+// anything without credentials is returned as is.
 func Redact(raw string) string {
 	if !strings.Contains(raw, "@") {
 		return raw
 	}
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
+	if u, err := url.Parse(raw); err == nil {
+		if u.User == nil {
+			return raw
+		}
+		return u.Redacted()
+	}
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
 		return raw
 	}
-	return u.Redacted()
+	authority := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		authority = rest[:i]
+	}
+	at := strings.LastIndexByte(authority, '@')
+	if at < 0 {
+		return raw
+	}
+	user, _, hasPassword := strings.Cut(authority[:at], ":")
+	if !hasPassword {
+		return raw
+	}
+	return scheme + "://" + user + ":xxxxx" + rest[at:]
 }

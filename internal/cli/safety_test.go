@@ -35,3 +35,18 @@ func TestOutputThatIsTheInputIsRefused(t *testing.T) {
 		t.Errorf("the list was fetched %d times, want none", n)
 	}
 }
+
+// Issue 11, item 4: a password in a URL is masked everywhere, bad URLs
+// included (url.Parse cannot help with those).
+func TestPasswordsAreMaskedEvenInBadURLs(t *testing.T) {
+	list := "http://user:s3cret@[::1\nhttp://bob:s3cret@127.0.0.1:1/x\n"
+	for _, args := range [][]string{{"-", "--retries", "0"}, {"-", "--retries", "0", "--fail-fast"}, {"-", "-f", "csv"}, {"-", "-f", "table"}} {
+		res := runCLI(t, list, args...)
+		if strings.Contains(res.stdout+res.stderr, "s3cret") {
+			t.Errorf("%q: the password shows:\n%s\n%s", args, res.stdout, res.stderr)
+		}
+		if !strings.Contains(res.stdout+res.stderr, "user:xxxxx@") && !strings.Contains(res.stderr, "fail-fast") {
+			t.Errorf("%q: the masked URL is missing:\n%s", args, res.stdout)
+		}
+	}
+}
