@@ -94,6 +94,9 @@ func (e *engine) admit(ctx context.Context, t Task) {
 		e.enqueue(ctx, cu, Task{Line: t.Line})
 	} else {
 		e.scope().AddSeed(cu)
+		if e.cfg.SeedOrigins != nil {
+			e.cfg.SeedOrigins.Add(cu)
+		}
 		t.URL, t.SeedChain = cu.String(), true
 		e.add(ctx, t)
 	}

@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"github.com/PuerkitoBio/goquery"
+
+	"github.com/fetchall/fetchall/fetch"
 )
 
 // CrawlConfig sets how a crawl runs. Scope is required.
@@ -34,6 +36,10 @@ type CrawlConfig struct {
 	// Extractor, when set, runs on every HTML page fetched; what it
 	// returns travels in Result.Items to the sink.
 	Extractor Extractor
+	// SeedOrigins, when set, is told the origin of every seed given by
+	// the user (not those a sitemap lists): the fetcher sends credentials
+	// there and nowhere else.
+	SeedOrigins *fetch.Origins
 }
 
 // Extractor turns a parsed page into data. It runs on the workers, many

@@ -228,7 +228,6 @@ func decodeUnreserved(s string) string {
 	return b.String()
 }
 
-
 // unreachable marks site unreadable for now, and says when to try again.
 func (r *Robots) unreachable(site *robotsSite, why string) {
 	site.unreachable = why

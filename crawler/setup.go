@@ -82,6 +82,7 @@ type Crawler struct {
 	files    *fetch.Client // robots.txt and sitemaps: redirects and retries
 	robots   *Robots
 	scope    *Scope
+	origins  *fetch.Origins // where a crawl's credentials may go: its seeds
 	sitemaps *SitemapSource
 }
 
@@ -117,8 +118,11 @@ func New(s Settings) (*Crawler, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Crawler{settings: s, client: client, scope: scope,
-		pages: client.WithPolicy(-1, 0), files: client.WithPolicy(max(fc.MaxRedirects, 0), retries)}
+	// A crawl's credentials go to its seeds' origins only (lists keep
+	// each line's own), robots.txt and redirects included.
+	origins := &fetch.Origins{}
+	c := &Crawler{settings: s, client: client, scope: scope, origins: origins,
+		pages: client.WithPolicy(-1, 0, origins), files: client.WithPolicy(max(fc.MaxRedirects, 0), retries, origins)}
 	c.settings.Fetch.Retries = retries
 	if !s.IgnoreRobots {
 		c.robots = NewRobots(c.files, fc.UserAgent, s.MaxCrawlDelay)
@@ -148,6 +152,7 @@ func (c *Crawler) config() CrawlConfig {
 		FollowNofollow: s.FollowNofollow,
 		Scope:          c.scope,
 		Robots:         c.robots,
+		SeedOrigins:    c.origins,
 		Follow:         s.Follow,
 		Extractor:      s.Extractor,
 	}

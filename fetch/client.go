@@ -50,8 +50,16 @@ type Config struct {
 	// DefaultMaxRedirects (10); a negative value means redirects are not
 	// followed and the 3xx response is the result.
 	MaxRedirects int
-	// Header is sent with every request. A "Host" entry sets the Host header.
+	// Header is sent with every request. A "Host" entry sets the Host
+	// header. Its credentials (Authorization, Cookie, Proxy-Authorization),
+	// like a URL's userinfo, go only to the origins they were given for:
+	// see CredentialOrigins.
 	Header http.Header
+	// CredentialOrigins, when set, are the origins (scheme, host, port)
+	// credentials may go to, such as a crawl's seeds. Nil means the origin
+	// of the URL given to Get alone: never a redirect to another host, nor
+	// from https to http.
+	CredentialOrigins *Origins
 	// UserAgent is sent as User-Agent unless Header sets one. Empty means Go's.
 	UserAgent string
 	// Insecure skips TLS certificate verification. Off unless the user asks.
@@ -141,14 +149,15 @@ func New(cfg Config) (*Client, error) {
 
 // WithPolicy returns a Client that shares c's transport and connection
 // pool but follows at most maxRedirects redirects (negative: none, the 3xx
-// is the result) and retries failures retries times. One run keeps one
-// pool however many policies it needs (pages, robots.txt, sitemaps).
-func (c *Client) WithPolicy(maxRedirects, retries int) *Client {
+// is the result), retries failures retries times, and sends credentials
+// only to origins (nil: the origin of the URL given to Get). One run keeps
+// one pool however many policies it needs (pages, robots.txt, sitemaps).
+func (c *Client) WithPolicy(maxRedirects, retries int, origins *Origins) *Client {
 	cfg := c.cfg
 	if maxRedirects == 0 {
 		maxRedirects = DefaultMaxRedirects
 	}
-	cfg.MaxRedirects, cfg.Retries = maxRedirects, max(retries, 0)
+	cfg.MaxRedirects, cfg.Retries, cfg.CredentialOrigins = maxRedirects, max(retries, 0), origins
 	d := &Client{cfg: cfg, transport: c.transport}
 	d.http = &http.Client{Transport: c.transport, CheckRedirect: d.checkRedirect}
 	return d
@@ -160,6 +169,9 @@ func (c *Client) CloseIdleConnections() { c.transport.CloseIdleConnections() }
 func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	if c.cfg.MaxRedirects < 0 {
 		return http.ErrUseLastResponse
+	}
+	if !c.mayCredit(req.URL, via[0].URL) {
+		stripCredentials(req)
 	}
 	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
 		return fmt.Errorf("redirect to %s: %w", req.URL.Redacted(), ErrUnsupportedScheme)
@@ -263,8 +275,14 @@ func (c *Client) attempt(ctx context.Context, rawURL string, keep KeepBody, res 
 	if err != nil {
 		return 0, err
 	}
+	credit := c.mayCredit(req.URL, req.URL)
 	for k, vs := range c.cfg.Header {
-		req.Header[k] = vs
+		if credit || !isCredential(k) {
+			req.Header[k] = vs
+		}
+	}
+	if !credit {
+		req.URL.User = nil
 	}
 	if h := c.cfg.Header.Get("Host"); h != "" {
 		req.Host = h

@@ -1,9 +1,13 @@
 package cli
 
 import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -47,6 +51,90 @@ func TestPasswordsAreMaskedEvenInBadURLs(t *testing.T) {
 		}
 		if !strings.Contains(res.stdout+res.stderr, "user:xxxxx@") && !strings.Contains(res.stderr, "fail-fast") {
 			t.Errorf("%q: the masked URL is missing:\n%s", args, res.stdout)
+		}
+	}
+}
+
+// credentialCatcher is a server that records the credentials each path
+// received.
+type credentialCatcher struct {
+	mu   sync.Mutex
+	got  map[string]string // path -> Authorization + "|" + Cookie
+	srv  *httptest.Server
+	next func(w http.ResponseWriter, r *http.Request) bool
+}
+
+func newCatcher(t *testing.T, tls bool, next func(w http.ResponseWriter, r *http.Request) bool) *credentialCatcher {
+	c := &credentialCatcher{got: map[string]string{}, next: next}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.mu.Lock()
+		c.got[r.URL.Path] = r.Header.Get("Authorization") + "|" + r.Header.Get("Cookie")
+		c.mu.Unlock()
+		if c.next == nil || !c.next(w, r) {
+			_, _ = w.Write([]byte("<title>t</title>"))
+		}
+	})
+	if tls {
+		c.srv = httptest.NewTLSServer(h)
+	} else {
+		c.srv = httptest.NewServer(h)
+	}
+	t.Cleanup(c.srv.Close)
+	return c
+}
+
+func (c *credentialCatcher) saw(path string) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.got[path]
+	return v, ok
+}
+
+// Issue 11, item 2: -H credentials go only to the origin they were given
+// for (scheme, host and port), in fetch and crawl, redirects and
+// robots.txt included.
+func TestCredentialsGoOnlyToTheirOrigin(t *testing.T) {
+	creds := []string{"-H", "Authorization: Bearer s3cret", "-H", "Cookie: session=s3cret"}
+	const none = "|"
+
+	// fetch: https on one port redirects to plain http on another port of
+	// the same host, which Go's client alone would still trust.
+	plain := newCatcher(t, false, nil)
+	secure := newCatcher(t, true, func(w http.ResponseWriter, r *http.Request) bool {
+		http.Redirect(w, r, plain.srv.URL+"/landing", http.StatusFound)
+		return true
+	})
+	res := runCLI(t, secure.srv.URL+"/start\n", append([]string{"-", "-k", "-q"}, creds...)...)
+	if got, _ := secure.saw("/start"); got == none {
+		t.Errorf("fetch: the given origin got no credentials (exit %d, %s)", res.code, res.stderr)
+	}
+	if got, ok := plain.saw("/landing"); !ok || got != none {
+		t.Errorf("fetch: after https -> http to another port the server saw %q (reached %v), want no credentials", got, ok)
+	}
+
+	// crawl: the seed's origin (robots.txt included) gets them; a page it
+	// links to on another origin and a redirect target there do not.
+	other := newCatcher(t, false, nil)
+	seed := newCatcher(t, false, func(w http.ResponseWriter, r *http.Request) bool {
+		switch r.URL.Path {
+		case "/":
+			fmt.Fprintf(w, `<a href="%s/linked">x</a><a href="/moved">y</a>`, other.srv.URL)
+		case "/moved":
+			http.Redirect(w, r, other.srv.URL+"/redirected", http.StatusFound)
+		default:
+			return false
+		}
+		return true
+	})
+	res = runCLI(t, "", append([]string{"crawl", seed.srv.URL + "/", "--scope", "any", "-q"}, creds...)...)
+	for _, path := range []string{"/", "/robots.txt", "/moved"} {
+		if got, _ := seed.saw(path); got == none {
+			t.Errorf("crawl: the seed's origin got no credentials at %s (exit %d, %s)", path, res.code, res.stderr)
+		}
+	}
+	for _, path := range []string{"/linked", "/redirected", "/robots.txt"} {
+		if got, ok := other.saw(path); !ok || got != none {
+			t.Errorf("crawl: another origin saw %q at %s (reached %v), want no credentials", got, path, ok)
 		}
 	}
 }

@@ -1,0 +1,80 @@
+package fetch
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+)
+
+// credentialHeaders are the request headers that carry credentials: they
+// go only to the origin they were given for.
+var credentialHeaders = []string{"Authorization", "Cookie", "Proxy-Authorization"}
+
+func isCredential(name string) bool {
+	for _, h := range credentialHeaders {
+		if strings.EqualFold(name, h) {
+			return true
+		}
+	}
+	return false
+}
+
+// Origin is a URL's scheme, host and port ("https://example.org:443"),
+// the unit credentials are given for: a different scheme (https -> http),
+// host or port is another origin.
+func Origin(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		switch strings.ToLower(u.Scheme) {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
+	}
+	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Hostname()) + ":" + port
+}
+
+// Origins is a set of origins credentials may go to, safe for concurrent
+// use. The zero value is empty.
+type Origins struct {
+	mu  sync.RWMutex
+	set map[string]bool
+}
+
+// Add lets credentials go to u's origin.
+func (o *Origins) Add(u *url.URL) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.set == nil {
+		o.set = map[string]bool{}
+	}
+	o.set[Origin(u)] = true
+}
+
+// Has says whether credentials may go to u's origin.
+func (o *Origins) Has(u *url.URL) bool {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	return o.set[Origin(u)]
+}
+
+// mayCredit says whether a request to target may carry the configured
+// credentials: target's origin is one of CredentialOrigins, or, when
+// there are none, the origin of first (the URL Get was given).
+func (c *Client) mayCredit(target, first *url.URL) bool {
+	if c.cfg.CredentialOrigins != nil {
+		return c.cfg.CredentialOrigins.Has(target)
+	}
+	return Origin(target) == Origin(first)
+}
+
+// stripCredentials removes every credential from a request that may not
+// carry them: the configured headers, cookies, and a URL's userinfo.
+func stripCredentials(req *http.Request) {
+	for _, h := range credentialHeaders {
+		req.Header.Del(h)
+	}
+	req.URL.User = nil
+}
