@@ -266,9 +266,14 @@ func (e *engine) process(ctx context.Context, l Lease) answer {
 	if t.FirstTry.IsZero() {
 		t.FirstTry = time.Now()
 	}
-	keep := func(contentType string) bool { return e.cfg.Saver != nil || isHTML(contentType) }
+	// A body without a Content-Type is kept so that it can be sniffed.
+	keep := func(contentType string) bool { return e.cfg.Saver != nil || contentType == "" || isHTML(contentType) }
 	fr := e.f.Get(ctx, t.URL, keep)
 	defer fr.Release()
+	contentType := fr.ContentType
+	if contentType == "" && len(fr.Body) > 0 {
+		contentType = http.DetectContentType(fr.Body)
+	}
 	attempt := t.Attempts + 1
 	out.outcome.Status = fr.Status
 	if fr.Status == http.StatusTooManyRequests || fr.Status == http.StatusServiceUnavailable {
@@ -292,8 +297,8 @@ func (e *engine) process(ctx context.Context, l Lease) answer {
 	r.Line = t.Line
 	out.result = r
 	if t.Listed {
-		if fr.Body != nil && isHTML(fr.ContentType) {
-			r.Title = extractTitle(fr.Body, fr.ContentType)
+		if fr.Body != nil && isHTML(contentType) {
+			r.Title = extractTitle(fr.Body, contentType)
 		}
 		if r.OK {
 			save(e.cfg.Config, e.cancel, r, fr.Body)
@@ -317,10 +322,10 @@ func (e *engine) process(ctx context.Context, l Lease) answer {
 		}
 	}
 	// A redirect's own body (Go writes a link to the target) is not a page.
-	if fr.Body != nil && isHTML(fr.ContentType) && r.OK && out.redirect == nil {
+	if fr.Body != nil && isHTML(contentType) && r.OK && out.redirect == nil {
 		follow := e.mayFollow(t.Depth)
 		if follow || e.cfg.Extractor != nil {
-			p := parsePage(fr.Body, fr.ContentType, u, fr.Header, linkRules{followNofollow: e.cfg.FollowNofollow, follow: e.cfg.Follow})
+			p := parsePage(fr.Body, contentType, u, fr.Header, linkRules{followNofollow: e.cfg.FollowNofollow, follow: e.cfg.Follow})
 			r.Title = p.title
 			if follow {
 				out.links = p.links
@@ -330,7 +335,7 @@ func (e *engine) process(ctx context.Context, l Lease) answer {
 				r.Items = e.cfg.Extractor.Extract(p.doc, u)
 			}
 		} else {
-			r.Title = extractTitle(fr.Body, fr.ContentType)
+			r.Title = extractTitle(fr.Body, contentType)
 		}
 	}
 	if r.OK && !isRedirect(fr.Status) {

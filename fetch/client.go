@@ -141,6 +141,9 @@ func New(cfg Config) (*Client, error) {
 		TLSHandshakeTimeout:   cfg.ConnectTimeout,
 		ExpectContinueTimeout: time.Second,
 		TLSClientConfig:       &tls.Config{InsecureSkipVerify: cfg.Insecure}, //nolint:gosec // only on the user's -k
+		// Bodies are decoded here, every coding whatever the user's
+		// Accept-Encoding (Go's own gzip handling stops at a user header).
+		DisableCompression: true,
 	}
 	c := &Client{cfg: cfg, transport: tr}
 	c.http = &http.Client{Transport: tr, CheckRedirect: c.checkRedirect}
@@ -239,6 +242,7 @@ func (c *Client) Get(ctx context.Context, rawURL string, keep KeepBody) *Result 
 		res.Attempts++
 		retryAfter, err := c.attempt(ctx, rawURL, keep, res)
 		res.RetryAfter = retryAfter
+		res.Err = nil // the result describes the last attempt alone
 		res.Duration = time.Since(start)
 		if err == nil && !retryStatus(res.Status) {
 			res.Err = nil
@@ -287,6 +291,9 @@ func (c *Client) attempt(ctx context.Context, rawURL string, keep KeepBody, res 
 	if h := c.cfg.Header.Get("Host"); h != "" {
 		req.Host = h
 	}
+	if req.Header.Get("Accept-Encoding") == "" {
+		req.Header.Set("Accept-Encoding", acceptEncoding)
+	}
 	if c.cfg.UserAgent != "" && req.Header.Get("User-Agent") == "" {
 		req.Header.Set("User-Agent", c.cfg.UserAgent)
 	}
@@ -307,7 +314,13 @@ func (c *Client) attempt(ctx context.Context, rawURL string, keep KeepBody, res 
 	}
 	retryAfter := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 
-	limited := io.LimitReader(resp.Body, c.cfg.MaxBody+1)
+	decoded, closeDecoders, err := decodeBody(rawBody{resp.Body}, resp.Header.Get("Content-Encoding"))
+	if err != nil {
+		return retryAfter, err
+	}
+	defer closeDecoders()
+	// The cap applies after decoding: a small bomb cannot fill memory.
+	limited := io.LimitReader(decoded, c.cfg.MaxBody+1)
 	if keep != nil && keep(res.ContentType) {
 		buf := bodyPool.Get().(*bytes.Buffer)
 		buf.Reset()

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -296,5 +297,26 @@ func TestIncompleteBodyIsAnError(t *testing.T) {
 	res := newClient(t, Config{Retries: 1, Backoff: time.Millisecond}).Get(t.Context(), srv.URL, keepAll)
 	if res.Err == nil || res.Err.Kind != KindIncompleteBody || res.Attempts != 2 {
 		t.Errorf("short body = err %v attempts %d, want kind %s after a retry", res.Err, res.Attempts, KindIncompleteBody)
+	}
+}
+
+// Issue 11, item 7: after a reset, then 503 twice, the result describes
+// the last attempt: status 503 and no leftover error from the first.
+func TestResultDescribesTheLastAttempt(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			conn.(*net.TCPConn).SetLinger(0)
+			conn.Close()
+			return
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	c := newClient(t, Config{Retries: 2, Backoff: time.Millisecond})
+	res := c.Get(t.Context(), srv.URL+"/", nil)
+	if res.Attempts != 3 || res.Status != 503 || res.Err != nil {
+		t.Errorf("Get = attempts %d status %d err %v; want 3 attempts ending in 503, no error", res.Attempts, res.Status, res.Err)
 	}
 }

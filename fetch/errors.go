@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/url"
@@ -30,6 +31,7 @@ const (
 	KindHTTPStatus        Kind = "http_status"        // a status the caller does not accept
 	KindCanceled          Kind = "canceled"           // the run was interrupted or failed fast
 	KindNetwork           Kind = "network"            // any other network or protocol failure
+	KindDecoding          Kind = "decoding"           // the body's Content-Encoding could not be decoded
 )
 
 // Error is why one fetch failed: a Kind for programs and the underlying
@@ -50,6 +52,14 @@ var ErrTooManyRedirects = errors.New("too many redirects")
 // ErrUnsupportedScheme is returned for a URL or redirect target whose scheme
 // is not http or https.
 var ErrUnsupportedScheme = errors.New("only http and https URLs are fetched")
+
+// ErrDecoding is returned for a body that its Content-Encoding does not
+// describe: a corrupt gzip, brotli or zstd stream, or an unknown coding.
+var ErrDecoding = errors.New("cannot decode the body")
+
+// ErrUnknownEncoding is an ErrDecoding for a Content-Encoding no decoder
+// knows.
+var ErrUnknownEncoding = fmt.Errorf("%w: unknown content coding", ErrDecoding)
 
 // ErrBadURL is returned for text that is not an absolute http(s) URL.
 var ErrBadURL = errors.New("not an absolute http or https URL")
@@ -75,6 +85,8 @@ func classify(err error, parent context.Context) Kind {
 		return KindTooManyRedirects
 	case errors.Is(err, ErrUnsupportedScheme):
 		return KindUnsupportedScheme
+	case errors.Is(err, ErrDecoding):
+		return KindDecoding
 	case errors.Is(err, context.DeadlineExceeded):
 		return KindTimeout
 	case errors.As(err, &dnsErr):

@@ -3,13 +3,18 @@ package testsite
 import (
 	"bufio"
 	"bytes"
+	"compress/flate"
 	"compress/gzip"
+	"compress/zlib"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
 	"sync"
+
+	"github.com/andybalholm/brotli"
+	"github.com/klauspost/compress/zstd"
 )
 
 // The fault endpoints: what broken servers do, one each.
@@ -23,6 +28,11 @@ import (
 //	/fault/charset/{name}      a page whose title is "Café été" in that
 //	                           charset: latin1-header, latin1-meta, sjis
 //	/fault/malformed, /fault/empty, /fault/binary   bad HTML served as text/html
+//	/fault/encoding/{coding}   a page titled "Encoded <coding>" linking to
+//	                           /fault/encoding/gzip, sent in that coding
+//	                           (gzip, deflate, deflate-raw, br, zstd, bogus)
+//	                           whatever the client accepts
+//	/fault/no-content-type     an HTML page without a Content-Type header
 
 func (s *Site) faults() {
 	s.mux.HandleFunc("GET /fault/reset", faultReset)
@@ -37,6 +47,11 @@ func (s *Site) faults() {
 		w.WriteHeader(http.StatusFound)
 	})
 	s.mux.HandleFunc("GET /fault/charset/{name}", faultCharset)
+	s.mux.HandleFunc("GET /fault/encoding/{coding}", faultEncoding)
+	s.mux.HandleFunc("GET /fault/no-content-type", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header()["Content-Type"] = nil // no sniffing by net/http either
+		_, _ = io.WriteString(w, "<!DOCTYPE html><html><head><title>No type</title></head><body>x</body></html>")
+	})
 	s.mux.HandleFunc("GET /fault/malformed", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		_, _ = io.WriteString(w, `<html><head><title>Broken <b>page</title><body><div><p>unclosed<a href="/site/1"<table></td>`)
@@ -150,4 +165,44 @@ func faultCharset(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// EncodedPage is the page /fault/encoding/{coding} sends, before encoding.
+func EncodedPage(coding string) string {
+	return "<html><head><title>Encoded " + coding + `</title></head><body><a href="/fault/encoding/gzip">next</a></body></html>`
+}
+
+func faultEncoding(w http.ResponseWriter, r *http.Request) {
+	coding := r.PathValue("coding")
+	page := []byte(EncodedPage(coding))
+	var b bytes.Buffer
+	header := coding
+	switch coding {
+	case "gzip":
+		zw := gzip.NewWriter(&b)
+		zw.Write(page)
+		zw.Close()
+	case "deflate":
+		zw := zlib.NewWriter(&b)
+		zw.Write(page)
+		zw.Close()
+	case "deflate-raw": // what some servers send as "deflate"
+		header = "deflate"
+		zw, _ := flate.NewWriter(&b, flate.DefaultCompression)
+		zw.Write(page)
+		zw.Close()
+	case "br":
+		zw := brotli.NewWriter(&b)
+		zw.Write(page)
+		zw.Close()
+	case "zstd":
+		zw, _ := zstd.NewWriter(&b)
+		zw.Write(page)
+		zw.Close()
+	default:
+		b.Write(page)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Encoding", header)
+	w.Write(b.Bytes())
 }

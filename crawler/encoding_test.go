@@ -1,0 +1,70 @@
+package crawler
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/fetchall/fetchall/fetch"
+	"github.com/fetchall/fetchall/internal/testsite"
+)
+
+// Issue 11, items 6 and 10: every content coding is decoded, whatever the
+// user's Accept-Encoding; bytes count the decoded body; a page without a
+// Content-Type is sniffed for its title.
+func TestEveryEncodingIsDecoded(t *testing.T) {
+	srv := httptest.NewServer(testsite.New())
+	defer srv.Close()
+	for _, header := range []http.Header{nil, {"Accept-Encoding": {"gzip"}}, {"Accept-Encoding": {"identity"}}} {
+		client, _ := fetch.New(fetch.Config{Header: header})
+		codings := []string{"gzip", "deflate", "deflate-raw", "br", "zstd"}
+		var lines []string
+		for _, c := range codings {
+			lines = append(lines, srv.URL+"/fault/encoding/"+c)
+		}
+		lines = append(lines, srv.URL+"/fault/encoding/bogus", srv.URL+"/fault/no-content-type")
+		var sink collect
+		if err := FetchList(t.Context(), Config{}, client, listOf(lines...), &sink); err != nil {
+			t.Fatal(err)
+		}
+		client.CloseIdleConnections()
+		if len(sink.results) != len(lines) {
+			t.Fatalf("%d records for %d lines", len(sink.results), len(lines))
+		}
+		for _, r := range sink.results {
+			switch p := r.URL[len(srv.URL):]; p {
+			case "/fault/encoding/bogus":
+				if r.OK || r.Err == nil || r.Err.Kind != fetch.KindDecoding {
+					t.Errorf("Accept-Encoding %q, %s: %+v, want error kind decoding", header.Get("Accept-Encoding"), p, r)
+				}
+			case "/fault/no-content-type":
+				if !r.OK || r.Title != "No type" {
+					t.Errorf("%s: ok %v title %q, want the title sniffed", p, r.OK, r.Title)
+				}
+			default:
+				c := p[len("/fault/encoding/"):]
+				if !r.OK || r.Title != "Encoded "+c || r.Bytes != int64(len(testsite.EncodedPage(c))) {
+					t.Errorf("Accept-Encoding %q, %s: ok %v title %q bytes %d; want ok, %q, %d decoded bytes",
+						header.Get("Accept-Encoding"), p, r.OK, r.Title, r.Bytes, "Encoded "+c, len(testsite.EncodedPage(c)))
+				}
+			}
+		}
+	}
+}
+
+// A crawl follows the links of encoded pages, even when the user asked
+// for gzip alone.
+func TestCrawlReadsEncodedPages(t *testing.T) {
+	srv := httptest.NewServer(testsite.New())
+	defer srv.Close()
+	client, _ := fetch.New(fetch.Config{MaxRedirects: -1, Header: http.Header{"Accept-Encoding": {"gzip"}}})
+	defer client.CloseIdleConnections()
+	scope, _ := NewScope(ScopeHost, nil, nil, nil)
+	var sink collect
+	if _, err := Crawl(t.Context(), CrawlConfig{MaxDepth: 2, Scope: scope}, client, []Task{{URL: srv.URL + "/fault/encoding/br"}}, nil, &sink); err != nil {
+		t.Fatal(err)
+	}
+	if len(sink.results) != 2 {
+		t.Errorf("crawl from a brotli page: %d records, want 2 (it links to the gzip one)", len(sink.results))
+	}
+}

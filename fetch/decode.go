@@ -1,0 +1,153 @@
+package fetch
+
+import (
+	"compress/flate"
+	"compress/gzip"
+	"compress/zlib"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/andybalholm/brotli"
+	"github.com/klauspost/compress/zstd"
+)
+
+// acceptEncoding is what a Client asks for unless the user's headers say
+// otherwise; every body is decoded whatever was asked.
+const acceptEncoding = "gzip, br, zstd"
+
+// decodeBody wraps body in the decoders its Content-Encoding names, last
+// applied first ("gzip, br" was gzipped, then brotli'd). It returns the
+// decoded stream and a function closing the decoders; an unknown coding
+// is an error, so that the bytes are never taken for the page.
+func decodeBody(body io.Reader, contentEncoding string) (io.Reader, func(), error) {
+	var closers []func()
+	closeAll := func() {
+		for _, c := range closers {
+			c()
+		}
+	}
+	codings := strings.Split(contentEncoding, ",")
+	r := body
+	for i := len(codings) - 1; i >= 0; i-- {
+		switch coding := strings.ToLower(strings.TrimSpace(codings[i])); coding {
+		case "", "identity":
+		case "gzip", "x-gzip":
+			zr, err := gzip.NewReader(r)
+			if err != nil {
+				closeAll()
+				return nil, nil, decodingError("gzip", err)
+			}
+			closers = append(closers, func() { zr.Close() })
+			r = zr
+		case "deflate":
+			// Servers send zlib-wrapped deflate, as the RFC says, or raw
+			// deflate, as some do: tell them apart by the zlib header.
+			zr, err := newDeflateReader(r)
+			if err != nil {
+				closeAll()
+				return nil, nil, decodingError("deflate", err)
+			}
+			closers = append(closers, func() { zr.Close() })
+			r = zr
+		case "br":
+			r = brotli.NewReader(r)
+		case "zstd":
+			zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+			if err != nil {
+				closeAll()
+				return nil, nil, decodingError("zstd", err)
+			}
+			closers = append(closers, zr.Close)
+			r = zr
+		default:
+			closeAll()
+			return nil, nil, fmt.Errorf("%w: %q", ErrUnknownEncoding, coding)
+		}
+	}
+	if r == body {
+		return r, closeAll, nil
+	}
+	return &decodedReader{r: r}, closeAll, nil
+}
+
+// bodyError marks an error of the raw body (a reset, a timeout), so that it
+// is not mistaken for one of the decoder's.
+type bodyError struct{ err error }
+
+func (e *bodyError) Error() string { return e.err.Error() }
+func (e *bodyError) Unwrap() error { return e.err }
+
+// rawBody marks the errors of the body as it came off the wire.
+type rawBody struct{ r io.Reader }
+
+func (b rawBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = &bodyError{err}
+	}
+	return n, err
+}
+
+// decodedReader reports a decoder's own failures as ErrDecoding and the
+// wire's as they are.
+type decodedReader struct{ r io.Reader }
+
+func (d *decodedReader) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	var be *bodyError
+	switch {
+	case err == nil || err == io.EOF:
+	case errors.As(err, &be):
+		err = be.err
+	default:
+		err = decodingError("body", err)
+	}
+	return n, err
+}
+
+func decodingError(what string, err error) error {
+	var be *bodyError
+	if errors.As(err, &be) {
+		return be.err
+	}
+	return fmt.Errorf("%w: %s: %v", ErrDecoding, what, err)
+}
+
+// newDeflateReader reads zlib-wrapped or raw deflate.
+func newDeflateReader(r io.Reader) (io.ReadCloser, error) {
+	br := &peekReader{r: r}
+	head, err := br.peek(2)
+	if err == nil && len(head) == 2 && head[0]&0x0f == 8 && (uint16(head[0])<<8|uint16(head[1]))%31 == 0 {
+		return zlib.NewReader(br)
+	}
+	return flate.NewReader(br), nil
+}
+
+// peekReader lets the first bytes be looked at and still read.
+type peekReader struct {
+	r    io.Reader
+	head []byte
+}
+
+func (p *peekReader) peek(n int) ([]byte, error) {
+	for len(p.head) < n {
+		buf := make([]byte, n-len(p.head))
+		m, err := p.r.Read(buf)
+		p.head = append(p.head, buf[:m]...)
+		if err != nil {
+			return p.head, err
+		}
+	}
+	return p.head, nil
+}
+
+func (p *peekReader) Read(b []byte) (int, error) {
+	if len(p.head) > 0 {
+		n := copy(b, p.head)
+		p.head = p.head[n:]
+		return n, nil
+	}
+	return p.r.Read(b)
+}
