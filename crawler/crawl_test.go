@@ -197,6 +197,12 @@ func TestReadSitemap(t *testing.T) {
 	if err != nil || !slices.Equal(pages, []string{"http://a/1", "http://a/2"}) {
 		t.Errorf("urlset: %q %v", pages, err)
 	}
+	// Issue 11, item 8: other namespaces' <loc> are not pages.
+	_, pages, err = readSitemap(`<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:image="http://www.google.com/schemas/sitemap-image/1.1">` +
+		`<url><loc>http://a/page</loc><image:image><image:loc>http://a/photo.jpg</image:loc></image:image></url></urlset>`)
+	if err != nil || !slices.Equal(pages, []string{"http://a/page"}) {
+		t.Errorf("urlset with images: %q %v, want the page alone", pages, err)
+	}
 	if _, _, err := readSitemap(`<urlset><url><loc>`); err == nil {
 		t.Error("truncated sitemap parsed without error")
 	}

@@ -133,6 +133,13 @@ func TestSortedListRunsAtThePerHostIdeal(t *testing.T) {
 		if want := 40 * 50 * time.Millisecond; took != want {
 			t.Errorf("sorted list took %s, want the per-host ideal %s", took, want)
 		}
+		// Issue 11, item 9: time queued for the host is not latency.
+		for _, r := range results {
+			if r.Duration != 50*time.Millisecond {
+				t.Errorf("%s: duration %s, want the request's own 50ms", r.URL, r.Duration)
+				break
+			}
+		}
 		for h, peak := range site.peakHost {
 			if peak != 1 {
 				t.Errorf("host %s had %d requests in flight at once, want 1 (--per-host 1)", h, peak)

@@ -195,6 +195,9 @@ func (r *sitemapReader) next() (loc string, child bool, err error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			if !inSitemapSpace(t.Name) {
+				continue // <image:loc>, <video:content_loc>...: not pages
+			}
 			switch t.Name.Local {
 			case "sitemap", "url":
 				r.in = t.Name.Local
@@ -207,6 +210,9 @@ func (r *sitemapReader) next() (loc string, child bool, err error) {
 				r.loc.Write(t)
 			}
 		case xml.EndElement:
+			if !inSitemapSpace(t.Name) {
+				continue
+			}
 			switch t.Name.Local {
 			case "loc":
 				r.inLo = false
@@ -218,6 +224,15 @@ func (r *sitemapReader) next() (loc string, child bool, err error) {
 			}
 		}
 	}
+}
+
+// sitemapNS is the sitemap protocol's XML namespace.
+const sitemapNS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+
+// inSitemapSpace says whether an element is the sitemap protocol's own:
+// in its namespace, or in none (many sitemaps forget to declare it).
+func inSitemapSpace(n xml.Name) bool {
+	return n.Space == "" || n.Space == sitemapNS
 }
 
 func (r *sitemapReader) close() {
