@@ -34,13 +34,13 @@ type Config struct {
 func (c Config) Validate() error {
 	switch {
 	case c.PerHost < 0:
-		return fmt.Errorf("per-host must be 0 (no cap) or more, got %d", c.PerHost)
+		return fmt.Errorf("limiter: PerHost must be 0 (no cap) or more, got %d", c.PerHost)
 	case c.Rate < 0:
-		return fmt.Errorf("rate must be 0 (unlimited) or more, got %g", c.Rate)
+		return fmt.Errorf("limiter: Rate must be 0 (unlimited) or more, got %g", c.Rate)
 	case c.HostRate < 0:
-		return fmt.Errorf("host-rate must be 0 (unlimited) or more, got %g", c.HostRate)
+		return fmt.Errorf("limiter: HostRate must be 0 (unlimited) or more, got %g", c.HostRate)
 	case c.Delay < 0:
-		return fmt.Errorf("delay must be 0 or more, got %s", c.Delay)
+		return fmt.Errorf("limiter: Delay must be 0 or more, got %s", c.Delay)
 	}
 	return nil
 }

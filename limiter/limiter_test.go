@@ -122,10 +122,10 @@ func TestValidate(t *testing.T) {
 		want string
 	}{
 		{Config{}, ""},
-		{Config{PerHost: -1}, "per-host"},
-		{Config{Rate: -1}, "rate"},
-		{Config{HostRate: -1}, "host-rate"},
-		{Config{Delay: -time.Second}, "delay"},
+		{Config{PerHost: -1}, "limiter: PerHost"},
+		{Config{Rate: -1}, "limiter: Rate"},
+		{Config{HostRate: -1}, "limiter: HostRate"},
+		{Config{Delay: -time.Second}, "limiter: Delay"},
 	} {
 		err := tt.cfg.Validate()
 		if (err == nil) != (tt.want == "") || (err != nil && !strings.HasPrefix(err.Error(), tt.want)) {

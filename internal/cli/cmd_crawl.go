@@ -136,26 +136,12 @@ type crawlSetup struct {
 
 // setup checks the crawl options; its errors are the user's (exit 2).
 func (o *crawlOptions) setup(stdin io.Reader) (*crawlSetup, error) {
-	settings, err := o.settings()
+	settings, err := o.crawlSettings()
 	if err != nil {
 		return nil, err
 	}
 	if err := checkOpenFiles(o.concurrency); err != nil {
 		return nil, err
-	}
-	if o.maxPages < 0 || o.maxCrawlDelay < 0 {
-		return nil, errors.New("--max-pages and --max-crawl-delay must be 0 or more")
-	}
-	if _, err := crawler.NewScope(o.scope, o.allowDomains, o.include, o.exclude); err != nil {
-		return nil, fmt.Errorf("--%w", err)
-	}
-	settings.FailFast = o.failFast
-	settings.MaxDepth, settings.MaxPages = o.maxDepth, o.maxPages
-	settings.Scope = crawler.ScopeSettings{Mode: o.scope, AllowDomains: o.allowDomains, Include: o.include, Exclude: o.exclude}
-	settings.IgnoreRobots, settings.MaxCrawlDelay = o.ignoreRobots, o.maxCrawlDelay
-	settings.Sitemaps, settings.FollowNofollow = o.followSitemaps, o.followNofollow
-	if settings.MaxCrawlDelay == 0 {
-		settings.MaxCrawlDelay = -1 // the flag's 0 means no Crawl-delay at all
 	}
 	cs := &crawlSetup{settings: settings, closeSeeds: func() {}, rssStart: peakRSS()}
 	var given []crawler.Task
@@ -178,6 +164,43 @@ func (o *crawlOptions) setup(stdin io.Reader) (*crawlSetup, error) {
 }
 
 func (cs *crawlSetup) close() { cs.closeSeeds() }
+
+// crawlSettings checks the crawl options and turns them into a run's
+// settings; an error names the flag at fault (a *FlagError).
+func (o *crawlOptions) crawlSettings() (crawler.Settings, error) {
+	settings, err := o.settings()
+	if err != nil {
+		return settings, err
+	}
+	if o.maxPages < 0 {
+		return settings, flagErrorf("max-pages", "must be 0 (no limit) or more, got %d", o.maxPages)
+	}
+	if o.maxCrawlDelay < 0 {
+		return settings, flagErrorf("max-crawl-delay", "must be 0 or more, got %s", o.maxCrawlDelay)
+	}
+	for _, check := range []struct {
+		flag string
+		try  func() error
+	}{
+		{"scope", func() error { _, err := crawler.NewScope(o.scope, nil, nil, nil); return err }},
+		{"allow-domain", func() error { _, err := crawler.NewScope("", o.allowDomains, nil, nil); return err }},
+		{"include", func() error { _, err := crawler.NewScope("", nil, o.include, nil); return err }},
+		{"exclude", func() error { _, err := crawler.NewScope("", nil, nil, o.exclude); return err }},
+	} {
+		if err := check.try(); err != nil {
+			return settings, &FlagError{Flag: check.flag, Err: err}
+		}
+	}
+	settings.FailFast = o.failFast
+	settings.MaxDepth, settings.MaxPages = o.maxDepth, o.maxPages
+	settings.Scope = crawler.ScopeSettings{Mode: o.scope, AllowDomains: o.allowDomains, Include: o.include, Exclude: o.exclude}
+	settings.IgnoreRobots, settings.MaxCrawlDelay = o.ignoreRobots, o.maxCrawlDelay
+	settings.Sitemaps, settings.FollowNofollow = o.followSitemaps, o.followNofollow
+	if settings.MaxCrawlDelay == 0 {
+		settings.MaxCrawlDelay = -1 // the flag's 0 means no Crawl-delay at all
+	}
+	return settings, nil
+}
 
 func boolInt(b bool) int {
 	if b {

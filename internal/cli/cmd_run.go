@@ -8,11 +8,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/fetchall/fetchall/crawler"
 	"github.com/fetchall/fetchall/internal/config"
@@ -121,7 +123,32 @@ func loadJob(path string, opts *runOptions) (*job.Job, *crawlOptions, error) {
 	co.seeds = j.Start
 	co.seedsFile = j.StartFile
 	co.quiet, co.noProgress = opts.quiet, opts.noProgress
+	// A value that parses but cannot work (concurrency: -5) is named by
+	// the file, line and key that set it, like every other job error.
+	if _, err := co.crawlSettings(); err != nil {
+		var ferr *FlagError
+		if errors.As(err, &ferr) {
+			if k := settingKey(j.Settings, ferr.Flag); k != nil {
+				return nil, nil, &config.Error{File: path, Line: k.Line, Key: k.Value, Err: ferr.Err}
+			}
+		}
+		return nil, nil, err
+	}
 	return j, co, nil
+}
+
+// settingKey finds the key node of a flag in a job's settings (written
+// with _ or -), or nil.
+func settingKey(settings *yaml.Node, flag string) *yaml.Node {
+	if settings == nil {
+		return nil
+	}
+	for i := 0; i+1 < len(settings.Content); i += 2 {
+		if k := settings.Content[i]; strings.ReplaceAll(k.Value, "_", "-") == flag {
+			return k
+		}
+	}
+	return nil
 }
 
 func runJob(ctx context.Context, opts *runOptions, path string) error {

@@ -159,6 +159,8 @@ func TestJobFileErrorsNameTheirLine(t *testing.T) {
 		{"start: [http://a/]\n", `key "items": the job needs at least one rule`},
 		{"start: [http://a/]\nitems:\n  - name: x\n", `line 3: key "items[0].fields": a rule needs at least one field`},
 		{"start: [http://a/]\nitems:\n  - fields:\n      t: {css: h1, html: maybe}\n", `line 4: key "items[0].fields.t.html": want true or false`},
+		{"start: [http://a/]\nitems:\n  - fields:\n      t: {css: h1}\nconcurrency: -5\n", `line 5: key "concurrency": must be 1 or more, got -5`},
+		{"start: [http://a/]\nitems:\n  - fields:\n      t: {css: h1}\n\nexclude: ['(']\n", `line 6: key "exclude": exclude "(": error parsing regexp`},
 		{"start: [http://a/]\nitems:\n  - fields:\n      t: {css: h1}\noutput:\n  path: [a]\n", `line 6: key "output.path": want a single value`},
 		{"start: [http://a/]\nitems:\n  - fields:\n      t: {css: h1}\nfollow: [a, 'b >']\n", `line 5: key "follow[1]": bad CSS selector`},
 		{"start: [http://a/\nitems: x\n", `job.yaml: yaml: line`},

@@ -68,3 +68,17 @@ func Execute(ctx context.Context, s *Streams, args []string) int {
 
 // errNoOpenFileLimit says that this system has no open-file limit to read.
 var errNoOpenFileLimit = errors.New("no open-file limit on this system")
+
+// FlagError is a flag's value that cannot work. It names the flag, so
+// that a value from a file can be traced to its line.
+type FlagError struct {
+	Flag string // long name, without dashes
+	Err  error
+}
+
+func (e *FlagError) Error() string { return "--" + e.Flag + " " + e.Err.Error() }
+func (e *FlagError) Unwrap() error { return e.Err }
+
+func flagErrorf(flag, format string, args ...any) error {
+	return &FlagError{Flag: flag, Err: fmt.Errorf(format, args...)}
+}

@@ -98,20 +98,24 @@ func (o *requestOptions) loadConfig(cmd *cobra.Command) error {
 // are the engine's, and wait in their host's queue.
 func (o *requestOptions) clientConfig() (fetch.Config, error) {
 	if o.concurrency < 1 {
-		return fetch.Config{}, fmt.Errorf("--concurrency must be 1 or more, got %d", o.concurrency)
+		return fetch.Config{}, flagErrorf("concurrency", "must be 1 or more, got %d", o.concurrency)
 	}
 	if o.retries < 0 {
-		return fetch.Config{}, fmt.Errorf("--retries must be 0 or more, got %d", o.retries)
+		return fetch.Config{}, flagErrorf("retries", "must be 0 or more, got %d", o.retries)
 	}
 	if o.timeout <= 0 {
-		return fetch.Config{}, fmt.Errorf("--timeout must be positive, got %s", o.timeout)
+		return fetch.Config{}, flagErrorf("timeout", "must be positive, got %s", o.timeout)
 	}
 	if o.maxRedirects < 0 {
-		return fetch.Config{}, fmt.Errorf("--max-redirects must be 0 or more, got %d", o.maxRedirects)
+		return fetch.Config{}, flagErrorf("max-redirects", "must be 0 or more, got %d", o.maxRedirects)
 	}
-	lim := limiter.Config{PerHost: o.perHost, Rate: o.rate, HostRate: o.hostRate, Delay: o.delay}
-	if err := lim.Validate(); err != nil {
-		return fetch.Config{}, fmt.Errorf("--%w", err)
+	for _, limit := range []struct {
+		flag  string
+		value float64
+	}{{"per-host", float64(o.perHost)}, {"rate", o.rate}, {"host-rate", o.hostRate}, {"delay", o.delay.Seconds()}} {
+		if limit.value < 0 {
+			return fetch.Config{}, flagErrorf(limit.flag, "must be 0 (no limit) or more, got %v", limit.value)
+		}
 	}
 	header, err := parseHeaders(o.headers)
 	if err != nil {
@@ -134,7 +138,7 @@ func (o *requestOptions) clientConfig() (fetch.Config, error) {
 	if o.proxy != "" {
 		u, err := url.Parse(o.proxy)
 		if err != nil || u.Host == "" {
-			return fetch.Config{}, fmt.Errorf("--proxy %q: want a URL such as http://host:3128", o.proxy)
+			return fetch.Config{}, flagErrorf("proxy", "%q: want a URL such as http://host:3128", o.proxy)
 		}
 		cfg.Proxy = u
 	}
@@ -168,7 +172,7 @@ func parseHeaders(lines []string) (http.Header, error) {
 		name, value, ok := strings.Cut(line, ":")
 		name = strings.TrimSpace(name)
 		if !ok || name == "" || strings.ContainsAny(name, " \t") {
-			return nil, fmt.Errorf("--header %q: want 'Name: value'", line)
+			return nil, flagErrorf("header", "%q: want 'Name: value'", line)
 		}
 		h.Add(name, strings.TrimSpace(value))
 	}
