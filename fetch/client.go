@@ -60,6 +60,8 @@ type Config struct {
 	// of the URL given to Get alone: never a redirect to another host, nor
 	// from https to http.
 	CredentialOrigins *Origins
+	// Method is GET or HEAD (a link check). Empty means GET.
+	Method string
 	// UserAgent is sent as User-Agent unless Header sets one. Empty means Go's.
 	UserAgent string
 	// Insecure skips TLS certificate verification. Off unless the user asks.
@@ -106,6 +108,13 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.Backoff == 0 {
 		cfg.Backoff = 200 * time.Millisecond
+	}
+	switch cfg.Method = strings.ToUpper(cfg.Method); cfg.Method {
+	case "":
+		cfg.Method = http.MethodGet
+	case http.MethodGet, http.MethodHead:
+	default:
+		return nil, fmt.Errorf("method %q: want GET or HEAD", cfg.Method)
 	}
 	switch {
 	case cfg.Timeout < 0:
@@ -275,7 +284,7 @@ func (c *Client) attempt(ctx context.Context, rawURL string, keep KeepBody, res 
 	res.Release() // a retry starts over
 	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodGet, rawURL, nil)
+	req, err := http.NewRequestWithContext(actx, c.cfg.Method, rawURL, nil)
 	if err != nil {
 		return 0, err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,7 +20,8 @@ import (
 type fetchOptions struct {
 	requestOptions
 	outputOptions
-	input   string
+	input   string   // a list file, or - for standard input
+	urls    []string // or the URLs themselves, given as arguments
 	ordered bool
 
 	streams *Streams
@@ -28,10 +30,10 @@ type fetchOptions struct {
 func newFetchCmd(s *Streams, runF func(context.Context, *fetchOptions) error) *cobra.Command {
 	opts := &fetchOptions{streams: s}
 	cmd := &cobra.Command{
-		Use:   "fetch FILE|-",
+		Use:   "fetch FILE|-|URL...",
 		Short: "Fetch every URL of a list concurrently",
 		Long: `Fetch every URL of a list, one per line (blank lines and # comments are
-skipped), with --concurrency workers. Each URL yields exactly one record,
+skipped), or the URLs given as arguments, with --concurrency workers. Each URL yields exactly one record,
 success or failure, written as soon as it completes (--ordered: in input
 order). Records go to standard output, or --output; progress and the summary
 go to standard error.
@@ -40,10 +42,15 @@ Exit status: 0 every record ok, 1 some not ok, 2 bad usage, config or input
 file (nothing fetched), 130 interrupted.`,
 		Example: `  fetchall urls.txt --concurrency 5
   cat urls.txt | fetchall - -o out.jsonl
+  fetchall https://example.org/ https://example.org/about -X HEAD
   fetchall fetch urls.txt -f csv --ok-status 200-399,404 -H 'Accept: text/html'`,
-		Args: oneListArg,
+		Args: listOrURLs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.input = args[0]
+			if allURLs(args) {
+				opts.urls = args
+			} else {
+				opts.input = args[0]
+			}
 			if err := opts.requestOptions.loadConfig(cmd); err != nil {
 				return usageError(err)
 			}
@@ -61,6 +68,7 @@ file (nothing fetched), 130 interrupted.`,
 	opts.requestOptions.bind(fs)
 	opts.outputOptions.bind(fs)
 	fs.BoolVar(&opts.ordered, "ordered", false, "write records in input order instead of completion order")
+	fs.StringVarP(&opts.method, "method", "X", "GET", "request method: GET, or HEAD to check links without fetching bodies")
 	return cmd
 }
 
@@ -78,14 +86,18 @@ func runFetch(ctx context.Context, opts *fetchOptions) error {
 	if err := notTheInput(opts.output, opts.input); err != nil {
 		return usageError(err)
 	}
-	list, closeList, err := openList(opts.input, s.In)
-	if err != nil {
-		return usageError(err)
-	}
-	defer closeList()
-	total := -1
-	if s.ErrIsTerminal {
-		total = countURLs(opts.input)
+	var list io.Reader = strings.NewReader(strings.Join(opts.urls, "\n"))
+	total := len(opts.urls)
+	if opts.urls == nil {
+		l, closeList, err := openList(opts.input, s.In)
+		if err != nil {
+			return usageError(err)
+		}
+		defer closeList()
+		list, total = l, -1
+		if s.ErrIsTerminal {
+			total = countURLs(opts.input)
+		}
 	}
 	out, err := opts.outputOptions.openRecords(s, total)
 	if err != nil {

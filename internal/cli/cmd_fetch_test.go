@@ -55,6 +55,7 @@ type record struct {
 	Attempts   int     `json:"attempts"`
 	DurationMS float64 `json:"duration_ms"`
 	SavedPath  string  `json:"saved_path"`
+	Bytes      int64   `json:"bytes"`
 }
 
 func parseRecords(t *testing.T, jsonl string) []record {

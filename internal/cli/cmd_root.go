@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -65,11 +66,32 @@ Try it offline against the built-in test site: fetchall demo`
 	return root
 }
 
+// listOrURLs wants one URL list, or URLs themselves (every argument an
+// absolute http or https URL, as curl takes them).
+func listOrURLs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 && allURLs(args) {
+		return nil
+	}
+	return oneListArg(cmd, args)
+}
+
+// allURLs says whether every argument is an absolute http(s) URL rather
+// than a file name.
+func allURLs(args []string) bool {
+	for _, a := range args {
+		lower := strings.ToLower(a)
+		if !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://") {
+			return false
+		}
+	}
+	return true
+}
+
 // oneListArg wants exactly one argument, the URL list, and says so plainly.
 func oneListArg(cmd *cobra.Command, args []string) error {
 	switch {
 	case len(args) == 0:
-		return usageError(errors.New("missing the URL list: give a FILE, or - for standard input (see --help)"))
+		return usageError(errors.New("missing the URL list: give a FILE, - for standard input, or URLs (see --help)"))
 	case len(args) > 1:
 		return usageError(fmt.Errorf("one URL list at a time, got %d arguments (see '%s --help')", len(args), cmd.CommandPath()))
 	}

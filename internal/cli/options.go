@@ -36,6 +36,7 @@ type requestOptions struct {
 	maxRedirects   int
 	okStatus       statusSet
 	configFile     string
+	method         string
 	delay          time.Duration // crawl only: least spacing per host
 }
 
@@ -103,6 +104,9 @@ func (o *requestOptions) clientConfig() (fetch.Config, error) {
 	if o.retries < 0 {
 		return fetch.Config{}, flagErrorf("retries", "must be 0 or more, got %d", o.retries)
 	}
+	if m := strings.ToUpper(o.method); m != "" && m != http.MethodGet && m != http.MethodHead {
+		return fetch.Config{}, flagErrorf("method", "%q: want GET or HEAD", o.method)
+	}
 	if o.timeout <= 0 {
 		return fetch.Config{}, flagErrorf("timeout", "must be positive, got %s", o.timeout)
 	}
@@ -129,6 +133,7 @@ func (o *requestOptions) clientConfig() (fetch.Config, error) {
 		MaxRedirects:   o.maxRedirects,
 		Header:         header,
 		UserAgent:      o.userAgent,
+		Method:         o.method,
 		Insecure:       o.insecure,
 		Concurrency:    o.concurrency,
 	}

@@ -138,3 +138,26 @@ func TestCredentialsGoOnlyToTheirOrigin(t *testing.T) {
 		}
 	}
 }
+
+// Issue 11, item 16: URLs given as arguments are fetched as a list of
+// them, as curl users expect; -X HEAD checks links without bodies.
+func TestURLArgumentsAreFetched(t *testing.T) {
+	site, base := startSite(t)
+	res := runCLI(t, "", base+"/page/1", base+"/page/2", "-q", "--ordered")
+	recs := parseRecords(t, res.stdout)
+	if res.code != 0 || len(recs) != 2 || recs[0].URL != base+"/page/1" {
+		t.Fatalf("two URL arguments: exit %d, %d records; stderr %q", res.code, len(recs), res.stderr)
+	}
+	res = runCLI(t, "", base+"/page/3", "-X", "HEAD", "-q")
+	recs = parseRecords(t, res.stdout)
+	if res.code != 0 || len(recs) != 1 || recs[0].Bytes != 0 || !recs[0].OK {
+		t.Errorf("-X HEAD: exit %d, records %v; want one ok record without a body", res.code, recs)
+	}
+	if n := site.URICounts()["/page/3"]; n != 1 {
+		t.Errorf("-X HEAD: the server saw /page/3 %d times, want 1", n)
+	}
+	res = runCLI(t, "", base+"/page/1", "-X", "POST", "-q")
+	if res.code != 2 || !strings.Contains(res.stderr, "--method") {
+		t.Errorf("-X POST: exit %d, stderr %q; want 2 naming --method", res.code, res.stderr)
+	}
+}
