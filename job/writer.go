@@ -59,7 +59,7 @@ func NewWriter(j *Job, items io.Writer, errs io.Writer) (*Writer, error) {
 		}
 	}
 	if errs != nil {
-		sink, err := output.NewSink("jsonl", errs)
+		sink, err := output.NewSink("jsonl", errs, true)
 		if err != nil {
 			return nil, err
 		}

@@ -17,8 +17,10 @@ var Formats = []string{"jsonl", "csv", "table"}
 
 // NewSink returns a sink writing records to w in the named format. Records
 // are buffered and reach w at every Flush; a record is never split across
-// two flushes, so an interrupted run leaves whole lines only.
-func NewSink(format string, w io.Writer) (crawler.Sink, error) {
+// two flushes, so an interrupted run leaves whole lines only. crawl says
+// whether the records are a crawl's: only then does CSV have the crawl
+// columns (depth, parent, links).
+func NewSink(format string, w io.Writer, crawl bool) (crawler.Sink, error) {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	switch format {
 	case "jsonl":
@@ -26,7 +28,7 @@ func NewSink(format string, w io.Writer) (crawler.Sink, error) {
 		enc.SetEscapeHTML(false)
 		return &jsonlSink{w: bw, enc: enc}, nil
 	case "csv":
-		return &csvSink{w: bw, csv: csv.NewWriter(bw)}, nil
+		return &csvSink{w: bw, csv: csv.NewWriter(bw), crawl: crawl}, nil
 	case "table":
 		return &tableSink{w: bw}, nil
 	}
@@ -44,21 +46,30 @@ func (s *jsonlSink) Flush() error                  { return s.w.Flush() }
 type csvSink struct {
 	w       *bufio.Writer
 	csv     *csv.Writer
+	crawl   bool
 	started bool
 }
 
 func (s *csvSink) Write(r *crawler.Result) error {
 	if !s.started {
 		s.started = true
-		if err := s.csv.Write(Columns); err != nil {
+		if err := s.csv.Write(s.columns(Columns)); err != nil {
 			return err
 		}
 	}
-	cells := NewRecord(r).cells()
+	cells := s.columns(NewRecord(r).cells())
 	for i, c := range cells {
 		cells[i] = DefuseFormula(c)
 	}
 	return s.csv.Write(cells)
+}
+
+// columns drops the crawl columns, the last three, from a list's rows.
+func (s *csvSink) columns(row []string) []string {
+	if s.crawl {
+		return row
+	}
+	return row[:len(row)-len(CrawlColumns)]
 }
 
 func (s *csvSink) Flush() error {

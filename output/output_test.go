@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -33,7 +34,7 @@ func sampleResults() []*crawler.Result {
 func render(t *testing.T, format string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	sink, err := NewSink(format, &buf)
+	sink, err := NewSink(format, &buf, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,8 +92,8 @@ func TestCSVDefusesFormulas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(rows[0], ",") != strings.Join(Columns, ",") {
-		t.Errorf("header = %v, want %v", rows[0], Columns)
+	if want := Columns[:len(Columns)-len(CrawlColumns)]; strings.Join(rows[0], ",") != strings.Join(want, ",") {
+		t.Errorf("header = %v, want %v (a list has no crawl columns)", rows[0], want)
 	}
 	if got := rows[3][0]; got != "'=cmd|' /C calc'!A0" {
 		t.Errorf("formula cell = %q, want it prefixed with an apostrophe", got)
@@ -105,7 +106,7 @@ func TestCSVDefusesFormulas(t *testing.T) {
 }
 
 func TestUnknownFormat(t *testing.T) {
-	if _, err := NewSink("xml", &bytes.Buffer{}); err == nil {
+	if _, err := NewSink("xml", &bytes.Buffer{}, false); err == nil {
 		t.Error("NewSink(xml) = nil error, want unknown format")
 	}
 }
@@ -226,6 +227,24 @@ func TestParseBytesReadsWhatHumanBytesWrites(t *testing.T) {
 	for _, bad := range []string{"", "-1", "ten", "5 parsecs", "0"} {
 		if _, err := ParseBytes(bad); err == nil {
 			t.Errorf("ParseBytes(%q) accepted, want an error", bad)
+		}
+	}
+}
+
+// Issue 11, item 19: only a crawl's CSV has depth, parent and links.
+func TestCSVHasCrawlColumnsForCrawlsOnly(t *testing.T) {
+	for _, crawl := range []bool{false, true} {
+		var buf bytes.Buffer
+		sink, _ := NewSink("csv", &buf, crawl)
+		_ = sink.Write(&crawler.Result{URL: "http://a/", OK: true, Crawled: crawl, Depth: 2, Links: 5})
+		_ = sink.Flush()
+		rows, err := csv.NewReader(&buf).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		hasDepth := slices.Contains(rows[0], "depth")
+		if hasDepth != crawl || len(rows[0]) != len(rows[1]) {
+			t.Errorf("crawl %v: header %v, row %v", crawl, rows[0], rows[1])
 		}
 	}
 }

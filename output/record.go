@@ -33,9 +33,13 @@ type Record struct {
 	Links  *int   `json:"links,omitempty"`
 }
 
-// Columns are the CSV header, in record order.
+// Columns are the CSV header, in record order; a list's CSV stops before
+// CrawlColumns, which end it.
 var Columns = []string{"url", "line", "ok", "final_url", "status", "content_type", "bytes",
 	"truncated", "duration_ms", "attempts", "title", "error", "error_message", "saved_path", "depth", "parent", "links"}
+
+// CrawlColumns are the columns only a crawl's CSV has.
+var CrawlColumns = Columns[len(Columns)-3:]
 
 // NewRecord converts an engine result into a Record.
 func NewRecord(r *crawler.Result) Record {

@@ -101,7 +101,7 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 		return usageError(err)
 	}
 	defer cs.close()
-	out, err := opts.outputOptions.openRecords(s, opts.maxPages-boolInt(opts.maxPages == 0))
+	out, err := opts.outputOptions.openRecords(s, opts.maxPages-boolInt(opts.maxPages == 0), true)
 	if err != nil {
 		return usageError(err)
 	}

@@ -99,7 +99,7 @@ func runFetch(ctx context.Context, opts *fetchOptions) error {
 			total = countURLs(opts.input)
 		}
 	}
-	out, err := opts.outputOptions.openRecords(s, total)
+	out, err := opts.outputOptions.openRecords(s, total, false)
 	if err != nil {
 		return usageError(err)
 	}

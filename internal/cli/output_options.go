@@ -50,7 +50,7 @@ type recordOutput struct {
 // openRecords opens the record destination, the save folder and the
 // progress line (on a terminal, with total results expected, -1 unknown).
 // Its errors are the user's: a folder or file that cannot be written.
-func (o *outputOptions) openRecords(s *Streams, total int) (*recordOutput, error) {
+func (o *outputOptions) openRecords(s *Streams, total int, crawl bool) (*recordOutput, error) {
 	ro := &recordOutput{summary: &output.Summary{}}
 	if o.saveDir != "" {
 		dir, err := output.OpenDir(o.saveDir)
@@ -65,7 +65,7 @@ func (o *outputOptions) openRecords(s *Streams, total int) (*recordOutput, error
 		return nil, err
 	}
 	ro.closeOut = closeOut
-	records, err := output.NewSink(o.format, out)
+	records, err := output.NewSink(o.format, out, crawl)
 	if err != nil {
 		ro.close()
 		return nil, err
