@@ -68,3 +68,26 @@ func TestCrawlReadsEncodedPages(t *testing.T) {
 		t.Errorf("crawl from a brotli page: %d records, want 2 (it links to the gzip one)", len(sink.results))
 	}
 }
+
+// Issue 11, item 21: a bot challenge is the error kind challenge, whatever
+// its status, and is never retried.
+func TestChallengePagesAreNotPages(t *testing.T) {
+	site := testsite.New()
+	srv := httptest.NewServer(site)
+	defer srv.Close()
+	client, _ := fetch.New(fetch.Config{})
+	defer client.CloseIdleConnections()
+	var sink collect
+	list := listOf(srv.URL+"/fault/challenge?status=200", srv.URL+"/fault/challenge?status=503", srv.URL+"/fault/challenge")
+	if err := FetchList(t.Context(), Config{Retries: 2}, client, list, &sink); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range sink.results {
+		if r.OK || r.Err == nil || r.Err.Kind != fetch.KindChallenge || r.Attempts != 1 {
+			t.Errorf("%s: ok %v err %v attempts %d; want kind challenge after one attempt", r.URL, r.OK, r.Err, r.Attempts)
+		}
+	}
+	if n := site.Count("/fault/challenge"); n != 3 {
+		t.Errorf("the server saw %d requests, want 3 (no retries)", n)
+	}
+}

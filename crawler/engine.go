@@ -279,7 +279,8 @@ func (e *engine) process(ctx context.Context, l Lease) answer {
 	if fr.Status == http.StatusTooManyRequests || fr.Status == http.StatusServiceUnavailable {
 		out.outcome.CoolDown = e.retryWait(attempt, fr)
 	}
-	if fr.Retryable() && attempt <= e.cfg.Retries && ctx.Err() == nil {
+	challenge := fr.Err == nil && isChallenge(fr, contentType)
+	if fr.Retryable() && !challenge && attempt <= e.cfg.Retries && ctx.Err() == nil {
 		// Back to the host's queue at once, so that its cool-down holds
 		// before this worker (or any) leases again.
 		t.Attempts = attempt
@@ -292,6 +293,12 @@ func (e *engine) process(ctx context.Context, l Lease) answer {
 	}
 
 	r := fromFetch(fr, e.cfg.Accept)
+	if challenge {
+		// A bot check is not the page, whatever its status: never ok,
+		// never retried, and no links are taken from it.
+		r.OK = false
+		r.Err = &fetch.Error{Kind: fetch.KindChallenge, Err: fmt.Errorf("status %d: a bot challenge page, not the page", fr.Status)}
+	}
 	r.Attempts = attempt + fr.Attempts - 1 // a fetcher may retry on its own too
 	r.Duration = time.Since(t.FirstTry)
 	r.Line = t.Line

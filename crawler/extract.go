@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/fetchall/fetchall/fetch"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 	"golang.org/x/net/html/charset"
@@ -95,4 +96,27 @@ func utf8Reader(body []byte, contentType string) io.Reader {
 // normalizeSpace trims s and folds every run of white space into one space.
 func normalizeSpace(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// challengeMarkers are what bot-challenge pages (Cloudflare's and those
+// that copy it) carry in their HTML.
+var challengeMarkers = [][]byte{[]byte("_cf_chl_opt"), []byte("cf-browser-verification"),
+	[]byte("<title>Just a moment...</title>"), []byte("challenge-platform")}
+
+// isChallenge says whether a response is a bot challenge rather than the
+// page: the cf-mitigated header says so, or the HTML carries a marker.
+func isChallenge(fr *fetch.Result, contentType string) bool {
+	if strings.EqualFold(fr.Header.Get("Cf-Mitigated"), "challenge") {
+		return true
+	}
+	if !isHTML(contentType) || len(fr.Body) == 0 {
+		return false
+	}
+	head := fr.Body[:min(len(fr.Body), 64<<10)]
+	for _, m := range challengeMarkers {
+		if bytes.Contains(head, m) {
+			return true
+		}
+	}
+	return false
 }

@@ -32,6 +32,7 @@ const (
 	KindCanceled          Kind = "canceled"           // the run was interrupted or failed fast
 	KindNetwork           Kind = "network"            // any other network or protocol failure
 	KindDecoding          Kind = "decoding"           // the body's Content-Encoding could not be decoded
+	KindChallenge         Kind = "challenge"          // a bot challenge ("Just a moment..."), not the page
 )
 
 // Error is why one fetch failed: a Kind for programs and the underlying

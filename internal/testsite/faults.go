@@ -33,6 +33,8 @@ import (
 //	                           (gzip, deflate, deflate-raw, br, zstd, bogus)
 //	                           whatever the client accepts
 //	/fault/no-content-type     an HTML page without a Content-Type header
+//	/fault/challenge?status=N  a bot challenge page ("Just a moment..."),
+//	                           with cf-mitigated: challenge unless status is 200
 
 func (s *Site) faults() {
 	s.mux.HandleFunc("GET /fault/reset", faultReset)
@@ -48,6 +50,19 @@ func (s *Site) faults() {
 	})
 	s.mux.HandleFunc("GET /fault/charset/{name}", faultCharset)
 	s.mux.HandleFunc("GET /fault/encoding/{coding}", faultEncoding)
+	s.mux.HandleFunc("GET /fault/challenge", func(w http.ResponseWriter, r *http.Request) {
+		status, err := strconv.Atoi(r.URL.Query().Get("status"))
+		if err != nil {
+			status = http.StatusForbidden
+		}
+		if status != http.StatusOK {
+			w.Header().Set("Cf-Mitigated", "challenge")
+		}
+		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, `<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>`+
+			`<script>window._cf_chl_opt={cType:'managed'};</script><a href="/page/1">x</a></body></html>`)
+	})
 	s.mux.HandleFunc("GET /fault/no-content-type", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header()["Content-Type"] = nil // no sniffing by net/http either
 		_, _ = io.WriteString(w, "<!DOCTYPE html><html><head><title>No type</title></head><body>x</body></html>")
