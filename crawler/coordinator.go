@@ -42,22 +42,24 @@ func (e *engine) coordinate(ctx context.Context, input <-chan Task, workersDone 
 	}
 }
 
-// add puts tasks in the frontier; a frontier that fails ends the run.
-func (e *engine) add(ctx context.Context, tasks ...Task) {
+// add puts tasks in the frontier and says how many were new; a frontier
+// that fails ends the run.
+func (e *engine) add(ctx context.Context, tasks ...Task) int {
 	if len(tasks) == 0 || e.runErr != nil {
-		return
+		return 0
 	}
 	res, err := e.fr.Add(ctx, tasks)
 	if err != nil {
 		if ctx.Err() == nil {
 			e.fail(fmt.Errorf("frontier: %w", err))
 		}
-		return
+		return 0
 	}
 	e.stats.Seen += res.New
 	for _, t := range res.Lowered {
 		e.lower(ctx, t)
 	}
+	return res.New
 }
 
 func (e *engine) fail(err error) {
@@ -98,7 +100,9 @@ func (e *engine) admit(ctx context.Context, t Task) {
 			e.cfg.SeedOrigins.Add(cu)
 		}
 		t.URL, t.SeedChain = cu.String(), true
-		e.add(ctx, t)
+		if e.add(ctx, t) > 0 && e.cfg.MaxPagesPerHost > 0 {
+			e.hostPages[t.Host()]++
+		}
 	}
 	e.gate.kick()
 }
@@ -118,17 +122,35 @@ func (e *engine) scope() *Scope {
 	return e.cfg.Scope
 }
 
-// enqueue queues a discovered URL if it is in scope and within MaxDepth.
+// enqueue queues a discovered URL if it is in scope, within MaxDepth, and
+// no trap, without its tracking parameters.
 func (e *engine) enqueue(ctx context.Context, u *url.URL, t Task) {
 	if e.cfg.MaxDepth >= 0 && t.Depth > e.cfg.MaxDepth {
 		return
+	}
+	if !e.cfg.KeepParams {
+		u = stripTracking(u)
 	}
 	if !e.scope().Allows(u) {
 		e.stats.OutOfScope++
 		return
 	}
 	t.URL = u.String()
-	e.add(ctx, t)
+	host := t.Host()
+	reason := trap(u, t.URL)
+	if reason == "" && e.cfg.MaxPagesPerHost > 0 && e.hostPages[host] >= e.cfg.MaxPagesPerHost {
+		reason = TrapHostCap
+	}
+	if reason != "" {
+		if e.stats.Traps == nil {
+			e.stats.Traps = map[string]int{}
+		}
+		e.stats.Traps[reason]++
+		return
+	}
+	if e.add(ctx, t) > 0 && e.cfg.MaxPagesPerHost > 0 {
+		e.hostPages[host]++
+	}
 }
 
 // handle takes a worker's answer: the lease is ended, and the record is

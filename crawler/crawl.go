@@ -36,6 +36,13 @@ type CrawlConfig struct {
 	// Extractor, when set, runs on every HTML page fetched; what it
 	// returns travels in Result.Items to the sink.
 	Extractor Extractor
+	// KeepParams keeps tracking and session parameters (utm_*, fbclid,
+	// ;jsessionid=...; see TrackingParams), which a crawl otherwise drops
+	// from links before the seen check.
+	KeepParams bool
+	// MaxPagesPerHost caps the pages a crawl takes from one host; zero
+	// means no cap.
+	MaxPagesPerHost int
 	// SeedOrigins, when set, is told the origin of every seed given by
 	// the user (not those a sitemap lists): the fetcher sends credentials
 	// there and nowhere else.
@@ -50,9 +57,12 @@ type Extractor interface {
 
 // CrawlStats counts what a crawl did beyond its records.
 type CrawlStats struct {
-	Pages         int // pages fetched: records written
-	Seen          int // distinct URLs met, in scope or not
-	OutOfScope    int // links not followed because of the scope
+	Pages      int // pages fetched: records written
+	Seen       int // distinct URLs met, in scope or not
+	OutOfScope int // links not followed because of the scope
+	// Traps counts links skipped by the trap guards, by reason (TrapLongURL,
+	// TrapRepeatedSegment, TrapHostCap).
+	Traps         map[string]int
 	RobotsBlocked int // URLs robots.txt disallowed (never fetched)
 	SiteDeferred  int // URLs skipped because their robots.txt answered 5xx
 }

@@ -53,13 +53,14 @@ func Run(ctx context.Context, cfg CrawlConfig, f Fetcher, src Source, frontier F
 
 	e := &engine{
 		cfg: cfg, f: f, fr: frontier, cancel: cancel, stopLeasing: stopLeasing,
-		w:       newWriter(sink, cancel),
-		results: make(chan answer, cfg.Workers),
-		slots:   make(chan struct{}, cfg.window()),
-		held:    map[uint64]*heldPage{},
-		improve: map[uint64]Task{},
-		pending: map[int]*Result{},
-		gate:    newGate(),
+		w:         newWriter(sink, cancel),
+		results:   make(chan answer, cfg.Workers),
+		slots:     make(chan struct{}, cfg.window()),
+		held:      map[uint64]*heldPage{},
+		improve:   map[uint64]Task{},
+		hostPages: map[string]int{},
+		pending:   map[int]*Result{},
+		gate:      newGate(),
 	}
 	e.depths, _ = frontier.(DepthReporter)
 	e.delays, _ = frontier.(DelaySetter)
@@ -156,14 +157,15 @@ type engine struct {
 	started     atomic.Int64 // pages started, for MaxPages
 	stopped     atomic.Bool  // fail-fast fired
 
-	w       *writer
-	stats   CrawlStats
-	runErr  error
-	held    map[uint64]*heldPage // records waiting for their depth to be final
-	heldAt  [][]*heldPage        // the same, by depth (stale entries skipped)
-	improve map[uint64]Task      // in-flight pages since met by a shorter path
-	pending map[int]*Result      // ordered mode: finished, waiting for their turn
-	nextSeq int
+	w         *writer
+	stats     CrawlStats
+	runErr    error
+	held      map[uint64]*heldPage // records waiting for their depth to be final
+	heldAt    [][]*heldPage        // the same, by depth (stale entries skipped)
+	improve   map[uint64]Task      // in-flight pages since met by a shorter path
+	hostPages map[string]int       // pages queued per host, for MaxPagesPerHost
+	pending   map[int]*Result      // ordered mode: finished, waiting for their turn
+	nextSeq   int
 }
 
 // answer is a worker's report on one lease.

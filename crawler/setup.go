@@ -54,6 +54,11 @@ type Settings struct {
 	MaxCrawlDelay time.Duration
 	// Sitemaps also starts from the pages the seeds' sitemaps list.
 	Sitemaps bool
+	// KeepParams keeps tracking and session parameters in links.
+	KeepParams bool
+	// MaxPagesPerHost caps the pages of one host. Zero means
+	// DefaultMaxPagesPerHost; negative means no cap.
+	MaxPagesPerHost int
 	// FollowNofollow follows rel=nofollow links too.
 	FollowNofollow bool
 	// Follow, when not empty, follows only links inside these selectors.
@@ -146,15 +151,17 @@ func (c *Crawler) config() CrawlConfig {
 	return CrawlConfig{
 		Config: Config{Workers: s.Workers, Ordered: s.Ordered, FailFast: s.FailFast, Accept: s.Accept,
 			Saver: s.Saver, Limits: s.Limits, Retries: s.Fetch.Retries, RetryWait: c.client.RetryWait},
-		MaxDepth:       s.MaxDepth,
-		MaxPages:       s.MaxPages,
-		MaxRedirects:   maxRedirects,
-		FollowNofollow: s.FollowNofollow,
-		Scope:          c.scope,
-		Robots:         c.robots,
-		SeedOrigins:    c.origins,
-		Follow:         s.Follow,
-		Extractor:      s.Extractor,
+		MaxDepth:        s.MaxDepth,
+		MaxPages:        s.MaxPages,
+		MaxRedirects:    maxRedirects,
+		FollowNofollow:  s.FollowNofollow,
+		KeepParams:      s.KeepParams,
+		MaxPagesPerHost: perHostCap(s.MaxPagesPerHost),
+		Scope:           c.scope,
+		Robots:          c.robots,
+		SeedOrigins:     c.origins,
+		Follow:          s.Follow,
+		Extractor:       s.Extractor,
 	}
 }
 
@@ -194,4 +201,14 @@ func (c *Crawler) Notes() []string {
 		notes = append(notes, c.sitemaps.Notes()...)
 	}
 	return notes
+}
+
+func perHostCap(n int) int {
+	switch {
+	case n == 0:
+		return DefaultMaxPagesPerHost
+	case n < 0:
+		return 0
+	}
+	return n
 }

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -29,6 +32,8 @@ type crawlOptions struct {
 	maxCrawlDelay  time.Duration
 	followSitemaps bool
 	followNofollow bool
+	keepParams     bool
+	maxPerHost     int
 
 	streams *Streams
 }
@@ -92,6 +97,8 @@ func (o *crawlOptions) bind(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.delay, "delay", 0, "least time between two requests to one host")
 	fs.BoolVar(&o.followSitemaps, "follow-sitemaps", false, "also start from the pages the seeds' sitemaps list")
 	fs.BoolVar(&o.followNofollow, "follow-nofollow", false, "follow rel=nofollow links too")
+	fs.BoolVar(&o.keepParams, "keep-params", false, "keep tracking and session parameters (utm_*, fbclid, ;jsessionid=...) in links")
+	fs.IntVar(&o.maxPerHost, "max-pages-per-host", crawler.DefaultMaxPagesPerHost, "trap guard: pages taken from one host at most (0: no cap)")
 }
 
 func runCrawl(ctx context.Context, opts *crawlOptions) error {
@@ -178,6 +185,9 @@ func (o *crawlOptions) crawlSettings() (crawler.Settings, error) {
 	if o.maxCrawlDelay < 0 {
 		return settings, flagErrorf("max-crawl-delay", "must be 0 or more, got %s", o.maxCrawlDelay)
 	}
+	if o.maxPerHost < 0 {
+		return settings, flagErrorf("max-pages-per-host", "must be 0 (no cap) or more, got %d", o.maxPerHost)
+	}
 	for _, check := range []struct {
 		flag string
 		try  func() error
@@ -196,6 +206,10 @@ func (o *crawlOptions) crawlSettings() (crawler.Settings, error) {
 	settings.Scope = crawler.ScopeSettings{Mode: o.scope, AllowDomains: o.allowDomains, Include: o.include, Exclude: o.exclude}
 	settings.IgnoreRobots, settings.MaxCrawlDelay = o.ignoreRobots, o.maxCrawlDelay
 	settings.Sitemaps, settings.FollowNofollow = o.followSitemaps, o.followNofollow
+	settings.KeepParams, settings.MaxPagesPerHost = o.keepParams, o.maxPerHost
+	if o.maxPerHost == 0 {
+		settings.MaxPagesPerHost = -1 // the flag's 0 means no cap
+	}
 	if settings.MaxCrawlDelay == 0 {
 		settings.MaxCrawlDelay = -1 // the flag's 0 means no Crawl-delay at all
 	}
@@ -219,9 +233,17 @@ func reportCrawl(w io.Writer, stats crawler.CrawlStats, run *crawler.Crawler, rs
 	}
 	fmt.Fprintf(w, "crawl: %d pages, %d URLs seen, %d links out of scope, %s", stats.Pages, stats.Seen, stats.OutOfScope, robotsNote)
 	if stats.SiteDeferred > 0 {
-		fmt.Fprintf(w, ", %d on deferred sites", stats.SiteDeferred)
+		fmt.Fprintf(w, ", %d on sites whose robots.txt could not be read", stats.SiteDeferred)
 	}
 	fmt.Fprintln(w)
+	if len(stats.Traps) > 0 {
+		reasons := slices.Sorted(maps.Keys(stats.Traps))
+		parts := make([]string, len(reasons))
+		for i, r := range reasons {
+			parts[i] = fmt.Sprintf("%s %d", r, stats.Traps[r])
+		}
+		fmt.Fprintf(w, "  links skipped as crawl traps: %s\n", strings.Join(parts, ", "))
+	}
 	for _, n := range run.Notes() {
 		fmt.Fprintf(w, "  %s\n", n)
 	}

@@ -161,3 +161,32 @@ func TestURLArgumentsAreFetched(t *testing.T) {
 		t.Errorf("-X POST: exit %d, stderr %q; want 2 naming --method", res.code, res.stderr)
 	}
 }
+
+// Issue 11, item 20: crawl traps end by themselves, each skip counted by
+// reason in the summary.
+func TestCrawlTrapsEndByThemselves(t *testing.T) {
+	site, base := startSite(t)
+	for _, tt := range []struct {
+		seed   string
+		args   []string
+		most   int
+		reason string
+	}{
+		{"/trap/relative/", nil, 10, "repeated_path_segment"},
+		{"/trap/calendar?month=1", []string{"--max-pages-per-host", "40"}, 40, "host_page_cap"},
+		{"/trap/session/", nil, 2, ""},
+	} {
+		args := append([]string{"crawl", base + tt.seed, "--max-depth", "-1", "--max-pages", "5000", "--ignore-robots"}, tt.args...)
+		res := runCLI(t, "", args...)
+		recs := parseRecords(t, res.stdout)
+		if res.code != 0 || len(recs) == 0 || len(recs) > tt.most {
+			t.Errorf("%s: exit %d, %d pages; want it to end by itself within %d", tt.seed, res.code, len(recs), tt.most)
+		}
+		if tt.reason != "" && !strings.Contains(res.stderr, "crawl traps: "+tt.reason) {
+			t.Errorf("%s: the summary does not count %s:\n%s", tt.seed, tt.reason, res.stderr)
+		}
+	}
+	if n := site.URICounts()["/trap/session/"]; n != 1 {
+		t.Errorf("/trap/session/ fetched %d times, want once (session parameters dropped)", n)
+	}
+}

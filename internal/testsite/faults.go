@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/andybalholm/brotli"
 	"github.com/klauspost/compress/zstd"
@@ -33,6 +34,10 @@ import (
 //	                           (gzip, deflate, deflate-raw, br, zstd, bogus)
 //	                           whatever the client accepts
 //	/fault/no-content-type     an HTML page without a Content-Type header
+//	/trap/relative/...         every path links to ./a/ below itself, forever
+//	/trap/calendar?month=N     links to month N+1, forever
+//	/trap/session/             links to itself with a fresh ;jsessionid= and
+//	                           ?PHPSESSID= each time
 //	/fault/challenge?status=N  a bot challenge page ("Just a moment..."),
 //	                           with cf-mitigated: challenge unless status is 200
 
@@ -50,6 +55,18 @@ func (s *Site) faults() {
 	})
 	s.mux.HandleFunc("GET /fault/charset/{name}", faultCharset)
 	s.mux.HandleFunc("GET /fault/encoding/{coding}", faultEncoding)
+	s.mux.HandleFunc("GET /trap/relative/", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, `<html><body><a href="./a/">deeper</a></body></html>`)
+	})
+	s.mux.HandleFunc("GET /trap/calendar", func(w http.ResponseWriter, r *http.Request) {
+		month, _ := strconv.Atoi(r.URL.Query().Get("month"))
+		fmt.Fprintf(w, `<html><body><a href="/trap/calendar?month=%d">next month</a></body></html>`, month+1)
+	})
+	var sessions atomic.Int64
+	s.mux.HandleFunc("GET /trap/session/", func(w http.ResponseWriter, _ *http.Request) {
+		n := sessions.Add(1)
+		fmt.Fprintf(w, `<html><body><a href="/trap/session/;jsessionid=%d">a</a><a href="/trap/session/?PHPSESSID=%d&amp;utm_source=x">b</a></body></html>`, n, n)
+	})
 	s.mux.HandleFunc("GET /fault/challenge", func(w http.ResponseWriter, r *http.Request) {
 		status, err := strconv.Atoi(r.URL.Query().Get("status"))
 		if err != nil {

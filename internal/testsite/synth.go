@@ -259,6 +259,9 @@ func (s *Site) Truth(maxDepth int, followNofollow, sitemaps bool) map[string]int
 	depth := map[string]int{}
 	level := []string{}
 	visit := func(list *[]string, uri string, d int) {
+		// A crawl drops tracking parameters before its seen check: the
+		// feed variant of a page is the page.
+		uri = strings.TrimSuffix(uri, "?utm_source=feed")
 		if old, ok := depth[uri]; (ok && old <= d) || uri == "" || disallowed(uri) {
 			return
 		}
