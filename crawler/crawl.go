@@ -64,7 +64,11 @@ type CrawlStats struct {
 	// TrapRepeatedSegment, TrapHostCap).
 	Traps         map[string]int
 	RobotsBlocked int // URLs robots.txt disallowed (never fetched)
-	SiteDeferred  int // URLs skipped because their robots.txt answered 5xx
+	SiteDeferred  int // URLs skipped because their robots.txt could not be read
+	// NotStarted counts the URLs read or found but never fetched because
+	// the run stopped first (fail-fast, an interrupt, MaxPages, a failed
+	// save), when the frontier can tell.
+	NotStarted int
 }
 
 // Crawl fetches seeds and every in-scope page they lead to, and writes one

@@ -97,6 +97,9 @@ func Run(ctx context.Context, cfg CrawlConfig, f Fetcher, src Source, frontier F
 	feeder.Wait()
 	waiter.Wait()
 	e.finish()
+	if n, ok := frontier.(interface{ Len() int }); ok {
+		e.stats.NotStarted = n.Len()
+	}
 
 	writeErr := e.w.close()
 	switch cause := feedErr; {

@@ -61,7 +61,12 @@ func save(cfg Config, cancel context.CancelCauseFunc, r *Result, body []byte) {
 	}
 	path, err := cfg.Saver.Save(r.URL, r.ContentType, body)
 	if err != nil {
-		cancel(fmt.Errorf("save body of %s: %w", r.URL, err))
+		// The record says the body was not saved; the run stops, for the
+		// next bodies would not be saved either.
+		r.OK = false
+		r.Err = &fetch.Error{Kind: fetch.KindSave, Err: fmt.Errorf("body not saved: %w", err)}
+		cancel(fmt.Errorf("save body of %s: %w", fetch.Redact(r.URL), err))
+		return
 	}
 	r.SavedPath = path
 }

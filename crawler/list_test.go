@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"go.uber.org/goleak"
@@ -308,4 +309,54 @@ func TestExtractTitleConvertsCharset(t *testing.T) {
 			t.Errorf("%s: extractTitle = %q, want %q", tt.name, got, tt.want)
 		}
 	}
+}
+
+// brokenSaver saves n bodies, then fails like a read-only folder.
+type brokenSaver struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (b *brokenSaver) Save(url, _ string, _ []byte) (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.n == 0 {
+		return "", errors.New("permission denied")
+	}
+	b.n--
+	return "/saved/" + url, nil
+}
+
+// Issue 11, item 11: a failed save stops the run with its error; every URL
+// fetched has its record, the failed one saying its body was not saved,
+// and what never started is counted, not lost in silence.
+func TestSaveFailureStopsTheRunAndLosesNoRecord(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		site := newFakeSite(func(string) time.Duration { return 10 * time.Millisecond })
+		var lines []string
+		for i := range 100 {
+			lines = append(lines, fmt.Sprintf("http://h/%d", i))
+		}
+		var sink collect
+		stats, err := Run(t.Context(), CrawlConfig{Config: Config{Workers: 4, Saver: &brokenSaver{n: 10}}, MaxDepth: 0}, site, listOf(lines...), nil, &sink)
+		if err == nil || !strings.Contains(err.Error(), "permission denied") {
+			t.Fatalf("Run error = %v, want the save error", err)
+		}
+		saved, failed := 0, 0
+		for _, r := range sink.results {
+			switch {
+			case r.SavedPath != "":
+				saved++
+			case r.Err != nil && r.Err.Kind == fetch.KindSave:
+				failed++
+			}
+		}
+		fetched := len(site.attempts)
+		if len(sink.results) != fetched || saved != 10 || failed < 1 {
+			t.Errorf("%d records for %d URLs fetched, %d saved, %d save failures; want a record per fetch, 10 saved, the failure said", len(sink.results), fetched, saved, failed)
+		}
+		if stats.NotStarted == 0 || stats.NotStarted+fetched > 100 {
+			t.Errorf("NotStarted = %d with %d fetched of 100, want the queued rest counted", stats.NotStarted, fetched)
+		}
+	})
 }

@@ -167,11 +167,10 @@ func (c *Crawler) config() CrawlConfig {
 
 // FetchList fetches every line of list (see ListSource) and writes one
 // Result per line to sink; its error follows Run's rules.
-func (c *Crawler) FetchList(ctx context.Context, list Source, sink Sink) error {
+func (c *Crawler) FetchList(ctx context.Context, list Source, sink Sink) (CrawlStats, error) {
 	cfg := c.config()
 	cfg.MaxDepth = 0
-	_, err := Run(ctx, cfg, c.client, list, NewMemoryFrontier(c.settings.Limits), sink)
-	return err
+	return Run(ctx, cfg, c.client, list, NewMemoryFrontier(c.settings.Limits), sink)
 }
 
 // Crawl crawls from seeds (and their sitemaps, when Settings.Sitemaps)

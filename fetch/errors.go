@@ -33,6 +33,7 @@ const (
 	KindNetwork           Kind = "network"            // any other network or protocol failure
 	KindDecoding          Kind = "decoding"           // the body's Content-Encoding could not be decoded
 	KindChallenge         Kind = "challenge"          // a bot challenge ("Just a moment..."), not the page
+	KindSave              Kind = "save"               // fetched, but the body could not be saved (--save-dir)
 )
 
 // Error is why one fetch failed: a Kind for programs and the underlying

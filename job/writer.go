@@ -19,7 +19,7 @@ import (
 type Stats struct {
 	Pages      int   // pages fetched
 	Failed     int   // pages that failed
-	Written    []int // items written, by rule
+	Written    []int // items known to have reached the output, by rule
 	Dropped    []int // items left out for a missing required field
 	Duplicates []int // items left out by unique_by
 	EmptyPages []int // pages the rule matched that gave no item
@@ -35,6 +35,7 @@ type Writer struct {
 	csv     *csv.Writer
 	errs    crawler.Sink
 	seen    map[string]bool
+	pending []int // items buffered since the last flush, by rule
 	Stats   Stats
 }
 
@@ -43,7 +44,8 @@ type Writer struct {
 func NewWriter(j *Job, items io.Writer, errs io.Writer) (*Writer, error) {
 	n := len(j.Rules)
 	w := &Writer{job: j, out: bufio.NewWriter(items), seen: map[string]bool{},
-		Stats: Stats{Written: make([]int, n), Dropped: make([]int, n), Duplicates: make([]int, n), EmptyPages: make([]int, n)}}
+		Stats:   Stats{Written: make([]int, n), Dropped: make([]int, n), Duplicates: make([]int, n), EmptyPages: make([]int, n)},
+		pending: make([]int, n)}
 	w.columns = []string{"url"}
 	for _, r := range j.Rules {
 		for _, f := range r.Fields {
@@ -92,7 +94,7 @@ func (w *Writer) Write(r *crawler.Result) error {
 		if err := w.writeItem(it); err != nil {
 			return err
 		}
-		w.Stats.Written[it.Rule]++
+		w.pending[it.Rule]++
 	}
 	for _, rule := range found.Matched {
 		if perRule[rule] == 0 {
@@ -191,6 +193,11 @@ func (w *Writer) Flush() error {
 	if err := w.out.Flush(); err != nil {
 		return err
 	}
+	// Only now have the items reached the file: count them written.
+	for rule, n := range w.pending {
+		w.Stats.Written[rule] += n
+		w.pending[rule] = 0
+	}
 	if w.errs != nil {
 		return w.errs.Flush()
 	}
@@ -204,4 +211,13 @@ func (w *Writer) Report(out io.Writer) {
 		fmt.Fprintf(out, "  %s: %d items written, %d dropped (missing a required field), %d duplicates dropped, %d matching pages gave no item\n",
 			r.Label(i), w.Stats.Written[i], w.Stats.Dropped[i], w.Stats.Duplicates[i], w.Stats.EmptyPages[i])
 	}
+}
+
+// ItemsWritten is how many items reached the output, all rules together.
+func (s Stats) ItemsWritten() int {
+	n := 0
+	for _, w := range s.Written {
+		n += w
+	}
+	return n
 }

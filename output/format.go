@@ -153,3 +153,33 @@ func (t Tee) Flush() error {
 	}
 	return nil
 }
+
+// Counted is a sink that counts the records known to have reached the
+// writer under it: those written before its last successful Flush. A
+// summary says that many were written, not how many were handed over.
+type Counted struct {
+	crawler.Sink
+	pending, committed int
+}
+
+// Write implements crawler.Sink.
+func (c *Counted) Write(r *crawler.Result) error {
+	err := c.Sink.Write(r)
+	if err == nil {
+		c.pending++
+	}
+	return err
+}
+
+// Flush implements crawler.Sink.
+func (c *Counted) Flush() error {
+	err := c.Sink.Flush()
+	if err == nil {
+		c.committed += c.pending
+		c.pending = 0
+	}
+	return err
+}
+
+// Written is how many records reached the writer.
+func (c *Counted) Written() int { return c.committed }

@@ -18,6 +18,7 @@ import (
 type Summary struct {
 	Total   int
 	OK      int
+	Saved   int // bodies saved (--save-dir)
 	Bytes   int64
 	Latency Histogram
 	failed  map[string]int
@@ -27,6 +28,9 @@ type Summary struct {
 func (s *Summary) Write(r *crawler.Result) error {
 	s.Total++
 	s.Bytes += r.Bytes
+	if r.SavedPath != "" {
+		s.Saved++
+	}
 	if r.Status > 0 || r.OK {
 		s.Latency.Add(r.Duration)
 	}

@@ -103,6 +103,11 @@ func Run(ctx context.Context, cfg Config, list []byte, progress Progress) (*Repo
 			if shared == nil {
 				f.CloseIdleConnections()
 			}
+			if err != nil && ctx.Err() != nil && len(rep.Levels) > 0 {
+				// Interrupted: the levels measured whole are still a report.
+				rep.compare(seqLatencies)
+				return rep, fmt.Errorf("level %d run %d: %w", level, i+1, err)
+			}
 			if err != nil {
 				return nil, fmt.Errorf("level %d run %d: %w", level, i+1, err)
 			}

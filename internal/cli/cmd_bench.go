@@ -142,14 +142,41 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 		}
 	}
 	rep, err := bench.Run(ctx, cfg, list, progress)
-	if ctx.Err() != nil {
-		return &exitError{code: exitInterrupted, err: errInterrupted}
-	}
-	if err != nil {
+	if err != nil && rep == nil {
+		if ctx.Err() != nil {
+			return &exitError{code: exitInterrupted, err: errInterrupted}
+		}
 		return runFailure(err)
 	}
-	rep.WriteText(s.Out)
-	return writeBenchFiles(rep, opts, s.Out)
+	// Interrupted after some levels: report and export those.
+	out := &errWriter{w: s.Out}
+	rep.WriteText(out)
+	if out.err != nil {
+		return runFailure(fmt.Errorf("write report: %w", out.err))
+	}
+	if err := writeBenchFiles(rep, opts, out); err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return &exitError{code: exitInterrupted, err: fmt.Errorf("%w: %d levels measured", errInterrupted, len(rep.Levels))}
+	}
+	return nil
+}
+
+// errWriter keeps the first error of its writer, for output written in
+// many small prints.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
 }
 
 // writeBenchFiles writes the chart and exports that were asked for.

@@ -127,9 +127,11 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 	}
 	if !opts.quiet {
 		out.summary.Report(s.Err, elapsed)
+		out.reportWritten(s.Err, opts.output)
+		out.reportStopped(s.Err, stats, runErr != nil || ctx.Err() != nil)
 		reportCrawl(s.Err, stats, run, cs.rssStart)
 	}
-	return fetchOutcome(ctx, runErr, out.summary)
+	return fetchOutcome(ctx, runErr, out.summary, fmt.Sprintf("%d records", out.records.Written()))
 }
 
 // crawlSetup is a crawl ready to assemble: its settings and its seeds,

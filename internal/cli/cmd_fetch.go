@@ -111,18 +111,20 @@ func runFetch(ctx context.Context, opts *fetchOptions) error {
 	}
 	defer run.Close()
 	start := time.Now()
-	runErr := run.FetchList(ctx, crawler.ListSource(list), out.sink)
+	stats, runErr := run.FetchList(ctx, crawler.ListSource(list), out.sink)
 	elapsed := time.Since(start)
 	if err := out.close(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("write output: %w", err)
 	}
 	if !opts.quiet {
 		out.summary.Report(s.Err, elapsed)
+		out.reportWritten(s.Err, opts.output)
+		out.reportStopped(s.Err, stats, runErr != nil || ctx.Err() != nil)
 		if out.summary.Total == 0 && runErr == nil && ctx.Err() == nil {
 			fmt.Fprintf(s.Err, "fetchall: %s has no URLs (blank lines and # comments are skipped)\n", listName(opts.input))
 		}
 	}
-	return fetchOutcome(ctx, runErr, out.summary)
+	return fetchOutcome(ctx, runErr, out.summary, fmt.Sprintf("%d records", out.records.Written()))
 }
 
 func listName(input string) string {
@@ -132,11 +134,12 @@ func listName(input string) string {
 	return input
 }
 
-// fetchOutcome turns the run's error and tallies into the exit error.
-func fetchOutcome(ctx context.Context, runErr error, summary *output.Summary) error {
+// fetchOutcome turns the run's error and tallies into the exit error;
+// written says what reached the output ("12 records"), for an interrupt.
+func fetchOutcome(ctx context.Context, runErr error, summary *output.Summary, written string) error {
 	switch {
 	case ctx.Err() != nil:
-		return &exitError{code: exitInterrupted, err: fmt.Errorf("%w: %d records written", errInterrupted, summary.Total)}
+		return &exitError{code: exitInterrupted, err: fmt.Errorf("%w: %s written", errInterrupted, written)}
 	case runErr != nil: // crawler.ErrFailFast included: its message says what failed
 		return runFailure(runErr)
 	case summary.Failed() > 0:

@@ -227,7 +227,7 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		w.Report(s.Err)
 		reportCrawl(s.Err, stats, run, cs.rssStart)
 	}
-	return fetchOutcome(ctx, runErr, summary)
+	return fetchOutcome(ctx, runErr, summary, fmt.Sprintf("%d items", w.Stats.ItemsWritten()))
 }
 
 // runCheck applies a job's rules to a saved page and prints the items.

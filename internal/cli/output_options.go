@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"slices"
 
 	"github.com/spf13/pflag"
@@ -41,6 +42,7 @@ func (o *outputOptions) validate() error {
 // progress; close flushes and closes it all.
 type recordOutput struct {
 	sink     output.Tee
+	records  *output.Counted
 	summary  *output.Summary
 	progress *output.Progress
 	saver    *output.Dir
@@ -70,7 +72,8 @@ func (o *outputOptions) openRecords(s *Streams, total int, crawl bool) (*recordO
 		ro.close()
 		return nil, err
 	}
-	ro.sink = output.Tee{records, ro.summary}
+	ro.records = &output.Counted{Sink: records}
+	ro.sink = output.Tee{ro.records, ro.summary}
 	if s.ErrIsTerminal && !o.quiet && !o.noProgress {
 		ro.progress = output.NewProgress(s.Err, total)
 		ro.sink = append(ro.sink, ro.progress)
@@ -101,4 +104,26 @@ func (ro *recordOutput) close() error {
 		ro.saver.Close()
 	}
 	return err
+}
+
+// reportWritten says, after a summary, how many records really reached
+// the output when that is not all of them (a full disk, a closed pipe).
+func (ro *recordOutput) reportWritten(w io.Writer, dest string) {
+	if n := ro.records.Written(); n < ro.summary.Total {
+		if dest == "" {
+			dest = "standard output"
+		}
+		fmt.Fprintf(w, "output: only %d of %d records were written to %s\n", n, ro.summary.Total, dest)
+	}
+}
+
+// reportStopped says how many bodies were saved, and, when the run stopped
+// early, how many URLs it had read or found but never started.
+func (ro *recordOutput) reportStopped(w io.Writer, stats crawler.CrawlStats, stoppedEarly bool) {
+	if ro.saver != nil {
+		fmt.Fprintf(w, "saved: %d bodies\n", ro.summary.Saved)
+	}
+	if stoppedEarly && stats.NotStarted > 0 {
+		fmt.Fprintf(w, "not started: %d URLs already read or found (the run stopped early)\n", stats.NotStarted)
+	}
 }
