@@ -338,7 +338,7 @@ func (e *engine) process(ctx context.Context, l Lease) answer {
 		follow := e.mayFollow(t.Depth)
 		if follow || e.cfg.Extractor != nil {
 			p := parsePage(fr.Body, contentType, u, fr.Header, linkRules{followNofollow: e.cfg.FollowNofollow, follow: e.cfg.Follow})
-			r.Title = p.title
+			r.Title, r.Canonical = p.title, fetch.Redact(p.canonical)
 			if follow {
 				out.links = p.links
 				r.Links = len(p.links)

@@ -11,8 +11,9 @@ import (
 
 // page is what the crawler learns from one HTML document.
 type page struct {
-	doc   *goquery.Document
-	title string
+	doc       *goquery.Document
+	title     string
+	canonical string // the page's <link rel=canonical>, absolute, or ""
 	links []*url.URL // canonical, absolute http(s), each once, in document order
 }
 
@@ -47,6 +48,15 @@ func parsePage(body []byte, contentType string, pageURL *url.URL, header http.He
 			base = b
 		}
 	}
+	doc.Find("link[rel][href]").EachWithBreak(func(_ int, s *goquery.Selection) bool {
+		if !hasToken(s.AttrOr("rel", ""), "canonical") {
+			return true
+		}
+		if u, err := base.Parse(strings.TrimSpace(s.AttrOr("href", ""))); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
+			p.canonical = u.String()
+		}
+		return false
+	})
 	if !followNofollow && metaNofollow(doc) {
 		return p
 	}

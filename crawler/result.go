@@ -38,6 +38,9 @@ type Result struct {
 	Depth   int    // links followed from the seed
 	Parent  string // the page that linked or redirected here
 	Links   int    // followable links found (1 for a redirect)
+	// Canonical is the page's <link rel=canonical>, absolute, when it
+	// has one: mirrors of a page name the same canonical.
+	Canonical string
 	// Items is what CrawlConfig.Extractor found on the page, if any.
 	Items any
 }

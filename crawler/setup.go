@@ -54,6 +54,9 @@ type Settings struct {
 	MaxCrawlDelay time.Duration
 	// Sitemaps also starts from the pages the seeds' sitemaps list.
 	Sitemaps bool
+	// Jar keeps a crawl's cookies; nil means a fresh, empty jar. Lists
+	// send no cookies but their -H Cookie.
+	Jar *fetch.Jar
 	// KeepParams keeps tracking and session parameters in links.
 	KeepParams bool
 	// MaxPagesPerHost caps the pages of one host. Zero means
@@ -124,10 +127,15 @@ func New(s Settings) (*Crawler, error) {
 		return nil, err
 	}
 	// A crawl's credentials go to its seeds' origins only (lists keep
-	// each line's own), robots.txt and redirects included.
+	// each line's own), robots.txt and redirects included. A crawl keeps
+	// the cookies its sites set, as a browser would; a list does not.
 	origins := &fetch.Origins{}
+	jar := s.Jar
+	if jar == nil {
+		jar = fetch.NewJar()
+	}
 	c := &Crawler{settings: s, client: client, scope: scope, origins: origins,
-		pages: client.WithPolicy(-1, 0, origins), files: client.WithPolicy(max(fc.MaxRedirects, 0), retries, origins)}
+		pages: client.WithPolicy(-1, 0, origins, jar), files: client.WithPolicy(max(fc.MaxRedirects, 0), retries, origins, jar)}
 	c.settings.Fetch.Retries = retries
 	if !s.IgnoreRobots {
 		c.robots = NewRobots(c.files, fc.UserAgent, s.MaxCrawlDelay)

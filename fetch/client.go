@@ -60,6 +60,9 @@ type Config struct {
 	// of the URL given to Get alone: never a redirect to another host, nor
 	// from https to http.
 	CredentialOrigins *Origins
+	// Jar, when set, keeps the cookies servers set and sends them back
+	// (a crawl's session). Nil means no cookies but the Header's.
+	Jar http.CookieJar
 	// Method is GET or HEAD (a link check). Empty means GET.
 	Method string
 	// UserAgent is sent as User-Agent unless Header sets one. Empty means Go's.
@@ -155,23 +158,24 @@ func New(cfg Config) (*Client, error) {
 		DisableCompression: true,
 	}
 	c := &Client{cfg: cfg, transport: tr}
-	c.http = &http.Client{Transport: tr, CheckRedirect: c.checkRedirect}
+	c.http = &http.Client{Transport: tr, CheckRedirect: c.checkRedirect, Jar: cfg.Jar}
 	return c, nil
 }
 
 // WithPolicy returns a Client that shares c's transport and connection
 // pool but follows at most maxRedirects redirects (negative: none, the 3xx
-// is the result), retries failures retries times, and sends credentials
-// only to origins (nil: the origin of the URL given to Get). One run keeps
+// is the result), retries failures retries times, sends credentials only
+// to origins (nil: the origin of the URL given to Get) and keeps cookies in
+// jar (nil: none). One run keeps
 // one pool however many policies it needs (pages, robots.txt, sitemaps).
-func (c *Client) WithPolicy(maxRedirects, retries int, origins *Origins) *Client {
+func (c *Client) WithPolicy(maxRedirects, retries int, origins *Origins, jar http.CookieJar) *Client {
 	cfg := c.cfg
 	if maxRedirects == 0 {
 		maxRedirects = DefaultMaxRedirects
 	}
-	cfg.MaxRedirects, cfg.Retries, cfg.CredentialOrigins = maxRedirects, max(retries, 0), origins
+	cfg.MaxRedirects, cfg.Retries, cfg.CredentialOrigins, cfg.Jar = maxRedirects, max(retries, 0), origins, jar
 	d := &Client{cfg: cfg, transport: c.transport}
-	d.http = &http.Client{Transport: c.transport, CheckRedirect: d.checkRedirect}
+	d.http = &http.Client{Transport: c.transport, CheckRedirect: d.checkRedirect, Jar: jar}
 	return d
 }
 

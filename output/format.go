@@ -64,7 +64,7 @@ func (s *csvSink) Write(r *crawler.Result) error {
 	return s.csv.Write(cells)
 }
 
-// columns drops the crawl columns, the last three, from a list's rows.
+// columns drops the crawl columns, the last ones, from a list's rows.
 func (s *csvSink) columns(row []string) []string {
 	if s.crawl {
 		return row

@@ -31,15 +31,18 @@ type Record struct {
 	Depth  *int   `json:"depth,omitempty"`
 	Parent string `json:"parent,omitempty"`
 	Links  *int   `json:"links,omitempty"`
+	// The page's <link rel=canonical>, when it has one (crawls only).
+	Canonical string `json:"canonical,omitempty"`
 }
 
 // Columns are the CSV header, in record order; a list's CSV stops before
 // CrawlColumns, which end it.
 var Columns = []string{"url", "line", "ok", "final_url", "status", "content_type", "bytes",
-	"truncated", "duration_ms", "attempts", "title", "error", "error_message", "saved_path", "depth", "parent", "links"}
+	"truncated", "duration_ms", "attempts", "title", "error", "error_message", "saved_path", "depth", "parent", "links", "canonical"}
 
-// CrawlColumns are the columns only a crawl's CSV has.
-var CrawlColumns = Columns[len(Columns)-3:]
+// CrawlColumns are the columns only a crawl's CSV has: depth, parent,
+// links, canonical.
+var CrawlColumns = Columns[len(Columns)-4:]
 
 // NewRecord converts an engine result into a Record.
 func NewRecord(r *crawler.Result) Record {
@@ -61,6 +64,7 @@ func NewRecord(r *crawler.Result) Record {
 	if r.Crawled {
 		depth, links := r.Depth, r.Links
 		rec.Depth, rec.Parent, rec.Links = &depth, fetch.Redact(r.Parent), &links
+		rec.Canonical = r.Canonical
 	}
 	if r.Err != nil {
 		rec.Error = string(r.Err.Kind)
@@ -76,7 +80,7 @@ func (rec Record) cells() []string {
 		strconv.Itoa(rec.Status), rec.ContentType, strconv.FormatInt(rec.Bytes, 10),
 		strconv.FormatBool(rec.Truncated), strconv.FormatFloat(rec.DurationMS, 'f', 3, 64),
 		strconv.Itoa(rec.Attempts), rec.Title, rec.Error, rec.ErrorMessage, rec.SavedPath,
-		optInt(rec.Depth), rec.Parent, optInt(rec.Links),
+		optInt(rec.Depth), rec.Parent, optInt(rec.Links), rec.Canonical,
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/fetchall/fetchall/crawler"
+	"github.com/fetchall/fetchall/fetch"
 	"github.com/fetchall/fetchall/output"
 )
 
@@ -34,6 +36,8 @@ type crawlOptions struct {
 	followNofollow bool
 	keepParams     bool
 	maxPerHost     int
+	cookiesFile    string
+	cookieJarFile  string
 
 	streams *Streams
 }
@@ -98,6 +102,8 @@ func (o *crawlOptions) bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.followSitemaps, "follow-sitemaps", false, "also start from the pages the seeds' sitemaps list")
 	fs.BoolVar(&o.followNofollow, "follow-nofollow", false, "follow rel=nofollow links too")
 	fs.BoolVar(&o.keepParams, "keep-params", false, "keep tracking and session parameters (utm_*, fbclid, ;jsessionid=...) in links")
+	fs.StringVar(&o.cookiesFile, "cookies", "", "load cookies from this Netscape cookies.txt file (as curl and wget write it)")
+	fs.StringVar(&o.cookieJarFile, "cookie-jar", "", "save the crawl's cookies to this file, in the same format, when it ends")
 	fs.IntVar(&o.maxPerHost, "max-pages-per-host", crawler.DefaultMaxPagesPerHost, "trap guard: pages taken from one host at most (0: no cap)")
 }
 
@@ -122,6 +128,9 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 	start := time.Now()
 	stats, runErr := run.Crawl(ctx, cs.seeds, nil, out.sink)
 	elapsed := time.Since(start)
+	if err := opts.saveCookies(cs.settings.Jar); err != nil && runErr == nil {
+		runErr = err
+	}
 	if err := out.close(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("write output: %w", err)
 	}
@@ -132,6 +141,17 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 		reportCrawl(s.Err, stats, run, cs.rssStart)
 	}
 	return fetchOutcome(ctx, runErr, out.summary, fmt.Sprintf("%d records", out.records.Written()))
+}
+
+// saveCookies writes the crawl's cookies to --cookie-jar, if asked.
+func (o *crawlOptions) saveCookies(jar *fetch.Jar) error {
+	if o.cookieJarFile == "" {
+		return nil
+	}
+	if err := writeFileWith(o.cookieJarFile, jar.Save); err != nil {
+		return fmt.Errorf("save cookies to %s: %w", o.cookieJarFile, err)
+	}
+	return nil
 }
 
 // crawlSetup is a crawl ready to assemble: its settings and its seeds,
@@ -151,6 +171,18 @@ func (o *crawlOptions) setup(stdin io.Reader) (*crawlSetup, error) {
 	}
 	if err := checkOpenFiles(o.concurrency); err != nil {
 		return nil, err
+	}
+	settings.Jar = fetch.NewJar()
+	if o.cookiesFile != "" {
+		f, err := os.Open(o.cookiesFile)
+		if err != nil {
+			return nil, fmt.Errorf("--cookies: %w", err)
+		}
+		err = settings.Jar.Load(o.cookiesFile, f)
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
 	}
 	cs := &crawlSetup{settings: settings, closeSeeds: func() {}, rssStart: peakRSS()}
 	var given []crawler.Task

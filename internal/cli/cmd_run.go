@@ -213,6 +213,9 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 	}
 	start := time.Now()
 	stats, runErr := run.Crawl(ctx, cs.seeds, nil, sink)
+	if err := co.saveCookies(cs.settings.Jar); err != nil && runErr == nil {
+		runErr = err
+	}
 	elapsed := time.Since(start)
 	if progress != nil {
 		progress.Finish()

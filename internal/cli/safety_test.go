@@ -190,3 +190,39 @@ func TestCrawlTrapsEndByThemselves(t *testing.T) {
 		t.Errorf("/trap/session/ fetched %d times, want once (session parameters dropped)", n)
 	}
 }
+
+// Issue 11, item 22: a crawl keeps the cookies its site sets; --cookies
+// loads a cookies.txt and --cookie-jar saves the jar; records carry the
+// page's canonical URL.
+func TestCrawlKeepsCookiesAndSaysCanonical(t *testing.T) {
+	_, base := startSite(t)
+	jarFile := filepath.Join(t.TempDir(), "jar.txt")
+	res := runCLI(t, "", "crawl", base+"/cookie/set?v=abc", "--ignore-robots", "--cookie-jar", jarFile, "-q")
+	recs := parseRecords(t, res.stdout)
+	titles := map[string]string{}
+	for _, r := range recs {
+		titles[r.URL] = r.Title
+	}
+	if res.code != 0 || titles[base+"/cookie/check"] != "cookie: abc" {
+		t.Fatalf("exit %d, titles %v; want the check page to get the cookie its site set", res.code, titles)
+	}
+	if !strings.Contains(res.stdout, `"canonical":"`+base+`/cookie/canonical"`) {
+		t.Errorf("no canonical in the records:\n%s", res.stdout)
+	}
+	saved, err := os.ReadFile(jarFile)
+	if err != nil || !strings.Contains(string(saved), "\tsession\tabc") {
+		t.Fatalf("--cookie-jar wrote %q (%v), want the session cookie", saved, err)
+	}
+
+	loaded := strings.Replace(string(saved), "\tabc", "\txyz", 1)
+	cookies := writeFile(t, "cookies.txt", loaded)
+	res = runCLI(t, "", "crawl", base+"/cookie/check", "--ignore-robots", "--cookies", cookies, "-q")
+	if recs := parseRecords(t, res.stdout); res.code != 0 || len(recs) != 1 || recs[0].Title != "cookie: xyz" {
+		t.Errorf("--cookies: exit %d, records %+v; want the loaded cookie sent", res.code, recs)
+	}
+	bad := writeFile(t, "bad.txt", "# Netscape HTTP Cookie File\nnot a cookie line\n")
+	res = runCLI(t, "", "crawl", base+"/", "--cookies", bad, "-q")
+	if res.code != 2 || !strings.Contains(res.stderr, "line 2") {
+		t.Errorf("bad cookies file: exit %d, stderr %q; want 2 naming line 2", res.code, res.stderr)
+	}
+}

@@ -7,12 +7,14 @@ import (
 	"compress/gzip"
 	"compress/zlib"
 	"fmt"
+	"html"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/andybalholm/brotli"
 	"github.com/klauspost/compress/zstd"
@@ -38,6 +40,9 @@ import (
 //	/trap/calendar?month=N     links to month N+1, forever
 //	/trap/session/             links to itself with a fresh ;jsessionid= and
 //	                           ?PHPSESSID= each time
+//	/cookie/set?v=V            sets the cookie session=V and links to /cookie/check
+//	/cookie/check              a page titled "cookie: V" with the session it got,
+//	                           naming /cookie/canonical as its canonical URL
 //	/fault/challenge?status=N  a bot challenge page ("Just a moment..."),
 //	                           with cf-mitigated: challenge unless status is 200
 
@@ -55,6 +60,17 @@ func (s *Site) faults() {
 	})
 	s.mux.HandleFunc("GET /fault/charset/{name}", faultCharset)
 	s.mux.HandleFunc("GET /fault/encoding/{coding}", faultEncoding)
+	s.mux.HandleFunc("GET /cookie/set", func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "session", Value: r.URL.Query().Get("v"), Path: "/", Expires: time.Now().Add(time.Hour)})
+		_, _ = io.WriteString(w, `<html><body><a href="/cookie/check">check</a></body></html>`)
+	})
+	s.mux.HandleFunc("GET /cookie/check", func(w http.ResponseWriter, r *http.Request) {
+		v := ""
+		if c, err := r.Cookie("session"); err == nil {
+			v = c.Value
+		}
+		fmt.Fprintf(w, `<html><head><title>cookie: %s</title><link rel="canonical" href="/cookie/canonical"></head></html>`, html.EscapeString(v))
+	})
 	s.mux.HandleFunc("GET /trap/relative/", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, `<html><body><a href="./a/">deeper</a></body></html>`)
 	})
