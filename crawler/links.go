@@ -13,8 +13,8 @@ import (
 type page struct {
 	doc       *goquery.Document
 	title     string
-	canonical string // the page's <link rel=canonical>, absolute, or ""
-	links []*url.URL // canonical, absolute http(s), each once, in document order
+	canonical string     // the page's <link rel=canonical>, absolute, or ""
+	links     []*url.URL // canonical, absolute http(s), each once, in document order
 }
 
 // linkRules say which links of a page are followed.
