@@ -39,6 +39,8 @@ type benchOptions struct {
 	keepAlive      bool
 	yes            bool
 	quiet          bool
+	noProgress     bool
+	output         string
 
 	streams *Streams
 }
@@ -56,6 +58,8 @@ ideal, which replays the sequential run's latencies through N workers; and
 the knee, the lowest level reaching 90% of the best throughput.
 
 Every run starts with fresh connections unless --keep-alive-across-runs.
+bench writes a report, not records: -o takes the report, and
+--export-json and --export-markdown give it in other forms (there is no -f).
 More than 1000 requests to hosts other than loopback need --yes.`,
 		Example: `  fetchall bench urls.txt --concurrency 1,5,20,50 --plot bench.svg
   fetchall bench urls.txt --runs 5 --warmup 1 --export-json bench.json --export-markdown bench.md`,
@@ -78,7 +82,10 @@ More than 1000 requests to hosts other than loopback need --yes.`,
 	fs.StringVar(&opts.exportMarkdown, "export-markdown", "", "write a Markdown table to this file")
 	fs.BoolVar(&opts.keepAlive, "keep-alive-across-runs", false, "reuse connections across runs instead of starting each run fresh")
 	fs.BoolVar(&opts.yes, "yes", false, "allow more than 1000 requests to hosts that are not loopback")
-	fs.BoolVarP(&opts.quiet, "quiet", "q", false, "no progress lines on standard error")
+	fs.BoolVarP(&opts.quiet, "quiet", "q", false, "nothing on standard error (bench prints no summary there: the report is its output)")
+	fs.BoolVar(&opts.noProgress, "no-progress", false, "no progress lines on standard error")
+	fs.StringVarP(&opts.output, "output", "o", "", "write the report to this file instead of standard output")
+
 	return cmd
 }
 
@@ -132,7 +139,7 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 		},
 	}
 	var progress bench.Progress
-	if !opts.quiet {
+	if !opts.quiet && !opts.noProgress {
 		progress = func(level, run, runs int, warm bool) {
 			if warm {
 				fmt.Fprintf(s.Err, "level %d: warmup\n", level)
@@ -149,8 +156,15 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 		return runFailure(err)
 	}
 	// Interrupted after some levels: report and export those.
-	out := &errWriter{w: s.Out}
+	dest, closeDest, err := openOutput(opts.output, s.Out)
+	if err != nil {
+		return runFailure(err)
+	}
+	out := &errWriter{w: dest}
 	rep.WriteText(out)
+	if err := closeDest(); err != nil && out.err == nil {
+		out.err = err
+	}
 	if out.err != nil {
 		return runFailure(fmt.Errorf("write report: %w", out.err))
 	}

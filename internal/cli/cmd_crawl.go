@@ -88,6 +88,7 @@ func (o *crawlOptions) bind(fs *pflag.FlagSet) {
 	o.requestOptions.bind(fs)
 	o.perHost = 2
 	fs.Lookup("per-host").DefValue = "2"
+	fs.Lookup("per-host").Usage = "requests in flight at once to one host (0: no cap); 2 by default for crawls, as a politeness choice (fetch's default is no cap)"
 	o.outputOptions.bind(fs)
 	fs.StringVar(&o.seedsFile, "seeds", "", "file of seed URLs, one per line (- for standard input)")
 	fs.IntVar(&o.maxDepth, "max-depth", 3, "links to follow from a seed (seeds are depth 0; -1: no limit)")

@@ -36,7 +36,10 @@ path. Stop it with Ctrl-C.`,
 			if err != nil {
 				return usageError(fmt.Errorf("serve: %w", err))
 			}
-			fmt.Fprintf(s.Err, "test site listening on http://%s/ (Ctrl-C to stop)\n", ln.Addr())
+			fmt.Fprintf(s.Err, "test site listening on http://%s/ (Ctrl-C to stop)\ntry, in another terminal:\n", ln.Addr())
+			for _, c := range sampleCommands(ln.Addr().String()) {
+				fmt.Fprintf(s.Err, "  %s\n", c)
+			}
 			return serveSite(cmd.Context(), ln, testsite.NewWith(opts))
 		},
 	}
@@ -66,4 +69,22 @@ func serveSite(ctx context.Context, ln net.Listener, site http.Handler) error {
 		srv.Close() // requests such as /hang never finish on their own
 	}
 	return g.Wait()
+}
+
+// sampleAddr is the address the samples in testdata/ are written for.
+const sampleAddr = "127.0.0.1:8080"
+
+// sampleCommands are the commands that try the site at addr with the
+// samples in testdata/, whatever address it listens on.
+func sampleCommands(addr string) []string {
+	base := "http://" + addr
+	list := "fetchall testdata/urls.txt --concurrency 5"
+	if addr != sampleAddr {
+		list = fmt.Sprintf("sed 's#%s#%s#' testdata/urls.txt | fetchall - --concurrency 5", sampleAddr, addr)
+	}
+	return []string{
+		list,
+		"fetchall crawl " + base + "/ --max-pages 100",
+		"fetchall run testdata/jobs/catalogue.yaml --set start=" + base + "/shop/catalogue/page-1.html",
+	}
 }

@@ -226,3 +226,40 @@ func TestCrawlKeepsCookiesAndSaysCanonical(t *testing.T) {
 		t.Errorf("bad cookies file: exit %d, stderr %q; want 2 naming line 2", res.code, res.stderr)
 	}
 }
+
+// Issue 11, item 17: the samples work with a test site on any port: serve
+// prints the commands for its own address, and they run.
+func TestSampleCommandsWorkOnAnyPort(t *testing.T) {
+	_, base := startSite(t)
+	addr := strings.TrimPrefix(base, "http://")
+	cmds := sampleCommands(addr)
+	if !strings.Contains(cmds[0], "sed 's#127.0.0.1:8080#"+addr+"#'") {
+		t.Fatalf("list command %q does not rewrite the sample's address", cmds[0])
+	}
+	data, err := os.ReadFile("../../testdata/urls.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := runCLI(t, strings.ReplaceAll(string(data), "127.0.0.1:8080", addr), "-", "-q")
+	// The sample has failures on purpose (a 404, a bad line): exit 1 is its normal end.
+	if recs := parseRecords(t, res.stdout); res.code > 1 || len(recs) < 5 {
+		t.Errorf("the rewritten sample list: exit %d, %d records; stderr %q", res.code, len(recs), res.stderr)
+	}
+	job := strings.Fields(cmds[2])
+	res = runCLI(t, "", "run", "../../"+job[2], job[3], job[4], "-q", "-o", filepath.Join(t.TempDir(), "items.jsonl"))
+	if res.code != 0 {
+		t.Errorf("%s: exit %d, stderr %q", cmds[2], res.code, res.stderr)
+	}
+}
+
+// Issue 11, item 18: bench takes -o and --no-progress as fetch does.
+func TestBenchSharesTheOutputFlags(t *testing.T) {
+	_, base := startSite(t)
+	list := writeFile(t, "urls.txt", base+"/page/1\n"+base+"/page/2\n")
+	report := filepath.Join(t.TempDir(), "report.txt")
+	res := runCLI(t, "", "bench", list, "-c", "1,2", "--runs", "1", "-o", report, "--no-progress")
+	data, err := os.ReadFile(report)
+	if res.code != 0 || err != nil || !strings.Contains(string(data), "workers") || res.stdout != "" || strings.Contains(res.stderr, "level 1") {
+		t.Errorf("bench -o --no-progress: exit %d, report %q (%v), stdout %q, stderr %q", res.code, data, err, res.stdout, res.stderr)
+	}
+}
