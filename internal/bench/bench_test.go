@@ -259,3 +259,30 @@ func TestNormalizeLevels(t *testing.T) {
 		t.Errorf("normalizeLevels = %v, want [1 5 20 50]", got)
 	}
 }
+
+// Issue 11, item 13: an interrupted bench keeps the levels it measured.
+func TestInterruptedBenchKeepsItsLevels(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var list bytes.Buffer
+		for i := range 10 {
+			fmt.Fprintf(&list, "http://site.test/page/%d\n", i)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		cfg := Config{Levels: []int{2, 5}, Runs: 1, NewFetcher: func(int) (Fetcher, error) {
+			return sleeper{latency: 100 * time.Millisecond}, nil
+		}}
+		progress := func(level, _, _ int, _ bool) {
+			if level == 5 {
+				cancel() // during the last level
+			}
+		}
+		rep, err := Run(ctx, cfg, list.Bytes(), progress)
+		if err == nil || rep == nil || len(rep.Levels) != 2 || rep.Levels[1].Concurrency != 2 {
+			t.Fatalf("Run = %v, %v; want the levels 1 and 2 measured before the interrupt, and its error", rep, err)
+		}
+		if rep.Levels[1].SpeedUp != 2 {
+			t.Errorf("speed-up at 2 workers = %.2f, want 2", rep.Levels[1].SpeedUp)
+		}
+	})
+}

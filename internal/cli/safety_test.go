@@ -263,3 +263,25 @@ func TestBenchSharesTheOutputFlags(t *testing.T) {
 		t.Errorf("bench -o --no-progress: exit %d, report %q (%v), stdout %q, stderr %q", res.code, data, err, res.stdout, res.stderr)
 	}
 }
+
+// Issue 11, item 11: on a full disk every command says so with exit 1, and
+// no summary counts what never reached the output.
+func TestFullDiskIsSaidAndNotCounted(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full here")
+	}
+	_, base := startSite(t)
+	list := writeFile(t, "urls.txt", base+"/page/1\n"+base+"/page/2\n")
+	res := runCLI(t, "", list, "-o", "/dev/full")
+	if res.code != 1 || !strings.Contains(res.stderr, "only 0 of 2 records were written") || !strings.Contains(res.stderr, "no space left") {
+		t.Errorf("fetch -o /dev/full: exit %d, stderr %q", res.code, res.stderr)
+	}
+	res = runCLI(t, "", "bench", list, "-c", "1,2", "--runs", "1", "-q", "-o", "/dev/full")
+	if res.code != 1 || !strings.Contains(res.stderr, "write report") {
+		t.Errorf("bench -o /dev/full: exit %d, stderr %q", res.code, res.stderr)
+	}
+	res = runCLI(t, "", "run", "../../testdata/jobs/catalogue.yaml", "--set", "start="+base+"/shop/catalogue/page-1.html", "-o", "/dev/full")
+	if res.code != 1 || !strings.Contains(res.stderr, " 0 items written") {
+		t.Errorf("run -o /dev/full: exit %d, stderr %q; want exit 1 and 0 items written", res.code, res.stderr)
+	}
+}
