@@ -1,7 +1,9 @@
-// Package fetch does one HTTP GET well: a shared transport sized for bulk
-// work, a timeout around each whole attempt (body included), retries with
-// backoff that honour Retry-After, a cap on the body, and a failure kind a
-// program can match on.
+// Package fetch does one HTTP request well: a shared transport sized for
+// bulk work, a timeout around each whole attempt (body included), retries
+// with backoff that honour Retry-After, every content coding decoded
+// (gzip, deflate, br, zstd) under a cap on the decoded body, credentials
+// kept on the origin they were given for, an optional cookie jar, and a
+// failure kind a program can match on.
 package fetch
 
 import (

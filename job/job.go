@@ -275,11 +275,20 @@ func convert(text, typ string) (any, error) {
 	return text, nil
 }
 
+// OverrideError is an override given to Parse that cannot apply.
+type OverrideError struct {
+	Set string // as given: "dotted.key=value"
+	Err error
+}
+
+func (e *OverrideError) Error() string { return fmt.Sprintf("override %q: %v", e.Set, e.Err) }
+func (e *OverrideError) Unwrap() error { return e.Err }
+
 // applySet applies one "dotted.key=value" override to the document root.
 func applySet(root *yaml.Node, set string) error {
 	path, value, ok := strings.Cut(set, "=")
 	if !ok || path == "" {
-		return fmt.Errorf("--set %q: want key=value, e.g. output.format=csv", set)
+		return &OverrideError{Set: set, Err: errors.New("want key=value, e.g. output.format=csv")}
 	}
 	var val yaml.Node
 	if err := yaml.Unmarshal([]byte(value), &val); err != nil || len(val.Content) == 0 {
@@ -289,7 +298,7 @@ func applySet(root *yaml.Node, set string) error {
 	keys := strings.Split(path, ".")
 	for i, key := range keys {
 		if n.Kind != yaml.MappingNode {
-			return fmt.Errorf("--set %s: %s is not a mapping", path, strings.Join(keys[:i], "."))
+			return &OverrideError{Set: set, Err: fmt.Errorf("%s is not a mapping", strings.Join(keys[:i], "."))}
 		}
 		var next *yaml.Node
 		for k := 0; k+1 < len(n.Content); k += 2 {

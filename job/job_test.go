@@ -36,7 +36,7 @@ func TestSetOverrides(t *testing.T) {
 	if j.Output.Format != "csv" || j.Output.Path != "out.csv" || j.Start[0] != "http://b/" || j.Settings == nil {
 		t.Errorf("after --set: output %+v start %v settings %v", j.Output, j.Start, j.Settings)
 	}
-	if _, err := Parse("j.yaml", []byte("start: x\nitems: []\n"), []string{"start.deeper=1"}); err == nil || !strings.Contains(err.Error(), "--set start.deeper") {
+	if _, err := Parse("j.yaml", []byte("start: x\nitems: []\n"), []string{"start.deeper=1"}); err == nil || !strings.Contains(err.Error(), "start is not a mapping") {
 		t.Errorf("--set through a scalar: %v", err)
 	}
 	if _, err := Parse("j.yaml", []byte("start: x\n"), []string{"novalue"}); err == nil || !strings.Contains(err.Error(), "want key=value") {

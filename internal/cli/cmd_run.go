@@ -91,6 +91,10 @@ func loadJob(path string, opts *runOptions) (*job.Job, *crawlOptions, error) {
 		return nil, nil, fmt.Errorf("job: %w", err)
 	}
 	j, err := job.Parse(path, data, opts.sets)
+	var oerr *job.OverrideError
+	if errors.As(err, &oerr) {
+		return nil, nil, fmt.Errorf("--set %q: %w", oerr.Set, oerr.Err)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
