@@ -337,7 +337,12 @@ func (e *engine) process(ctx context.Context, l Lease) answer {
 	if fr.Body != nil && isHTML(contentType) && r.OK && out.redirect == nil {
 		follow := e.mayFollow(t.Depth)
 		if follow || e.cfg.Extractor != nil {
-			p := parsePage(fr.Body, contentType, u, fr.Header, linkRules{followNofollow: e.cfg.FollowNofollow, follow: e.cfg.Follow})
+			var p page
+			if e.cfg.Extractor == nil && len(e.cfg.Follow) == 0 {
+				p = scanPage(fr.Body, contentType, u, fr.Header, e.cfg.FollowNofollow) // no tree needed
+			} else {
+				p = parsePage(fr.Body, contentType, u, fr.Header, linkRules{followNofollow: e.cfg.FollowNofollow, follow: e.cfg.Follow})
+			}
 			r.Title, r.Canonical = p.title, fetch.Redact(p.canonical)
 			if follow {
 				out.links = p.links

@@ -148,3 +148,26 @@ func FuzzParsePage(f *testing.F) {
 		}
 	})
 }
+
+// scanPage and parsePage must agree: the crawl uses the first unless a job
+// needs the tree.
+func FuzzScanPageAgreesWithParsePage(f *testing.F) {
+	for _, seed := range []string{
+		`<html><head><title> A  <b>title</b> </title><link rel="canonical" href="/c"><base href="/x/"></head><body><a href="y">y</a><a rel="nofollow" href="n">n</a></body></html>`,
+		`<meta name="robots" content="noindex, nofollow"><a href="/a">a</a><link rel=canonical href=/c>`,
+		`<meta http-equiv=refresh content="0;url=/r"><link rel=next href=n><iframe src=//c.test/i></iframe><area href=/ar>`,
+		`<frameset><frame src="f"></frameset>`, `<title>x</title><title>y</title>`, `<script><a href="/no"></script><a href="/yes">`,
+		`<textarea><a href="/no"></textarea><style>a{}</style><a href=/ok>`, `<a href="/a" href="/b">`, "\x00<a href=\xff>",
+	} {
+		f.Add(seed, false)
+	}
+	base, _ := url.Parse("http://site.test/dir/page")
+	f.Fuzz(func(t *testing.T, doc string, followNofollow bool) {
+		header := http.Header{"Link": {`</h>; rel="next"`}}
+		want := parsePage([]byte(doc), "text/html; charset=utf-8", base, header, linkRules{followNofollow: followNofollow})
+		got := scanPage([]byte(doc), "text/html; charset=utf-8", base, header, followNofollow)
+		if got.title != want.title || got.canonical != want.canonical || !slices.EqualFunc(got.links, want.links, func(a, b *url.URL) bool { return a.String() == b.String() }) {
+			t.Errorf("%q:\nscan  %q %q %v\nparse %q %q %v", doc, got.title, got.canonical, got.links, want.title, want.canonical, want.links)
+		}
+	})
+}
