@@ -199,10 +199,13 @@ func (r *Robots) load(ctx context.Context, key string, site *robotsSite) {
 		if len(body) > MaxRobotsBytes {
 			body = body[:MaxRobotsBytes]
 		}
-		site.body = decodeUnreserved(string(body))
 		h := &groupDelay{agent: r.agent}
-		grobotstxt.Parse(site.body, h)
+		grobotstxt.Parse(decodeUnreserved(string(body)), h)
 		site.asked, site.sitemaps = h.delay(), h.sitemaps
+		// Only the rules of the group that applies to us are kept, as one
+		// group: matching a URL parses them again, and a 500 KiB file for
+		// every page would cost more than the page.
+		site.body = h.rules()
 	}
 }
 
@@ -280,6 +283,8 @@ type groupDelay struct {
 	haveMine        bool
 	mineSet, starSt bool
 	sitemaps        []string
+	mineRules       []string // Allow/Disallow lines of our group, in order
+	starRules       []string // and of the * group
 }
 
 func (g *groupDelay) HandleRobotsStart() {}
@@ -298,8 +303,29 @@ func (g *groupDelay) HandleUserAgent(_ int, value string) {
 	}
 }
 
-func (g *groupDelay) HandleAllow(int, string)    { g.afterAgent = false }
-func (g *groupDelay) HandleDisallow(int, string) { g.afterAgent = false }
+func (g *groupDelay) HandleAllow(_ int, value string)    { g.rule("Allow", value) }
+func (g *groupDelay) HandleDisallow(_ int, value string) { g.rule("Disallow", value) }
+
+func (g *groupDelay) rule(kind, value string) {
+	g.afterAgent = false
+	line := kind + ": " + value + "\n"
+	if g.inMine {
+		g.mineRules = append(g.mineRules, line)
+	}
+	if g.inStar {
+		g.starRules = append(g.starRules, line)
+	}
+}
+
+// rules is a robots.txt of the rules that apply to us, in one group for
+// every agent: our own group's if there is one, else *'s.
+func (g *groupDelay) rules() string {
+	rules := g.starRules
+	if g.haveMine {
+		rules = g.mineRules
+	}
+	return "User-agent: *\n" + strings.Join(rules, "")
+}
 
 func (g *groupDelay) HandleSitemap(_ int, value string) {
 	g.afterAgent = false
