@@ -35,12 +35,12 @@ var linkRels = map[string]bool{"alternate": true, "next": true, "prev": true, "p
 // resolved against <base href> where there is one. Links marked
 // rel=nofollow, or every link when <meta name=robots> says nofollow, are
 // left out unless followNofollow. Only http and https links are kept.
-func parsePage(body []byte, contentType string, pageURL *url.URL, header http.Header, rules linkRules) page {
+func parsePage(body []byte, contentType string, pageURL *url.URL, header http.Header, rules linkRules) (p page) {
 	doc, err := goquery.NewDocumentFromReader(utf8Reader(body, contentType))
 	if err != nil {
 		return page{}
 	}
-	p := page{doc: doc, title: normalizeSpace(doc.Find("title").First().Text())}
+	p = page{doc: doc, title: normalizeSpace(doc.Find("title").First().Text())}
 	followNofollow := rules.followNofollow
 	base := pageURL
 	if href, ok := doc.Find("base[href]").First().Attr("href"); ok {
@@ -61,21 +61,9 @@ func parsePage(body []byte, contentType string, pageURL *url.URL, header http.He
 		return p
 	}
 
-	seen := map[string]bool{}
-	add := func(from *url.URL, ref string) {
-		u, err := from.Parse(strings.TrimSpace(ref))
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return
-		}
-		c, err := canonicalURL(u)
-		if err != nil {
-			return
-		}
-		if s := c.String(); !seen[s] {
-			seen[s] = true
-			p.links = append(p.links, c)
-		}
-	}
+	links := linkSet{seen: map[string]bool{}}
+	add := links.add
+	defer func() { p.links = links.links }()
 	followable := func(s *goquery.Selection) bool {
 		return followNofollow || !hasToken(s.AttrOr("rel", ""), "nofollow")
 	}
@@ -115,6 +103,29 @@ func parsePage(body []byte, contentType string, pageURL *url.URL, header http.He
 		add(pageURL, target)
 	}
 	return p
+}
+
+// linkSet gathers a page's followable links: absolute http(s), canonical,
+// each once, in the order met.
+type linkSet struct {
+	seen  map[string]bool
+	links []*url.URL
+}
+
+// add resolves ref against from and keeps it if it is a new http(s) link.
+func (l *linkSet) add(from *url.URL, ref string) {
+	u, err := from.Parse(strings.TrimSpace(ref))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return
+	}
+	c, err := canonicalURL(u)
+	if err != nil {
+		return
+	}
+	if s := c.String(); !l.seen[s] {
+		l.seen[s] = true
+		l.links = append(l.links, c)
+	}
 }
 
 // anchors matches the elements whose href a follow selector may pick.

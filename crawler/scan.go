@@ -139,26 +139,14 @@ func scanPage(body []byte, contentType string, pageURL *url.URL, header http.Hea
 	if nofollow && !followNofollow {
 		return p
 	}
-	seen := map[string]bool{}
-	add := func(from *url.URL, raw string) {
-		u, err := from.Parse(strings.TrimSpace(raw))
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return
-		}
-		c, err := canonicalURL(u)
-		if err != nil {
-			return
-		}
-		if s := c.String(); !seen[s] {
-			seen[s] = true
-			p.links = append(p.links, c)
-		}
-	}
+	links := linkSet{seen: map[string]bool{}}
+	add := links.add
 	for _, r := range refs {
 		add(base, r.value)
 	}
 	for _, target := range headerLinks(header) {
 		add(pageURL, target) // Link headers resolve against the page itself
 	}
+	p.links = links.links
 	return p
 }

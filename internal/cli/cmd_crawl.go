@@ -132,13 +132,8 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 	if err := opts.saveCookies(cs.settings.Jar); err != nil && runErr == nil {
 		runErr = err
 	}
-	if err := out.close(); err != nil && runErr == nil {
-		runErr = fmt.Errorf("write output: %w", err)
-	}
+	runErr = out.finish(ctx, runErr, !opts.quiet, s.Err, elapsed, stats, opts.output)
 	if !opts.quiet {
-		out.summary.Report(s.Err, elapsed)
-		out.reportWritten(s.Err, opts.output)
-		out.reportStopped(s.Err, stats, runErr != nil || ctx.Err() != nil)
 		reportCrawl(s.Err, stats, run, cs.rssStart)
 	}
 	return fetchOutcome(ctx, runErr, out.summary, fmt.Sprintf("%d records", out.records.Written()))

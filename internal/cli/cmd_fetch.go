@@ -113,16 +113,9 @@ func runFetch(ctx context.Context, opts *fetchOptions) error {
 	start := time.Now()
 	stats, runErr := run.FetchList(ctx, crawler.ListSource(list), out.sink)
 	elapsed := time.Since(start)
-	if err := out.close(); err != nil && runErr == nil {
-		runErr = fmt.Errorf("write output: %w", err)
-	}
-	if !opts.quiet {
-		out.summary.Report(s.Err, elapsed)
-		out.reportWritten(s.Err, opts.output)
-		out.reportStopped(s.Err, stats, runErr != nil || ctx.Err() != nil)
-		if out.summary.Total == 0 && runErr == nil && ctx.Err() == nil {
-			fmt.Fprintf(s.Err, "fetchall: %s has no URLs (blank lines and # comments are skipped)\n", listName(opts.input))
-		}
+	runErr = out.finish(ctx, runErr, !opts.quiet, s.Err, elapsed, stats, opts.output)
+	if !opts.quiet && out.summary.Total == 0 && runErr == nil && ctx.Err() == nil {
+		fmt.Fprintf(s.Err, "fetchall: %s has no URLs (blank lines and # comments are skipped)\n", listName(opts.input))
 	}
 	return fetchOutcome(ctx, runErr, out.summary, fmt.Sprintf("%d records", out.records.Written()))
 }

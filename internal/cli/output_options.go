@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"slices"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -126,4 +128,19 @@ func (ro *recordOutput) reportStopped(w io.Writer, stats crawler.CrawlStats, sto
 	if stoppedEarly && stats.NotStarted > 0 {
 		fmt.Fprintf(w, "not started: %d URLs already read or found (the run stopped early)\n", stats.NotStarted)
 	}
+}
+
+// finish closes the output and, when report, writes the summary and what
+// did not reach the output or never started. It returns the run's error,
+// or the output's when the run had none.
+func (ro *recordOutput) finish(ctx context.Context, runErr error, report bool, w io.Writer, elapsed time.Duration, stats crawler.CrawlStats, dest string) error {
+	if err := ro.close(); err != nil && runErr == nil {
+		runErr = fmt.Errorf("write output: %w", err)
+	}
+	if report {
+		ro.summary.Report(w, elapsed)
+		ro.reportWritten(w, dest)
+		ro.reportStopped(w, stats, runErr != nil || ctx.Err() != nil)
+	}
+	return runErr
 }
