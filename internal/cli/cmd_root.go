@@ -44,7 +44,7 @@ func OSStreams() *Streams {
 // command, so `fetchall urls.txt` and `fetchall fetch urls.txt` are one.
 func newRootCmd(s *Streams) *cobra.Command {
 	root := newFetchCmd(s, nil)
-	root.Use = "fetchall [FILE|-]"
+	root.Use = "fetchall [FILE|-|URL...]"
 	root.Short = "Fetch and crawl the web concurrently"
 	root.Long = `fetchall fetches a list of URLs concurrently: bounded workers, a timeout on
 every request, retries with backoff, polite per-host limits, and one record
