@@ -381,6 +381,29 @@ func TestCrawlDelaySpacesTheHost(t *testing.T) {
 	})
 }
 
+// With several pages of a host ready at once, its first request goes
+// alone, so that a Crawl-delay learnt with it spaces all the others.
+func TestCrawlDelayHoldsFromTheFirstPage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		site := newFakeSite(func(string) time.Duration { return 10 * time.Millisecond })
+		site.files = map[string]string{"http://x/robots.txt": "User-agent: *\nCrawl-delay: 0.3\n"}
+		scope, _ := NewScope(ScopeAny, nil, nil, nil)
+		robots := NewRobots(site, "fetchall/test", 10*time.Second)
+		cfg := CrawlConfig{Config: Config{Workers: 8}, MaxDepth: 0, Scope: scope, Robots: robots}
+		var sink collect
+		seeds := []Task{{URL: "http://x/1"}, {URL: "http://x/2"}, {URL: "http://x/3"}}
+		if _, err := Run(t.Context(), cfg, site, Tasks(seeds...), NewMemoryFrontier(limiter.Config{PerHost: 4, ProbeFirst: true}), &sink); err != nil {
+			t.Fatal(err)
+		}
+		starts := site.startsOf("x")[1:] // robots.txt first
+		for i := 1; i < len(starts); i++ {
+			if gap := starts[i].Sub(starts[i-1]); gap < 300*time.Millisecond {
+				t.Errorf("page %d started %s after the one before, want 300ms (Crawl-delay)", i+1, gap)
+			}
+		}
+	})
+}
+
 // A slow page does not hold back the pages that do not depend on it: the
 // crawl takes as long as the slow page, not the slow page plus the rest.
 func TestSlowPageHoldsNothingBack(t *testing.T) {

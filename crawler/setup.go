@@ -192,7 +192,9 @@ func (c *Crawler) Crawl(ctx context.Context, seeds Source, frontier Frontier, si
 		seeds = c.sitemaps
 	}
 	if frontier == nil {
-		frontier = NewMemoryFrontier(c.settings.Limits)
+		limits := c.settings.Limits
+		limits.ProbeFirst = c.robots != nil // robots.txt and Crawl-delay are known before a host's second page
+		frontier = NewMemoryFrontier(limits)
 	}
 	return Run(ctx, c.config(), c.pages, seeds, frontier, sink)
 }

@@ -28,6 +28,10 @@ type Config struct {
 	// Delay is the least time between the starts of two requests to one host.
 	// Zero means no spacing beyond HostRate.
 	Delay time.Duration
+	// ProbeFirst sends a host's first request alone: until it is done, the
+	// host takes no other. A crawl learns a host's robots.txt and
+	// Crawl-delay with its first page, before the others may go.
+	ProbeFirst bool
 }
 
 // Validate reports a configuration that cannot work, naming the field.
@@ -63,6 +67,7 @@ type Limiter struct {
 
 type host struct {
 	inFlight int
+	probed   bool          // a request has been done (ProbeFirst)
 	rate     *rate.Limiter // nil: no spacing
 	until    time.Time     // cool-down, or a Crawl-delay just learnt
 }
@@ -118,7 +123,7 @@ func (l *Limiter) Next(name string, now time.Time) (at time.Time, ok bool) {
 	if h == nil {
 		return now, true
 	}
-	if l.cfg.PerHost > 0 && h.inFlight >= l.cfg.PerHost {
+	if l.cfg.PerHost > 0 && h.inFlight >= l.cfg.PerHost || l.cfg.ProbeFirst && !h.probed && h.inFlight > 0 {
 		return time.Time{}, false
 	}
 	at = later(now, h.until)
@@ -154,6 +159,7 @@ func (l *Limiter) Start(name string, now time.Time) {
 func (l *Limiter) Done(name string) {
 	if h := l.hosts[name]; h != nil && h.inFlight > 0 {
 		h.inFlight--
+		h.probed = true
 	}
 }
 

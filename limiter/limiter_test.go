@@ -133,3 +133,19 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestProbeFirstSendsAHostsFirstRequestAlone(t *testing.T) {
+	l := New(Config{PerHost: 4, ProbeFirst: true})
+	l.Start("a.test", t0)
+	if mayGo(l, "a.test", t0) {
+		t.Error("a second request to a.test allowed before its first was done")
+	}
+	if !mayGo(l, "b.test", t0) {
+		t.Error("b.test held back by a.test's probe")
+	}
+	l.Done("a.test")
+	l.Start("a.test", t0)
+	if !mayGo(l, "a.test", t0) {
+		t.Error("a.test still one at a time after its first request was done")
+	}
+}
