@@ -241,6 +241,12 @@ func crawl(bin, dir string) error {
 				}
 				fmt.Printf("; requests took %s on average, so %.3fx the ideal at that latency",
 					mean.Round(10*time.Microsecond), wall.Seconds()/(rounds*mean.Seconds()))
+				// What the server itself gives a minimal client: wrk's mean
+				// latency for one page of the site at the same concurrency.
+				if lat, err := wrkLatency("http://"+addr+"/site/1", 16); err == nil {
+					fmt.Printf("; wrk -c 16 sees %s per request, so the best any client can do is %.3f of the nominal ideal, and fetchall reaches %.3f of the ideal at wrk's latency",
+						lat.Round(10*time.Microsecond), c.latency.Seconds()/lat.Seconds(), rounds*lat.Seconds()/wall.Seconds())
+				}
 			}
 			fmt.Printf("; %d requests, %d duplicate fetches; peak RSS %.1f MiB\n", requests, dups, float64(rss)/1024)
 			return nil
@@ -638,4 +644,23 @@ func timedCrawl(bin, addr, out string) (*exec.Cmd, time.Duration, int, error) {
 	wall := time.Since(start)
 	records, err := countLines(out)
 	return cmd, wall, records, err
+}
+
+// wrkLatency is wrk's mean latency for url at conns connections.
+func wrkLatency(url string, conns int) (time.Duration, error) {
+	wrk, err := exec.LookPath("wrk")
+	if err != nil {
+		return 0, err
+	}
+	out, err := exec.Command(wrk, "-c", strconv.Itoa(conns), "-t", "2", "-d", "2s", url).CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("wrk: %w", err)
+	}
+	m := regexp.MustCompile(`Latency\s+([0-9.]+)(us|ms|s)`).FindSubmatch(out)
+	if m == nil {
+		return 0, fmt.Errorf("wrk output without Latency:\n%s", out)
+	}
+	v, _ := strconv.ParseFloat(string(m[1]), 64)
+	unit := map[string]time.Duration{"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second}[string(m[2])]
+	return time.Duration(v * float64(unit)), nil
 }
