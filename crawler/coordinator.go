@@ -28,7 +28,7 @@ func (e *engine) coordinate(ctx context.Context, input <-chan Task, workersDone 
 		case a := <-e.results:
 			e.handle(ctx, a)
 		case <-e.w.due():
-			e.w.flush()
+			e.flush(ctx)
 		case <-workersDone:
 			for {
 				select {
@@ -202,7 +202,7 @@ func (e *engine) handle(ctx context.Context, a answer) {
 		e.flushHeld()
 		return
 	}
-	p := &heldPage{key: t.Key(), rec: r, links: a.links, redirect: a.redirect, hops: t.Hops}
+	p := &heldPage{key: t.Key(), task: t, rec: r, links: a.links, redirect: a.redirect, hops: t.Hops}
 	e.held[p.key] = p
 	e.heldAt = growTo(e.heldAt, t.Depth)
 	e.heldAt[t.Depth] = append(e.heldAt[t.Depth], p)
@@ -254,6 +254,7 @@ func (e *engine) lower(ctx context.Context, t Task) {
 		return
 	}
 	p.rec.Depth, p.rec.Parent = t.Depth, t.Parent
+	p.task.Depth, p.task.Parent = t.Depth, t.Parent
 	e.heldAt = growTo(e.heldAt, t.Depth)
 	e.heldAt[t.Depth] = append(e.heldAt[t.Depth], p)
 	self := Task{URL: p.rec.URL, Depth: t.Depth, Parent: t.Parent, Hops: t.Hops, SeedChain: t.SeedChain}
@@ -289,7 +290,7 @@ func (e *engine) flushHeld() {
 			}
 			p.written = true
 			delete(e.held, p.key)
-			e.emit(p.rec, Task{})
+			e.emit(p.rec, p.task)
 		}
 		e.heldAt[d] = nil
 	}
@@ -299,23 +300,54 @@ func (e *engine) flushHeld() {
 // its place in the reading window.
 func (e *engine) emit(r *Result, t Task) {
 	if !t.Listed || !e.cfg.Ordered {
-		e.w.write(r)
+		e.write(r, t)
 		if t.Listed || t.Invalid != nil {
 			e.release()
 		}
 		return
 	}
-	e.pending[t.seq] = r
+	e.pending[t.seq] = pendingRecord{r, t}
 	for {
-		r, ok := e.pending[e.nextSeq]
+		p, ok := e.pending[e.nextSeq]
 		if !ok {
 			return
 		}
 		delete(e.pending, e.nextSeq)
 		e.nextSeq++
-		e.w.write(r)
+		e.write(p.result, p.task)
 		e.release()
 	}
+}
+
+// pendingRecord is a finished record waiting for its turn (Ordered).
+type pendingRecord struct {
+	result *Result
+	task   Task
+}
+
+// write hands r to the writer, and remembers t for the journal.
+func (e *engine) write(r *Result, t Task) {
+	e.w.write(r)
+	if e.cfg.Journal != nil {
+		e.unjournaled = append(e.unjournaled, t)
+	}
+}
+
+// flush flushes the sink and then tells the journal which tasks' records
+// it now holds; a journal that fails ends the run.
+func (e *engine) flush(ctx context.Context) {
+	e.w.flush()
+	e.journal(ctx)
+}
+
+func (e *engine) journal(ctx context.Context) {
+	if e.cfg.Journal == nil || e.w.err != nil || e.runErr != nil {
+		return
+	}
+	if err := e.cfg.Journal.Flushed(ctx, e.unjournaled); err != nil {
+		e.fail(fmt.Errorf("state: %w", err))
+	}
+	e.unjournaled = e.unjournaled[:0]
 }
 
 // release frees one place in the reading window.
@@ -334,13 +366,13 @@ func (e *engine) finish() {
 		for _, p := range e.heldAt[d] {
 			if !p.written && p.rec.Depth == d {
 				p.written = true
-				e.w.write(p.rec)
+				e.write(p.rec, p.task)
 			}
 		}
 	}
 	e.held, e.heldAt = nil, nil
 	for _, seq := range sortedSeqs(e.pending) {
-		e.w.write(e.pending[seq])
+		e.write(e.pending[seq].result, e.pending[seq].task)
 	}
 	e.pending = nil
 }

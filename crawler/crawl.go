@@ -43,10 +43,22 @@ type CrawlConfig struct {
 	// MaxPagesPerHost caps the pages a crawl takes from one host; zero
 	// means no cap.
 	MaxPagesPerHost int
+	// Journal, when set, is told after every flush of the sink which
+	// tasks' records it holds: a persistent store commits them with the
+	// output's length, so that a resumed run writes each record once.
+	Journal Journal
 	// SeedOrigins, when set, is told the origin of every seed given by
 	// the user (not those a sitemap lists): the fetcher sends credentials
 	// there and nowhere else.
 	SeedOrigins *fetch.Origins
+}
+
+// Journal makes a run resumable: after every successful flush of the sink
+// the engine passes it the tasks whose records the sink now holds, in the
+// order written. It is called from the coordinator alone; an error ends
+// the run.
+type Journal interface {
+	Flushed(ctx context.Context, done []Task) error
 }
 
 // Extractor turns a parsed page into data. It runs on the workers, many

@@ -59,7 +59,7 @@ func Run(ctx context.Context, cfg CrawlConfig, f Fetcher, src Source, frontier F
 		held:      map[uint64]*heldPage{},
 		improve:   map[uint64]Task{},
 		hostPages: map[string]int{},
-		pending:   map[int]*Result{},
+		pending:   map[int]pendingRecord{},
 		gate:      newGate(),
 	}
 	e.depths, _ = frontier.(DepthReporter)
@@ -102,11 +102,16 @@ func Run(ctx context.Context, cfg CrawlConfig, f Fetcher, src Source, frontier F
 	}
 
 	writeErr := e.w.close()
+	if writeErr == nil {
+		e.journal(context.WithoutCancel(ctx)) // the last records: an interrupt must not lose their place
+	}
 	switch cause := feedErr; {
 	case writeErr != nil:
 		return e.stats, writeErr
 	case readErr != nil:
 		return e.stats, readErr
+	case e.runErr != nil && ctx.Err() == nil:
+		return e.stats, e.runErr
 	case ctx.Err() != nil:
 		return e.stats, ctx.Err()
 	case e.runErr != nil:
@@ -160,15 +165,16 @@ type engine struct {
 	started     atomic.Int64 // pages started, for MaxPages
 	stopped     atomic.Bool  // fail-fast fired
 
-	w         *writer
-	stats     CrawlStats
-	runErr    error
-	held      map[uint64]*heldPage // records waiting for their depth to be final
-	heldAt    [][]*heldPage        // the same, by depth (stale entries skipped)
-	improve   map[uint64]Task      // in-flight pages since met by a shorter path
-	hostPages map[string]int       // pages queued per host, for MaxPagesPerHost
-	pending   map[int]*Result      // ordered mode: finished, waiting for their turn
-	nextSeq   int
+	w           *writer
+	stats       CrawlStats
+	runErr      error
+	held        map[uint64]*heldPage  // records waiting for their depth to be final
+	heldAt      [][]*heldPage         // the same, by depth (stale entries skipped)
+	improve     map[uint64]Task       // in-flight pages since met by a shorter path
+	hostPages   map[string]int        // pages queued per host, for MaxPagesPerHost
+	pending     map[int]pendingRecord // ordered mode: finished, waiting for their turn
+	unjournaled []Task                // written since the journal was last told
+	nextSeq     int
 }
 
 // answer is a worker's report on one lease.
@@ -188,6 +194,7 @@ type answer struct {
 // open at a smaller depth might reach it by a shorter path.
 type heldPage struct {
 	key      uint64
+	task     Task
 	rec      *Result
 	links    []*url.URL
 	redirect *url.URL
@@ -425,7 +432,7 @@ func describe(r *Result) string {
 }
 
 // sortedSeqs returns the keys of m in order.
-func sortedSeqs(m map[int]*Result) []int {
+func sortedSeqs(m map[int]pendingRecord) []int {
 	seqs := make([]int, 0, len(m))
 	for seq := range m {
 		seqs = append(seqs, seq)

@@ -349,6 +349,16 @@ func (f *MemoryFrontier) end(l Lease, o Outcome) (leased, bool) {
 	return lt, true
 }
 
+// Restore marks the URLs with these keys done, as a resumed run found
+// them: they are never queued again.
+func (f *MemoryFrontier) Restore(done []uint64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, k := range done {
+		f.seen[k] = mark{state: taken}
+	}
+}
+
 // MinOpenDepth implements DepthReporter.
 func (f *MemoryFrontier) MinOpenDepth() int {
 	f.mu.Lock()

@@ -69,6 +69,9 @@ type Settings struct {
 	// Extractor, when set, runs on every HTML page; its items ride in
 	// Result.Items.
 	Extractor Extractor
+	// Journal, when set, is told which records each flush of the sink
+	// holds (a resumable run's state).
+	Journal Journal
 }
 
 // ScopeSettings are the scope's rules as data; see NewScope.
@@ -168,6 +171,7 @@ func (c *Crawler) config() CrawlConfig {
 		Scope:           c.scope,
 		Robots:          c.robots,
 		SeedOrigins:     c.origins,
+		Journal:         s.Journal,
 		Follow:          s.Follow,
 		Extractor:       s.Extractor,
 	}
@@ -175,10 +179,22 @@ func (c *Crawler) config() CrawlConfig {
 
 // FetchList fetches every line of list (see ListSource) and writes one
 // Result per line to sink; its error follows Run's rules.
-func (c *Crawler) FetchList(ctx context.Context, list Source, sink Sink) (CrawlStats, error) {
+// frontier nil means one in memory with Settings.Limits.
+func (c *Crawler) FetchList(ctx context.Context, list Source, frontier Frontier, sink Sink) (CrawlStats, error) {
 	cfg := c.config()
 	cfg.MaxDepth = 0
-	return Run(ctx, cfg, c.client, list, NewMemoryFrontier(c.settings.Limits), sink)
+	if frontier == nil {
+		frontier = NewMemoryFrontier(c.settings.Limits)
+	}
+	return Run(ctx, cfg, c.client, list, frontier, sink)
+}
+
+// CrawlLimits are the limits a crawl's frontier should enforce: Settings'
+// own, with a host's first request alone while robots.txt is obeyed.
+func (c *Crawler) CrawlLimits() limiter.Config {
+	limits := c.settings.Limits
+	limits.ProbeFirst = c.robots != nil
+	return limits
 }
 
 // Crawl crawls from seeds (and their sitemaps, when Settings.Sitemaps)
@@ -192,9 +208,7 @@ func (c *Crawler) Crawl(ctx context.Context, seeds Source, frontier Frontier, si
 		seeds = c.sitemaps
 	}
 	if frontier == nil {
-		limits := c.settings.Limits
-		limits.ProbeFirst = c.robots != nil // robots.txt and Crawl-delay are known before a host's second page
-		frontier = NewMemoryFrontier(limits)
+		frontier = NewMemoryFrontier(c.CrawlLimits())
 	}
 	return Run(ctx, c.config(), c.pages, seeds, frontier, sink)
 }

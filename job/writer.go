@@ -61,7 +61,7 @@ func NewWriter(j *Job, items io.Writer, errs io.Writer) (*Writer, error) {
 		}
 	}
 	if errs != nil {
-		sink, err := output.NewSink("jsonl", errs, true)
+		sink, err := output.NewSink("jsonl", errs, true, false)
 		if err != nil {
 			return nil, err
 		}

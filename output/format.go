@@ -19,8 +19,9 @@ var Formats = []string{"jsonl", "csv", "table"}
 // are buffered and reach w at every Flush; a record is never split across
 // two flushes, so an interrupted run leaves whole lines only. crawl says
 // whether the records are a crawl's: only then does CSV have the crawl
-// columns (depth, parent, links).
-func NewSink(format string, w io.Writer, crawl bool) (crawler.Sink, error) {
+// columns (depth, parent, links). appending says that w already holds
+// records of this run (a resumed one): CSV writes no second header.
+func NewSink(format string, w io.Writer, crawl, appending bool) (crawler.Sink, error) {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	switch format {
 	case "jsonl":
@@ -28,7 +29,7 @@ func NewSink(format string, w io.Writer, crawl bool) (crawler.Sink, error) {
 		enc.SetEscapeHTML(false)
 		return &jsonlSink{w: bw, enc: enc}, nil
 	case "csv":
-		return &csvSink{w: bw, csv: csv.NewWriter(bw), crawl: crawl}, nil
+		return &csvSink{w: bw, csv: csv.NewWriter(bw), crawl: crawl, started: appending}, nil
 	case "table":
 		return &tableSink{w: bw}, nil
 	}

@@ -34,7 +34,7 @@ func sampleResults() []*crawler.Result {
 func render(t *testing.T, format string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	sink, err := NewSink(format, &buf, false)
+	sink, err := NewSink(format, &buf, false, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestCSVDefusesFormulas(t *testing.T) {
 }
 
 func TestUnknownFormat(t *testing.T) {
-	if _, err := NewSink("xml", &bytes.Buffer{}, false); err == nil {
+	if _, err := NewSink("xml", &bytes.Buffer{}, false, false); err == nil {
 		t.Error("NewSink(xml) = nil error, want unknown format")
 	}
 }
@@ -235,7 +235,7 @@ func TestParseBytesReadsWhatHumanBytesWrites(t *testing.T) {
 func TestCSVHasCrawlColumnsForCrawlsOnly(t *testing.T) {
 	for _, crawl := range []bool{false, true} {
 		var buf bytes.Buffer
-		sink, _ := NewSink("csv", &buf, crawl)
+		sink, _ := NewSink("csv", &buf, crawl, false)
 		_ = sink.Write(&crawler.Result{URL: "http://a/", OK: true, Crawled: crawl, Depth: 2, Links: 5})
 		_ = sink.Flush()
 		rows, err := csv.NewReader(&buf).ReadAll()

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/fetchall/fetchall/crawler"
+	"github.com/fetchall/fetchall/crawler/state"
 	"github.com/fetchall/fetchall/fetch"
 	"github.com/fetchall/fetchall/output"
 )
@@ -38,6 +40,7 @@ type crawlOptions struct {
 	maxPerHost     int
 	cookiesFile    string
 	cookieJarFile  string
+	state          stateOptions
 
 	streams *Streams
 }
@@ -106,6 +109,15 @@ func (o *crawlOptions) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&o.cookiesFile, "cookies", "", "load cookies from this Netscape cookies.txt file (as curl and wget write it)")
 	fs.StringVar(&o.cookieJarFile, "cookie-jar", "", "save the crawl's cookies to this file, in the same format, when it ends")
 	fs.IntVar(&o.maxPerHost, "max-pages-per-host", crawler.DefaultMaxPagesPerHost, "trap guard: pages taken from one host at most (0: no cap)")
+	o.state.bind(fs)
+}
+
+// fingerprint names what a crawl works on, for its state: another crawl
+// cannot resume it.
+func (o *crawlOptions) fingerprint(command string) string {
+	return fingerprint(command, strings.Join(o.seeds, " "), "--seeds", absPath(o.seedsFile), "--scope", o.scope,
+		"--max-depth", strconv.Itoa(o.maxDepth), "--include", strings.Join(o.include, ","), "--exclude", strings.Join(o.exclude, ","),
+		"--allow-domain", strings.Join(o.allowDomains, ","), "-f", o.format)
 }
 
 func runCrawl(ctx context.Context, opts *crawlOptions) error {
@@ -115,6 +127,22 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 		return usageError(err)
 	}
 	defer cs.close()
+	var frontier crawler.Frontier
+	var st *state.State
+	if opts.state.dir != "" {
+		limits := cs.settings.Limits
+		limits.ProbeFirst = !cs.settings.IgnoreRobots
+		st, err = opts.state.openState(opts.fingerprint("crawl"), limits, &opts.outputOptions)
+		if errors.Is(err, errFinished) {
+			fmt.Fprintf(s.Err, "fetchall: the crawl in %s is finished; nothing to do (--state-reset starts over)\n", opts.state.dir)
+			return nil
+		}
+		if err != nil {
+			return usageError(err)
+		}
+		defer st.Close()
+		cs.settings.Journal, frontier, cs.seeds = st, st, st.SkipDone(cs.seeds)
+	}
 	out, err := opts.outputOptions.openRecords(s, opts.maxPages-boolInt(opts.maxPages == 0), true)
 	if err != nil {
 		return usageError(err)
@@ -127,12 +155,15 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 	}
 	defer run.Close()
 	start := time.Now()
-	stats, runErr := run.Crawl(ctx, cs.seeds, nil, out.sink)
+	stats, runErr := run.Crawl(ctx, cs.seeds, frontier, out.sink)
 	elapsed := time.Since(start)
 	if err := opts.saveCookies(cs.settings.Jar); err != nil && runErr == nil {
 		runErr = err
 	}
 	runErr = out.finish(ctx, runErr, !opts.quiet, s.Err, elapsed, stats, opts.output)
+	if st != nil {
+		runErr = finishState(st, runErr, ctx.Err() == nil, !opts.quiet, s.Err, opts.state.dir)
+	}
 	if !opts.quiet {
 		reportCrawl(s.Err, stats, run, cs.rssStart)
 	}

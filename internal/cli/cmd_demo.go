@@ -98,7 +98,7 @@ func demoRecords(ctx context.Context, list string, workers int, w io.Writer) err
 		return runFailure(err)
 	}
 	defer client.CloseIdleConnections()
-	records, err := output.NewSink("jsonl", w, false)
+	records, err := output.NewSink("jsonl", w, false, false)
 	if err != nil {
 		return runFailure(err)
 	}

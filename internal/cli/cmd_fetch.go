@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fetchall/fetchall/crawler"
+	"github.com/fetchall/fetchall/crawler/state"
 	"github.com/fetchall/fetchall/internal/urllist"
 	"github.com/fetchall/fetchall/output"
 )
@@ -23,6 +25,7 @@ type fetchOptions struct {
 	input   string   // a list file, or - for standard input
 	urls    []string // or the URLs themselves, given as arguments
 	ordered bool
+	state   stateOptions
 
 	streams *Streams
 }
@@ -69,6 +72,7 @@ file (nothing fetched), 130 interrupted.`,
 	opts.outputOptions.bind(fs)
 	fs.BoolVar(&opts.ordered, "ordered", false, "write records in input order instead of completion order")
 	fs.StringVarP(&opts.method, "method", "X", "GET", "request method: GET, or HEAD to check links without fetching bodies")
+	opts.state.bind(fs)
 	return cmd
 }
 
@@ -99,6 +103,25 @@ func runFetch(ctx context.Context, opts *fetchOptions) error {
 			total = countURLs(opts.input)
 		}
 	}
+	src := crawler.ListSource(list)
+	var frontier crawler.Frontier
+	var st *state.State
+	if opts.state.dir != "" {
+		input := absPath(opts.input)
+		if opts.urls != nil {
+			input = strings.Join(opts.urls, " ")
+		}
+		st, err = opts.state.openState(fingerprint("fetch", input, "-f", opts.format), settings.Limits, &opts.outputOptions)
+		if errors.Is(err, errFinished) {
+			fmt.Fprintf(s.Err, "fetchall: the run in %s is finished; nothing to do (--state-reset starts over)\n", opts.state.dir)
+			return nil
+		}
+		if err != nil {
+			return usageError(err)
+		}
+		defer st.Close()
+		settings.Journal, frontier, src = st, st, st.SkipDone(src)
+	}
 	out, err := opts.outputOptions.openRecords(s, total, false)
 	if err != nil {
 		return usageError(err)
@@ -111,9 +134,12 @@ func runFetch(ctx context.Context, opts *fetchOptions) error {
 	}
 	defer run.Close()
 	start := time.Now()
-	stats, runErr := run.FetchList(ctx, crawler.ListSource(list), out.sink)
+	stats, runErr := run.FetchList(ctx, src, frontier, out.sink)
 	elapsed := time.Since(start)
 	runErr = out.finish(ctx, runErr, !opts.quiet, s.Err, elapsed, stats, opts.output)
+	if st != nil {
+		runErr = finishState(st, runErr, ctx.Err() == nil, !opts.quiet, s.Err, opts.state.dir)
+	}
 	if !opts.quiet && out.summary.Total == 0 && runErr == nil && ctx.Err() == nil {
 		fmt.Fprintf(s.Err, "fetchall: %s has no URLs (blank lines and # comments are skipped)\n", listName(opts.input))
 	}

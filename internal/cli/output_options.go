@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"time"
 
@@ -22,6 +23,10 @@ type outputOptions struct {
 	saveDir    string
 	quiet      bool
 	noProgress bool
+
+	// resumed, when set, is the output of a resumed run, already cut back
+	// to the state's last commit and open for appending.
+	resumed *os.File
 }
 
 func (o *outputOptions) bind(fs *pflag.FlagSet) {
@@ -63,13 +68,17 @@ func (o *outputOptions) openRecords(s *Streams, total int, crawl bool) (*recordO
 		}
 		ro.saver = dir
 	}
-	out, closeOut, err := openOutput(o.output, s.Out)
-	if err != nil {
+	var out io.Writer
+	var err error
+	appending := false
+	if o.resumed != nil {
+		out, ro.closeOut = o.resumed, o.resumed.Close
+		appending = true
+	} else if out, ro.closeOut, err = openOutput(o.output, s.Out); err != nil {
 		ro.close()
 		return nil, err
 	}
-	ro.closeOut = closeOut
-	records, err := output.NewSink(o.format, out, crawl)
+	records, err := output.NewSink(o.format, out, crawl, appending)
 	if err != nil {
 		ro.close()
 		return nil, err

@@ -1,0 +1,303 @@
+// Package state makes a fetch or a crawl resumable after any stop, kill -9
+// included: a crawler.Frontier and crawler.Journal kept in one bbolt file
+// (go.etcd.io/bbolt, an embedded, transactional store: nothing to install
+// or start). Every flush of the run's output is committed together with the
+// records it holds, the URLs found since the last commit, and the output's
+// length; a resumed run cuts the output back to that length and goes on
+// from there, so each record is written exactly once.
+//
+// Scheduling stays in a crawler.MemoryFrontier: a State adds persistence
+// to it, and restores it when it is opened again. The queue and the seen
+// set are therefore held in memory too (about 30 bytes a URL).
+package state
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/fetchall/fetchall/crawler"
+	"github.com/fetchall/fetchall/limiter"
+)
+
+// FileName is the store's file inside a state folder.
+const FileName = "fetchall.state"
+
+var (
+	metaBucket  = []byte("meta")
+	doneBucket  = []byte("done")  // Key -> 1: the record is in the output
+	queueBucket = []byte("queue") // Key -> task: found, not done
+)
+
+var (
+	keyFingerprint = []byte("fingerprint")
+	keyOffset      = []byte("offset")
+	keyFinished    = []byte("finished")
+)
+
+// ErrMismatch is returned by Open for a state made by another command.
+var ErrMismatch = errors.New("the state was made by another command")
+
+// State is one run's persistent state. Its Frontier methods are safe for
+// concurrent use; Flushed is called by the engine's coordinator. Close it.
+type State struct {
+	db       *bolt.DB
+	frontier *crawler.MemoryFrontier
+	offset   func() (int64, error)
+
+	mu      sync.Mutex
+	pending []crawler.Task // added since the last commit
+
+	// Resumed says whether the state held a run already.
+	Resumed bool
+	// Finished says whether that run had ended whole.
+	Finished bool
+	// Offset is the output's length at the last commit: a resumed run
+	// cuts its output back to it.
+	Offset int64
+	// Done is how many records the state holds.
+	Done int
+}
+
+// Open opens or creates the state in dir for the run described by
+// fingerprint (the command and what it works on: its list or seeds,
+// scope, job...). A state made with another fingerprint is ErrMismatch,
+// naming what differs, unless reset, which starts over. limits are the
+// frontier's.
+func Open(dir, fingerprint string, reset bool, limits limiter.Config) (*State, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("state folder: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	if reset {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("reset state: %w", err)
+		}
+	}
+	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("state %s is in use by another fetchall", path)
+		}
+		return nil, fmt.Errorf("open state %s: %w", path, err)
+	}
+	s := &State{db: db, frontier: crawler.NewMemoryFrontier(limits)}
+	if err := s.load(fingerprint); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// load checks the fingerprint, or writes it into a new state, and
+// restores the frontier.
+func (s *State) load(fingerprint string) error {
+	var tasks []crawler.Task
+	var done []uint64
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucketIfNotExists(metaBucket)
+		if err != nil {
+			return err
+		}
+		for _, b := range [][]byte{doneBucket, queueBucket} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		old := meta.Get(keyFingerprint)
+		if old == nil {
+			return meta.Put(keyFingerprint, []byte(fingerprint))
+		}
+		if string(old) != fingerprint {
+			return fmt.Errorf("%w: it was made by `%s`, this is `%s` (run with --state-reset to start over)", ErrMismatch, old, fingerprint)
+		}
+		s.Resumed = true
+		s.Finished = meta.Get(keyFinished) != nil
+		if v := meta.Get(keyOffset); len(v) == 8 {
+			s.Offset = int64(binary.BigEndian.Uint64(v))
+		}
+		if err := tx.Bucket(doneBucket).ForEach(func(k, _ []byte) error {
+			done = append(done, binary.BigEndian.Uint64(k))
+			return nil
+		}); err != nil {
+			return err
+		}
+		return tx.Bucket(queueBucket).ForEach(func(_, v []byte) error {
+			var t crawler.Task
+			if err := json.Unmarshal(v, &t); err != nil {
+				return fmt.Errorf("a queued URL is damaged: %w", err)
+			}
+			tasks = append(tasks, t)
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	s.Done = len(done)
+	s.frontier.Restore(done)
+	if len(tasks) > 0 {
+		if _, err := s.frontier.Add(context.Background(), tasks); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SetOutput tells the state how to learn the output's committed length:
+// offset syncs the output to disk and returns its length.
+func (s *State) SetOutput(offset func() (int64, error)) { s.offset = offset }
+
+// IsDone says whether the record of the task with this key is already in
+// the output.
+func (s *State) IsDone(key uint64) bool {
+	var done bool
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		done = tx.Bucket(doneBucket).Get(keyBytes(key)) != nil
+		return nil
+	})
+	return done
+}
+
+// Add implements crawler.Frontier: the new tasks are committed with the
+// next flush.
+func (s *State) Add(ctx context.Context, tasks []crawler.Task) (crawler.AddResult, error) {
+	res, err := s.frontier.Add(ctx, tasks)
+	if err != nil {
+		return res, err
+	}
+	s.mu.Lock()
+	for _, t := range tasks {
+		if !t.Listed { // list lines are the list's: the done set skips them
+			s.pending = append(s.pending, t)
+		}
+	}
+	s.mu.Unlock()
+	return res, nil
+}
+
+// Lease implements crawler.Frontier.
+func (s *State) Lease(ctx context.Context) (crawler.Lease, error) { return s.frontier.Lease(ctx) }
+
+// Complete implements crawler.Frontier.
+func (s *State) Complete(ctx context.Context, l crawler.Lease, o crawler.Outcome) error {
+	return s.frontier.Complete(ctx, l, o)
+}
+
+// Release implements crawler.Frontier.
+func (s *State) Release(ctx context.Context, l crawler.Lease, o crawler.Outcome, notBefore time.Time) error {
+	return s.frontier.Release(ctx, l, o, notBefore)
+}
+
+// MinOpenDepth implements crawler.DepthReporter.
+func (s *State) MinOpenDepth() int { return s.frontier.MinOpenDepth() }
+
+// SetDelay implements crawler.DelaySetter.
+func (s *State) SetDelay(host string, d time.Duration) { s.frontier.SetDelay(host, d) }
+
+// Len is how many URLs are queued.
+func (s *State) Len() int { return s.frontier.Len() }
+
+// Flushed implements crawler.Journal: in one transaction, the tasks whose
+// records reached the output are done, the URLs found since are queued,
+// and the output's length is the new resume point.
+func (s *State) Flushed(_ context.Context, done []crawler.Task) error {
+	s.mu.Lock()
+	added := s.pending
+	s.pending = nil
+	s.mu.Unlock()
+	if len(done) == 0 && len(added) == 0 {
+		return nil
+	}
+	var offset int64
+	if s.offset != nil {
+		var err error
+		if offset, err = s.offset(); err != nil {
+			return fmt.Errorf("sync output: %w", err)
+		}
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		queue, doneB := tx.Bucket(queueBucket), tx.Bucket(doneBucket)
+		for _, t := range added {
+			k := keyBytes(t.Key())
+			if doneB.Get(k) != nil {
+				continue
+			}
+			if old := queue.Get(k); old != nil {
+				var was crawler.Task
+				if json.Unmarshal(old, &was) == nil && was.Depth <= t.Depth {
+					continue // met again, no shallower: the queued copy stands
+				}
+			}
+			v, err := json.Marshal(t)
+			if err != nil {
+				return err
+			}
+			if err := queue.Put(k, v); err != nil {
+				return err
+			}
+		}
+		for _, t := range done {
+			k := keyBytes(t.Key())
+			if err := doneB.Put(k, []byte{1}); err != nil {
+				return err
+			}
+			if err := queue.Delete(k); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(metaBucket).Put(keyOffset, binary.BigEndian.AppendUint64(nil, uint64(offset)))
+	})
+	if err == nil {
+		s.Done += len(done)
+	}
+	return err
+}
+
+// Finish marks the run as ended whole: running it again does nothing.
+func (s *State) Finish() error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(metaBucket).Put(keyFinished, []byte{1})
+	})
+}
+
+// Size is the store's size on disk, in bytes.
+func (s *State) Size() int64 {
+	var n int64
+	_ = s.db.View(func(tx *bolt.Tx) error { n = tx.Size(); return nil })
+	return n
+}
+
+// Close closes the store.
+func (s *State) Close() error { return s.db.Close() }
+
+func keyBytes(k uint64) []byte { return binary.BigEndian.AppendUint64(nil, k) }
+
+// SkipDone is a Source that leaves out the list lines whose records the
+// state already holds, and the bad seed lines likewise. Good seeds pass:
+// a crawl needs them for its scope, and the frontier knows they are done.
+func (s *State) SkipDone(src crawler.Source) crawler.Source {
+	return &skipDone{src: src, s: s}
+}
+
+type skipDone struct {
+	src crawler.Source
+	s   *State
+}
+
+func (d *skipDone) Next(ctx context.Context) (crawler.Task, error) {
+	for {
+		t, err := d.src.Next(ctx)
+		if err != nil || !d.s.Resumed || !(t.Listed || t.Invalid != nil) || !d.s.IsDone(t.Key()) {
+			return t, err
+		}
+	}
+}

@@ -1,0 +1,131 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/fetchall/fetchall/crawler/state"
+	"github.com/fetchall/fetchall/limiter"
+	"github.com/fetchall/fetchall/output"
+)
+
+// stateOptions are the flags of a resumable run.
+type stateOptions struct {
+	dir   string
+	reset bool
+}
+
+func (o *stateOptions) bind(fs *pflag.FlagSet) {
+	fs.StringVar(&o.dir, "state", "", "keep the run's progress in this folder: run the same command again to resume after any stop, kill -9 included (needs -o FILE)")
+	fs.BoolVar(&o.reset, "state-reset", false, "with --state: forget the folder's progress and start over")
+}
+
+// errFinished ends a run whose state says it is already done.
+var errFinished = errors.New("finished")
+
+// openState opens the state for a run described by fingerprint and
+// prepares its output: a new run's is created; a resumed run's is cut back
+// to the last commit and opened for appending, into out.resumed. It
+// returns errFinished (with the state closed) when the run was done.
+func (o *stateOptions) openState(fingerprint string, limits limiter.Config, out *outputOptions) (*state.State, error) {
+	switch {
+	case out.output == "":
+		return nil, errors.New("--state needs -o FILE: records on standard output cannot be taken back after a crash")
+	case out.format == "table":
+		return nil, errors.New("--state needs -f jsonl or csv: a table cannot be resumed")
+	}
+	st, err := state.Open(o.dir, fingerprint, o.reset, limits)
+	if err != nil {
+		return nil, err
+	}
+	if st.Finished {
+		st.Close()
+		return nil, errFinished
+	}
+	if !st.Resumed || st.Offset == 0 {
+		// A new run, or one stopped before its first record: start the
+		// output afresh.
+		f, err := os.Create(out.output)
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("output: %w", err)
+		}
+		out.resumed = f
+		st.SetOutput(syncedLength(f))
+		return st, nil
+	}
+	f, err := os.OpenFile(out.output, os.O_RDWR, 0)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("output: %w (the state in %s expects it; --state-reset starts over)", err, o.dir)
+	}
+	info, err := f.Stat()
+	if err == nil && info.Size() < st.Offset {
+		err = fmt.Errorf("output %s has %d bytes, fewer than the %d the state committed: it was changed (--state-reset starts over)", out.output, info.Size(), st.Offset)
+	}
+	if err == nil {
+		err = f.Truncate(st.Offset) // what was written after the last commit is written again
+	}
+	if err == nil {
+		_, err = f.Seek(st.Offset, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
+		st.Close()
+		return nil, err
+	}
+	out.resumed = f
+	st.SetOutput(syncedLength(f))
+	return st, nil
+}
+
+// syncedLength syncs f to disk and says how long it is: the resume point.
+func syncedLength(f *os.File) func() (int64, error) {
+	return func() (int64, error) {
+		if err := f.Sync(); err != nil {
+			return 0, err
+		}
+		return f.Seek(0, io.SeekCurrent)
+	}
+}
+
+// fingerprint describes a run for its state: the command and what it
+// works on, so that a state is never resumed by another run.
+func fingerprint(command string, parts ...string) string {
+	return command + " " + strings.Join(parts, " ")
+}
+
+// absPath is path made absolute, or path when that fails ("-").
+func absPath(path string) string {
+	if path == "" || path == "-" {
+		return path
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
+}
+
+// reportState says where the state stands after the run.
+func reportState(w io.Writer, st *state.State, dir string) {
+	fmt.Fprintf(w, "state: %d records in all are in the output; %s on disk in %s\n", st.Done, output.HumanBytes(st.Size()), dir)
+}
+
+// finishState marks a state finished after a whole run and reports it.
+func finishState(st *state.State, runErr error, whole, report bool, w io.Writer, dir string) error {
+	if runErr == nil && whole {
+		if err := st.Finish(); err != nil {
+			runErr = fmt.Errorf("state: %w", err)
+		}
+	}
+	if report {
+		reportState(w, st, dir)
+	}
+	return runErr
+}

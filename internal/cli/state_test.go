@@ -1,0 +1,177 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fetchall/fetchall/internal/testsite"
+)
+
+// readJSONL reads a JSONL file whole, failing on a half line.
+func readJSONL(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []map[string]any
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var rec map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			t.Fatalf("%s: a line that is not a record: %q", path, sc.Text())
+		}
+		out = append(out, rec)
+	}
+	return out
+}
+
+// killAndResume runs the binary with args, kills it with SIGKILL after a
+// random moment, again and again, then lets a last run finish. It returns
+// how many kills there were.
+func killAndResume(t *testing.T, bin string, rng *rand.Rand, args ...string) int {
+	t.Helper()
+	kills := 0
+	for range 4 {
+		cmd := exec.CommandContext(t.Context(), bin, args...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done: // finished before the kill
+			return kills
+		case <-time.After(time.Duration(150+rng.IntN(400)) * time.Millisecond):
+		}
+		_ = cmd.Process.Kill()
+		<-done
+		kills++
+	}
+	out, err := exec.CommandContext(t.Context(), bin, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("the last resume: %v\n%s", err, out)
+	}
+	return kills
+}
+
+// Issue 12: a list killed with -9 at random moments and run again until
+// done holds exactly one record per line, and only what was in flight at
+// a kill was fetched twice.
+func TestKilledListResumesExactlyOnce(t *testing.T) {
+	bin := buildBinary(t)
+	for seed := range uint64(3) {
+		site := testsite.New()
+		srv := httptest.NewServer(site)
+		var list strings.Builder
+		for i := range 200 {
+			fmt.Fprintf(&list, "%s/page/%d?latency=40ms\n", srv.URL, i)
+		}
+		dir := t.TempDir()
+		listFile := filepath.Join(dir, "urls.txt")
+		if err := os.WriteFile(listFile, []byte(list.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(dir, "out.jsonl")
+		kills := killAndResume(t, bin, rand.New(rand.NewPCG(seed, 1)), listFile, "-c", "8", "-q", "--state", filepath.Join(dir, "state"), "-o", out)
+		if kills == 0 {
+			t.Errorf("seed %d: the run ended before any kill: the test proves nothing", seed)
+		}
+		recs := readJSONL(t, out)
+		lines := map[float64]int{}
+		for _, r := range recs {
+			lines[r["line"].(float64)]++
+		}
+		if len(recs) != 200 || len(lines) != 200 {
+			t.Errorf("seed %d, %d kills: %d records for %d distinct lines, want 200 and 200", seed, kills, len(recs), len(lines))
+		}
+		for uri, n := range site.URICounts() {
+			if n > 1+kills {
+				t.Errorf("seed %d: %s fetched %d times with %d kills", seed, uri, n, kills)
+			}
+		}
+		srv.Close()
+	}
+}
+
+// A crawl killed with -9 at random moments and resumed until done holds
+// exactly the clean crawl's pages, each once, at the same depths.
+func TestKilledCrawlResumesExactlyOnce(t *testing.T) {
+	bin := buildBinary(t)
+	site := testsite.NewWith(testsite.Options{Pages: 300, Latency: 30 * time.Millisecond})
+	srv := httptest.NewServer(site)
+	defer srv.Close()
+	dir := t.TempDir()
+	clean := filepath.Join(dir, "clean.jsonl")
+	if out, err := exec.Command(bin, "crawl", srv.URL+"/", "--max-depth", "-1", "-c", "8", "--per-host", "8", "-q", "-o", clean).CombinedOutput(); err != nil {
+		t.Fatalf("clean crawl: %v\n%s", err, out)
+	}
+	want := map[string]float64{}
+	for _, r := range readJSONL(t, clean) {
+		want[r["url"].(string)] = r["depth"].(float64)
+	}
+	for seed := range uint64(3) {
+		out := filepath.Join(dir, fmt.Sprintf("out%d.jsonl", seed))
+		state := filepath.Join(dir, fmt.Sprintf("state%d", seed))
+		kills := killAndResume(t, bin, rand.New(rand.NewPCG(seed, 2)), "crawl", srv.URL+"/", "--max-depth", "-1", "-c", "8", "--per-host", "8", "-q", "--state", state, "-o", out)
+		if kills == 0 {
+			t.Errorf("seed %d: the crawl ended before any kill: the test proves nothing", seed)
+		}
+		got := map[string]float64{}
+		for _, r := range readJSONL(t, out) {
+			u := r["url"].(string)
+			if _, dup := got[u]; dup {
+				t.Errorf("seed %d: %s has two records", seed, u)
+			}
+			got[u] = r["depth"].(float64)
+		}
+		if len(got) != len(want) {
+			t.Errorf("seed %d, %d kills: %d pages, want the clean crawl's %d", seed, kills, len(got), len(want))
+		}
+		for u, d := range want {
+			if g, ok := got[u]; !ok || g != d {
+				t.Errorf("seed %d: %s at depth %v (recorded %v), want %v", seed, u, g, ok, d)
+				break
+			}
+		}
+	}
+}
+
+// A state belongs to one command: another list is refused, a finished
+// run does nothing, and --state needs a file to append to.
+func TestStateIsForOneRun(t *testing.T) {
+	_, base := startSite(t)
+	dir := t.TempDir()
+	a := writeFile(t, "a.txt", base+"/page/1\n")
+	b := writeFile(t, "b.txt", base+"/page/2\n")
+	out := filepath.Join(dir, "out.jsonl")
+	state := filepath.Join(dir, "state")
+	if res := runCLI(t, "", a, "--state", state, "-o", out, "-q"); res.code != 0 {
+		t.Fatalf("first run: exit %d, %s", res.code, res.stderr)
+	}
+	res := runCLI(t, "", a, "--state", state, "-o", out)
+	if res.code != 0 || !strings.Contains(res.stderr, "finished; nothing to do") {
+		t.Errorf("finished run again: exit %d, stderr %q", res.code, res.stderr)
+	}
+	res = runCLI(t, "", b, "--state", state, "-o", out)
+	if res.code != 2 || !strings.Contains(res.stderr, "made by") || !strings.Contains(res.stderr, "--state-reset") {
+		t.Errorf("another list on the state: exit %d, stderr %q", res.code, res.stderr)
+	}
+	if res := runCLI(t, "", b, "--state", state, "--state-reset", "-o", out, "-q"); res.code != 0 || len(readJSONL(t, out)) != 1 {
+		t.Errorf("--state-reset: exit %d, stderr %q", res.code, res.stderr)
+	}
+	if res := runCLI(t, "", a, "--state", filepath.Join(dir, "s2"), "-q"); res.code != 2 || !strings.Contains(res.stderr, "needs -o FILE") {
+		t.Errorf("--state without -o: exit %d, stderr %q", res.code, res.stderr)
+	}
+}
