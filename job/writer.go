@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -40,8 +41,9 @@ type Writer struct {
 }
 
 // NewWriter writes items to items and, when errs is not nil, error records
-// to errs.
-func NewWriter(j *Job, items io.Writer, errs io.Writer) (*Writer, error) {
+// to errs. appending says that items already holds this job's items (a
+// resumed run): no second CSV header is written.
+func NewWriter(j *Job, items io.Writer, errs io.Writer, appending bool) (*Writer, error) {
 	n := len(j.Rules)
 	w := &Writer{job: j, out: bufio.NewWriter(items), seen: map[string]bool{},
 		Stats:   Stats{Written: make([]int, n), Dropped: make([]int, n), Duplicates: make([]int, n), EmptyPages: make([]int, n)},
@@ -56,8 +58,10 @@ func NewWriter(j *Job, items io.Writer, errs io.Writer) (*Writer, error) {
 	}
 	if j.Output.Format == "csv" {
 		w.csv = csv.NewWriter(w.out)
-		if err := w.csv.Write(w.columns); err != nil {
-			return nil, err
+		if !appending {
+			if err := w.csv.Write(w.columns); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if errs != nil {
@@ -102,6 +106,53 @@ func (w *Writer) Write(r *crawler.Result) error {
 		}
 	}
 	return nil
+}
+
+// Resume reads the items a stopped run of the job wrote, so that
+// unique_by holds across runs: a value written then is not written again.
+func (w *Writer) Resume(items io.Reader) error {
+	key := w.job.Output.UniqueBy
+	if key == "" {
+		return nil
+	}
+	if w.csv != nil {
+		rows, err := csv.NewReader(items).ReadAll()
+		if err != nil || len(rows) == 0 {
+			return err
+		}
+		col := slices.Index(rows[0], key)
+		typ := "string"
+		for _, r := range w.job.Rules {
+			for _, f := range r.Fields {
+				if f.Name == key {
+					typ = f.Type
+				}
+			}
+		}
+		for _, row := range rows[1:] {
+			if col < 0 || col >= len(row) || row[col] == "" {
+				continue
+			}
+			if v, err := convert(strings.TrimPrefix(row[col], "'"), typ); err == nil {
+				b, _ := json.Marshal(v)
+				w.seen[string(b)] = true
+			}
+		}
+		return nil
+	}
+	dec := json.NewDecoder(items)
+	for {
+		var item map[string]any
+		if err := dec.Decode(&item); errors.Is(err, io.EOF) {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("items written before: %w", err)
+		}
+		if v, ok := item[key]; ok && v != nil {
+			b, _ := json.Marshal(v)
+			w.seen[string(b)] = true
+		}
+	}
 }
 
 // duplicate applies unique_by: it reports an item whose value was seen.

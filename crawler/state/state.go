@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,8 +40,8 @@ var (
 
 var (
 	keyFingerprint = []byte("fingerprint")
-	keyOffset      = []byte("offset")
 	keyFinished    = []byte("finished")
+	offsetPrefix   = "offset:" // + an output's name: its length at the last commit
 )
 
 // ErrMismatch is returned by Open for a state made by another command.
@@ -51,7 +52,7 @@ var ErrMismatch = errors.New("the state was made by another command")
 type State struct {
 	db       *bolt.DB
 	frontier *crawler.MemoryFrontier
-	offset   func() (int64, error)
+	outputs  []output
 
 	mu      sync.Mutex
 	pending []crawler.Task // added since the last commit
@@ -60,9 +61,9 @@ type State struct {
 	Resumed bool
 	// Finished says whether that run had ended whole.
 	Finished bool
-	// Offset is the output's length at the last commit: a resumed run
-	// cuts its output back to it.
-	Offset int64
+	// Offsets are the outputs' lengths at the last commit, by name: a
+	// resumed run cuts each output back to its own.
+	Offsets map[string]int64
 	// Done is how many records the state holds.
 	Done int
 }
@@ -89,7 +90,7 @@ func Open(dir, fingerprint string, reset bool, limits limiter.Config) (*State, e
 		}
 		return nil, fmt.Errorf("open state %s: %w", path, err)
 	}
-	s := &State{db: db, frontier: crawler.NewMemoryFrontier(limits)}
+	s := &State{db: db, frontier: crawler.NewMemoryFrontier(limits), Offsets: map[string]int64{}}
 	if err := s.load(fingerprint); err != nil {
 		db.Close()
 		return nil, err
@@ -121,8 +122,13 @@ func (s *State) load(fingerprint string) error {
 		}
 		s.Resumed = true
 		s.Finished = meta.Get(keyFinished) != nil
-		if v := meta.Get(keyOffset); len(v) == 8 {
-			s.Offset = int64(binary.BigEndian.Uint64(v))
+		if err := meta.ForEach(func(k, v []byte) error {
+			if name, ok := strings.CutPrefix(string(k), offsetPrefix); ok && len(v) == 8 {
+				s.Offsets[name] = int64(binary.BigEndian.Uint64(v))
+			}
+			return nil
+		}); err != nil {
+			return err
 		}
 		if err := tx.Bucket(doneBucket).ForEach(func(k, _ []byte) error {
 			done = append(done, binary.BigEndian.Uint64(k))
@@ -152,9 +158,18 @@ func (s *State) load(fingerprint string) error {
 	return nil
 }
 
-// SetOutput tells the state how to learn the output's committed length:
-// offset syncs the output to disk and returns its length.
-func (s *State) SetOutput(offset func() (int64, error)) { s.offset = offset }
+// output is one file the run writes, with how to learn its committed
+// length.
+type output struct {
+	name   string
+	offset func() (int64, error)
+}
+
+// AddOutput names an output the run writes and tells the state how to
+// learn its length: offset syncs the file to disk and returns its length.
+func (s *State) AddOutput(name string, offset func() (int64, error)) {
+	s.outputs = append(s.outputs, output{name, offset})
+}
 
 // IsDone says whether the record of the task with this key is already in
 // the output.
@@ -217,11 +232,11 @@ func (s *State) Flushed(_ context.Context, done []crawler.Task) error {
 	if len(done) == 0 && len(added) == 0 {
 		return nil
 	}
-	var offset int64
-	if s.offset != nil {
+	offsets := make([]int64, len(s.outputs))
+	for i, o := range s.outputs {
 		var err error
-		if offset, err = s.offset(); err != nil {
-			return fmt.Errorf("sync output: %w", err)
+		if offsets[i], err = o.offset(); err != nil {
+			return fmt.Errorf("sync %s: %w", o.name, err)
 		}
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -254,7 +269,13 @@ func (s *State) Flushed(_ context.Context, done []crawler.Task) error {
 				return err
 			}
 		}
-		return tx.Bucket(metaBucket).Put(keyOffset, binary.BigEndian.AppendUint64(nil, uint64(offset)))
+		meta := tx.Bucket(metaBucket)
+		for i, o := range s.outputs {
+			if err := meta.Put([]byte(offsetPrefix+o.name), binary.BigEndian.AppendUint64(nil, uint64(offsets[i]))); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err == nil {
 		s.Done += len(done)

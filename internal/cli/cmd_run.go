@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -17,12 +19,14 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/fetchall/fetchall/crawler"
+	"github.com/fetchall/fetchall/crawler/state"
 	"github.com/fetchall/fetchall/internal/config"
 	"github.com/fetchall/fetchall/job"
 	"github.com/fetchall/fetchall/output"
 )
 
 type runOptions struct {
+	state      stateOptions // over the job's own state key
 	sets       []string
 	dryRun     bool
 	check      bool
@@ -73,6 +77,7 @@ named by file, line and key. --set overrides one key by its dotted path.
 	fs.StringVar(&opts.pageURL, "url", "", "with --check: the page's URL, for match rules and relative links (default: file://PAGE)")
 	fs.StringVarP(&opts.output, "output", "o", "", "write items here instead of the job's output.path")
 	fs.StringVar(&opts.configFile, "config", "", "YAML settings for keys the job does not set (see config.example.yaml)")
+	opts.state.bind(fs)
 	fs.BoolVarP(&opts.quiet, "quiet", "q", false, "no progress and no summary on standard error")
 	fs.BoolVar(&opts.noProgress, "no-progress", false, "no progress line (it is only drawn on a terminal anyway)")
 	return cmd
@@ -184,25 +189,66 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		cs.settings.Follow = append(cs.settings.Follow, f.Matcher)
 	}
 	cs.settings.Extractor = job.Extractor{Rules: j.Rules}
+	if opts.state.dir != "" {
+		co.state = opts.state
+	}
+	var st *state.State
+	var frontier crawler.Frontier
+	var items, errs io.Writer
+	closeItems, closeErrs := func() error { return nil }, func() error { return nil }
+	appending := false
+	if co.state.dir != "" {
+		if j.Output.Path == "" {
+			return usageError(errors.New("--state needs the items in a file (output.path, or -o FILE): standard output cannot be taken back after a crash"))
+		}
+		limits := cs.settings.Limits
+		limits.ProbeFirst = !cs.settings.IgnoreRobots
+		st, err = co.state.open(jobFingerprint(path, opts.sets), limits)
+		if errors.Is(err, errFinished) {
+			fmt.Fprintf(s.Err, "fetchall: the job in %s is finished; nothing to do (--state-reset starts over)\n", co.state.dir)
+			return nil
+		}
+		if err != nil {
+			return usageError(err)
+		}
+		defer st.Close()
+		paths := []string{j.Output.Path}
+		if j.Output.Errors != "" {
+			paths = append(paths, j.Output.Errors)
+		}
+		files, err := co.state.openOutputs(st, paths...)
+		if err != nil {
+			return usageError(err)
+		}
+		items, closeItems = files[0], files[0].Close
+		if len(files) > 1 {
+			errs, closeErrs = files[1], files[1].Close
+		}
+		pos, _ := files[0].Seek(0, io.SeekCurrent)
+		appending = pos > 0
+		cs.settings.Journal, frontier, cs.seeds = st, st, st.SkipDone(cs.seeds)
+	} else {
+		if items, closeItems, err = openOutput(j.Output.Path, s.Out); err != nil {
+			return usageError(err)
+		}
+		if j.Output.Errors != "" {
+			if errs, closeErrs, err = openOutput(j.Output.Errors, nil); err != nil {
+				closeItems()
+				return usageError(err)
+			}
+		}
+	}
 	run, err := crawler.New(cs.settings)
 	if err != nil {
+		closeItems()
+		closeErrs()
 		return usageError(err)
 	}
 	defer run.Close()
-
-	items, closeItems, err := openOutput(j.Output.Path, s.Out)
-	if err != nil {
-		return usageError(err)
+	w, err := job.NewWriter(j, items, errs, appending)
+	if err == nil && appending {
+		err = resumeItems(w, j.Output.Path)
 	}
-	var errs io.Writer
-	closeErrs := func() error { return nil }
-	if j.Output.Errors != "" {
-		if errs, closeErrs, err = openOutput(j.Output.Errors, nil); err != nil {
-			closeItems()
-			return usageError(err)
-		}
-	}
-	w, err := job.NewWriter(j, items, errs)
 	if err != nil {
 		closeItems()
 		closeErrs()
@@ -216,7 +262,7 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		sink = append(sink, progress)
 	}
 	start := time.Now()
-	stats, runErr := run.Crawl(ctx, cs.seeds, nil, sink)
+	stats, runErr := run.Crawl(ctx, cs.seeds, frontier, sink)
 	if err := co.saveCookies(cs.settings.Jar); err != nil && runErr == nil {
 		runErr = err
 	}
@@ -232,6 +278,11 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 	if !opts.quiet {
 		summary.Report(s.Err, elapsed)
 		w.Report(s.Err)
+	}
+	if st != nil {
+		runErr = finishState(st, runErr, ctx.Err() == nil, !opts.quiet, s.Err, co.state.dir)
+	}
+	if !opts.quiet {
 		reportCrawl(s.Err, stats, run, cs.rssStart)
 	}
 	return fetchOutcome(ctx, runErr, summary, fmt.Sprintf("%d items", w.Stats.ItemsWritten()))
@@ -262,7 +313,7 @@ func runCheck(opts *runOptions, jobPath, pagePath string) error {
 	if err != nil {
 		return usageError(fmt.Errorf("--url %q: %w", raw, err))
 	}
-	w, err := job.NewWriter(j, s.Out, nil)
+	w, err := job.NewWriter(j, s.Out, nil, false)
 	if err != nil {
 		return runFailure(err)
 	}
@@ -277,4 +328,22 @@ func runCheck(opts *runOptions, jobPath, pagePath string) error {
 		w.Report(s.Err)
 	}
 	return nil
+}
+
+// jobFingerprint names a job run for its state: the job file (by path and
+// content) and its overrides.
+func jobFingerprint(path string, sets []string) string {
+	data, _ := os.ReadFile(path)
+	sum := sha256.Sum256(data)
+	return fingerprint("run", absPath(path), hex.EncodeToString(sum[:8]), strings.Join(sets, " "))
+}
+
+// resumeItems reads the items a stopped run wrote, for unique_by.
+func resumeItems(w *job.Writer, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return w.Resume(f)
 }

@@ -73,7 +73,8 @@ func (o *outputOptions) openRecords(s *Streams, total int, crawl bool) (*recordO
 	appending := false
 	if o.resumed != nil {
 		out, ro.closeOut = o.resumed, o.resumed.Close
-		appending = true
+		pos, err := o.resumed.Seek(0, io.SeekCurrent)
+		appending = err == nil && pos > 0
 	} else if out, ro.closeOut, err = openOutput(o.output, s.Out); err != nil {
 		ro.close()
 		return nil, err

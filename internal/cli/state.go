@@ -30,8 +30,7 @@ func (o *stateOptions) bind(fs *pflag.FlagSet) {
 var errFinished = errors.New("finished")
 
 // openState opens the state for a run described by fingerprint and
-// prepares its output: a new run's is created; a resumed run's is cut back
-// to the last commit and opened for appending, into out.resumed. It
+// prepares its records output into out.resumed (see openOutputs). It
 // returns errFinished (with the state closed) when the run was done.
 func (o *stateOptions) openState(fingerprint string, limits limiter.Config, out *outputOptions) (*state.State, error) {
 	switch {
@@ -40,6 +39,21 @@ func (o *stateOptions) openState(fingerprint string, limits limiter.Config, out 
 	case out.format == "table":
 		return nil, errors.New("--state needs -f jsonl or csv: a table cannot be resumed")
 	}
+	st, err := o.open(fingerprint, limits)
+	if err != nil {
+		return nil, err
+	}
+	files, err := o.openOutputs(st, out.output)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	out.resumed = files[0]
+	return st, nil
+}
+
+// open opens the state; errFinished when its run was done.
+func (o *stateOptions) open(fingerprint string, limits limiter.Config) (*state.State, error) {
 	st, err := state.Open(o.dir, fingerprint, o.reset, limits)
 	if err != nil {
 		return nil, err
@@ -48,41 +62,53 @@ func (o *stateOptions) openState(fingerprint string, limits limiter.Config, out 
 		st.Close()
 		return nil, errFinished
 	}
-	if !st.Resumed || st.Offset == 0 {
-		// A new run, or one stopped before its first record: start the
-		// output afresh.
-		f, err := os.Create(out.output)
-		if err != nil {
-			st.Close()
-			return nil, fmt.Errorf("output: %w", err)
+	return st, nil
+}
+
+// openOutputs opens the run's output files, each named to the state by
+// its path: a file the state has committed part of is cut back to that
+// part and opened for appending; any other is created afresh. Files that
+// hold committed records come back with their offset past zero.
+func (o *stateOptions) openOutputs(st *state.State, paths ...string) ([]*os.File, error) {
+	var files []*os.File
+	fail := func(err error) ([]*os.File, error) {
+		for _, f := range files {
+			f.Close()
 		}
-		out.resumed = f
-		st.SetOutput(syncedLength(f))
-		return st, nil
-	}
-	f, err := os.OpenFile(out.output, os.O_RDWR, 0)
-	if err != nil {
-		st.Close()
-		return nil, fmt.Errorf("output: %w (the state in %s expects it; --state-reset starts over)", err, o.dir)
-	}
-	info, err := f.Stat()
-	if err == nil && info.Size() < st.Offset {
-		err = fmt.Errorf("output %s has %d bytes, fewer than the %d the state committed: it was changed (--state-reset starts over)", out.output, info.Size(), st.Offset)
-	}
-	if err == nil {
-		err = f.Truncate(st.Offset) // what was written after the last commit is written again
-	}
-	if err == nil {
-		_, err = f.Seek(st.Offset, io.SeekStart)
-	}
-	if err != nil {
-		f.Close()
-		st.Close()
 		return nil, err
 	}
-	out.resumed = f
-	st.SetOutput(syncedLength(f))
-	return st, nil
+	for _, path := range paths {
+		offset := st.Offsets[path]
+		var f *os.File
+		var err error
+		if offset == 0 {
+			// New, or stopped before its first commit: start it afresh.
+			if f, err = os.Create(path); err != nil {
+				return fail(fmt.Errorf("output: %w", err))
+			}
+		} else {
+			if f, err = os.OpenFile(path, os.O_RDWR, 0); err != nil {
+				return fail(fmt.Errorf("output: %w (the state in %s expects it; --state-reset starts over)", err, o.dir))
+			}
+			info, err := f.Stat()
+			if err == nil && info.Size() < offset {
+				err = fmt.Errorf("output %s has %d bytes, fewer than the %d the state committed: it was changed (--state-reset starts over)", path, info.Size(), offset)
+			}
+			if err == nil {
+				err = f.Truncate(offset) // what was written after the last commit is written again
+			}
+			if err == nil {
+				_, err = f.Seek(offset, io.SeekStart)
+			}
+			if err != nil {
+				f.Close()
+				return fail(err)
+			}
+		}
+		files = append(files, f)
+		st.AddOutput(path, syncedLength(f))
+	}
+	return files, nil
 }
 
 // syncedLength syncs f to disk and says how long it is: the resume point.

@@ -175,3 +175,43 @@ func TestStateIsForOneRun(t *testing.T) {
 		t.Errorf("--state without -o: exit %d, stderr %q", res.code, res.stderr)
 	}
 }
+
+// A scraping job killed with -9 and resumed until done writes the clean
+// run's items exactly, unique_by holding across the runs.
+func TestKilledJobResumesExactlyOnce(t *testing.T) {
+	bin := buildBinary(t)
+	site := testsite.NewWith(testsite.Options{Latency: 60 * time.Millisecond})
+	srv := httptest.NewServer(site)
+	defer srv.Close()
+	dir := t.TempDir()
+	job, err := filepath.Abs("../../testdata/jobs/catalogue.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := "start=" + srv.URL + "/shop/catalogue/page-1.html"
+	clean := filepath.Join(dir, "clean.jsonl")
+	if out, err := exec.Command(bin, "run", job, "--set", start, "--set", "concurrency=1", "-q", "-o", clean).CombinedOutput(); err != nil {
+		t.Fatalf("clean run: %v\n%s", err, out)
+	}
+	want := map[string]bool{}
+	for _, it := range readJSONL(t, clean) {
+		want[it["url"].(string)+fmt.Sprint(it["title"])] = true
+	}
+	out := filepath.Join(dir, "items.jsonl")
+	kills := killAndResume(t, bin, rand.New(rand.NewPCG(7, 3)), "run", job, "--set", start, "--set", "concurrency=1", "-q", "-o", out, "--state", filepath.Join(dir, "state"))
+	if kills == 0 {
+		t.Error("the job ended before any kill: the test proves nothing")
+	}
+	got := readJSONL(t, out)
+	seen := map[string]bool{}
+	for _, it := range got {
+		k := it["url"].(string) + fmt.Sprint(it["title"])
+		if seen[k] {
+			t.Errorf("item %s written twice", k)
+		}
+		seen[k] = true
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d kills: %d items, want the clean run's %d", kills, len(got), len(want))
+	}
+}

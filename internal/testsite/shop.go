@@ -79,6 +79,9 @@ func slugify(s string) string {
 }
 
 func (s *Site) shop(w http.ResponseWriter, r *http.Request) {
+	if !wait(r, s.opts.Latency.String()) { // the site's latency, for tests that must catch a job mid-way
+		return
+	}
 	rest := strings.TrimPrefix(r.URL.Path, "/shop/")
 	books := Books()
 	pages := (len(books) + BooksPerPage - 1) / BooksPerPage

@@ -35,7 +35,7 @@ import (
 )
 
 func main() {
-	only := flag.String("only", "", "run one measurement: latency, hosts, throughput, memory, crawl, straggler or soak")
+	only := flag.String("only", "", "run one measurement: latency, hosts, throughput, memory, crawl, straggler, state or soak")
 	flag.Parse()
 	if err := run(*only); err != nil {
 		fmt.Fprintln(os.Stderr, "perf:", err)
@@ -97,6 +97,11 @@ func run(only string) error {
 	}
 	if only == "" || only == "straggler" {
 		if err := straggler(bin, dir); err != nil {
+			return err
+		}
+	}
+	if only == "" || only == "state" {
+		if err := stateCost(bin, dir, base); err != nil {
 			return err
 		}
 	}
@@ -502,8 +507,8 @@ type fetchRun struct {
 	maxRSS int64 // KiB
 }
 
-func runFetchall(bin, list string, conc int, out string) (fetchRun, error) {
-	cmd := exec.Command(bin, list, "-c", strconv.Itoa(conc), "-q", "-o", out)
+func runFetchall(bin, list string, conc int, out string, extra ...string) (fetchRun, error) {
+	cmd := exec.Command(bin, append([]string{list, "-c", strconv.Itoa(conc), "-q", "-o", out}, extra...)...)
 	cmd.Stderr = os.Stderr
 	start := time.Now()
 	err := cmd.Run()
@@ -663,4 +668,70 @@ func wrkLatency(url string, conns int) (time.Duration, error) {
 	v, _ := strconv.ParseFloat(string(m[1]), 64)
 	unit := map[string]time.Duration{"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second}[string(m[2])]
 	return time.Duration(v * float64(unit)), nil
+}
+
+// stateCost: what --state costs, in the same run: the 5,000-page crawl at
+// 10 ms and a 200,000-line list, each with and without it, and the state's
+// size per URL.
+func stateCost(bin, dir, base string) error {
+	fmt.Printf("\n--state: the same work with and without a state, in one run\n")
+	addr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	stop, err := startSite(bin, addr, "--pages", "5000", "--latency", "10ms")
+	if err != nil {
+		return err
+	}
+	defer stop()
+	crawlOnce := func(extra ...string) (time.Duration, error) {
+		args := append([]string{"crawl", "http://" + addr + "/", "-c", "16", "--per-host", "16", "--max-depth", "-1", "-q", "-o", filepath.Join(dir, "state-crawl.jsonl")}, extra...)
+		cmd := exec.Command(bin, args...)
+		cmd.Stderr = os.Stderr
+		start := time.Now()
+		err := cmd.Run()
+		return time.Since(start), err
+	}
+	plain, err := crawlOnce()
+	if err != nil {
+		return err
+	}
+	stateDir := filepath.Join(dir, "crawl-state")
+	withState, err := crawlOnce("--state", stateDir, "--state-reset")
+	if err != nil {
+		return err
+	}
+	crawlBytes := dirSize(stateDir)
+	fmt.Printf("  5000-page crawl at 10ms: %s without, %s with --state: %.3fx (target <= 1.15x); state %.0f bytes per page\n",
+		plain.Round(time.Millisecond), withState.Round(time.Millisecond), withState.Seconds()/plain.Seconds(), float64(crawlBytes)/5433)
+
+	const n = 200000
+	list, err := writeList(dir, "state-list.txt", n, func(i int) string { return fmt.Sprintf("%s/page/%d?size=512", base, i) })
+	if err != nil {
+		return err
+	}
+	out := filepath.Join(dir, "state-list.jsonl")
+	p, err := runFetchall(bin, list, 32, out)
+	if err != nil {
+		return err
+	}
+	listState := filepath.Join(dir, "list-state")
+	w, err := runFetchall(bin, list, 32, out, "--state", listState, "--state-reset")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  %d-line list: %s without, %s with --state: %.3fx (target <= 1.2x); state %.0f bytes per line\n",
+		n, p.wall.Round(time.Millisecond), w.wall.Round(time.Millisecond), w.wall.Seconds()/p.wall.Seconds(), float64(dirSize(listState))/n)
+	return nil
+}
+
+func dirSize(dir string) int64 {
+	var n int64
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil {
+			n += info.Size()
+		}
+	}
+	return n
 }
