@@ -329,7 +329,11 @@ type pendingRecord struct {
 func (e *engine) write(r *Result, t Task) {
 	e.w.write(r)
 	if e.cfg.Journal != nil {
-		e.unjournaled = append(e.unjournaled, t)
+		w := Written{Task: t, Status: r.Status}
+		if r.Err != nil {
+			w.Kind = r.Err.Kind
+		}
+		e.unjournaled = append(e.unjournaled, w)
 	}
 }
 

@@ -2,6 +2,7 @@ package crawler
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"slices"
 
@@ -58,7 +59,28 @@ type CrawlConfig struct {
 // order written. It is called from the coordinator alone; an error ends
 // the run.
 type Journal interface {
-	Flushed(ctx context.Context, done []Task) error
+	Flushed(ctx context.Context, done []Written) error
+}
+
+// Written is a task whose record reached the sink, with how it ended.
+type Written struct {
+	Task Task
+	// Kind is the record's error kind, or "" when it is ok.
+	Kind fetch.Kind
+	// Status is the record's HTTP status, 0 when no response came.
+	Status int
+}
+
+// Retryable says whether the record failed in a way worth trying again
+// later: a timeout, a reset, a refused connection, a 5xx or a 429.
+func (w Written) Retryable() bool {
+	switch w.Kind {
+	case fetch.KindTimeout, fetch.KindReset, fetch.KindRefused, fetch.KindIncompleteBody, fetch.KindNetwork:
+		return true
+	case fetch.KindHTTPStatus:
+		return w.Status >= 500 || w.Status == http.StatusTooManyRequests
+	}
+	return false
 }
 
 // Extractor turns a parsed page into data. It runs on the workers, many

@@ -173,7 +173,7 @@ type engine struct {
 	improve     map[uint64]Task       // in-flight pages since met by a shorter path
 	hostPages   map[string]int        // pages queued per host, for MaxPagesPerHost
 	pending     map[int]pendingRecord // ordered mode: finished, waiting for their turn
-	unjournaled []Task                // written since the journal was last told
+	unjournaled []Written             // written since the journal was last told
 	nextSeq     int
 }
 

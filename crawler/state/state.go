@@ -26,6 +26,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/fetchall/fetchall/crawler"
+	"github.com/fetchall/fetchall/fetch"
 	"github.com/fetchall/fetchall/limiter"
 )
 
@@ -224,7 +225,7 @@ func (s *State) Len() int { return s.frontier.Len() }
 // Flushed implements crawler.Journal: in one transaction, the tasks whose
 // records reached the output are done, the URLs found since are queued,
 // and the output's length is the new resume point.
-func (s *State) Flushed(_ context.Context, done []crawler.Task) error {
+func (s *State) Flushed(_ context.Context, done []crawler.Written) error {
 	s.mu.Lock()
 	added := s.pending
 	s.pending = nil
@@ -260,9 +261,9 @@ func (s *State) Flushed(_ context.Context, done []crawler.Task) error {
 				return err
 			}
 		}
-		for _, t := range done {
-			k := keyBytes(t.Key())
-			if err := doneB.Put(k, []byte{1}); err != nil {
+		for _, w := range done {
+			k := keyBytes(w.Task.Key())
+			if err := doneB.Put(k, doneValue(w)); err != nil {
 				return err
 			}
 			if err := queue.Delete(k); err != nil {
@@ -302,6 +303,20 @@ func (s *State) Close() error { return s.db.Close() }
 
 func keyBytes(k uint64) []byte { return binary.BigEndian.AppendUint64(nil, k) }
 
+// doneValue is what the done set keeps of a record: "ok", or its error
+// kind with the status for http_status ("http_status 503"), and the
+// host, for the state's report.
+func doneValue(w crawler.Written) []byte {
+	v := "ok"
+	switch {
+	case w.Kind == fetch.KindHTTPStatus:
+		v = fmt.Sprintf("%s %d", w.Kind, w.Status)
+	case w.Kind != "":
+		v = string(w.Kind)
+	}
+	return []byte(v + "\t" + w.Task.Host())
+}
+
 // SkipDone is a Source that leaves out the list lines whose records the
 // state already holds, and the bad seed lines likewise. Good seeds pass:
 // a crawl needs them for its scope, and the frontier knows they are done.
@@ -321,4 +336,62 @@ func (d *skipDone) Next(ctx context.Context) (crawler.Task, error) {
 			return t, err
 		}
 	}
+}
+
+// Report is where a state stands, for `fetchall state DIR`.
+type Report struct {
+	Path       string
+	Size       int64
+	Command    string           // the fingerprint of the run that made it
+	Finished   bool             // the run ended whole
+	Done       int              // records in the output
+	DoneByKind map[string]int   // "ok", or an error kind ("http_status 503")
+	DoneByHost map[string]int   // records by host
+	Queued     int              // URLs found and not done (a crawl's), in flight at the stop included
+	Outputs    map[string]int64 // committed length, by output
+}
+
+// Inspect reads the state in dir without changing it.
+func Inspect(dir string) (*Report, error) {
+	path := filepath.Join(dir, FileName)
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("no state in %s: %w", dir, err)
+	}
+	db, err := bolt.Open(path, 0o644, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("state %s is in use by a running fetchall", path)
+		}
+		return nil, fmt.Errorf("open state %s: %w", path, err)
+	}
+	defer db.Close()
+	r := &Report{Path: path, Size: info.Size(), DoneByKind: map[string]int{}, DoneByHost: map[string]int{}, Outputs: map[string]int64{}}
+	err = db.View(func(tx *bolt.Tx) error {
+		meta, done, queue := tx.Bucket(metaBucket), tx.Bucket(doneBucket), tx.Bucket(queueBucket)
+		if meta == nil || done == nil || queue == nil {
+			return errors.New("not a fetchall state")
+		}
+		r.Command = string(meta.Get(keyFingerprint))
+		r.Finished = meta.Get(keyFinished) != nil
+		_ = meta.ForEach(func(k, v []byte) error {
+			if name, ok := strings.CutPrefix(string(k), offsetPrefix); ok && len(v) == 8 {
+				r.Outputs[name] = int64(binary.BigEndian.Uint64(v))
+			}
+			return nil
+		})
+		_ = done.ForEach(func(_, v []byte) error {
+			kind, host, _ := strings.Cut(string(v), "\t")
+			r.Done++
+			r.DoneByKind[kind]++
+			r.DoneByHost[host]++
+			return nil
+		})
+		r.Queued = queue.Stats().KeyN
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("state %s: %w", path, err)
+	}
+	return r, nil
 }

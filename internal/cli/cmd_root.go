@@ -62,7 +62,7 @@ Try it offline against the built-in test site: fetchall demo`
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
-	root.AddCommand(newFetchCmd(s, nil), newCrawlCmd(s), newRunCmd(s), newBenchCmd(s), newServeCmd(s, nil), newDemoCmd(s))
+	root.AddCommand(newFetchCmd(s, nil), newCrawlCmd(s), newRunCmd(s), newBenchCmd(s), newServeCmd(s, nil), newDemoCmd(s), newStateCmd(s))
 	return root
 }
 

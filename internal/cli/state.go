@@ -123,8 +123,22 @@ func syncedLength(f *os.File) func() (int64, error) {
 
 // fingerprint describes a run for its state: the command and what it
 // works on, so that a state is never resumed by another run.
+// Flags with an empty value are left out.
 func fingerprint(command string, parts ...string) string {
-	return command + " " + strings.Join(parts, " ")
+	out := []string{command}
+	for i := 0; i < len(parts); i++ {
+		if strings.HasPrefix(parts[i], "-") && i+1 < len(parts) {
+			if parts[i+1] != "" {
+				out = append(out, parts[i], parts[i+1])
+			}
+			i++
+			continue
+		}
+		if parts[i] != "" {
+			out = append(out, parts[i])
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // absPath is path made absolute, or path when that fails ("-").

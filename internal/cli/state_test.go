@@ -215,3 +215,23 @@ func TestKilledJobResumesExactlyOnce(t *testing.T) {
 		t.Errorf("%d kills: %d items, want the clean run's %d", kills, len(got), len(want))
 	}
 }
+
+// fetchall state DIR says where a run stands.
+func TestStateCommandReports(t *testing.T) {
+	_, base := startSite(t)
+	dir := t.TempDir()
+	list := writeFile(t, "urls.txt", base+"/page/1\n"+base+"/status/404\n"+base+"/page/2\n")
+	out := filepath.Join(dir, "out.jsonl")
+	if res := runCLI(t, "", list, "--state", filepath.Join(dir, "st"), "-o", out, "-q"); res.code != 1 {
+		t.Fatalf("run: exit %d, %s", res.code, res.stderr)
+	}
+	res := runCLI(t, "", "state", filepath.Join(dir, "st"))
+	for _, want := range []string{"made by:  fetchall fetch " + list, "status:   finished", "done:     3 records in the output (ok 2, http_status 404 1)", "hosts:    1"} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("state report lacks %q:\n%s", want, res.stdout)
+		}
+	}
+	if res := runCLI(t, "", "state", filepath.Join(dir, "none")); res.code != 2 {
+		t.Errorf("state of no state: exit %d", res.code)
+	}
+}
