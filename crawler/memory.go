@@ -359,6 +359,16 @@ func (f *MemoryFrontier) Restore(done []uint64) {
 	}
 }
 
+// Forget drops a done URL from the seen set, so that it may be queued
+// again (a retry of a failed page in a resumed run).
+func (f *MemoryFrontier) Forget(key uint64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if m, ok := f.seen[key]; ok && m.state == taken {
+		delete(f.seen, key)
+	}
+}
+
 // MinOpenDepth implements DepthReporter.
 func (f *MemoryFrontier) MinOpenDepth() int {
 	f.mu.Lock()

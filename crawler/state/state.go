@@ -43,6 +43,7 @@ var (
 	keyFingerprint = []byte("fingerprint")
 	keyFinished    = []byte("finished")
 	offsetPrefix   = "offset:" // + an output's name: its length at the last commit
+	swapPrefix     = "swap:"   // + an output's name: the file to rename over it (Retry)
 )
 
 // ErrMismatch is returned by Open for a state made by another command.
@@ -291,6 +292,15 @@ func (s *State) Finish() error {
 	})
 }
 
+// Reopen takes back the mark of a finished run, to go on with it (a
+// --retry-failed of a finished run).
+func (s *State) Reopen() error {
+	s.Finished = false
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(metaBucket).Delete(keyFinished)
+	})
+}
+
 // Size is the store's size on disk, in bytes.
 func (s *State) Size() int64 {
 	var n int64
@@ -314,7 +324,107 @@ func doneValue(w crawler.Written) []byte {
 	case w.Kind != "":
 		v = string(w.Kind)
 	}
-	return []byte(v + "\t" + w.Task.Host())
+	v += "\t" + w.Task.Host()
+	if w.Retryable() {
+		// Kept whole, so that --retry-failed can queue it again.
+		b, _ := json.Marshal(w.Task)
+		v += "\t" + string(b)
+	}
+	return []byte(v)
+}
+
+// RetryCandidates are the tasks whose records failed in a way worth trying
+// again (a timeout, a reset, a refused connection, a 5xx, a 429), by key.
+func (s *State) RetryCandidates() (map[uint64]crawler.Task, error) {
+	out := map[uint64]crawler.Task{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(doneBucket).ForEach(func(k, v []byte) error {
+			parts := strings.SplitN(string(v), "\t", 3)
+			if len(parts) < 3 {
+				return nil
+			}
+			var t crawler.Task
+			if err := json.Unmarshal([]byte(parts[2]), &t); err != nil {
+				return nil // damaged: not retried
+			}
+			out[binary.BigEndian.Uint64(k)] = t
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Retry forgets the records of tasks, to fetch them again: in one
+// transaction their keys leave the done set, the crawl's pages are queued
+// again, each output's committed length becomes its new one, and swaps
+// say which rewritten file (without those records) replaces which output,
+// until ClearSwap says it did.
+func (s *State) Retry(tasks map[uint64]crawler.Task, offsets map[string]int64, swaps map[string]string) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		done, queue, meta := tx.Bucket(doneBucket), tx.Bucket(queueBucket), tx.Bucket(metaBucket)
+		for k, t := range tasks {
+			if err := done.Delete(keyBytes(k)); err != nil {
+				return err
+			}
+			if t.Listed {
+				continue // the list yields its line again
+			}
+			t.Attempts, t.FirstTry = 0, time.Time{}
+			b, err := json.Marshal(t)
+			if err != nil {
+				return err
+			}
+			if err := queue.Put(keyBytes(k), b); err != nil {
+				return err
+			}
+		}
+		for name, off := range offsets {
+			if err := meta.Put([]byte(offsetPrefix+name), binary.BigEndian.AppendUint64(nil, uint64(off))); err != nil {
+				return err
+			}
+		}
+		for name, from := range swaps {
+			if err := meta.Put([]byte(swapPrefix+name), []byte(from)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for k, t := range tasks {
+		s.frontier.Forget(k)
+		if !t.Listed {
+			t.Attempts, t.FirstTry = 0, time.Time{}
+			if _, err := s.frontier.Add(context.Background(), []crawler.Task{t}); err != nil {
+				return err
+			}
+		}
+	}
+	for name, off := range offsets {
+		s.Offsets[name] = off
+	}
+	s.Done -= len(tasks)
+	return nil
+}
+
+// Swap is the rewritten file that must replace the output name, if a
+// Retry's swap is not done yet.
+func (s *State) Swap(name string) string {
+	var from string
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		from = string(tx.Bucket(metaBucket).Get([]byte(swapPrefix + name)))
+		return nil
+	})
+	return from
+}
+
+// ClearSwap records that the output name was replaced.
+func (s *State) ClearSwap(name string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(metaBucket).Delete([]byte(swapPrefix + name))
+	})
 }
 
 // SkipDone is a Source that leaves out the list lines whose records the
@@ -381,7 +491,11 @@ func Inspect(dir string) (*Report, error) {
 			return nil
 		})
 		_ = done.ForEach(func(_, v []byte) error {
-			kind, host, _ := strings.Cut(string(v), "\t")
+			parts := strings.SplitN(string(v), "\t", 3)
+			kind, host := parts[0], ""
+			if len(parts) > 1 {
+				host = parts[1]
+			}
 			r.Done++
 			r.DoneByKind[kind]++
 			r.DoneByHost[host]++

@@ -132,6 +132,9 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 	if opts.state.dir != "" {
 		limits := cs.settings.Limits
 		limits.ProbeFirst = !cs.settings.IgnoreRobots
+		opts.state.keyOf = func(rec map[string]string) (uint64, bool) {
+			return crawler.Task{URL: rec["url"]}.Key(), rec["url"] != ""
+		}
 		st, err = opts.state.openState(opts.fingerprint("crawl"), limits, &opts.outputOptions)
 		if errors.Is(err, errFinished) {
 			fmt.Fprintf(s.Err, "fetchall: the crawl in %s is finished; nothing to do (--state-reset starts over)\n", opts.state.dir)
@@ -162,7 +165,7 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 	}
 	runErr = out.finish(ctx, runErr, !opts.quiet, s.Err, elapsed, stats, opts.output)
 	if st != nil {
-		runErr = finishState(st, runErr, ctx.Err() == nil, !opts.quiet, s.Err, opts.state.dir)
+		runErr = finishState(st, runErr, ctx.Err() == nil, !opts.quiet, s.Err, opts.state)
 	}
 	if !opts.quiet {
 		reportCrawl(s.Err, stats, run, cs.rssStart)

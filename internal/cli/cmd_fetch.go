@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -111,6 +112,10 @@ func runFetch(ctx context.Context, opts *fetchOptions) error {
 		if opts.urls != nil {
 			input = strings.Join(opts.urls, " ")
 		}
+		opts.state.keyOf = func(rec map[string]string) (uint64, bool) {
+			line, err := strconv.Atoi(rec["line"])
+			return crawler.Task{Listed: true, Line: line}.Key(), err == nil
+		}
 		st, err = opts.state.openState(fingerprint("fetch", input, "-f", opts.format), settings.Limits, &opts.outputOptions)
 		if errors.Is(err, errFinished) {
 			fmt.Fprintf(s.Err, "fetchall: the run in %s is finished; nothing to do (--state-reset starts over)\n", opts.state.dir)
@@ -138,7 +143,7 @@ func runFetch(ctx context.Context, opts *fetchOptions) error {
 	elapsed := time.Since(start)
 	runErr = out.finish(ctx, runErr, !opts.quiet, s.Err, elapsed, stats, opts.output)
 	if st != nil {
-		runErr = finishState(st, runErr, ctx.Err() == nil, !opts.quiet, s.Err, opts.state.dir)
+		runErr = finishState(st, runErr, ctx.Err() == nil, !opts.quiet, s.Err, opts.state)
 	}
 	if !opts.quiet && out.summary.Total == 0 && runErr == nil && ctx.Err() == nil {
 		fmt.Fprintf(s.Err, "fetchall: %s has no URLs (blank lines and # comments are skipped)\n", listName(opts.input))

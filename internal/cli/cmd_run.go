@@ -197,6 +197,9 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 	var items, errs io.Writer
 	closeItems, closeErrs := func() error { return nil }, func() error { return nil }
 	appending := false
+	if co.state.retryFailed {
+		return usageError(errors.New("--retry-failed works with fetch and crawl; not yet with run"))
+	}
 	if co.state.dir != "" {
 		if j.Output.Path == "" {
 			return usageError(errors.New("--state needs the items in a file (output.path, or -o FILE): standard output cannot be taken back after a crash"))
@@ -280,7 +283,7 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		w.Report(s.Err)
 	}
 	if st != nil {
-		runErr = finishState(st, runErr, ctx.Err() == nil, !opts.quiet, s.Err, co.state.dir)
+		runErr = finishState(st, runErr, ctx.Err() == nil, !opts.quiet, s.Err, co.state)
 	}
 	if !opts.quiet {
 		reportCrawl(s.Err, stats, run, cs.rssStart)

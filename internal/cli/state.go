@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,13 +20,18 @@ import (
 
 // stateOptions are the flags of a resumable run.
 type stateOptions struct {
-	dir   string
-	reset bool
+	dir         string
+	reset       bool
+	retryFailed bool
+	// keyOf names the task of a record of the output, for --retry-failed.
+	keyOf   func(rec map[string]string) (uint64, bool)
+	retried int // records --retry-failed took back
 }
 
 func (o *stateOptions) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&o.dir, "state", "", "keep the run's progress in this folder: run the same command again to resume after any stop, kill -9 included (needs -o FILE)")
 	fs.BoolVar(&o.reset, "state-reset", false, "with --state: forget the folder's progress and start over")
+	fs.BoolVar(&o.retryFailed, "retry-failed", false, "with --state, on resume: fetch again the URLs whose record failed with a timeout, reset, refused connection, 5xx or 429, replacing those records")
 }
 
 // errFinished ends a run whose state says it is already done.
@@ -43,6 +51,16 @@ func (o *stateOptions) openState(fingerprint string, limits limiter.Config, out 
 	if err != nil {
 		return nil, err
 	}
+	if err := finishSwap(st, out.output); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if o.retryFailed && st.Resumed && o.keyOf != nil {
+		if o.retried, err = retryFailed(st, out.output, out.format, o.keyOf); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
 	files, err := o.openOutputs(st, out.output)
 	if err != nil {
 		st.Close()
@@ -57,6 +75,16 @@ func (o *stateOptions) open(fingerprint string, limits limiter.Config) (*state.S
 	st, err := state.Open(o.dir, fingerprint, o.reset, limits)
 	if err != nil {
 		return nil, err
+	}
+	if st.Finished && o.retryFailed {
+		cands, err := st.RetryCandidates()
+		if err == nil && len(cands) > 0 {
+			err = st.Reopen() // failures to fetch again: the run goes on
+		}
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
 	}
 	if st.Finished {
 		st.Close()
@@ -153,19 +181,130 @@ func absPath(path string) string {
 }
 
 // reportState says where the state stands after the run.
-func reportState(w io.Writer, st *state.State, dir string) {
+func reportState(w io.Writer, st *state.State, dir string, retried int) {
+	if retried > 0 {
+		fmt.Fprintf(w, "retry-failed: %d failed records were taken back and fetched again\n", retried)
+	}
 	fmt.Fprintf(w, "state: %d records in all are in the output; %s on disk in %s\n", st.Done, output.HumanBytes(st.Size()), dir)
 }
 
 // finishState marks a state finished after a whole run and reports it.
-func finishState(st *state.State, runErr error, whole, report bool, w io.Writer, dir string) error {
+func finishState(st *state.State, runErr error, whole, report bool, w io.Writer, o stateOptions) error {
 	if runErr == nil && whole {
 		if err := st.Finish(); err != nil {
 			runErr = fmt.Errorf("state: %w", err)
 		}
 	}
 	if report {
-		reportState(w, st, dir)
+		reportState(w, st, o.dir, o.retried)
 	}
 	return runErr
+}
+
+// finishSwap completes a --retry-failed rewrite that a crash interrupted:
+// the rewritten file, if still there, replaces the output.
+func finishSwap(st *state.State, path string) error {
+	from := st.Swap(path)
+	if from == "" {
+		return nil
+	}
+	if _, err := os.Stat(from); err == nil {
+		if err := os.Rename(from, path); err != nil {
+			return fmt.Errorf("retry-failed: %w", err)
+		}
+	}
+	return st.ClearSwap(path)
+}
+
+// retryFailed forgets the failed records worth another try (timeouts,
+// resets, refused connections, 5xx, 429): the output is rewritten without
+// them and the state queues them again, crash-safely (the state records
+// the swap before the file is renamed, and a resume finishes it). keyOf
+// names the task a record belongs to.
+func retryFailed(st *state.State, path, format string, keyOf func(rec map[string]string) (uint64, bool)) (int, error) {
+	cands, err := st.RetryCandidates()
+	if err != nil || len(cands) == 0 {
+		return 0, err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, fmt.Errorf("retry-failed: %w", err)
+	}
+	if off := st.Offsets[path]; int64(len(data)) > off {
+		data = data[:off]
+	}
+	kept, err := withoutRecords(data, format, func(rec map[string]string) bool {
+		k, ok := keyOf(rec)
+		_, retry := cands[k]
+		return ok && retry
+	})
+	if err != nil {
+		return 0, fmt.Errorf("retry-failed: read %s: %w", path, err)
+	}
+	tmp := path + ".retry"
+	if err := writeSynced(tmp, kept); err != nil {
+		return 0, fmt.Errorf("retry-failed: %w", err)
+	}
+	if err := st.Retry(cands, map[string]int64{path: int64(len(kept))}, map[string]string{path: tmp}); err != nil {
+		return 0, fmt.Errorf("retry-failed: %w", err)
+	}
+	return len(cands), finishSwap(st, path)
+}
+
+// withoutRecords returns data (JSONL or CSV records) without the records
+// drop says so of. CSV keeps its header.
+func withoutRecords(data []byte, format string, drop func(map[string]string) bool) ([]byte, error) {
+	var out bytes.Buffer
+	if format == "csv" {
+		rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+		if err != nil || len(rows) == 0 {
+			return data, err
+		}
+		w := csv.NewWriter(&out)
+		_ = w.Write(rows[0])
+		for _, row := range rows[1:] {
+			rec := map[string]string{}
+			for i, name := range rows[0] {
+				if i < len(row) {
+					rec[name] = row[i]
+				}
+			}
+			if !drop(rec) {
+				_ = w.Write(row)
+			}
+		}
+		w.Flush()
+		return out.Bytes(), w.Error()
+	}
+	for line := range bytes.Lines(data) {
+		var raw map[string]any
+		if err := json.Unmarshal(line, &raw); err != nil {
+			return nil, err
+		}
+		rec := map[string]string{}
+		for k, v := range raw {
+			rec[k] = fmt.Sprint(v)
+		}
+		if !drop(rec) {
+			out.Write(line)
+		}
+	}
+	return out.Bytes(), nil
+}
+
+// writeSynced writes data to path and syncs it to disk.
+func writeSynced(path string, data []byte) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

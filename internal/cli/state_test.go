@@ -235,3 +235,33 @@ func TestStateCommandReports(t *testing.T) {
 		t.Errorf("state of no state: exit %d", res.code)
 	}
 }
+
+// --retry-failed fetches again what failed worth a retry, replacing those
+// records and nothing else.
+func TestRetryFailedReplacesOnlyThoseRecords(t *testing.T) {
+	site, base := startSite(t)
+	dir := t.TempDir()
+	list := writeFile(t, "urls.txt", base+"/page/1\n"+base+"/retry/x?fail=1&code=503\n"+base+"/status/404\n")
+	out := filepath.Join(dir, "out.jsonl")
+	st := filepath.Join(dir, "st")
+	if res := runCLI(t, "", list, "--state", st, "-o", out, "--retries", "0", "-q"); res.code != 1 {
+		t.Fatalf("first run: exit %d, %s", res.code, res.stderr)
+	}
+	res := runCLI(t, "", list, "--state", st, "-o", out, "--retries", "0", "--retry-failed")
+	// The exit status is this run's: its one URL is ok now.
+	if res.code != 0 || !strings.Contains(res.stderr, "1 failed records were taken back") {
+		t.Errorf("--retry-failed: exit %d, stderr %q", res.code, res.stderr)
+	}
+	recs := readJSONL(t, out)
+	byLine := map[float64]map[string]any{}
+	for _, r := range recs {
+		byLine[r["line"].(float64)] = r
+	}
+	if len(recs) != 3 || len(byLine) != 3 || byLine[2]["ok"] != true || byLine[3]["status"] != float64(404) {
+		t.Errorf("records after --retry-failed: %v; want 3, the 503 now ok, the 404 kept", recs)
+	}
+	counts := site.URICounts()
+	if counts["/page/1"] != 1 || counts["/status/404"] != 1 || counts["/retry/x?fail=1&code=503"] != 2 {
+		t.Errorf("server counts %v: want only the 503 fetched again", counts)
+	}
+}
