@@ -202,7 +202,7 @@ func (e *engine) handle(ctx context.Context, a answer) {
 		e.flushHeld()
 		return
 	}
-	p := &heldPage{key: t.Key(), task: t, rec: r, links: a.links, redirect: a.redirect, hops: t.Hops}
+	p := &heldPage{key: t.Key(), task: t, rec: r, links: a.links, redirect: a.redirect}
 	e.held[p.key] = p
 	e.heldAt = growTo(e.heldAt, t.Depth)
 	e.heldAt[t.Depth] = append(e.heldAt[t.Depth], p)

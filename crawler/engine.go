@@ -110,8 +110,6 @@ func Run(ctx context.Context, cfg CrawlConfig, f Fetcher, src Source, frontier F
 		return e.stats, writeErr
 	case readErr != nil:
 		return e.stats, readErr
-	case e.runErr != nil && ctx.Err() == nil:
-		return e.stats, e.runErr
 	case ctx.Err() != nil:
 		return e.stats, ctx.Err()
 	case e.runErr != nil:
@@ -198,7 +196,6 @@ type heldPage struct {
 	rec      *Result
 	links    []*url.URL
 	redirect *url.URL
-	hops     int
 	written  bool
 }
 
