@@ -202,7 +202,7 @@ func (e *engine) handle(ctx context.Context, a answer) {
 		e.flushHeld()
 		return
 	}
-	p := &heldPage{key: t.Key(), task: t, rec: r, links: a.links, redirect: a.redirect}
+	p := &heldPage{key: t.Key(), task: t, rec: r, links: compactLinks(a.links), redirect: a.redirect}
 	e.held[p.key] = p
 	e.heldAt = growTo(e.heldAt, t.Depth)
 	e.heldAt[t.Depth] = append(e.heldAt[t.Depth], p)
@@ -258,7 +258,7 @@ func (e *engine) lower(ctx context.Context, t Task) {
 	e.heldAt = growTo(e.heldAt, t.Depth)
 	e.heldAt[t.Depth] = append(e.heldAt[t.Depth], p)
 	self := Task{URL: p.rec.URL, Depth: t.Depth, Parent: t.Parent, Hops: t.Hops, SeedChain: t.SeedChain}
-	e.follow(ctx, self, &Result{}, p.links, p.redirect)
+	e.follow(ctx, self, &Result{}, expandLinks(p.links), p.redirect)
 }
 
 // final says whether a page at depth can no longer be reached by a shorter
@@ -379,6 +379,27 @@ func (e *engine) finish() {
 		e.write(e.pending[seq].result, e.pending[seq].task)
 	}
 	e.pending = nil
+}
+
+// compactLinks keeps a held page's links as strings: a held page may wait
+// a while, and a parsed URL takes three times the memory of its text.
+func compactLinks(links []*url.URL) []string {
+	out := make([]string, len(links))
+	for i, l := range links {
+		out[i] = l.String()
+	}
+	return out
+}
+
+// expandLinks parses compacted links again (they are canonical URLs).
+func expandLinks(links []string) []*url.URL {
+	out := make([]*url.URL, 0, len(links))
+	for _, l := range links {
+		if u, err := url.Parse(l); err == nil {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 func growTo[T any](s [][]T, i int) [][]T {

@@ -194,7 +194,7 @@ type heldPage struct {
 	key      uint64
 	task     Task
 	rec      *Result
-	links    []*url.URL
+	links    []string // canonical; see compactLinks
 	redirect *url.URL
 	written  bool
 }

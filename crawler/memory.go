@@ -126,7 +126,7 @@ func (f *MemoryFrontier) push(t Task, now time.Time) {
 		f.hosts[name] = h
 	}
 	f.seq++
-	heap.Push(&h.tasks, queuedTask{task: t, seq: f.seq})
+	heap.Push(&h.tasks, pack(t, f.seq))
 	f.queued++
 	f.openAdd(t.Depth, 1)
 	f.place(h, now)
@@ -145,16 +145,20 @@ func (f *MemoryFrontier) openAdd(depth, n int) {
 // valid reports whether a copy of t in the given state is still wanted:
 // not a deeper copy of a URL queued again at a smaller depth.
 func (f *MemoryFrontier) valid(t Task, state uint8) bool {
-	if t.Listed {
+	return f.validKey(t.Listed, t.Key(), int32(t.Depth), state)
+}
+
+func (f *MemoryFrontier) validKey(listed bool, key uint64, depth int32, state uint8) bool {
+	if listed {
 		return true
 	}
-	m := f.seen[t.Key()]
-	return m.state == state && m.depth == int32(t.Depth)
+	m := f.seen[key]
+	return m.state == state && m.depth == depth
 }
 
 // head drops h's stale copies and reports whether a task is left.
 func (f *MemoryFrontier) head(h *hostQueue) bool {
-	for len(h.tasks) > 0 && !f.valid(h.tasks[0].task, queued) {
+	for len(h.tasks) > 0 && !f.validKey(h.tasks[0].listed(), h.tasks[0].key, h.tasks[0].depth, queued) {
 		heap.Pop(&h.tasks)
 	}
 	return len(h.tasks) > 0
@@ -259,7 +263,7 @@ func (f *MemoryFrontier) take(now time.Time) (Lease, bool) {
 		return Lease{}, false
 	}
 	h := f.ready.hosts[0]
-	t := heap.Pop(&h.tasks).(queuedTask).task
+	t := heap.Pop(&h.tasks).(queuedTask).task()
 	f.queued--
 	f.lim.Start(h.name, now)
 	f.nextID++
@@ -420,9 +424,56 @@ type hostQueue struct {
 	index int       // its index there
 }
 
+// queuedTask is a Task as a host queue keeps it: packed, for a frontier
+// may hold millions of them (about half a Task's size), with its key.
 type queuedTask struct {
-	task Task
-	seq  uint64
+	url, parent string
+	key         uint64
+	seq         uint64 // arrival, for the order within a depth
+	order       int64  // Task.seq: input order
+	firstTry    int64  // Unix nanoseconds, 0 before the first attempt
+	line        int32
+	depth       int32
+	attempts    int16
+	hops        int16
+	flags       uint8
+}
+
+const (
+	flagSeedChain uint8 = 1 << iota
+	flagFromSitemap
+	flagListed
+)
+
+func pack(t Task, seq uint64) queuedTask {
+	q := queuedTask{url: t.URL, parent: t.Parent, key: t.Key(), seq: seq, order: int64(t.seq),
+		line: int32(t.Line), depth: int32(t.Depth), attempts: int16(min(t.Attempts, 1<<15-1)), hops: int16(min(t.Hops, 1<<15-1))}
+	if !t.FirstTry.IsZero() {
+		q.firstTry = t.FirstTry.UnixNano()
+	}
+	if t.SeedChain {
+		q.flags |= flagSeedChain
+	}
+	if t.FromSitemap {
+		q.flags |= flagFromSitemap
+	}
+	if t.Listed {
+		q.flags |= flagListed
+	}
+	return q
+}
+
+func (q queuedTask) listed() bool { return q.flags&flagListed != 0 }
+
+// task unpacks q.
+func (q queuedTask) task() Task {
+	t := Task{URL: q.url, Parent: q.parent, Depth: int(q.depth), Line: int(q.line), Hops: int(q.hops),
+		Attempts: int(q.attempts), seq: int(q.order), SeedChain: q.flags&flagSeedChain != 0,
+		FromSitemap: q.flags&flagFromSitemap != 0, Listed: q.flags&flagListed != 0}
+	if q.firstTry != 0 {
+		t.FirstTry = time.Unix(0, q.firstTry)
+	}
+	return t
 }
 
 // taskHeap orders one host's tasks by depth, then by arrival.
@@ -430,8 +481,8 @@ type taskHeap []queuedTask
 
 func (q taskHeap) Len() int { return len(q) }
 func (q taskHeap) Less(i, j int) bool {
-	if q[i].task.Depth != q[j].task.Depth {
-		return q[i].task.Depth < q[j].task.Depth
+	if q[i].depth != q[j].depth {
+		return q[i].depth < q[j].depth
 	}
 	return q[i].seq < q[j].seq
 }
@@ -479,8 +530,8 @@ func (q *hostHeap) Pop() any {
 }
 
 func taskBefore(a, b queuedTask) bool {
-	if a.task.Depth != b.task.Depth {
-		return a.task.Depth < b.task.Depth
+	if a.depth != b.depth {
+		return a.depth < b.depth
 	}
 	return a.seq < b.seq
 }
