@@ -166,8 +166,11 @@ func (e *engine) handle(ctx context.Context, a answer) {
 			}
 		}
 	}
+	// A resumable run writes no record for a page the interrupt cut short:
+	// it stays queued, and the resume fetches it.
+	interrupted := e.cfg.Journal != nil && a.result != nil && a.result.Err != nil && a.result.Err.Kind == fetch.KindCanceled
 	switch {
-	case a.unstarted:
+	case a.unstarted || interrupted:
 		// Back to the frontier: a resumed or shared crawl still has it.
 		e.endLease(ctx, a.lease, a.outcome, &time.Time{})
 		if t.Listed {

@@ -42,6 +42,12 @@ func readJSONL(t *testing.T, path string) []map[string]any {
 // how many kills there were.
 func killAndResume(t *testing.T, bin string, rng *rand.Rand, args ...string) int {
 	t.Helper()
+	return stopAndResume(t, bin, rng, os.Kill, args...)
+}
+
+// stopAndResume is killAndResume with the signal sig.
+func stopAndResume(t *testing.T, bin string, rng *rand.Rand, sig os.Signal, args ...string) int {
+	t.Helper()
 	kills := 0
 	for range 4 {
 		cmd := exec.CommandContext(t.Context(), bin, args...)
@@ -55,7 +61,7 @@ func killAndResume(t *testing.T, bin string, rng *rand.Rand, args ...string) int
 			return kills
 		case <-time.After(time.Duration(150+rng.IntN(400)) * time.Millisecond):
 		}
-		_ = cmd.Process.Kill()
+		_ = cmd.Process.Signal(sig)
 		<-done
 		kills++
 	}
@@ -263,5 +269,35 @@ func TestRetryFailedReplacesOnlyThoseRecords(t *testing.T) {
 	counts := site.URICounts()
 	if counts["/page/1"] != 1 || counts["/status/404"] != 1 || counts["/retry/x?fail=1&code=503"] != 2 {
 		t.Errorf("server counts %v: want only the 503 fetched again", counts)
+	}
+}
+
+// Ctrl-C during a crawl with --state: the pages cut short get no record
+// (the resume fetches them), so the union is still the clean crawl's.
+func TestInterruptedStateCrawlResumesExactlyOnce(t *testing.T) {
+	bin := buildBinary(t)
+	site := testsite.NewWith(testsite.Options{Pages: 200, Latency: 30 * time.Millisecond})
+	srv := httptest.NewServer(site)
+	defer srv.Close()
+	dir := t.TempDir()
+	clean := filepath.Join(dir, "clean.jsonl")
+	if out, err := exec.Command(bin, "crawl", srv.URL+"/", "--max-depth", "-1", "-c", "8", "--per-host", "8", "-q", "-o", clean).CombinedOutput(); err != nil {
+		t.Fatalf("clean crawl: %v\n%s", err, out)
+	}
+	want := len(readJSONL(t, clean))
+	out := filepath.Join(dir, "out.jsonl")
+	stops := stopAndResume(t, bin, rand.New(rand.NewPCG(5, 5)), os.Interrupt, "crawl", srv.URL+"/", "--max-depth", "-1", "-c", "8", "--per-host", "8", "-q", "--state", filepath.Join(dir, "st"), "-o", out)
+	if stops == 0 {
+		t.Error("the crawl ended before any interrupt: the test proves nothing")
+	}
+	got := map[string]bool{}
+	for _, r := range readJSONL(t, out) {
+		if got[r["url"].(string)] || r["error"] != "" {
+			t.Errorf("record %v: a second one, or not ok", r)
+		}
+		got[r["url"].(string)] = true
+	}
+	if len(got) != want {
+		t.Errorf("%d pages after %d interrupts, want the clean crawl's %d", len(got), stops, want)
 	}
 }
