@@ -180,6 +180,10 @@ func TestStateIsForOneRun(t *testing.T) {
 	if res := runCLI(t, "", a, "--state", filepath.Join(dir, "s2"), "-q"); res.code != 2 || !strings.Contains(res.stderr, "needs -o FILE") {
 		t.Errorf("--state without -o: exit %d, stderr %q", res.code, res.stderr)
 	}
+	// A state folder that cannot be made is said at once, before any fetch.
+	if res := runCLI(t, "", a, "--state", filepath.Join(a, "under-a-file"), "-o", out, "-q"); res.code != 2 || !strings.Contains(res.stderr, "state folder") {
+		t.Errorf("unusable state folder: exit %d, stderr %q", res.code, res.stderr)
+	}
 }
 
 // A scraping job killed with -9 and resumed until done writes the clean
