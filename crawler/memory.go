@@ -3,6 +3,7 @@ package crawler
 import (
 	"container/heap"
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -37,6 +38,20 @@ type MemoryFrontier struct {
 	seq     uint64
 	changes int
 	wake    chan struct{} // closed and replaced whenever a Lease may now succeed
+
+	spill     Spill // nil: everything in memory
+	maxQueued int   // with a spill: the most tasks queued in memory
+	spilled   int   // tasks the spill holds that are still wanted
+}
+
+// SetSpill lets the frontier keep at most maxQueued crawled tasks in
+// memory; the others go to spill and come back, shallowest first, as the
+// queue drains. The seen set stays in memory (about 30 bytes a URL). Call
+// it before the first Add.
+func (f *MemoryFrontier) SetSpill(spill Spill, maxQueued int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.spill, f.maxQueued = spill, max(maxQueued, 2)
 }
 
 // mark is what the seen set knows of a crawled URL.
@@ -50,7 +65,18 @@ const (
 	taken   uint8 = iota // leased or done
 	queued               // in its host's queue
 	delayed              // waiting for its retry time
+	spilled              // queued, but kept by the Spill, not in memory
 )
+
+// Spill keeps the tasks a MemoryFrontier has no room for: a frontier that
+// outgrows memory goes on working (see SetSpill). Its calls come under the
+// frontier's lock, one at a time.
+type Spill interface {
+	// Put keeps tasks.
+	Put(tasks []Task) error
+	// Take removes and returns at most n tasks, the shallowest first.
+	Take(n int) ([]Task, error)
+}
 
 type leased struct {
 	task Task
@@ -71,8 +97,16 @@ func NewMemoryFrontier(limits limiter.Config) *MemoryFrontier {
 }
 
 // Add implements Frontier.
-func (f *MemoryFrontier) Add(_ context.Context, tasks []Task) (AddResult, error) {
+func (f *MemoryFrontier) Add(ctx context.Context, tasks []Task) (AddResult, error) {
+	res, _, err := f.AddTracked(ctx, tasks)
+	return res, err
+}
+
+// AddTracked is Add that also returns the tasks it queued: new, or met at
+// a smaller depth than before (what a persistent store must record).
+func (f *MemoryFrontier) AddTracked(_ context.Context, tasks []Task) (AddResult, []Task, error) {
 	var res AddResult
+	var fresh, toSpill []Task
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := time.Now()
@@ -85,20 +119,32 @@ func (f *MemoryFrontier) Add(_ context.Context, tasks []Task) (AddResult, error)
 		key := t.Key()
 		m, ok := f.seen[key]
 		switch {
+		case !ok && f.spill != nil && f.queued >= f.maxQueued:
+			f.seen[key] = mark{depth: int32(t.Depth), state: spilled}
+			f.openAdd(t.Depth, 1)
+			f.spilled++
+			toSpill = append(toSpill, t)
+			fresh = append(fresh, t)
+			res.New++
 		case !ok:
 			f.seen[key] = mark{depth: int32(t.Depth), state: queued}
 			f.push(t, now)
+			fresh = append(fresh, t)
 			res.New++
 		case int32(t.Depth) >= m.depth:
 		case m.state != taken:
 			// Queue it again at the smaller depth; the deeper copy is
 			// skipped when it comes up.
 			f.openAdd(int(m.depth), -1)
-			if m.state == queued {
+			switch m.state {
+			case queued:
 				f.queued--
+			case spilled:
+				f.spilled--
 			}
 			f.seen[key] = mark{depth: int32(t.Depth), state: queued}
 			f.push(t, now)
+			fresh = append(fresh, t)
 		default:
 			f.seen[key] = mark{depth: int32(t.Depth), state: taken}
 			if id, ok := f.byKey[key]; ok {
@@ -111,10 +157,40 @@ func (f *MemoryFrontier) Add(_ context.Context, tasks []Task) (AddResult, error)
 			res.Lowered = append(res.Lowered, t)
 		}
 	}
+	if len(toSpill) > 0 {
+		if err := f.spill.Put(toSpill); err != nil {
+			return res, fresh, fmt.Errorf("spill: %w", err)
+		}
+	}
 	if res.New > 0 || len(res.Lowered) > 0 {
 		f.kick()
 	}
-	return res, nil
+	return res, fresh, nil
+}
+
+// refill brings spilled tasks back while the memory queue runs low.
+func (f *MemoryFrontier) refill(now time.Time) error {
+	for f.spill != nil && f.spilled > 0 && f.queued < f.maxQueued/2 {
+		tasks, err := f.spill.Take(f.maxQueued / 2)
+		if err != nil {
+			return fmt.Errorf("spill: %w", err)
+		}
+		if len(tasks) == 0 {
+			f.spilled = 0 // the spill lost them: nothing to wait for
+			return nil
+		}
+		for _, t := range tasks {
+			key := t.Key()
+			if m := f.seen[key]; m.state != spilled || m.depth != int32(t.Depth) {
+				continue // queued again at a smaller depth meanwhile
+			}
+			f.spilled--
+			f.openAdd(t.Depth, -1) // push counts it again
+			f.seen[key] = mark{depth: int32(t.Depth), state: queued}
+			f.push(t, now)
+		}
+	}
+	return nil
 }
 
 // push queues t on its host, counting it open.
@@ -219,11 +295,15 @@ func (f *MemoryFrontier) Lease(ctx context.Context) (Lease, error) {
 		f.mu.Lock()
 		now := time.Now()
 		f.promote(now)
+		if err := f.refill(now); err != nil {
+			f.mu.Unlock()
+			return Lease{}, err
+		}
 		if l, ok := f.take(now); ok {
 			f.mu.Unlock()
 			return l, nil
 		}
-		if f.queued == 0 && len(f.delayed) == 0 && len(f.leased) == 0 {
+		if f.queued == 0 && len(f.delayed) == 0 && len(f.leased) == 0 && f.spilled == 0 {
 			f.mu.Unlock()
 			return Lease{}, ErrDrained
 		}
@@ -396,11 +476,11 @@ func (f *MemoryFrontier) SetDelay(host string, d time.Duration) {
 	}
 }
 
-// Len is how many tasks are queued or waiting to be retried.
+// Len is how many tasks are queued, spilled or waiting to be retried.
 func (f *MemoryFrontier) Len() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.queued + len(f.delayed)
+	return f.queued + f.spilled + len(f.delayed)
 }
 
 // Hosts is how many hosts have tasks queued now.

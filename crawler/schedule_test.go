@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -501,4 +502,71 @@ func TestMemoryFrontierDedupesAndLowersDepth(t *testing.T) {
 			t.Errorf("after two leases: Len %d MinOpenDepth %d, want empty (the deeper copy of a is gone)", f.Len(), f.MinOpenDepth())
 		}
 	})
+}
+
+// memSpill is a Spill in memory, shallowest first, for tests.
+type memSpill struct {
+	tasks []Task
+	puts  int
+}
+
+func (s *memSpill) Put(tasks []Task) error {
+	s.puts += len(tasks)
+	s.tasks = append(s.tasks, tasks...)
+	slices.SortStableFunc(s.tasks, func(a, b Task) int { return a.Depth - b.Depth })
+	return nil
+}
+
+func (s *memSpill) Take(n int) ([]Task, error) {
+	n = min(n, len(s.tasks))
+	out := slices.Clone(s.tasks[:n])
+	s.tasks = s.tasks[n:]
+	return out, nil
+}
+
+// A frontier that keeps only a few tasks in memory and spills the rest
+// crawls exactly what one with everything in memory does: every page
+// within max-depth once, at its true depth.
+func TestSpillingFrontierCrawlsTheSame(t *testing.T) {
+	for seed := range uint64(10) {
+		synctest.Test(t, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed, 11))
+			const n = 150
+			page := func(i int) string { return fmt.Sprintf("http://h%d/p%d", i%3, i) }
+			slow := map[string]time.Duration{}
+			site := newFakeSite(func(u string) time.Duration { return slow[u] })
+			for i := range n {
+				slow[page(i)] = time.Duration(1+rng.IntN(20)) * time.Millisecond
+				for range 1 + rng.IntN(6) {
+					site.links[page(i)] = append(site.links[page(i)], page(rng.IntN(n)))
+				}
+			}
+			maxDepth := 2 + rng.IntN(4)
+			spill := &memSpill{}
+			fr := NewMemoryFrontier(limiter.Config{PerHost: 2})
+			fr.SetSpill(spill, 4)
+			scope, _ := NewScope(ScopeAny, nil, nil, nil)
+			var sink collect
+			cfg := CrawlConfig{Config: Config{Workers: 1 + rng.IntN(6)}, MaxDepth: maxDepth, Scope: scope}
+			if _, err := Run(t.Context(), cfg, site, Tasks(Task{URL: page(0)}), fr, &sink); err != nil {
+				t.Fatal(err)
+			}
+			want := bfs(site.links, page(0), maxDepth)
+			got := map[string]int{}
+			for _, r := range sink.results {
+				if _, dup := got[r.URL]; dup {
+					t.Errorf("seed %d: %s has two records", seed, r.URL)
+				}
+				got[r.URL] = r.Depth
+			}
+			if len(got) != len(want) || spill.puts == 0 {
+				t.Errorf("seed %d: %d pages (want %d), %d spilled (want some)", seed, len(got), len(want), spill.puts)
+			}
+			for u, d := range want {
+				if g, ok := got[u]; !ok || g != d {
+					t.Errorf("seed %d: %s at depth %d (fetched %v), want %d", seed, u, g, ok, d)
+				}
+			}
+		})
+	}
 }

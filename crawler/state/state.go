@@ -7,16 +7,21 @@
 // from there, so each record is written exactly once.
 //
 // Scheduling stays in a crawler.MemoryFrontier: a State adds persistence
-// to it, and restores it when it is opened again. The queue and the seen
-// set are therefore held in memory too (about 30 bytes a URL).
+// to it, and restores it when it is opened again. The frontier keeps at
+// most MaxQueuedInMemory URLs queued in memory; the rest wait on disk, in a
+// spill file beside the state, and come back shallowest first. The seen
+// set stays in memory (about 30 bytes a URL).
 package state
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,17 +38,29 @@ import (
 // FileName is the store's file inside a state folder.
 const FileName = "fetchall.state"
 
+// spillName is the spill folder: scratch, remade at every open.
+const spillName = "spill"
+
+// MaxQueuedInMemory is how many URLs a state's frontier keeps queued in
+// memory; the others are spilled to disk.
+const MaxQueuedInMemory = 100000
+
+// logName is the log of the URLs found, one JSON task a line, appended at
+// each commit: written in sequence, it costs a crawl far less than a
+// B+tree of millions of random keys.
+const logName = "found.log"
+
 var (
-	metaBucket  = []byte("meta")
-	doneBucket  = []byte("done")  // Key -> 1: the record is in the output
-	queueBucket = []byte("queue") // Key -> task: found, not done
+	metaBucket = []byte("meta")
+	doneBucket = []byte("done") // Key -> outcome: the record is in the output
 )
 
 var (
 	keyFingerprint = []byte("fingerprint")
 	keyFinished    = []byte("finished")
-	offsetPrefix   = "offset:" // + an output's name: its length at the last commit
-	swapPrefix     = "swap:"   // + an output's name: the file to rename over it (Retry)
+	keyLogLength   = []byte("found.log") // its length at the last commit
+	offsetPrefix   = "offset:"           // + an output's name: its length at the last commit
+	swapPrefix     = "swap:"             // + an output's name: the file to rename over it (Retry)
 )
 
 // ErrMismatch is returned by Open for a state made by another command.
@@ -53,6 +70,8 @@ var ErrMismatch = errors.New("the state was made by another command")
 // concurrent use; Flushed is called by the engine's coordinator. Close it.
 type State struct {
 	db       *bolt.DB
+	log      *os.File // found.log, open for appending at its committed length
+	spill    *diskSpill
 	frontier *crawler.MemoryFrontier
 	outputs  []output
 
@@ -81,8 +100,10 @@ func Open(dir, fingerprint string, reset bool, limits limiter.Config) (*State, e
 	}
 	path := filepath.Join(dir, FileName)
 	if reset {
-		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("reset state: %w", err)
+		for _, name := range []string{FileName, logName} {
+			if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return nil, fmt.Errorf("reset state: %w", err)
+			}
 		}
 	}
 	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: time.Second})
@@ -92,9 +113,21 @@ func Open(dir, fingerprint string, reset bool, limits limiter.Config) (*State, e
 		}
 		return nil, fmt.Errorf("open state %s: %w", path, err)
 	}
-	s := &State{db: db, frontier: crawler.NewMemoryFrontier(limits), Offsets: map[string]int64{}}
-	if err := s.load(fingerprint); err != nil {
+	log, err := os.OpenFile(filepath.Join(dir, logName), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
 		db.Close()
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	spill, err := openSpill(filepath.Join(dir, spillName))
+	if err != nil {
+		log.Close()
+		db.Close()
+		return nil, err
+	}
+	s := &State{db: db, log: log, spill: spill, frontier: crawler.NewMemoryFrontier(limits), Offsets: map[string]int64{}}
+	s.frontier.SetSpill(spill, MaxQueuedInMemory)
+	if err := s.load(fingerprint); err != nil {
+		s.Close()
 		return nil, err
 	}
 	return s, nil
@@ -103,17 +136,15 @@ func Open(dir, fingerprint string, reset bool, limits limiter.Config) (*State, e
 // load checks the fingerprint, or writes it into a new state, and
 // restores the frontier.
 func (s *State) load(fingerprint string) error {
-	var tasks []crawler.Task
 	var done []uint64
+	var logLength int64
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		meta, err := tx.CreateBucketIfNotExists(metaBucket)
 		if err != nil {
 			return err
 		}
-		for _, b := range [][]byte{doneBucket, queueBucket} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
+		if _, err := tx.CreateBucketIfNotExists(doneBucket); err != nil {
+			return err
 		}
 		old := meta.Get(keyFingerprint)
 		if old == nil {
@@ -124,6 +155,9 @@ func (s *State) load(fingerprint string) error {
 		}
 		s.Resumed = true
 		s.Finished = meta.Get(keyFinished) != nil
+		if v := meta.Get(keyLogLength); len(v) == 8 {
+			logLength = int64(binary.BigEndian.Uint64(v))
+		}
 		if err := meta.ForEach(func(k, v []byte) error {
 			if name, ok := strings.CutPrefix(string(k), offsetPrefix); ok && len(v) == 8 {
 				s.Offsets[name] = int64(binary.BigEndian.Uint64(v))
@@ -138,26 +172,53 @@ func (s *State) load(fingerprint string) error {
 		}); err != nil {
 			return err
 		}
-		return tx.Bucket(queueBucket).ForEach(func(_, v []byte) error {
-			var t crawler.Task
-			if err := json.Unmarshal(v, &t); err != nil {
-				return fmt.Errorf("a queued URL is damaged: %w", err)
-			}
-			tasks = append(tasks, t)
-			return nil
-		})
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
 	s.Done = len(done)
 	s.frontier.Restore(done)
-	if len(tasks) > 0 {
-		if _, err := s.frontier.Add(context.Background(), tasks); err != nil {
-			return err
+	return s.replay(logLength)
+}
+
+// replay cuts the log back to its committed length and adds what it
+// found to the frontier, in batches: done URLs are known already, and what
+// does not fit in memory spills.
+func (s *State) replay(length int64) error {
+	if err := s.log.Truncate(length); err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	if _, err := s.log.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	sc := bufio.NewScanner(s.log)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	batch := make([]crawler.Task, 0, 10000)
+	add := func() error {
+		_, err := s.frontier.Add(context.Background(), batch)
+		batch = batch[:0]
+		return err
+	}
+	for sc.Scan() {
+		var t crawler.Task
+		if err := json.Unmarshal(sc.Bytes(), &t); err != nil {
+			return fmt.Errorf("state: a line of %s is damaged: %w", logName, err)
+		}
+		if batch = append(batch, t); len(batch) == cap(batch) {
+			if err := add(); err != nil {
+				return err
+			}
 		}
 	}
-	return nil
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	if err := add(); err != nil {
+		return err
+	}
+	_, err := s.log.Seek(length, io.SeekStart)
+	return err
 }
 
 // output is one file the run writes, with how to learn its committed
@@ -187,17 +248,26 @@ func (s *State) IsDone(key uint64) bool {
 // Add implements crawler.Frontier: the new tasks are committed with the
 // next flush.
 func (s *State) Add(ctx context.Context, tasks []crawler.Task) (crawler.AddResult, error) {
-	res, err := s.frontier.Add(ctx, tasks)
+	res, fresh, err := s.frontier.AddTracked(ctx, tasks)
 	if err != nil {
 		return res, err
 	}
 	s.mu.Lock()
-	for _, t := range tasks {
+	defer s.mu.Unlock()
+	for _, t := range fresh {
 		if !t.Listed { // list lines are the list's: the done set skips them
 			s.pending = append(s.pending, t)
 		}
 	}
-	s.mu.Unlock()
+	// A crawl may find many pages between two commits (while records wait
+	// for their depth): they go to the log now, unsynced, and count from
+	// the next commit. A resume cuts the log back to the last one.
+	if len(s.pending) >= 4096 {
+		if err := s.writeFound(s.pending); err != nil {
+			return res, fmt.Errorf("state: %w", err)
+		}
+		s.pending = s.pending[:0]
+	}
 	return res, nil
 }
 
@@ -241,35 +311,19 @@ func (s *State) Flushed(_ context.Context, done []crawler.Written) error {
 			return fmt.Errorf("sync %s: %w", o.name, err)
 		}
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		queue, doneB := tx.Bucket(queueBucket), tx.Bucket(doneBucket)
-		for _, t := range added {
-			k := keyBytes(t.Key())
-			if doneB.Get(k) != nil {
-				continue
-			}
-			if old := queue.Get(k); old != nil {
-				var was crawler.Task
-				if json.Unmarshal(old, &was) == nil && was.Depth <= t.Depth {
-					continue // met again, no shallower: the queued copy stands
-				}
-			}
-			v, err := json.Marshal(t)
-			if err != nil {
-				return err
-			}
-			if err := queue.Put(k, v); err != nil {
+	logLength, err := s.appendFound(added)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", logName, err)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		doneB := tx.Bucket(doneBucket)
+		for _, w := range done {
+			if err := doneB.Put(keyBytes(w.Task.Key()), doneValue(w)); err != nil {
 				return err
 			}
 		}
-		for _, w := range done {
-			k := keyBytes(w.Task.Key())
-			if err := doneB.Put(k, doneValue(w)); err != nil {
-				return err
-			}
-			if err := queue.Delete(k); err != nil {
-				return err
-			}
+		if err := tx.Bucket(metaBucket).Put(keyLogLength, binary.BigEndian.AppendUint64(nil, uint64(logLength))); err != nil {
+			return err
 		}
 		meta := tx.Bucket(metaBucket)
 		for i, o := range s.outputs {
@@ -282,6 +336,33 @@ func (s *State) Flushed(_ context.Context, done []crawler.Written) error {
 	if err == nil {
 		s.Done += len(done)
 	}
+	return err
+}
+
+// appendFound appends tasks to the log, syncs it, and returns its length.
+func (s *State) appendFound(tasks []crawler.Task) (int64, error) {
+	if err := s.writeFound(tasks); err != nil {
+		return 0, err
+	}
+	if err := s.log.Sync(); err != nil {
+		return 0, err
+	}
+	return s.log.Seek(0, io.SeekCurrent)
+}
+
+// writeFound appends tasks to the log, one JSON line each.
+func (s *State) writeFound(tasks []crawler.Task) error {
+	if len(tasks) == 0 {
+		return nil
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	for _, t := range tasks {
+		if err := enc.Encode(t); err != nil {
+			return err
+		}
+	}
+	_, err := s.log.Write(b.Bytes())
 	return err
 }
 
@@ -308,8 +389,117 @@ func (s *State) Size() int64 {
 	return n
 }
 
-// Close closes the store.
-func (s *State) Close() error { return s.db.Close() }
+// Close closes the store and removes the spill file.
+func (s *State) Close() error {
+	if s.spill != nil {
+		s.spill.close()
+	}
+	if s.log != nil {
+		s.log.Close()
+	}
+	return s.db.Close()
+}
+
+// diskSpill is a crawler.Spill in plain files, one a depth, appended and
+// read in sequence: no index and no memory map, so spilled URLs cost
+// neither memory nor random writes. It is scratch (found.log is the
+// durable record), remade at every open.
+type diskSpill struct {
+	dir    string
+	levels []*spillLevel // by depth
+}
+
+type spillLevel struct {
+	w       *os.File
+	bw      *bufio.Writer
+	r       *bufio.Reader
+	rf      *os.File
+	pending int // written, not yet read
+}
+
+func openSpill(dir string) (*diskSpill, error) {
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, fmt.Errorf("spill: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("spill: %w", err)
+	}
+	return &diskSpill{dir: dir}, nil
+}
+
+func (d *diskSpill) level(depth int) (*spillLevel, error) {
+	for len(d.levels) <= depth {
+		path := filepath.Join(d.dir, fmt.Sprintf("depth-%d", len(d.levels)))
+		w, err := os.Create(path)
+		if err != nil {
+			return nil, err
+		}
+		rf, err := os.Open(path)
+		if err != nil {
+			w.Close()
+			return nil, err
+		}
+		d.levels = append(d.levels, &spillLevel{w: w, bw: bufio.NewWriterSize(w, 64<<10), rf: rf, r: bufio.NewReaderSize(rf, 64<<10)})
+	}
+	return d.levels[depth], nil
+}
+
+// Put implements crawler.Spill.
+func (d *diskSpill) Put(tasks []crawler.Task) error {
+	for _, t := range tasks {
+		lvl, err := d.level(max(t.Depth, 0))
+		if err != nil {
+			return err
+		}
+		b, err := json.Marshal(t)
+		if err != nil {
+			return err
+		}
+		lvl.bw.Write(b)
+		if err := lvl.bw.WriteByte('\n'); err != nil {
+			return err
+		}
+		lvl.pending++
+	}
+	return nil
+}
+
+// Take implements crawler.Spill: the shallowest depth first.
+func (d *diskSpill) Take(n int) ([]crawler.Task, error) {
+	var out []crawler.Task
+	for _, lvl := range d.levels {
+		if lvl.pending == 0 {
+			continue
+		}
+		if err := lvl.bw.Flush(); err != nil {
+			return out, err
+		}
+		for lvl.pending > 0 && len(out) < n {
+			line, err := lvl.r.ReadBytes('\n')
+			if err != nil {
+				return out, fmt.Errorf("read spilled URLs: %w", err)
+			}
+			var t crawler.Task
+			if err := json.Unmarshal(line, &t); err != nil {
+				return out, err
+			}
+			lvl.pending--
+			out = append(out, t)
+		}
+		if len(out) >= n {
+			break
+		}
+	}
+	return out, nil
+}
+
+func (d *diskSpill) close() {
+	for _, lvl := range d.levels {
+		lvl.w.Close()
+		lvl.rf.Close()
+	}
+	os.RemoveAll(d.dir)
+}
 
 func keyBytes(k uint64) []byte { return binary.BigEndian.AppendUint64(nil, k) }
 
@@ -361,20 +551,11 @@ func (s *State) RetryCandidates() (map[uint64]crawler.Task, error) {
 // until ClearSwap says it did.
 func (s *State) Retry(tasks map[uint64]crawler.Task, offsets map[string]int64, swaps map[string]string) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		done, queue, meta := tx.Bucket(doneBucket), tx.Bucket(queueBucket), tx.Bucket(metaBucket)
-		for k, t := range tasks {
+		done, meta := tx.Bucket(doneBucket), tx.Bucket(metaBucket)
+		for k := range tasks {
+			// The log holds the task already: a resume queues it again
+			// now that it is not done.
 			if err := done.Delete(keyBytes(k)); err != nil {
-				return err
-			}
-			if t.Listed {
-				continue // the list yields its line again
-			}
-			t.Attempts, t.FirstTry = 0, time.Time{}
-			b, err := json.Marshal(t)
-			if err != nil {
-				return err
-			}
-			if err := queue.Put(keyBytes(k), b); err != nil {
 				return err
 			}
 		}
@@ -478,8 +659,8 @@ func Inspect(dir string) (*Report, error) {
 	defer db.Close()
 	r := &Report{Path: path, Size: info.Size(), DoneByKind: map[string]int{}, DoneByHost: map[string]int{}, Outputs: map[string]int64{}}
 	err = db.View(func(tx *bolt.Tx) error {
-		meta, done, queue := tx.Bucket(metaBucket), tx.Bucket(doneBucket), tx.Bucket(queueBucket)
-		if meta == nil || done == nil || queue == nil {
+		meta, done := tx.Bucket(metaBucket), tx.Bucket(doneBucket)
+		if meta == nil || done == nil {
 			return errors.New("not a fetchall state")
 		}
 		r.Command = string(meta.Get(keyFingerprint))
@@ -501,11 +682,38 @@ func Inspect(dir string) (*Report, error) {
 			r.DoneByHost[host]++
 			return nil
 		})
-		r.Queued = queue.Stats().KeyN
+		var length int64
+		if v := meta.Get(keyLogLength); len(v) == 8 {
+			length = int64(binary.BigEndian.Uint64(v))
+		}
+		r.Queued = notDone(filepath.Join(dir, logName), length, func(k uint64) bool { return done.Get(keyBytes(k)) != nil })
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("state %s: %w", path, err)
 	}
 	return r, nil
+}
+
+// notDone counts the distinct URLs of the log's committed part that are
+// not done.
+func notDone(path string, length int64, isDone func(uint64) bool) int {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(io.LimitReader(f, length))
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	seen := map[uint64]bool{}
+	for sc.Scan() {
+		var t crawler.Task
+		if json.Unmarshal(sc.Bytes(), &t) != nil {
+			continue
+		}
+		if k := t.Key(); !seen[k] && !isDone(k) {
+			seen[k] = true
+		}
+	}
+	return len(seen)
 }
