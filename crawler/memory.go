@@ -39,9 +39,21 @@ type MemoryFrontier struct {
 	changes int
 	wake    chan struct{} // closed and replaced whenever a Lease may now succeed
 
-	spill     Spill // nil: everything in memory
-	maxQueued int   // with a spill: the most tasks queued in memory
-	spilled   int   // tasks the spill holds that are still wanted
+	spill     Spill         // nil: everything in memory
+	maxQueued int           // with a spill: the most tasks queued in memory
+	spilled   int           // tasks the spill holds that are still wanted
+	inMemory  map[int32]int // valid tasks queued in memory, by depth
+}
+
+// deepestInMemory is the greatest depth queued in memory, or -1.
+func (f *MemoryFrontier) deepestInMemory() int {
+	deepest := -1
+	for d, n := range f.inMemory {
+		if n > 0 && int(d) > deepest {
+			deepest = int(d)
+		}
+	}
+	return deepest
 }
 
 // SetSpill lets the frontier keep at most maxQueued crawled tasks in
@@ -86,13 +98,14 @@ type leased struct {
 // NewMemoryFrontier returns an empty frontier enforcing limits per host.
 func NewMemoryFrontier(limits limiter.Config) *MemoryFrontier {
 	return &MemoryFrontier{
-		lim:     limiter.New(limits),
-		seen:    map[uint64]mark{},
-		hosts:   map[string]*hostQueue{},
-		waiting: hostHeap{byTime: true},
-		leased:  map[uint64]leased{},
-		byKey:   map[uint64]uint64{},
-		wake:    make(chan struct{}),
+		lim:      limiter.New(limits),
+		seen:     map[uint64]mark{},
+		hosts:    map[string]*hostQueue{},
+		waiting:  hostHeap{byTime: true},
+		leased:   map[uint64]leased{},
+		byKey:    map[uint64]uint64{},
+		wake:     make(chan struct{}),
+		inMemory: map[int32]int{},
 	}
 }
 
@@ -119,7 +132,10 @@ func (f *MemoryFrontier) AddTracked(_ context.Context, tasks []Task) (AddResult,
 		key := t.Key()
 		m, ok := f.seen[key]
 		switch {
-		case !ok && f.spill != nil && f.queued >= f.maxQueued:
+		case !ok && f.spill != nil && f.queued >= f.maxQueued && f.deepestInMemory() <= t.Depth:
+			// Only a task no shallower than every one in memory spills:
+			// the queue in memory stays the shallowest, so no deeper page
+			// runs ahead of a shallower one waiting on disk.
 			f.seen[key] = mark{depth: int32(t.Depth), state: spilled}
 			f.openAdd(t.Depth, 1)
 			f.spilled++
@@ -139,6 +155,7 @@ func (f *MemoryFrontier) AddTracked(_ context.Context, tasks []Task) (AddResult,
 			switch m.state {
 			case queued:
 				f.queued--
+				f.inMemory[m.depth]--
 			case spilled:
 				f.spilled--
 			}
@@ -204,6 +221,7 @@ func (f *MemoryFrontier) push(t Task, now time.Time) {
 	f.seq++
 	heap.Push(&h.tasks, pack(t, f.seq))
 	f.queued++
+	f.inMemory[int32(t.Depth)]++
 	f.openAdd(t.Depth, 1)
 	f.place(h, now)
 }
@@ -345,6 +363,9 @@ func (f *MemoryFrontier) take(now time.Time) (Lease, bool) {
 	h := f.ready.hosts[0]
 	t := heap.Pop(&h.tasks).(queuedTask).task()
 	f.queued--
+	if f.inMemory[int32(t.Depth)]--; f.inMemory[int32(t.Depth)] == 0 {
+		delete(f.inMemory, int32(t.Depth))
+	}
 	f.lim.Start(h.name, now)
 	f.nextID++
 	l := Lease{Task: t, ID: f.nextID}
