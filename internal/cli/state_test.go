@@ -72,6 +72,16 @@ func stopAndResume(t *testing.T, bin string, rng *rand.Rand, sig os.Signal, args
 	return kills
 }
 
+// cleanCrawl crawls seed whole, without a state, and returns its records.
+func cleanCrawl(t *testing.T, bin, seed, dir string) []map[string]any {
+	t.Helper()
+	clean := filepath.Join(dir, "clean.jsonl")
+	if out, err := exec.Command(bin, "crawl", seed, "--max-depth", "-1", "-c", "8", "--per-host", "8", "-q", "-o", clean).CombinedOutput(); err != nil {
+		t.Fatalf("clean crawl: %v\n%s", err, out)
+	}
+	return readJSONL(t, clean)
+}
+
 // Issue 12: a list killed with -9 at random moments and run again until
 // done holds exactly one record per line, and only what was in flight at
 // a kill was fetched twice.
@@ -119,12 +129,8 @@ func TestKilledCrawlResumesExactlyOnce(t *testing.T) {
 	srv := httptest.NewServer(site)
 	defer srv.Close()
 	dir := t.TempDir()
-	clean := filepath.Join(dir, "clean.jsonl")
-	if out, err := exec.Command(bin, "crawl", srv.URL+"/", "--max-depth", "-1", "-c", "8", "--per-host", "8", "-q", "-o", clean).CombinedOutput(); err != nil {
-		t.Fatalf("clean crawl: %v\n%s", err, out)
-	}
 	want := map[string]float64{}
-	for _, r := range readJSONL(t, clean) {
+	for _, r := range cleanCrawl(t, bin, srv.URL+"/", dir) {
 		want[r["url"].(string)] = r["depth"].(float64)
 	}
 	for seed := range uint64(3) {
@@ -284,11 +290,7 @@ func TestInterruptedStateCrawlResumesExactlyOnce(t *testing.T) {
 	srv := httptest.NewServer(site)
 	defer srv.Close()
 	dir := t.TempDir()
-	clean := filepath.Join(dir, "clean.jsonl")
-	if out, err := exec.Command(bin, "crawl", srv.URL+"/", "--max-depth", "-1", "-c", "8", "--per-host", "8", "-q", "-o", clean).CombinedOutput(); err != nil {
-		t.Fatalf("clean crawl: %v\n%s", err, out)
-	}
-	want := len(readJSONL(t, clean))
+	want := len(cleanCrawl(t, bin, srv.URL+"/", dir))
 	out := filepath.Join(dir, "out.jsonl")
 	stops := stopAndResume(t, bin, rand.New(rand.NewPCG(5, 5)), os.Interrupt, "crawl", srv.URL+"/", "--max-depth", "-1", "-c", "8", "--per-host", "8", "-q", "--state", filepath.Join(dir, "st"), "-o", out)
 	if stops == 0 {
