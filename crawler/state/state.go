@@ -366,6 +366,20 @@ func (s *State) writeFound(tasks []crawler.Task) error {
 	return err
 }
 
+// Failed is how many records in the output, of every run, are failures.
+func (s *State) Failed() int {
+	n := 0
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(doneBucket).ForEach(func(_, v []byte) error {
+			if !bytes.HasPrefix(v, []byte("ok\t")) {
+				n++
+			}
+			return nil
+		})
+	})
+	return n
+}
+
 // Finish marks the run as ended whole: running it again does nothing.
 func (s *State) Finish() error {
 	return s.db.Update(func(tx *bolt.Tx) error {

@@ -189,10 +189,14 @@ func reportState(w io.Writer, st *state.State, dir string, retried int) {
 }
 
 // finishState marks a state finished after a whole run and reports it.
+// A run that ends a state whose earlier runs wrote failed records says
+// so with its exit status too, though it failed in nothing itself.
 func finishState(st *state.State, runErr error, whole, report bool, w io.Writer, o stateOptions) error {
 	if runErr == nil && whole {
 		if err := st.Finish(); err != nil {
 			runErr = fmt.Errorf("state: %w", err)
+		} else if n := st.Failed(); n > 0 {
+			runErr = fmt.Errorf("%w: %d records of this run and the ones before it", errSomeFailed, n)
 		}
 	}
 	if report {

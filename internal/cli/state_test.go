@@ -264,8 +264,8 @@ func TestRetryFailedReplacesOnlyThoseRecords(t *testing.T) {
 		t.Fatalf("first run: exit %d, %s", res.code, res.stderr)
 	}
 	res := runCLI(t, "", list, "--state", st, "-o", out, "--retries", "0", "--retry-failed")
-	// The exit status is this run's: its one URL is ok now.
-	if res.code != 0 || !strings.Contains(res.stderr, "1 failed records were taken back") {
+	// The exit status is the whole run's: the 404 is still a failure.
+	if res.code != 1 || !strings.Contains(res.stderr, "1 failed records were taken back") || !strings.Contains(res.stderr, "some URLs failed: 1 records") {
 		t.Errorf("--retry-failed: exit %d, stderr %q", res.code, res.stderr)
 	}
 	recs := readJSONL(t, out)
