@@ -197,9 +197,6 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 	var items, errs io.Writer
 	closeItems, closeErrs := func() error { return nil }, func() error { return nil }
 	appending := false
-	if co.state.retryFailed {
-		return usageError(errors.New("--retry-failed works with fetch and crawl; not yet with run"))
-	}
 	if co.state.dir != "" {
 		if j.Output.Path == "" {
 			return usageError(errors.New("--state needs the items in a file (output.path, or -o FILE): standard output cannot be taken back after a crash"))
@@ -218,6 +215,9 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		paths := []string{j.Output.Path}
 		if j.Output.Errors != "" {
 			paths = append(paths, j.Output.Errors)
+		}
+		if err := retryFailedPages(st, &co.state, j.Output.Errors); err != nil {
+			return usageError(err)
 		}
 		files, err := co.state.openOutputs(st, paths...)
 		if err != nil {
@@ -349,4 +349,30 @@ func resumeItems(w *job.Writer, path string) error {
 	}
 	defer f.Close()
 	return w.Resume(f)
+}
+
+// retryFailedPages is --retry-failed for a job: a failed page has no
+// items, only its record in the errors file, if there is one; that record
+// goes, and the page is queued again.
+func retryFailedPages(st *state.State, o *stateOptions, errorsPath string) error {
+	if errorsPath != "" {
+		if err := finishSwap(st, errorsPath); err != nil {
+			return err
+		}
+	}
+	if !o.retryFailed || !st.Resumed {
+		return nil
+	}
+	if errorsPath != "" {
+		n, err := retryFailed(st, errorsPath, "jsonl", func(rec map[string]string) (uint64, bool) {
+			return crawler.Task{URL: rec["url"]}.Key(), rec["url"] != ""
+		})
+		o.retried = n
+		return err
+	}
+	cands, err := st.RetryCandidates()
+	if err != nil || len(cands) == 0 {
+		return err
+	}
+	return st.Retry(cands, nil, nil)
 }

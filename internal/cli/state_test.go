@@ -307,3 +307,33 @@ func TestInterruptedStateCrawlResumesExactlyOnce(t *testing.T) {
 		t.Errorf("%d pages after %d interrupts, want the clean crawl's %d", len(got), stops, want)
 	}
 }
+
+// run --retry-failed: the failed page's record leaves the errors file and
+// the page is scraped again.
+func TestJobRetryFailed(t *testing.T) {
+	_, base := startSite(t)
+	dir := t.TempDir()
+	items, errs := filepath.Join(dir, "items.jsonl"), filepath.Join(dir, "errors.jsonl")
+	job := writeFile(t, "job.yaml", fmt.Sprintf(`start: ["%s/page/1", "%s/retry/j?fail=1&code=503"]
+max_depth: 0
+retries: 0
+ignore_robots: true
+items:
+  - fields:
+      title: {css: title}
+output:
+  path: %s
+  errors: %s
+`, base, base, items, errs))
+	st := filepath.Join(dir, "st")
+	if res := runCLI(t, "", "run", job, "--state", st, "-q"); res.code != 1 {
+		t.Fatalf("first run: exit %d, %s", res.code, res.stderr)
+	}
+	if n := len(readJSONL(t, errs)); n != 1 {
+		t.Fatalf("%d error records after the first run, want 1", n)
+	}
+	res := runCLI(t, "", "run", job, "--state", st, "--retry-failed")
+	if res.code != 0 || len(readJSONL(t, errs)) != 0 || len(readJSONL(t, items)) != 2 {
+		t.Errorf("--retry-failed: exit %d, %d error records, %d items; want 0, 0, 2\n%s", res.code, len(readJSONL(t, errs)), len(readJSONL(t, items)), res.stderr)
+	}
+}
