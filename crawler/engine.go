@@ -203,10 +203,16 @@ type heldPage struct {
 // input has ended, or leasing stops.
 func (e *engine) work(runCtx, leaseCtx context.Context) {
 	for leaseCtx.Err() == nil {
+		// Both are read before asking the frontier: if the input was still
+		// open then, a drained frontier may fill again, and the gate's
+		// channel will be closed when it does (or when the input ends).
+		// Read after, the input could have ended and filled the frontier in
+		// between, and the worker would leave with work queued.
 		wake := e.gate.wait()
+		inputOpen := e.inputOpen.Load()
 		l, err := e.fr.Lease(leaseCtx)
 		if errors.Is(err, ErrDrained) {
-			if !e.inputOpen.Load() {
+			if !inputOpen {
 				return
 			}
 			select {

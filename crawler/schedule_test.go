@@ -170,7 +170,10 @@ func TestNoWorkerIdlesWhileAnEligibleURLWaits(t *testing.T) {
 		for i := range 12 {
 			lines = append(lines, fmt.Sprintf("http://fast%d/%d", i%2, i))
 		}
-		_, took := runList(t, Config{Workers: 3, Limits: limiter.Config{PerHost: 1}}, site, lines)
+		results, took := runList(t, Config{Workers: 3, Limits: limiter.Config{PerHost: 1}}, site, lines)
+		if len(results) != len(lines) {
+			t.Errorf("%d records for %d lines: workers left with work queued", len(results), len(lines))
+		}
 		// slow: 4 x 300ms; each fast host: 6 x 100ms alongside.
 		if want := 1200 * time.Millisecond; took != want {
 			t.Errorf("took %s, want %s: a worker waited for a busy host", took, want)
