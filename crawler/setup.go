@@ -189,11 +189,13 @@ func (c *Crawler) FetchList(ctx context.Context, list Source, frontier Frontier,
 	return Run(ctx, cfg, c.client, list, frontier, sink)
 }
 
-// CrawlLimits are the limits a crawl's frontier should enforce: Settings'
-// own, with a host's first request alone while robots.txt is obeyed.
-func (c *Crawler) CrawlLimits() limiter.Config {
-	limits := c.settings.Limits
-	limits.ProbeFirst = c.robots != nil
+// CrawlLimits are the limits a crawl's frontier should enforce (a
+// frontier made by the caller, such as a resumable state's): Limits, with
+// a host's first request alone while robots.txt is obeyed, so that its
+// Crawl-delay holds from the first page.
+func (s Settings) CrawlLimits() limiter.Config {
+	limits := s.Limits
+	limits.ProbeFirst = !s.IgnoreRobots
 	return limits
 }
 
@@ -208,7 +210,7 @@ func (c *Crawler) Crawl(ctx context.Context, seeds Source, frontier Frontier, si
 		seeds = c.sitemaps
 	}
 	if frontier == nil {
-		frontier = NewMemoryFrontier(c.CrawlLimits())
+		frontier = NewMemoryFrontier(c.settings.CrawlLimits())
 	}
 	return Run(ctx, c.config(), c.pages, seeds, frontier, sink)
 }

@@ -130,12 +130,10 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 	var frontier crawler.Frontier
 	var st *state.State
 	if opts.state.dir != "" {
-		limits := cs.settings.Limits
-		limits.ProbeFirst = !cs.settings.IgnoreRobots
 		opts.state.keyOf = func(rec map[string]string) (uint64, bool) {
 			return crawler.Task{URL: rec["url"]}.Key(), rec["url"] != ""
 		}
-		st, err = opts.state.openState(opts.fingerprint("crawl"), limits, &opts.outputOptions)
+		st, err = opts.state.openState(opts.fingerprint("crawl"), cs.settings.CrawlLimits(), &opts.outputOptions)
 		if errors.Is(err, errFinished) {
 			fmt.Fprintf(s.Err, "fetchall: the crawl in %s is finished; nothing to do (--state-reset starts over)\n", opts.state.dir)
 			return nil

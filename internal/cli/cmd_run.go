@@ -195,15 +195,14 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 	var st *state.State
 	var frontier crawler.Frontier
 	var items, errs io.Writer
-	closeItems, closeErrs := func() error { return nil }, func() error { return nil }
+	var closeItems func() error
+	closeErrs := func() error { return nil }
 	appending := false
 	if co.state.dir != "" {
 		if j.Output.Path == "" {
 			return usageError(errors.New("--state needs the items in a file (output.path, or -o FILE): standard output cannot be taken back after a crash"))
 		}
-		limits := cs.settings.Limits
-		limits.ProbeFirst = !cs.settings.IgnoreRobots
-		st, err = co.state.open(jobFingerprint(path, opts.sets), limits)
+		st, err = co.state.open(jobFingerprint(path, opts.sets), cs.settings.CrawlLimits())
 		if errors.Is(err, errFinished) {
 			fmt.Fprintf(s.Err, "fetchall: the job in %s is finished; nothing to do (--state-reset starts over)\n", co.state.dir)
 			return nil
