@@ -26,14 +26,13 @@ type fakeSite struct {
 	files   map[string]string // bodies served as they are (robots.txt)
 	status  func(url string, attempt int) (int, http.Header)
 
-	mu        sync.Mutex
-	attempts  map[string]int
-	starts    map[string][]time.Time
-	inFlight  map[string]int
-	peakHost  map[string]int
-	busy      int
-	peakBusy  int
-	idleSince time.Time
+	mu       sync.Mutex
+	attempts map[string]int
+	starts   map[string][]time.Time
+	inFlight map[string]int
+	peakHost map[string]int
+	busy     int
+	peakBusy int
 }
 
 func newFakeSite(latency func(string) time.Duration) *fakeSite {

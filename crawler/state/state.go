@@ -29,6 +29,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/fetchall/fetchall/crawler"
 	"github.com/fetchall/fetchall/fetch"
@@ -108,7 +109,7 @@ func Open(dir, fingerprint string, reset bool, limits limiter.Config) (*State, e
 	}
 	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: time.Second})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("state %s is in use by another fetchall", path)
 		}
 		return nil, fmt.Errorf("open state %s: %w", path, err)
@@ -665,7 +666,7 @@ func Inspect(dir string) (*Report, error) {
 	}
 	db, err := bolt.Open(path, 0o644, &bolt.Options{ReadOnly: true, Timeout: time.Second})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("state %s is in use by a running fetchall", path)
 		}
 		return nil, fmt.Errorf("open state %s: %w", path, err)

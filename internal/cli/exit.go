@@ -66,9 +66,6 @@ func Execute(ctx context.Context, s *Streams, args []string) int {
 	return exitCode(err)
 }
 
-// errNoOpenFileLimit says that this system has no open-file limit to read.
-var errNoOpenFileLimit = errors.New("no open-file limit on this system")
-
 // FlagError is a flag's value that cannot work. It names the flag, so
 // that a value from a file can be traced to its line.
 type FlagError struct {
