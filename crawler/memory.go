@@ -42,6 +42,7 @@ type MemoryFrontier struct {
 	spill     Spill         // nil: everything in memory
 	maxQueued int           // with a spill: the most tasks queued in memory
 	spilled   int           // tasks the spill holds that are still wanted
+	spilledAt []int         // the same, by depth
 	inMemory  map[int32]int // valid tasks queued in memory, by depth
 }
 
@@ -132,13 +133,10 @@ func (f *MemoryFrontier) AddTracked(_ context.Context, tasks []Task) (AddResult,
 		key := t.Key()
 		m, ok := f.seen[key]
 		switch {
-		case !ok && f.spill != nil && f.queued >= f.maxQueued && f.deepestInMemory() <= t.Depth:
-			// Only a task no shallower than every one in memory spills:
-			// the queue in memory stays the shallowest, so no deeper page
-			// runs ahead of a shallower one waiting on disk.
+		case !ok && f.mustSpill(t.Depth):
 			f.seen[key] = mark{depth: int32(t.Depth), state: spilled}
 			f.openAdd(t.Depth, 1)
-			f.spilled++
+			f.countSpilled(t.Depth, 1)
 			toSpill = append(toSpill, t)
 			fresh = append(fresh, t)
 			res.New++
@@ -157,7 +155,7 @@ func (f *MemoryFrontier) AddTracked(_ context.Context, tasks []Task) (AddResult,
 				f.queued--
 				f.inMemory[m.depth]--
 			case spilled:
-				f.spilled--
+				f.countSpilled(int(m.depth), -1)
 			}
 			f.seen[key] = mark{depth: int32(t.Depth), state: queued}
 			f.push(t, now)
@@ -185,6 +183,32 @@ func (f *MemoryFrontier) AddTracked(_ context.Context, tasks []Task) (AddResult,
 	return res, fresh, nil
 }
 
+// mustSpill says whether a new task at depth goes to the spill: when
+// memory is full and the task is no shallower than any there, or when a
+// shallower task is already spilled. Either way the queue in memory stays
+// the shallowest, so no deeper page runs ahead of a shallower one waiting
+// on disk (which would hold back every record of the deeper level).
+func (f *MemoryFrontier) mustSpill(depth int) bool {
+	if f.spill == nil {
+		return false
+	}
+	for d := 0; d < min(depth, len(f.spilledAt)); d++ {
+		if f.spilledAt[d] > 0 {
+			return true
+		}
+	}
+	return f.queued >= f.maxQueued && f.deepestInMemory() <= depth
+}
+
+// countSpilled adds n to the tasks spilled at depth.
+func (f *MemoryFrontier) countSpilled(depth, n int) {
+	for len(f.spilledAt) <= depth {
+		f.spilledAt = append(f.spilledAt, 0)
+	}
+	f.spilledAt[depth] += n
+	f.spilled += n
+}
+
 // refill brings spilled tasks back while the memory queue runs low.
 func (f *MemoryFrontier) refill(now time.Time) error {
 	for f.spill != nil && f.spilled > 0 && f.queued < f.maxQueued/2 {
@@ -193,7 +217,11 @@ func (f *MemoryFrontier) refill(now time.Time) error {
 			return fmt.Errorf("spill: %w", err)
 		}
 		if len(tasks) == 0 {
-			f.spilled = 0 // the spill lost them: nothing to wait for
+			// The spill lost them: nothing to wait for.
+			for d, n := range f.spilledAt {
+				f.openAdd(d, -n)
+			}
+			f.spilled, f.spilledAt = 0, nil
 			return nil
 		}
 		for _, t := range tasks {
@@ -201,7 +229,7 @@ func (f *MemoryFrontier) refill(now time.Time) error {
 			if m := f.seen[key]; m.state != spilled || m.depth != int32(t.Depth) {
 				continue // queued again at a smaller depth meanwhile
 			}
-			f.spilled--
+			f.countSpilled(t.Depth, -1)
 			f.openAdd(t.Depth, -1) // push counts it again
 			f.seen[key] = mark{depth: int32(t.Depth), state: queued}
 			f.push(t, now)

@@ -2,6 +2,7 @@ package crawler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -570,5 +571,51 @@ func TestSpillingFrontierCrawlsTheSame(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A task added while a shallower one waits in the spill spills too, even
+// when memory has room: otherwise the deeper task runs first and every
+// record of its level is held until the spilled one is done.
+func TestSpilledTaskIsNotOvertakenByADeeperOne(t *testing.T) {
+	ctx := t.Context()
+	fr := NewMemoryFrontier(limiter.Config{})
+	fr.SetSpill(&memSpill{}, 4)
+	add := func(depth int, names ...string) {
+		t.Helper()
+		var tasks []Task
+		for _, n := range names {
+			tasks = append(tasks, Task{URL: "http://h/" + n, Depth: depth})
+		}
+		if _, err := fr.Add(ctx, tasks); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var order []string
+	lease := func() {
+		t.Helper()
+		l, err := fr.Lease(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		order = append(order, fmt.Sprintf("%s@%d", strings.TrimPrefix(l.Task.URL, "http://h/"), l.Task.Depth))
+		if err := fr.Complete(ctx, l, Outcome{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(1, "a", "b", "c", "d") // memory full
+	add(1, "x")                // spilled
+	lease()
+	lease()          // memory has room again
+	add(2, "y", "z") // must wait behind x
+	for range 5 {
+		lease()
+	}
+	want := []string{"a@1", "b@1", "c@1", "d@1", "x@1", "y@2", "z@2"}
+	if !slices.Equal(order, want) {
+		t.Errorf("lease order %v, want %v", order, want)
+	}
+	if _, err := fr.Lease(ctx); !errors.Is(err, ErrDrained) {
+		t.Errorf("after every task: %v, want ErrDrained", err)
 	}
 }
