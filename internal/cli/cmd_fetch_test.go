@@ -255,3 +255,33 @@ func TestHelpAndVersion(t *testing.T) {
 		t.Errorf("completion bash: exit %d", res.code)
 	}
 }
+
+// -o out.csv without -f writes CSV; -f still wins, and other names are JSONL.
+func TestFormatFollowsTheOutputName(t *testing.T) {
+	_, base := startSite(t)
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name   string
+		extra  []string
+		header bool
+	}{
+		{"out.csv", nil, true},
+		{"OUT.CSV", nil, true},
+		{"out.jsonl", nil, false},
+		{"records", nil, false},
+		{"forced.csv", []string{"-f", "jsonl"}, false},
+	} {
+		path := filepath.Join(dir, c.name)
+		args := append([]string{base + "/page/1", "-q", "-o", path}, c.extra...)
+		if res := runCLI(t, "", args...); res.code != 0 {
+			t.Fatalf("%s: exit %d, %s", c.name, res.code, res.stderr)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.HasPrefix(string(b), "url,line,"); got != c.header {
+			t.Errorf("-o %s %v: CSV %v, want %v; wrote %q", c.name, c.extra, got, c.header, b)
+		}
+	}
+}

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -31,7 +33,7 @@ type outputOptions struct {
 
 func (o *outputOptions) bind(fs *pflag.FlagSet) {
 	fs.StringVarP(&o.output, "output", "o", "", "write records to this file instead of standard output")
-	fs.StringVarP(&o.format, "format", "f", "jsonl", "record format: jsonl, csv or table")
+	fs.StringVarP(&o.format, "format", "f", "", "record format: jsonl, csv or table (default: csv when -o ends in .csv, else jsonl)")
 	fs.BoolVar(&o.failFast, "fail-fast", false, "cancel everything at the first URL that is not ok")
 	fs.StringVar(&o.saveDir, "save-dir", "", "save each ok body into this folder (names derived safely from the URL)")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress and no summary on standard error")
@@ -39,6 +41,13 @@ func (o *outputOptions) bind(fs *pflag.FlagSet) {
 }
 
 func (o *outputOptions) validate() error {
+	if o.format == "" {
+		// A user who names the file out.csv means CSV.
+		o.format = "jsonl"
+		if strings.EqualFold(filepath.Ext(o.output), ".csv") {
+			o.format = "csv"
+		}
+	}
 	if !slices.Contains(output.Formats, o.format) {
 		return fmt.Errorf("--format %q: want jsonl, csv or table", o.format)
 	}
