@@ -682,3 +682,12 @@ func (q *delayHeap) Pop() any {
 	*q = old[:len(old)-1]
 	return x
 }
+
+// Taken says whether the URL or list line with this key is leased or
+// done (restored as done, for a resumed run).
+func (f *MemoryFrontier) Taken(key uint64) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m, ok := f.seen[key]
+	return ok && m.state == taken
+}

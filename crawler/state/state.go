@@ -1,10 +1,12 @@
 // Package state makes a fetch or a crawl resumable after any stop, kill -9
-// included: a crawler.Frontier and crawler.Journal kept in one bbolt file
-// (go.etcd.io/bbolt, an embedded, transactional store: nothing to install
-// or start). Every flush of the run's output is committed together with the
-// records it holds, the URLs found since the last commit, and the output's
-// length; a resumed run cuts the output back to that length and goes on
-// from there, so each record is written exactly once.
+// included: a crawler.Frontier and crawler.Journal kept in a state folder.
+// Two append-only logs hold the records done (done.log) and the URLs found
+// (found.log); a bbolt file (go.etcd.io/bbolt, an embedded, transactional
+// store: nothing to install or start) holds the commit points. Every flush
+// of the run's output is committed in one bbolt transaction together with
+// the logs' synced lengths and the output's; a resumed run cuts the logs
+// and the output back to those lengths and goes on from there, so each
+// record is written exactly once.
 //
 // Scheduling stays in a crawler.MemoryFrontier: a State adds persistence
 // to it, and restores it when it is opened again. The frontier keeps at
@@ -51,15 +53,13 @@ const MaxQueuedInMemory = 100000
 // B+tree of millions of random keys.
 const logName = "found.log"
 
-var (
-	metaBucket = []byte("meta")
-	doneBucket = []byte("done") // Key -> outcome: the record is in the output
-)
+var metaBucket = []byte("meta")
 
 var (
 	keyFingerprint = []byte("fingerprint")
 	keyFinished    = []byte("finished")
 	keyLogLength   = []byte("found.log") // its length at the last commit
+	keyDoneLength  = []byte("done.log")  // likewise
 	offsetPrefix   = "offset:"           // + an output's name: its length at the last commit
 	swapPrefix     = "swap:"             // + an output's name: the file to rename over it (Retry)
 )
@@ -72,6 +72,9 @@ var ErrMismatch = errors.New("the state was made by another command")
 type State struct {
 	db       *bolt.DB
 	log      *os.File // found.log, open for appending at its committed length
+	done     *os.File // done.log, likewise
+	dir      string
+	failed   int // records in the output that failed, of every run
 	spill    *diskSpill
 	frontier *crawler.MemoryFrontier
 	outputs  []output
@@ -101,7 +104,7 @@ func Open(dir, fingerprint string, reset bool, limits limiter.Config) (*State, e
 	}
 	path := filepath.Join(dir, FileName)
 	if reset {
-		for _, name := range []string{FileName, logName} {
+		for _, name := range []string{FileName, logName, doneName} {
 			if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return nil, fmt.Errorf("reset state: %w", err)
 			}
@@ -119,13 +122,20 @@ func Open(dir, fingerprint string, reset bool, limits limiter.Config) (*State, e
 		db.Close()
 		return nil, fmt.Errorf("state: %w", err)
 	}
+	done, err := os.OpenFile(filepath.Join(dir, doneName), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		log.Close()
+		db.Close()
+		return nil, fmt.Errorf("state: %w", err)
+	}
 	spill, err := openSpill(filepath.Join(dir, spillName))
 	if err != nil {
+		done.Close()
 		log.Close()
 		db.Close()
 		return nil, err
 	}
-	s := &State{db: db, log: log, spill: spill, frontier: crawler.NewMemoryFrontier(limits), Offsets: map[string]int64{}}
+	s := &State{db: db, log: log, done: done, dir: dir, spill: spill, frontier: crawler.NewMemoryFrontier(limits), Offsets: map[string]int64{}}
 	s.frontier.SetSpill(spill, MaxQueuedInMemory)
 	if err := s.load(fingerprint); err != nil {
 		s.Close()
@@ -137,14 +147,10 @@ func Open(dir, fingerprint string, reset bool, limits limiter.Config) (*State, e
 // load checks the fingerprint, or writes it into a new state, and
 // restores the frontier.
 func (s *State) load(fingerprint string) error {
-	var done []uint64
-	var logLength int64
+	var logLength, doneLength int64
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		meta, err := tx.CreateBucketIfNotExists(metaBucket)
 		if err != nil {
-			return err
-		}
-		if _, err := tx.CreateBucketIfNotExists(doneBucket); err != nil {
 			return err
 		}
 		old := meta.Get(keyFingerprint)
@@ -156,31 +162,43 @@ func (s *State) load(fingerprint string) error {
 		}
 		s.Resumed = true
 		s.Finished = meta.Get(keyFinished) != nil
-		if v := meta.Get(keyLogLength); len(v) == 8 {
-			logLength = int64(binary.BigEndian.Uint64(v))
-		}
-		if err := meta.ForEach(func(k, v []byte) error {
+		logLength, doneLength = lengthOf(meta, keyLogLength), lengthOf(meta, keyDoneLength)
+		return meta.ForEach(func(k, v []byte) error {
 			if name, ok := strings.CutPrefix(string(k), offsetPrefix); ok && len(v) == 8 {
 				s.Offsets[name] = int64(binary.BigEndian.Uint64(v))
 			}
 			return nil
-		}); err != nil {
-			return err
-		}
-		if err := tx.Bucket(doneBucket).ForEach(func(k, _ []byte) error {
-			done = append(done, binary.BigEndian.Uint64(k))
-			return nil
-		}); err != nil {
-			return err
-		}
-		return nil
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
-	s.Done = len(done)
-	s.frontier.Restore(done)
+	if err := s.done.Truncate(doneLength); err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	if _, err := s.done.Seek(doneLength, io.SeekStart); err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	d, err := readDone(filepath.Join(s.dir, doneName), doneLength, true)
+	if err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	s.Done, s.failed = d.count, len(d.failed)
+	keys := make([]uint64, 0, len(d.keys))
+	for k := range d.keys {
+		keys = append(keys, k)
+	}
+	d = nil
+	s.frontier.Restore(keys)
 	return s.replay(logLength)
+}
+
+// lengthOf reads a length kept in meta under key; 0 when there is none.
+func lengthOf(meta *bolt.Bucket, key []byte) int64 {
+	if v := meta.Get(key); len(v) == 8 {
+		return int64(binary.BigEndian.Uint64(v))
+	}
+	return 0
 }
 
 // replay cuts the log back to its committed length and adds what it
@@ -238,12 +256,7 @@ func (s *State) AddOutput(name string, offset func() (int64, error)) {
 // IsDone says whether the record of the task with this key is already in
 // the output.
 func (s *State) IsDone(key uint64) bool {
-	var done bool
-	_ = s.db.View(func(tx *bolt.Tx) error {
-		done = tx.Bucket(doneBucket).Get(keyBytes(key)) != nil
-		return nil
-	})
-	return done
+	return s.frontier.Taken(key)
 }
 
 // Add implements crawler.Frontier: the new tasks are committed with the
@@ -316,17 +329,26 @@ func (s *State) Flushed(_ context.Context, done []crawler.Written) error {
 	if err != nil {
 		return fmt.Errorf("sync %s: %w", logName, err)
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		doneB := tx.Bucket(doneBucket)
-		for _, w := range done {
-			if err := doneB.Put(keyBytes(w.Task.Key()), doneValue(w)); err != nil {
-				return err
-			}
+	entries := make([]doneEntry, len(done))
+	failed := 0
+	for i, w := range done {
+		entries[i] = doneValueOf(w)
+		if w.Kind != "" {
+			failed++
 		}
-		if err := tx.Bucket(metaBucket).Put(keyLogLength, binary.BigEndian.AppendUint64(nil, uint64(logLength))); err != nil {
+	}
+	doneLength, err := syncAppend(s.done, entries)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", doneName, err)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(metaBucket)
+		if err := meta.Put(keyLogLength, binary.BigEndian.AppendUint64(nil, uint64(logLength))); err != nil {
 			return err
 		}
-		meta := tx.Bucket(metaBucket)
+		if err := meta.Put(keyDoneLength, binary.BigEndian.AppendUint64(nil, uint64(doneLength))); err != nil {
+			return err
+		}
 		for i, o := range s.outputs {
 			if err := meta.Put([]byte(offsetPrefix+o.name), binary.BigEndian.AppendUint64(nil, uint64(offsets[i]))); err != nil {
 				return err
@@ -336,8 +358,21 @@ func (s *State) Flushed(_ context.Context, done []crawler.Written) error {
 	})
 	if err == nil {
 		s.Done += len(done)
+		s.failed += failed
 	}
 	return err
+}
+
+// syncAppend appends entries to the done log, syncs it, and returns its
+// length.
+func syncAppend(f *os.File, entries []doneEntry) (int64, error) {
+	if err := appendDone(f, entries); err != nil {
+		return 0, err
+	}
+	if err := f.Sync(); err != nil {
+		return 0, err
+	}
+	return f.Seek(0, io.SeekCurrent)
 }
 
 // appendFound appends tasks to the log, syncs it, and returns its length.
@@ -368,18 +403,7 @@ func (s *State) writeFound(tasks []crawler.Task) error {
 }
 
 // Failed is how many records in the output, of every run, are failures.
-func (s *State) Failed() int {
-	n := 0
-	_ = s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(doneBucket).ForEach(func(_, v []byte) error {
-			if !bytes.HasPrefix(v, []byte("ok\t")) {
-				n++
-			}
-			return nil
-		})
-	})
-	return n
-}
+func (s *State) Failed() int { return s.failed }
 
 // Finish marks the run as ended whole: running it again does nothing.
 func (s *State) Finish() error {
@@ -397,10 +421,14 @@ func (s *State) Reopen() error {
 	})
 }
 
-// Size is the store's size on disk, in bytes.
+// Size is the state's size on disk, in bytes: the store and its logs.
 func (s *State) Size() int64 {
 	var n int64
-	_ = s.db.View(func(tx *bolt.Tx) error { n = tx.Size(); return nil })
+	for _, name := range []string{FileName, logName, doneName} {
+		if fi, err := os.Stat(filepath.Join(s.dir, name)); err == nil {
+			n += fi.Size()
+		}
+	}
 	return n
 }
 
@@ -411,6 +439,9 @@ func (s *State) Close() error {
 	}
 	if s.log != nil {
 		s.log.Close()
+	}
+	if s.done != nil {
+		s.done.Close()
 	}
 	return s.db.Close()
 }
@@ -516,8 +547,6 @@ func (d *diskSpill) close() {
 	os.RemoveAll(d.dir)
 }
 
-func keyBytes(k uint64) []byte { return binary.BigEndian.AppendUint64(nil, k) }
-
 // doneValue is what the done set keeps of a record: "ok", or its error
 // kind with the status for http_status ("http_status 503"), and the
 // host, for the state's report.
@@ -541,22 +570,27 @@ func doneValue(w crawler.Written) []byte {
 // RetryCandidates are the tasks whose records failed in a way worth trying
 // again (a timeout, a reset, a refused connection, a 5xx, a 429), by key.
 func (s *State) RetryCandidates() (map[uint64]crawler.Task, error) {
+	length, err := s.done.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil, err
+	}
+	d, err := readDone(filepath.Join(s.dir, doneName), length, false)
+	if err != nil {
+		return nil, err
+	}
 	out := map[uint64]crawler.Task{}
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(doneBucket).ForEach(func(k, v []byte) error {
-			parts := strings.SplitN(string(v), "\t", 3)
-			if len(parts) < 3 {
-				return nil
-			}
-			var t crawler.Task
-			if err := json.Unmarshal([]byte(parts[2]), &t); err != nil {
-				return nil // damaged: not retried
-			}
-			out[binary.BigEndian.Uint64(k)] = t
-			return nil
-		})
-	})
-	return out, err
+	for k, v := range d.failed {
+		parts := strings.SplitN(v, "\t", 3)
+		if len(parts) < 3 {
+			continue
+		}
+		var t crawler.Task
+		if err := json.Unmarshal([]byte(parts[2]), &t); err != nil {
+			continue // damaged: not retried
+		}
+		out[k] = t
+	}
+	return out, nil
 }
 
 // Retry forgets the records of tasks, to fetch them again: in one
@@ -565,14 +599,20 @@ func (s *State) RetryCandidates() (map[uint64]crawler.Task, error) {
 // say which rewritten file (without those records) replaces which output,
 // until ClearSwap says it did.
 func (s *State) Retry(tasks map[uint64]crawler.Task, offsets map[string]int64, swaps map[string]string) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		done, meta := tx.Bucket(doneBucket), tx.Bucket(metaBucket)
-		for k := range tasks {
-			// The log holds the task already: a resume queues it again
-			// now that it is not done.
-			if err := done.Delete(keyBytes(k)); err != nil {
-				return err
-			}
+	// found.log holds the tasks already: a resume queues them again once
+	// they are not done.
+	forget := make([]doneEntry, 0, len(tasks))
+	for k := range tasks {
+		forget = append(forget, doneEntry{key: k})
+	}
+	doneLength, err := syncAppend(s.done, forget)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", doneName, err)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(metaBucket)
+		if err := meta.Put(keyDoneLength, binary.BigEndian.AppendUint64(nil, uint64(doneLength))); err != nil {
+			return err
 		}
 		for name, off := range offsets {
 			if err := meta.Put([]byte(offsetPrefix+name), binary.BigEndian.AppendUint64(nil, uint64(off))); err != nil {
@@ -602,6 +642,7 @@ func (s *State) Retry(tasks map[uint64]crawler.Task, offsets map[string]int64, s
 		s.Offsets[name] = off
 	}
 	s.Done -= len(tasks)
+	s.failed -= len(tasks)
 	return nil
 }
 
@@ -646,7 +687,7 @@ func (d *skipDone) Next(ctx context.Context) (crawler.Task, error) {
 
 // Report is where a state stands, for `fetchall state DIR`.
 type Report struct {
-	Path       string
+	Path       string // the state folder
 	Size       int64
 	Command    string           // the fingerprint of the run that made it
 	Finished   bool             // the run ended whole
@@ -672,40 +713,46 @@ func Inspect(dir string) (*Report, error) {
 		return nil, fmt.Errorf("open state %s: %w", path, err)
 	}
 	defer db.Close()
-	r := &Report{Path: path, Size: info.Size(), DoneByKind: map[string]int{}, DoneByHost: map[string]int{}, Outputs: map[string]int64{}}
+	r := &Report{Path: dir, Size: info.Size(), DoneByKind: map[string]int{}, DoneByHost: map[string]int{}, Outputs: map[string]int64{}}
+	var logLength, doneLength int64
 	err = db.View(func(tx *bolt.Tx) error {
-		meta, done := tx.Bucket(metaBucket), tx.Bucket(doneBucket)
-		if meta == nil || done == nil {
+		meta := tx.Bucket(metaBucket)
+		if meta == nil {
 			return errors.New("not a fetchall state")
 		}
 		r.Command = string(meta.Get(keyFingerprint))
 		r.Finished = meta.Get(keyFinished) != nil
-		_ = meta.ForEach(func(k, v []byte) error {
+		logLength, doneLength = lengthOf(meta, keyLogLength), lengthOf(meta, keyDoneLength)
+		return meta.ForEach(func(k, v []byte) error {
 			if name, ok := strings.CutPrefix(string(k), offsetPrefix); ok && len(v) == 8 {
 				r.Outputs[name] = int64(binary.BigEndian.Uint64(v))
 			}
 			return nil
 		})
-		_ = done.ForEach(func(_, v []byte) error {
-			parts := strings.SplitN(string(v), "\t", 3)
-			kind, host := parts[0], ""
-			if len(parts) > 1 {
-				host = parts[1]
-			}
-			r.Done++
-			r.DoneByKind[kind]++
-			r.DoneByHost[host]++
-			return nil
-		})
-		var length int64
-		if v := meta.Get(keyLogLength); len(v) == 8 {
-			length = int64(binary.BigEndian.Uint64(v))
-		}
-		r.Queued = notDone(filepath.Join(dir, logName), length, func(k uint64) bool { return done.Get(keyBytes(k)) != nil })
-		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("state %s: %w", path, err)
+	}
+	d, err := readDone(filepath.Join(dir, doneName), doneLength, true)
+	if err != nil {
+		return nil, fmt.Errorf("state %s: %w", dir, err)
+	}
+	r.Done = d.count
+	for k, n := range d.kinds {
+		if n > 0 {
+			r.DoneByKind[k] = n
+		}
+	}
+	for h, n := range d.hosts {
+		if n > 0 {
+			r.DoneByHost[h] = n
+		}
+	}
+	r.Queued = notDone(filepath.Join(dir, logName), logLength, func(k uint64) bool { _, ok := d.keys[k]; return ok })
+	for _, name := range []string{logName, doneName} {
+		if fi, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			r.Size += fi.Size()
+		}
 	}
 	return r, nil
 }

@@ -3,6 +3,9 @@ package state
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -66,5 +69,63 @@ func TestStateRoundTrip(t *testing.T) {
 	}
 	if err := st.ClearSwap("out.jsonl"); err != nil || st.Swap("out.jsonl") != "" {
 		t.Errorf("ClearSwap: %v, swap %q", err, st.Swap("out.jsonl"))
+	}
+}
+
+// The done log is cut back to its committed length on open (a crash after
+// a write, before the commit), and a retry's take-backs count: the report
+// and Failed say what the committed log holds.
+func TestDoneLogCommitsWithTheState(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	st, err := Open(dir, "fetch list", false, limiter.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := crawler.Task{URL: "http://x/a", Listed: true, Line: 1}
+	b := crawler.Task{URL: "http://x/b", Listed: true, Line: 2}
+	if err := st.Flushed(ctx, []crawler.Written{{Task: a}, {Task: b, Kind: fetch.KindReset}}); err != nil {
+		t.Fatal(err)
+	}
+	if st.Failed() != 1 {
+		t.Errorf("Failed = %d, want 1", st.Failed())
+	}
+	st.Close()
+	// A write that no commit covers: a crash between the two.
+	f, err := os.OpenFile(filepath.Join(dir, doneName), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(f, "%x\tok\tx\n%x\tok\tx\nhalf a li", uint64(7), uint64(8))
+	f.Close()
+
+	r, err := Inspect(dir)
+	if err != nil || r.Done != 2 || r.DoneByKind["ok"] != 1 || r.DoneByKind["reset"] != 1 || r.DoneByHost["x"] != 2 {
+		t.Fatalf("Inspect = %+v, %v; want 2 done, 1 ok, 1 reset, both on host x", r, err)
+	}
+	st, err = Open(dir, "fetch list", false, limiter.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Done != 2 || st.Failed() != 1 || !st.IsDone(a.Key()) || !st.IsDone(b.Key()) || st.IsDone(7) {
+		t.Fatalf("reopened: done %d failed %d; want 2 and 1, the uncommitted lines gone", st.Done, st.Failed())
+	}
+	cands, err := st.RetryCandidates()
+	if err != nil || len(cands) != 1 {
+		t.Fatalf("RetryCandidates = %v, %v; want line 2", cands, err)
+	}
+	if err := st.Retry(cands, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Flushed(ctx, []crawler.Written{{Task: b}}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	r, err = Inspect(dir)
+	if err != nil || r.Done != 2 || r.DoneByKind["ok"] != 2 || r.DoneByKind["reset"] != 0 {
+		t.Errorf("after the retry: %+v, %v; want 2 done, both ok", r, err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, doneName)); err != nil || fi.Size() > 1<<10 {
+		t.Errorf("done log: %v, %v", fi, err)
 	}
 }

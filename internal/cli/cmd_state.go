@@ -47,7 +47,7 @@ func writeStateReport(w io.Writer, r *state.Report) {
 	if r.Finished {
 		status = "finished"
 	}
-	fmt.Fprintf(w, "state:    %s (%s)\n", r.Path, output.HumanBytes(r.Size))
+	fmt.Fprintf(w, "state:    %s (%s on disk)\n", r.Path, output.HumanBytes(r.Size))
 	fmt.Fprintf(w, "made by:  fetchall %s\n", r.Command)
 	fmt.Fprintf(w, "status:   %s\n", status)
 	fmt.Fprintf(w, "done:     %d records in the output (%s)\n", r.Done, counts(r.DoneByKind, 0))
