@@ -17,14 +17,14 @@ import (
 // breadth-first and a list stays close to its order, while a busy or
 // cooling host never holds up the others.
 //
-// The seen set keeps 12 bytes or so per crawled URL (its Key and depth);
+// The seen set keeps about 15 bytes per crawled URL (its Key and depth);
 // list lines are not kept in it (each line is fetched), so a list's memory
 // follows what is queued, not its length. Hosts are forgotten when idle.
 // It is safe for concurrent use. Use NewMemoryFrontier.
 type MemoryFrontier struct {
 	mu      sync.Mutex
 	lim     *limiter.Limiter
-	seen    map[uint64]mark
+	seen    seenSet
 	hosts   map[string]*hostQueue
 	ready   hostHeap // a task queued, a slot free, the host due: by head task
 	waiting hostHeap // a task queued, a slot free, the host not yet due: by time
@@ -59,7 +59,7 @@ func (f *MemoryFrontier) deepestInMemory() int {
 
 // SetSpill lets the frontier keep at most maxQueued crawled tasks in
 // memory; the others go to spill and come back, shallowest first, as the
-// queue drains. The seen set stays in memory (about 30 bytes a URL). Call
+// queue drains. The seen set stays in memory (about 15 bytes a URL). Call
 // it before the first Add.
 func (f *MemoryFrontier) SetSpill(spill Spill, maxQueued int) {
 	f.mu.Lock()
@@ -100,7 +100,6 @@ type leased struct {
 func NewMemoryFrontier(limits limiter.Config) *MemoryFrontier {
 	return &MemoryFrontier{
 		lim:      limiter.New(limits),
-		seen:     map[uint64]mark{},
 		hosts:    map[string]*hostQueue{},
 		waiting:  hostHeap{byTime: true},
 		leased:   map[uint64]leased{},
@@ -131,17 +130,17 @@ func (f *MemoryFrontier) AddTracked(_ context.Context, tasks []Task) (AddResult,
 			continue
 		}
 		key := t.Key()
-		m, ok := f.seen[key]
+		m, ok := f.seen.Get(key)
 		switch {
 		case !ok && f.mustSpill(t.Depth):
-			f.seen[key] = mark{depth: int32(t.Depth), state: spilled}
+			f.seen.Set(key, mark{depth: int32(t.Depth), state: spilled})
 			f.openAdd(t.Depth, 1)
 			f.countSpilled(t.Depth, 1)
 			toSpill = append(toSpill, t)
 			fresh = append(fresh, t)
 			res.New++
 		case !ok:
-			f.seen[key] = mark{depth: int32(t.Depth), state: queued}
+			f.seen.Set(key, mark{depth: int32(t.Depth), state: queued})
 			f.push(t, now)
 			fresh = append(fresh, t)
 			res.New++
@@ -157,11 +156,11 @@ func (f *MemoryFrontier) AddTracked(_ context.Context, tasks []Task) (AddResult,
 			case spilled:
 				f.countSpilled(int(m.depth), -1)
 			}
-			f.seen[key] = mark{depth: int32(t.Depth), state: queued}
+			f.seen.Set(key, mark{depth: int32(t.Depth), state: queued})
 			f.push(t, now)
 			fresh = append(fresh, t)
 		default:
-			f.seen[key] = mark{depth: int32(t.Depth), state: taken}
+			f.seen.Set(key, mark{depth: int32(t.Depth), state: taken})
 			if id, ok := f.byKey[key]; ok {
 				l := f.leased[id]
 				f.openAdd(l.task.Depth, -1)
@@ -226,12 +225,12 @@ func (f *MemoryFrontier) refill(now time.Time) error {
 		}
 		for _, t := range tasks {
 			key := t.Key()
-			if m := f.seen[key]; m.state != spilled || m.depth != int32(t.Depth) {
+			if m, _ := f.seen.Get(key); m.state != spilled || m.depth != int32(t.Depth) {
 				continue // queued again at a smaller depth meanwhile
 			}
 			f.countSpilled(t.Depth, -1)
 			f.openAdd(t.Depth, -1) // push counts it again
-			f.seen[key] = mark{depth: int32(t.Depth), state: queued}
+			f.seen.Set(key, mark{depth: int32(t.Depth), state: queued})
 			f.push(t, now)
 		}
 	}
@@ -274,7 +273,7 @@ func (f *MemoryFrontier) validKey(listed bool, key uint64, depth int32, state ui
 	if listed {
 		return true
 	}
-	m := f.seen[key]
+	m, _ := f.seen.Get(key)
 	return m.state == state && m.depth == depth
 }
 
@@ -326,7 +325,7 @@ func (f *MemoryFrontier) promote(now time.Time) {
 		}
 		f.openAdd(d.task.Depth, -1) // push counts it again
 		if !d.task.Listed {
-			f.seen[d.task.Key()] = mark{depth: int32(d.task.Depth), state: queued}
+			f.seen.Set(d.task.Key(), mark{depth: int32(d.task.Depth), state: queued})
 		}
 		f.push(d.task, now)
 	}
@@ -400,7 +399,7 @@ func (f *MemoryFrontier) take(now time.Time) (Lease, bool) {
 	f.leased[l.ID] = leased{task: t, host: h.name}
 	if !t.Listed {
 		key := t.Key()
-		f.seen[key] = mark{depth: int32(t.Depth), state: taken}
+		f.seen.Set(key, mark{depth: int32(t.Depth), state: taken})
 		f.byKey[key] = l.ID
 	}
 	f.place(h, now)
@@ -449,7 +448,7 @@ func (f *MemoryFrontier) Release(_ context.Context, l Lease, o Outcome, notBefor
 	t := l.Task
 	t.Depth = lt.task.Depth // Add may have lowered it meanwhile
 	if !t.Listed {
-		f.seen[t.Key()] = mark{depth: int32(t.Depth), state: delayed}
+		f.seen.Set(t.Key(), mark{depth: int32(t.Depth), state: delayed})
 	}
 	heap.Push(&f.delayed, delayedTask{task: t, at: notBefore})
 	f.kick() // a Lease waiting with no timer must now wait for this one
@@ -488,7 +487,7 @@ func (f *MemoryFrontier) Restore(done []uint64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, k := range done {
-		f.seen[k] = mark{state: taken}
+		f.seen.Set(k, mark{state: taken})
 	}
 }
 
@@ -497,8 +496,8 @@ func (f *MemoryFrontier) Restore(done []uint64) {
 func (f *MemoryFrontier) Forget(key uint64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if m, ok := f.seen[key]; ok && m.state == taken {
-		delete(f.seen, key)
+	if m, ok := f.seen.Get(key); ok && m.state == taken {
+		f.seen.Delete(key)
 	}
 }
 
@@ -688,6 +687,6 @@ func (q *delayHeap) Pop() any {
 func (f *MemoryFrontier) Taken(key uint64) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	m, ok := f.seen[key]
+	m, ok := f.seen.Get(key)
 	return ok && m.state == taken
 }

@@ -1,0 +1,70 @@
+package crawler
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// The seen set agrees with a Go map under random sets, gets and deletes,
+// deep depths and key 0 included, through many growths.
+func TestSeenSetActsAsAMap(t *testing.T) {
+	for seed := range uint64(5) {
+		rng := rand.New(rand.NewPCG(seed, 3))
+		var s seenSet
+		want := map[uint64]mark{}
+		// Few distinct keys in a small range, so that sets hit, deletes
+		// find, and probe runs collide and wrap.
+		key := func() uint64 {
+			if rng.IntN(50) == 0 {
+				return 0
+			}
+			return rng.Uint64N(30000) * 0x9e3779b97f4a7c15
+		}
+		for op := range 200000 {
+			k := key()
+			switch r := rng.IntN(10); {
+			case r < 6:
+				mk := mark{depth: int32(rng.IntN(70)), state: uint8(rng.IntN(4))}
+				s.Set(k, mk)
+				want[k] = mk
+			case r < 8:
+				s.Delete(k)
+				delete(want, k)
+			default:
+				got, ok := s.Get(k)
+				w, wok := want[k]
+				if got != w || ok != wok {
+					t.Fatalf("seed %d op %d: Get(%x) = %v %v, want %v %v", seed, op, k, got, ok, w, wok)
+				}
+			}
+		}
+		if s.Len() != len(want) {
+			t.Fatalf("seed %d: Len %d, want %d", seed, s.Len(), len(want))
+		}
+		for k, w := range want {
+			if got, ok := s.Get(k); !ok || got != w {
+				t.Fatalf("seed %d: Get(%x) = %v %v, want %v", seed, k, got, ok, w)
+			}
+		}
+	}
+}
+
+func BenchmarkSeenSet(b *testing.B) {
+	var s seenSet
+	for i := range b.N {
+		k := uint64(i) * 0x9e3779b97f4a7c15
+		if _, ok := s.Get(k); !ok {
+			s.Set(k, mark{depth: 3, state: queued})
+		}
+	}
+}
+
+func BenchmarkSeenMap(b *testing.B) {
+	s := map[uint64]mark{}
+	for i := range b.N {
+		k := uint64(i) * 0x9e3779b97f4a7c15
+		if _, ok := s[k]; !ok {
+			s[k] = mark{depth: 3, state: queued}
+		}
+	}
+}
