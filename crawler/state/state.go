@@ -12,7 +12,7 @@
 // to it, and restores it when it is opened again. The frontier keeps at
 // most MaxQueuedInMemory URLs queued in memory; the rest wait on disk, in a
 // spill file beside the state, and come back shallowest first. The seen
-// set stays in memory (about 30 bytes a URL).
+// set stays in memory (about 15 bytes a URL, see crawler.MemoryFrontier).
 package state
 
 import (
@@ -20,7 +20,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -220,8 +219,8 @@ func (s *State) replay(length int64) error {
 		return err
 	}
 	for sc.Scan() {
-		var t crawler.Task
-		if err := json.Unmarshal(sc.Bytes(), &t); err != nil {
+		t, err := decodeTask(sc.Bytes())
+		if err != nil {
 			return fmt.Errorf("state: a line of %s is damaged: %w", logName, err)
 		}
 		if batch = append(batch, t); len(batch) == cap(batch) {
@@ -392,11 +391,9 @@ func (s *State) writeFound(tasks []crawler.Task) error {
 		return nil
 	}
 	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
 	for _, t := range tasks {
-		if err := enc.Encode(t); err != nil {
-			return err
-		}
+		b.Write(encodeTask(t))
+		b.WriteByte('\n')
 	}
 	_, err := s.log.Write(b.Bytes())
 	return err
@@ -497,11 +494,7 @@ func (d *diskSpill) Put(tasks []crawler.Task) error {
 		if err != nil {
 			return err
 		}
-		b, err := json.Marshal(t)
-		if err != nil {
-			return err
-		}
-		lvl.bw.Write(b)
+		lvl.bw.Write(encodeTask(t))
 		if err := lvl.bw.WriteByte('\n'); err != nil {
 			return err
 		}
@@ -525,9 +518,9 @@ func (d *diskSpill) Take(n int) ([]crawler.Task, error) {
 			if err != nil {
 				return out, fmt.Errorf("read spilled URLs: %w", err)
 			}
-			var t crawler.Task
-			if err := json.Unmarshal(line, &t); err != nil {
-				return out, err
+			t, err := decodeTask(line)
+			if err != nil {
+				return out, fmt.Errorf("read spilled URLs: %w", err)
 			}
 			lvl.pending--
 			out = append(out, t)
@@ -561,8 +554,7 @@ func doneValue(w crawler.Written) []byte {
 	v += "\t" + w.Task.Host()
 	if w.Retryable() {
 		// Kept whole, so that --retry-failed can queue it again.
-		b, _ := json.Marshal(w.Task)
-		v += "\t" + string(b)
+		v += "\t" + string(encodeTask(w.Task))
 	}
 	return []byte(v)
 }
@@ -584,8 +576,8 @@ func (s *State) RetryCandidates() (map[uint64]crawler.Task, error) {
 		if len(parts) < 3 {
 			continue
 		}
-		var t crawler.Task
-		if err := json.Unmarshal([]byte(parts[2]), &t); err != nil {
+		t, err := decodeTask([]byte(parts[2]))
+		if err != nil {
 			continue // damaged: not retried
 		}
 		out[k] = t
@@ -769,8 +761,8 @@ func notDone(path string, length int64, isDone func(uint64) bool) int {
 	sc.Buffer(make([]byte, 64<<10), 4<<20)
 	seen := map[uint64]bool{}
 	for sc.Scan() {
-		var t crawler.Task
-		if json.Unmarshal(sc.Bytes(), &t) != nil {
+		t, err := decodeTask(sc.Bytes())
+		if err != nil {
 			continue
 		}
 		if k := t.Key(); !seen[k] && !isDone(k) {

@@ -2,10 +2,12 @@ package cli
 
 import (
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -51,8 +53,21 @@ func TestFullDiskStopsTheRunAndTheStateResumes(t *testing.T) {
 		fmt.Fprintf(&list, "%s/page/%d?size=256\n", srv.URL, i)
 	}
 	listFile := writeFile(t, "urls.txt", list.String())
-	big := httptest.NewServer(testsite.NewWith(testsite.Options{Pages: 2000}))
-	defer big.Close()
+	// A wide tree: every page links to 50 new ones, so a crawl finds URLs
+	// far faster than it writes records, and its found.log fills first.
+	wide := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, err := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/p/"))
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html")
+		for i := range 50 {
+			fmt.Fprintf(w, "<a href=\"/p/%d\">page</a>\n", n*50+i+1)
+		}
+	}))
+	defer wide.Close()
+	const widePages = 1 + 50 + 50*50
 
 	out := filepath.Join(dir, "none.jsonl")
 	code, stderr := limitedRun(t, bin, 0, listFile, "-q", "--state", filepath.Join(dir, "none"), "-o", out)
@@ -68,14 +83,15 @@ func TestFullDiskStopsTheRunAndTheStateResumes(t *testing.T) {
 		args []string
 		kib  int
 		says string // which file filled
+		out  string
 	}{
 		// The output fills first: a list's records are its biggest file.
-		{"list", []string{listFile, "-c", "8"}, 150, "write output"},
+		{"list", []string{listFile, "-c", "8"}, 150, "write output", "list.jsonl"},
 		// The state fills first: a crawl's found.log outgrows its output.
-		{"crawl", []string{"crawl", big.URL + "/", "--max-depth", "-1", "-c", "8", "--per-host", "8"}, 200, "state: "},
+		{"crawl", []string{"crawl", wide.URL + "/p/0", "--max-depth", "2", "-c", "8", "--per-host", "8"}, 100, "state: ", "crawl.jsonl"},
 	}
 	for _, c := range cases {
-		out := filepath.Join(dir, c.name+".jsonl")
+		out := filepath.Join(dir, c.out)
 		state := filepath.Join(dir, c.name+".state")
 		args := append(c.args, "-q", "--state", state, "-o", out)
 		code, stderr := limitedRun(t, bin, c.kib, args...)
@@ -109,11 +125,8 @@ func TestFullDiskStopsTheRunAndTheStateResumes(t *testing.T) {
 		if c.name == "list" && len(seen) != lines {
 			t.Errorf("list: %d URLs recorded, want %d", len(seen), lines)
 		}
-		if c.name == "crawl" {
-			want := cleanCrawl(t, bin, big.URL+"/", dir)
-			if len(seen) != len(want) {
-				t.Errorf("crawl: %d pages after the resume, want the clean crawl's %d", len(seen), len(want))
-			}
+		if c.name == "crawl" && len(seen) != widePages {
+			t.Errorf("crawl: %d pages after the resume, want %d", len(seen), widePages)
 		}
 		if fi, err := os.Stat(out); err == nil && fi.Size() > 8<<20 {
 			t.Errorf("%s: output of %d bytes", c.name, fi.Size())
