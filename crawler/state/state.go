@@ -219,7 +219,7 @@ func (s *State) replay(length int64) error {
 		return err
 	}
 	for sc.Scan() {
-		t, err := decodeTask(sc.Bytes())
+		t, err := crawler.UnmarshalTask(sc.Bytes())
 		if err != nil {
 			return fmt.Errorf("state: a line of %s is damaged: %w", logName, err)
 		}
@@ -392,7 +392,7 @@ func (s *State) writeFound(tasks []crawler.Task) error {
 	}
 	var b bytes.Buffer
 	for _, t := range tasks {
-		b.Write(encodeTask(t))
+		b.Write(crawler.MarshalTask(t))
 		b.WriteByte('\n')
 	}
 	_, err := s.log.Write(b.Bytes())
@@ -494,7 +494,7 @@ func (d *diskSpill) Put(tasks []crawler.Task) error {
 		if err != nil {
 			return err
 		}
-		lvl.bw.Write(encodeTask(t))
+		lvl.bw.Write(crawler.MarshalTask(t))
 		if err := lvl.bw.WriteByte('\n'); err != nil {
 			return err
 		}
@@ -518,7 +518,7 @@ func (d *diskSpill) Take(n int) ([]crawler.Task, error) {
 			if err != nil {
 				return out, fmt.Errorf("read spilled URLs: %w", err)
 			}
-			t, err := decodeTask(line)
+			t, err := crawler.UnmarshalTask(line)
 			if err != nil {
 				return out, fmt.Errorf("read spilled URLs: %w", err)
 			}
@@ -554,7 +554,7 @@ func doneValue(w crawler.Written) []byte {
 	v += "\t" + w.Task.Host()
 	if w.Retryable() {
 		// Kept whole, so that --retry-failed can queue it again.
-		v += "\t" + string(encodeTask(w.Task))
+		v += "\t" + string(crawler.MarshalTask(w.Task))
 	}
 	return []byte(v)
 }
@@ -576,7 +576,7 @@ func (s *State) RetryCandidates() (map[uint64]crawler.Task, error) {
 		if len(parts) < 3 {
 			continue
 		}
-		t, err := decodeTask([]byte(parts[2]))
+		t, err := crawler.UnmarshalTask([]byte(parts[2]))
 		if err != nil {
 			continue // damaged: not retried
 		}
@@ -761,7 +761,7 @@ func notDone(path string, length int64, isDone func(uint64) bool) int {
 	sc.Buffer(make([]byte, 64<<10), 4<<20)
 	seen := map[uint64]bool{}
 	for sc.Scan() {
-		t, err := decodeTask(sc.Bytes())
+		t, err := crawler.UnmarshalTask(sc.Bytes())
 		if err != nil {
 			continue
 		}
