@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"time"
-
 )
 
 // storedTask is a Task as persisted and shared frontiers keep it: short
