@@ -1,0 +1,236 @@
+-- The shared frontier's steps, one script each, so that every step is one
+-- atomic round trip. Keys all start with the crawl's prefix (ARGV[1]);
+-- times are the Redis server's, in milliseconds, so that machines whose
+-- clocks differ still agree on when a host may go next.
+--
+-- seen      HASH  URL key (16 hex) -> depth*4 + state (0 queued, 1 leased, 2 done, 3 delayed)
+-- q:HOST    ZSET  "KEY" .. task JSON -> depth*1e12 + sequence: the host's queue, shallowest first
+-- hosts     ZSET  host -> when it may go next: hosts with a task queued and a slot free
+-- h:HOST    HASH  inflight, next (ms), delay (ms, robots.txt Crawl-delay), probed
+-- leases    ZSET  lease id -> expiry (ms)
+-- lease     HASH  lease id -> host \n depth \n member
+-- delayed   ZSET  lease id \n host \n depth \n member -> not before (ms): retries
+-- open      HASH  depth -> tasks queued, leased or delayed at that depth
+-- stats     HASH  queued, pages (leased or done), done, expired, seq, leaseseq, gnext
+-- byhost    HASH  host -> pages done;  statuses  HASH  HTTP status ("0": no answer) -> pages done
+
+local p = ARGV[1]
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function num(v)
+  return tonumber(v) or 0
+end
+
+-- limits: ARGV[2] per-host slots (0: no cap), ARGV[3] probe first (1/0)
+local cap = num(ARGV[2])
+local probe_first = ARGV[3] == '1'
+
+-- schedule puts host in 'hosts' when it has a task queued and a slot
+-- free, at the time it may go next; otherwise takes it out.
+local function schedule(host)
+  local h = p .. 'h:' .. host
+  local inflight = num(redis.call('HGET', h, 'inflight'))
+  local limit = cap
+  if probe_first and redis.call('HGET', h, 'probed') ~= '1' then
+    limit = 1
+  end
+  if (limit == 0 or inflight < limit) and redis.call('ZCARD', p .. 'q:' .. host) > 0 then
+    redis.call('ZADD', p .. 'hosts', num(redis.call('HGET', h, 'next')), host)
+  else
+    redis.call('ZREM', p .. 'hosts', host)
+  end
+end
+
+-- queue puts member on host's queue at depth d.
+local function queue(host, d, member)
+  local seq = redis.call('HINCRBY', p .. 'stats', 'seq', 1)
+  redis.call('HSET', p .. 'seen', string.sub(member, 1, 16), d * 4)
+  redis.call('ZADD', p .. 'q:' .. host, d * 1e12 + seq, member)
+  redis.call('HINCRBY', p .. 'stats', 'queued', 1)
+  schedule(host)
+end
+
+local function split(v)
+  local host, d, member = string.match(v, '^([^\n]*)\n([^\n]*)\n(.*)$')
+  return host, tonumber(d), member
+end
+
+-- ended frees a lease's slot and applies its host's cool-down.
+local function ended(host, now, cool)
+  local h = p .. 'h:' .. host
+  redis.call('HINCRBY', h, 'inflight', -1)
+  redis.call('HSET', h, 'probed', '1')
+  if cool > 0 then
+    local nxt = math.max(num(redis.call('HGET', h, 'next')), now + cool)
+    redis.call('HSET', h, 'next', nxt)
+  end
+end
+
+local op = ARGV[4]
+
+if op == 'add' then
+  -- ARGV[5..]: key, depth, host, member, repeated
+  local new, lowered = 0, {}
+  for i = 5, #ARGV, 4 do
+    local k, d, host, member = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
+    local old = redis.call('HGET', p .. 'seen', k)
+    if not old then
+      new = new + 1
+      redis.call('HINCRBY', p .. 'open', d, 1)
+      queue(host, d, member)
+    else
+      old = tonumber(old)
+      local od, st = math.floor(old / 4), old % 4
+      if d < od then
+        if st == 0 then
+          -- Queued: queue it again shallower; the deeper copy is skipped
+          -- when it comes up (its depth no longer matches).
+          redis.call('HINCRBY', p .. 'open', od, -1)
+          redis.call('HINCRBY', p .. 'open', d, 1)
+          redis.call('HINCRBY', p .. 'stats', 'queued', -1)
+          queue(host, d, member)
+        else
+          redis.call('HSET', p .. 'seen', k, d * 4 + st)
+          lowered[#lowered + 1] = tostring((i - 5) / 4)
+        end
+      end
+    end
+  end
+  return {new, lowered}
+end
+
+if op == 'lease' then
+  -- ARGV[5] lease ttl, ARGV[6] per-host interval, ARGV[7] global
+  -- interval, ARGV[8] max pages (0: none); all ms
+  local now = now_ms()
+  local ttl, interval, ginterval, max_pages = num(ARGV[5]), num(ARGV[6]), num(ARGV[7]), num(ARGV[8])
+  -- Leases of processes that died come back.
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', p .. 'leases', '-inf', now, 'LIMIT', 0, 100)) do
+    local v = redis.call('HGET', p .. 'lease', id)
+    redis.call('ZREM', p .. 'leases', id)
+    redis.call('HDEL', p .. 'lease', id)
+    if v then
+      local host, d, member = split(v)
+      redis.call('HINCRBY', p .. 'stats', 'pages', -1)
+      redis.call('HINCRBY', p .. 'stats', 'expired', 1)
+      ended(host, now, 0)
+      queue(host, d, member)
+    end
+  end
+  -- Retries whose time has come go back to their host's queue.
+  for _, e in ipairs(redis.call('ZRANGEBYSCORE', p .. 'delayed', '-inf', now, 'LIMIT', 0, 100)) do
+    redis.call('ZREM', p .. 'delayed', e)
+    local _, rest = string.match(e, '^([^\n]*)\n(.*)$')
+    local host, d, member = split(rest)
+    queue(host, d, member)
+  end
+  local stats = p .. 'stats'
+  local busy = redis.call('ZCARD', p .. 'leases') + redis.call('ZCARD', p .. 'delayed')
+  if max_pages > 0 and num(redis.call('HGET', stats, 'pages')) >= max_pages then
+    if busy == 0 then
+      return {'drained', 'max'}
+    end
+    return {'wait', tostring(now + 100)}
+  end
+  local gnext = num(redis.call('HGET', stats, 'gnext'))
+  if gnext > now then
+    return {'wait', tostring(gnext)}
+  end
+  for _ = 1, 100 do
+    local hs = redis.call('ZRANGEBYSCORE', p .. 'hosts', '-inf', now, 'LIMIT', 0, 1)
+    if #hs == 0 then
+      break
+    end
+    local host = hs[1]
+    local q = p .. 'q:' .. host
+    local popped = redis.call('ZPOPMIN', q)
+    if #popped == 0 then
+      redis.call('ZREM', p .. 'hosts', host)
+    else
+      local member, score = popped[1], tonumber(popped[2])
+      local d = math.floor(score / 1e12)
+      local k = string.sub(member, 1, 16)
+      if num(redis.call('HGET', p .. 'seen', k)) == d * 4 then
+        redis.call('HSET', p .. 'seen', k, d * 4 + 1)
+        redis.call('HINCRBY', stats, 'queued', -1)
+        redis.call('HINCRBY', stats, 'pages', 1)
+        local h = p .. 'h:' .. host
+        redis.call('HINCRBY', h, 'inflight', 1)
+        local nxt = now + math.max(interval, num(redis.call('HGET', h, 'delay')))
+        redis.call('HSET', h, 'next', nxt)
+        schedule(host)
+        if ginterval > 0 then
+          redis.call('HSET', stats, 'gnext', now + ginterval)
+        end
+        local id = redis.call('HINCRBY', stats, 'leaseseq', 1)
+        redis.call('ZADD', p .. 'leases', now + ttl, id)
+        redis.call('HSET', p .. 'lease', id, host .. '\n' .. d .. '\n' .. member)
+        return {'lease', tostring(id), member}
+      end
+      schedule(host) -- a stale copy, dropped
+    end
+  end
+  if num(redis.call('HGET', stats, 'queued')) == 0 and busy == 0 then
+    return {'drained', ''}
+  end
+  -- Nothing may go now: say when something might.
+  local at = now + 1000
+  for _, key in ipairs({'hosts', 'delayed', 'leases'}) do
+    local first = redis.call('ZRANGE', p .. key, 0, 0, 'WITHSCORES')
+    if #first == 2 then
+      at = math.min(at, tonumber(first[2]))
+    end
+  end
+  return {'wait', tostring(math.max(at, now + 1))}
+end
+
+if op == 'complete' or op == 'release' then
+  -- ARGV[5] lease id, ARGV[6] cool-down ms, ARGV[7] the HTTP status for
+  -- complete, or the delay ms and ARGV[8] the task's new member for release
+  local now = now_ms()
+  local id = ARGV[5]
+  local v = redis.call('HGET', p .. 'lease', id)
+  if not v then
+    return 0 -- expired and handed to another process
+  end
+  redis.call('HDEL', p .. 'lease', id)
+  redis.call('ZREM', p .. 'leases', id)
+  local host, d, member = split(v)
+  local k = string.sub(member, 1, 16)
+  ended(host, now, num(ARGV[6]))
+  if op == 'complete' then
+    local seen = num(redis.call('HGET', p .. 'seen', k))
+    redis.call('HSET', p .. 'seen', k, math.floor(seen / 4) * 4 + 2)
+    redis.call('HINCRBY', p .. 'open', d, -1)
+    redis.call('HINCRBY', p .. 'stats', 'done', 1)
+    redis.call('HINCRBY', p .. 'byhost', host, 1)
+    redis.call('HINCRBY', p .. 'statuses', ARGV[7], 1)
+  else
+    redis.call('HSET', p .. 'seen', k, d * 4 + 3)
+    redis.call('HINCRBY', p .. 'stats', 'pages', -1)
+    redis.call('ZADD', p .. 'delayed', now + num(ARGV[7]), id .. '\n' .. host .. '\n' .. d .. '\n' .. ARGV[8])
+  end
+  schedule(host)
+  return 1
+end
+
+if op == 'renew' then
+  -- ARGV[5] ttl ms, ARGV[6..] lease ids still held
+  local now = now_ms()
+  for i = 6, #ARGV do
+    redis.call('ZADD', p .. 'leases', 'XX', now + num(ARGV[5]), ARGV[i])
+  end
+  return 1
+end
+
+if op == 'delay' then
+  -- ARGV[5] host, ARGV[6] least spacing ms (robots.txt Crawl-delay)
+  redis.call('HSET', p .. 'h:' .. ARGV[5], 'delay', ARGV[6])
+  return 1
+end
+
+return redis.error_reply('unknown step ' .. tostring(op))

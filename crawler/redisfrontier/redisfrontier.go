@@ -1,0 +1,375 @@
+// Package redisfrontier is a crawler.Frontier kept in Redis, so that many
+// fetchall processes on any number of machines work on one crawl: one seen
+// set, one queue per host, and one politeness schedule for all of them.
+//
+// Each step (add if unseen, lease a task of a host that is due, complete,
+// give back) is one Lua script, atomic and one round trip. A lease expires
+// unless the process that holds it renews it, so the URLs of a process
+// killed with -9 go back to the queue after the lease TTL. Times come from
+// the Redis server's clock, so hosts are spaced right whatever the
+// machines' clocks say. The crawl is over, for every process, when nothing
+// is queued, leased or waiting for a retry anywhere.
+//
+// The data model (see frontier.lua) keeps a URL in Redis as a seen-set
+// field and, while queued, a sorted-set member: about 200 bytes a URL.
+package redisfrontier
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/fetchall/fetchall/crawler"
+	"github.com/fetchall/fetchall/limiter"
+)
+
+//go:embed frontier.lua
+var script string
+
+var steps = redis.NewScript(script)
+
+// DefaultLeaseTTL is how long a lease lasts unless renewed: how long the
+// URLs of a killed process wait before another process takes them.
+const DefaultLeaseTTL = 30 * time.Second
+
+// pollEvery bounds how long a Lease waits before asking Redis again: other
+// processes' work (new links, completed leases) is seen at least this often.
+const pollEvery = 20 * time.Millisecond
+
+// Options configure a Frontier.
+type Options struct {
+	// Limits are the crawl's politeness, held across all processes.
+	Limits limiter.Config
+	// MaxPages is the most pages the whole crawl fetches (0: no limit).
+	MaxPages int
+	// LeaseTTL is how long a lease lasts unless renewed (DefaultLeaseTTL
+	// when zero); leases are renewed at a third of it.
+	LeaseTTL time.Duration
+	// Fingerprint names the crawl's command; a process whose fingerprint
+	// differs from the first one's is refused (ErrMismatch).
+	Fingerprint string
+}
+
+// ErrMismatch is returned by Open when the crawl id names a crawl of
+// another command.
+var ErrMismatch = errors.New("the crawl id names another crawl")
+
+// ErrUnreachable wraps the error of a Redis that cannot be reached at Open.
+var ErrUnreachable = errors.New("redis unreachable")
+
+// Frontier is the shared frontier of one crawl. Use Open; Close it.
+type Frontier struct {
+	rdb    *redis.Client
+	prefix string
+	opts   Options
+
+	mu     sync.Mutex
+	held   map[uint64]struct{} // lease IDs this process holds
+	wake   chan struct{}       // closed when this process changed the frontier
+	depth  int                 // MinOpenDepth, as last read
+	readAt time.Time
+
+	stop    context.CancelFunc
+	renewer sync.WaitGroup
+}
+
+// Open connects to the Redis at rawURL (redis://HOST:PORT/DB) and joins
+// the crawl named crawlID, creating it if it is new.
+func Open(ctx context.Context, rawURL, crawlID string, opts Options) (*Frontier, error) {
+	if crawlID == "" || strings.ContainsAny(crawlID, "{}\n") {
+		return nil, fmt.Errorf("crawl id %q: want a name without braces or newlines", crawlID)
+	}
+	ropts, err := redis.ParseURL(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("frontier %q: %w", rawURL, err)
+	}
+	ropts.MaxRetries = 2
+	rdb := redis.NewClient(ropts)
+	if opts.LeaseTTL <= 0 {
+		opts.LeaseTTL = DefaultLeaseTTL
+	}
+	f := &Frontier{rdb: rdb, prefix: Prefix(crawlID), opts: opts, held: map[uint64]struct{}{}, wake: make(chan struct{}), depth: -1}
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := rdb.Ping(pingCtx).Err(); err != nil {
+		rdb.Close()
+		return nil, fmt.Errorf("%w: %s: %v", ErrUnreachable, redactURL(rawURL), err)
+	}
+	if opts.Fingerprint != "" {
+		key := f.prefix + "config"
+		if err := rdb.HSetNX(pingCtx, key, "command", opts.Fingerprint).Err(); err != nil {
+			rdb.Close()
+			return nil, fmt.Errorf("frontier: %w", err)
+		}
+		first, err := rdb.HGet(pingCtx, key, "command").Result()
+		if err != nil {
+			rdb.Close()
+			return nil, fmt.Errorf("frontier: %w", err)
+		}
+		if first != opts.Fingerprint {
+			rdb.Close()
+			return nil, fmt.Errorf("%w: crawl %q is `%s`, this is `%s` (another --crawl-id, or --reset it first)", ErrMismatch, crawlID, first, opts.Fingerprint)
+		}
+	}
+	renewCtx, stop := context.WithCancel(context.Background())
+	f.stop = stop
+	f.renewer.Go(func() { f.renew(renewCtx) })
+	return f, nil
+}
+
+// Prefix is the prefix of every Redis key of the crawl crawlID. The braces
+// make it a hash tag, so that in a Redis Cluster the crawl's keys share a
+// slot, as its scripts need.
+func Prefix(crawlID string) string { return "fetchall:{" + crawlID + "}:" }
+
+// redactURL hides a password in a Redis URL.
+func redactURL(raw string) string {
+	if i := strings.Index(raw, "@"); i >= 0 {
+		if j := strings.Index(raw, "://"); j >= 0 && j < i {
+			return raw[:j+3] + "***" + raw[i:]
+		}
+	}
+	return raw
+}
+
+// Close stops renewing leases and closes the connection.
+func (f *Frontier) Close() error {
+	f.stop()
+	f.renewer.Wait()
+	return f.rdb.Close()
+}
+
+// run runs one step of the script.
+func (f *Frontier) run(ctx context.Context, op string, args ...any) (any, error) {
+	l := f.opts.Limits
+	all := append([]any{f.prefix, l.PerHost, boolArg(l.ProbeFirst), op}, args...)
+	return steps.Run(ctx, f.rdb, nil, all...).Result()
+}
+
+func boolArg(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// member is a task as the host queues hold it: its Key, then its JSON.
+func member(t crawler.Task) string {
+	return fmt.Sprintf("%016x", t.Key()) + string(crawler.MarshalTask(t))
+}
+
+// Add implements crawler.Frontier.
+func (f *Frontier) Add(ctx context.Context, tasks []crawler.Task) (crawler.AddResult, error) {
+	var res crawler.AddResult
+	for len(tasks) > 0 {
+		batch := tasks[:min(len(tasks), 500)]
+		tasks = tasks[len(batch):]
+		args := make([]any, 0, 4*len(batch))
+		for _, t := range batch {
+			args = append(args, fmt.Sprintf("%016x", t.Key()), t.Depth, t.Host(), member(t))
+		}
+		out, err := f.run(ctx, "add", args...)
+		if err != nil {
+			return res, fmt.Errorf("add to the shared frontier: %w", err)
+		}
+		parts, _ := out.([]any)
+		if len(parts) != 2 {
+			return res, fmt.Errorf("add to the shared frontier: unexpected answer %v", out)
+		}
+		n, _ := parts[0].(int64)
+		res.New += int(n)
+		lowered, _ := parts[1].([]any)
+		for _, i := range lowered {
+			idx, _ := strconv.Atoi(fmt.Sprint(i))
+			if idx >= 0 && idx < len(batch) {
+				res.Lowered = append(res.Lowered, batch[idx])
+			}
+		}
+	}
+	if res.New > 0 {
+		f.kick()
+	}
+	return res, nil
+}
+
+// kick wakes this process's waiting Leases.
+func (f *Frontier) kick() {
+	f.mu.Lock()
+	close(f.wake)
+	f.wake = make(chan struct{})
+	f.mu.Unlock()
+}
+
+// ms turns a duration into whole milliseconds, at least 1 when positive.
+func ms(d time.Duration) int64 {
+	if d <= 0 {
+		return 0
+	}
+	return max(1, d.Milliseconds())
+}
+
+// intervals are the least spacing of two starts on one host, and on all.
+func (f *Frontier) intervals() (perHost, global int64) {
+	l := f.opts.Limits
+	perHost = ms(l.Delay)
+	if l.HostRate > 0 {
+		perHost = max(perHost, int64(math.Ceil(1000/l.HostRate)))
+	}
+	if l.Rate > 0 {
+		global = int64(math.Ceil(1000 / l.Rate))
+	}
+	return perHost, global
+}
+
+// Lease implements crawler.Frontier.
+func (f *Frontier) Lease(ctx context.Context) (crawler.Lease, error) {
+	perHost, global := f.intervals()
+	for {
+		f.mu.Lock()
+		wake := f.wake
+		f.mu.Unlock()
+		out, err := f.run(ctx, "lease", ms(f.opts.LeaseTTL), perHost, global, f.opts.MaxPages)
+		if err != nil {
+			if ctx.Err() != nil {
+				return crawler.Lease{}, ctx.Err()
+			}
+			return crawler.Lease{}, fmt.Errorf("lease from the shared frontier: %w", err)
+		}
+		parts, _ := out.([]any)
+		kind := ""
+		if len(parts) > 0 {
+			kind, _ = parts[0].(string)
+		}
+		switch {
+		case kind == "lease" && len(parts) == 3:
+			id, err := strconv.ParseUint(fmt.Sprint(parts[1]), 10, 64)
+			m, _ := parts[2].(string)
+			if err != nil || len(m) < 16 {
+				return crawler.Lease{}, fmt.Errorf("lease from the shared frontier: unexpected answer %v", out)
+			}
+			t, err := crawler.UnmarshalTask([]byte(m[16:]))
+			if err != nil {
+				return crawler.Lease{}, fmt.Errorf("lease from the shared frontier: %w", err)
+			}
+			f.mu.Lock()
+			f.held[id] = struct{}{}
+			f.mu.Unlock()
+			return crawler.Lease{Task: t, ID: id}, nil
+		case kind == "drained":
+			return crawler.Lease{}, crawler.ErrDrained
+		case kind == "wait" && len(parts) == 2:
+			// The server's time is not ours: wait at most pollEvery.
+			timer := time.NewTimer(pollEvery)
+			select {
+			case <-ctx.Done():
+				timer.Stop()
+				return crawler.Lease{}, ctx.Err()
+			case <-wake:
+			case <-timer.C:
+			}
+			timer.Stop()
+		default:
+			return crawler.Lease{}, fmt.Errorf("lease from the shared frontier: unexpected answer %v", out)
+		}
+	}
+}
+
+// Complete implements crawler.Frontier.
+func (f *Frontier) Complete(ctx context.Context, l crawler.Lease, o crawler.Outcome) error {
+	return f.end(ctx, l, "complete", ms(o.CoolDown), o.Status)
+}
+
+// Release implements crawler.Frontier.
+func (f *Frontier) Release(ctx context.Context, l crawler.Lease, o crawler.Outcome, notBefore time.Time) error {
+	var wait int64
+	if !notBefore.IsZero() {
+		wait = ms(time.Until(notBefore))
+	}
+	return f.end(ctx, l, "release", ms(o.CoolDown), wait, member(l.Task))
+}
+
+func (f *Frontier) end(ctx context.Context, l crawler.Lease, op string, args ...any) error {
+	f.mu.Lock()
+	delete(f.held, l.ID)
+	f.mu.Unlock()
+	// The step must reach Redis even when the run is being cancelled, or
+	// the URL stays leased until its lease expires.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if _, err := f.run(ctx, op, append([]any{l.ID}, args...)...); err != nil {
+		return fmt.Errorf("%s in the shared frontier: %w", op, err)
+	}
+	f.kick()
+	return nil
+}
+
+// renew keeps this process's leases alive until ctx ends.
+func (f *Frontier) renew(ctx context.Context) {
+	tick := time.NewTicker(f.opts.LeaseTTL / 3)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		f.mu.Lock()
+		ids := make([]any, 0, len(f.held)+1)
+		ids = append(ids, ms(f.opts.LeaseTTL))
+		for id := range f.held {
+			ids = append(ids, id)
+		}
+		f.mu.Unlock()
+		if len(ids) == 1 {
+			continue
+		}
+		// A renewal that fails is tried again at the next tick; a Redis that
+		// stays down fails the run's next step.
+		rctx, cancel := context.WithTimeout(ctx, f.opts.LeaseTTL/3)
+		_, _ = f.run(rctx, "renew", ids...)
+		cancel()
+	}
+}
+
+// MinOpenDepth implements crawler.DepthReporter for the whole crawl. It is
+// read from Redis at most every pollEvery; a stale answer only holds a
+// record back longer.
+func (f *Frontier) MinOpenDepth() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if time.Since(f.readAt) < pollEvery {
+		return f.depth
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	open, err := f.rdb.HGetAll(ctx, f.prefix+"open").Result()
+	if err != nil {
+		return f.depth // a failing Redis fails the next step instead
+	}
+	f.depth = -1
+	for d, n := range open {
+		depth, err1 := strconv.Atoi(d)
+		count, err2 := strconv.Atoi(n)
+		if err1 == nil && err2 == nil && count > 0 && (f.depth < 0 || depth < f.depth) {
+			f.depth = depth
+		}
+	}
+	f.readAt = time.Now()
+	return f.depth
+}
+
+// SetDelay implements crawler.DelaySetter: a host's Crawl-delay holds for
+// every process.
+func (f *Frontier) SetDelay(host string, d time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, _ = f.run(ctx, "delay", host, ms(d))
+}

@@ -1,0 +1,229 @@
+package redisfrontier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/fetchall/fetchall/crawler"
+	"github.com/fetchall/fetchall/internal/redistest"
+	"github.com/fetchall/fetchall/limiter"
+)
+
+func open(t *testing.T, srv *redistest.Server, id string, opts Options) *Frontier {
+	t.Helper()
+	f, err := Open(t.Context(), srv.URL(), id, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+func lease(t *testing.T, f *Frontier, within time.Duration) (crawler.Lease, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), within)
+	defer cancel()
+	return f.Lease(ctx)
+}
+
+// Two processes share one seen set and one queue: a URL added by both is
+// queued once, each lease goes to one of them, and both see the end.
+func TestTwoProcessesShareOneCrawl(t *testing.T) {
+	srv := redistest.Start(t)
+	a := open(t, srv, "c1", Options{})
+	b := open(t, srv, "c1", Options{})
+	ctx := t.Context()
+	tasks := []crawler.Task{{URL: "http://h1/"}, {URL: "http://h2/", Depth: 1}}
+	if res, err := a.Add(ctx, tasks); err != nil || res.New != 2 {
+		t.Fatalf("a.Add = %+v, %v; want 2 new", res, err)
+	}
+	if res, err := b.Add(ctx, tasks); err != nil || res.New != 0 {
+		t.Fatalf("b.Add of the same = %+v, %v; want 0 new", res, err)
+	}
+	la, err := lease(t, a, time.Second)
+	if err != nil || la.Task.URL != "http://h1/" {
+		t.Fatalf("a leased %+v, %v; want the shallowest, http://h1/", la.Task, err)
+	}
+	lb, err := lease(t, b, time.Second)
+	if err != nil || lb.Task.URL != "http://h2/" || lb.Task.Depth != 1 {
+		t.Fatalf("b leased %+v, %v; want http://h2/ at depth 1", lb.Task, err)
+	}
+	if d := b.MinOpenDepth(); d != 0 {
+		t.Errorf("MinOpenDepth = %d with depth 0 leased, want 0", d)
+	}
+	if err := a.Complete(ctx, la, crawler.Outcome{Status: 200}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lease(t, a, 100*time.Millisecond); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a's lease while b holds the last URL: %v, want a wait", err)
+	}
+	if err := b.Complete(ctx, lb, crawler.Outcome{Status: 200}); err != nil {
+		t.Fatal(err)
+	}
+	for name, f := range map[string]*Frontier{"a": a, "b": b} {
+		if _, err := lease(t, f, time.Second); !errors.Is(err, crawler.ErrDrained) {
+			t.Errorf("%s at the end: %v, want ErrDrained", name, err)
+		}
+	}
+}
+
+// --per-host and the spacing hold across processes: with one slot per
+// host, a second process gets nothing of that host until the first is
+// done, and then only after the delay.
+func TestPolitenessIsGlobal(t *testing.T) {
+	srv := redistest.Start(t)
+	opts := Options{Limits: limiter.Config{PerHost: 1, Delay: 300 * time.Millisecond}}
+	a := open(t, srv, "c2", opts)
+	b := open(t, srv, "c2", opts)
+	ctx := t.Context()
+	if _, err := a.Add(ctx, []crawler.Task{{URL: "http://h/1"}, {URL: "http://h/2"}, {URL: "http://other/1"}}); err != nil {
+		t.Fatal(err)
+	}
+	first, err := lease(t, a, time.Second)
+	if err != nil || first.Task.Host() != "h" {
+		t.Fatalf("first lease %+v, %v", first.Task, err)
+	}
+	other, err := lease(t, b, time.Second)
+	if err != nil || other.Task.Host() != "other" {
+		t.Fatalf("b leased %+v, %v; want the other host while h is busy", other.Task, err)
+	}
+	if _, err := lease(t, b, 150*time.Millisecond); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("b took a second URL of h while a holds one: %v", err)
+	}
+	done := time.Now()
+	if err := a.Complete(ctx, first, crawler.Outcome{Status: 200}); err != nil {
+		t.Fatal(err)
+	}
+	second, err := lease(t, b, 2*time.Second)
+	if err != nil || second.Task.URL != "http://h/2" {
+		t.Fatalf("b's lease after a completed: %+v, %v", second.Task, err)
+	}
+	// The delay counts from the first lease's start, before done.
+	if gap := time.Since(done); gap < 100*time.Millisecond {
+		t.Errorf("h's second URL went %s after the first ended; want the 300ms delay from its start kept", gap)
+	}
+}
+
+// A process killed while holding a lease loses nothing: once its lease
+// expires, another process gets the URL.
+func TestExpiredLeaseGoesBack(t *testing.T) {
+	srv := redistest.Start(t)
+	opts := Options{LeaseTTL: 300 * time.Millisecond}
+	dead, err := Open(t.Context(), srv.URL(), "c3", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dead.Add(t.Context(), []crawler.Task{{URL: "http://h/x"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lease(t, dead, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	dead.Close() // no Complete, no renewal: as after kill -9
+	alive := open(t, srv, "c3", opts)
+	l, err := lease(t, alive, 3*time.Second)
+	if err != nil || l.Task.URL != "http://h/x" {
+		t.Fatalf("after the lease expired: %+v, %v; want http://h/x", l.Task, err)
+	}
+	if err := alive.Complete(t.Context(), l, crawler.Outcome{Status: 200}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lease(t, alive, time.Second); !errors.Is(err, crawler.ErrDrained) {
+		t.Errorf("at the end: %v, want ErrDrained", err)
+	}
+}
+
+// A live process keeps its leases past the TTL by renewing them.
+func TestHeldLeaseIsRenewed(t *testing.T) {
+	srv := redistest.Start(t)
+	opts := Options{LeaseTTL: 300 * time.Millisecond}
+	a := open(t, srv, "c4", opts)
+	b := open(t, srv, "c4", opts)
+	if _, err := a.Add(t.Context(), []crawler.Task{{URL: "http://h/x"}}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := lease(t, a, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := lease(t, b, time.Second); err == nil {
+		t.Fatalf("b got %s, held and renewed by a", got.Task.URL)
+	}
+	if err := a.Complete(t.Context(), l, crawler.Outcome{Status: 200}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A retry waits for its time in Redis, not in a worker, and keeps its
+// attempts.
+func TestRetryWaitsInRedis(t *testing.T) {
+	srv := redistest.Start(t)
+	f := open(t, srv, "c5", Options{})
+	ctx := t.Context()
+	if _, err := f.Add(ctx, []crawler.Task{{URL: "http://h/0"}}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := lease(t, f, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Task.Attempts = 1
+	released := time.Now()
+	if err := f.Release(ctx, l, crawler.Outcome{Status: 503}, released.Add(300*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	again, err := lease(t, f, 2*time.Second)
+	if err != nil || again.Task.URL != "http://h/0" || again.Task.Attempts != 1 {
+		t.Fatalf("the retry: %+v, %v", again.Task, err)
+	}
+	if waited := time.Since(released); waited < 250*time.Millisecond {
+		t.Errorf("the retry came back after %s, want 300ms", waited)
+	}
+}
+
+// --max-pages counts the whole crawl, and another command's crawl id is
+// refused.
+func TestMaxPagesAndMismatch(t *testing.T) {
+	srv := redistest.Start(t)
+	a := open(t, srv, "c6", Options{MaxPages: 3, Fingerprint: "crawl http://h/"})
+	b := open(t, srv, "c6", Options{MaxPages: 3, Fingerprint: "crawl http://h/"})
+	ctx := t.Context()
+	var tasks []crawler.Task
+	for i := range 10 {
+		tasks = append(tasks, crawler.Task{URL: fmt.Sprintf("http://h/%d", i)})
+	}
+	if _, err := a.Add(ctx, tasks); err != nil {
+		t.Fatal(err)
+	}
+	leased := 0
+	for _, f := range []*Frontier{a, b, a, b, a} {
+		l, err := lease(t, f, 2*time.Second)
+		if errors.Is(err, crawler.ErrDrained) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		leased++
+		if err := f.Complete(ctx, l, crawler.Outcome{Status: 200}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if leased != 3 {
+		t.Errorf("%d pages leased by two processes with max pages 3", leased)
+	}
+	if _, err := Open(ctx, srv.URL(), "c6", Options{Fingerprint: "crawl http://other/"}); !errors.Is(err, ErrMismatch) {
+		t.Errorf("another command on the crawl id: %v, want ErrMismatch", err)
+	}
+}
+
+// A Redis that does not answer is said at once.
+func TestUnreachable(t *testing.T) {
+	_, err := Open(t.Context(), "redis://127.0.0.1:1/0", "c", Options{})
+	if !errors.Is(err, ErrUnreachable) {
+		t.Errorf("Open of a closed port: %v, want ErrUnreachable", err)
+	}
+}
