@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fetchall/fetchall/fetch"
 	"github.com/jimsmart/grobotstxt"
 )
 
@@ -39,6 +40,9 @@ type Robots struct {
 	// robots.txt; when they are spent the site is not crawled. NewRobots
 	// sets 10s and 1m.
 	RetryWaits []time.Duration
+	// Store, when set, shares the files with other processes: a file
+	// another process read is not fetched again.
+	Store RobotsStore
 
 	mu    sync.Mutex
 	sites map[string]*robotsSite // by scheme://host
@@ -178,27 +182,51 @@ func dueAgain(site *robotsSite) bool {
 	return site.unreachable != "" && !site.retryAt.IsZero() && !time.Now().Before(site.retryAt)
 }
 
+// RobotsStore keeps the robots.txt files of a crawl shared by several
+// processes. Only definite answers are stored: a file (2xx) or none (4xx).
+type RobotsStore interface {
+	// LoadRobots returns the stored answer for site (scheme://host), ok
+	// false when there is none.
+	LoadRobots(ctx context.Context, site string) (status int, body []byte, ok bool, err error)
+	// StoreRobots keeps site's answer.
+	StoreRobots(ctx context.Context, site string, status int, body []byte) error
+}
+
 // load fetches and parses one robots.txt, then releases the waiters.
 func (r *Robots) load(ctx context.Context, key string, site *robotsSite) {
 	defer close(site.ready)
-	res := r.fetcher.Get(ctx, key+"/robots.txt", func(string) bool { return true })
-	defer res.Release()
-	site.tries++
-	switch {
-	case res.Err != nil && ctx.Err() != nil:
-		site.unreachable, site.retryAt = "canceled", time.Now() // tried again if the run goes on
-		site.tries--
-	case res.Err != nil:
-		r.unreachable(site, string(res.Err.Kind))
-	case res.Status >= 500 || res.Status == http.StatusTooManyRequests:
-		r.unreachable(site, fmt.Sprintf("status %d", res.Status))
-	case res.Status >= 400 || res.Status < 200 || res.Status >= 300:
-		site.allowAll = true // no file: every path is allowed (RFC 9309 2.3.1.3)
-	default:
-		body := res.Body
+	var status int
+	var body []byte
+	stored := false
+	if r.Store != nil {
+		var err error
+		status, body, stored, err = r.Store.LoadRobots(ctx, key)
+		stored = stored && err == nil
+	}
+	var res *fetch.Result
+	if !stored {
+		res = r.fetcher.Get(ctx, key+"/robots.txt", func(string) bool { return true })
+		defer res.Release()
+		status, body = res.Status, res.Body
 		if len(body) > MaxRobotsBytes {
 			body = body[:MaxRobotsBytes]
 		}
+		if r.Store != nil && res.Err == nil && status >= 200 && status < 500 && status != http.StatusTooManyRequests {
+			_ = r.Store.StoreRobots(ctx, key, status, body) // another process may fetch it again; no harm
+		}
+	}
+	site.tries++
+	switch {
+	case res != nil && res.Err != nil && ctx.Err() != nil:
+		site.unreachable, site.retryAt = "canceled", time.Now() // tried again if the run goes on
+		site.tries--
+	case res != nil && res.Err != nil:
+		r.unreachable(site, string(res.Err.Kind))
+	case status >= 500 || status == http.StatusTooManyRequests:
+		r.unreachable(site, fmt.Sprintf("status %d", status))
+	case status >= 400 || status < 200 || status >= 300:
+		site.allowAll = true // no file: every path is allowed (RFC 9309 2.3.1.3)
+	default:
 		h := &groupDelay{agent: r.agent}
 		grobotstxt.Parse(decodeUnreserved(string(body)), h)
 		site.asked, site.sitemaps = h.delay(), h.sitemaps

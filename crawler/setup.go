@@ -49,6 +49,9 @@ type Settings struct {
 	Scope ScopeSettings
 	// IgnoreRobots neither fetches nor obeys robots.txt.
 	IgnoreRobots bool
+	// RobotsStore, when set, shares robots.txt files with the other
+	// processes of a shared crawl, so that each is fetched once.
+	RobotsStore RobotsStore
 	// MaxCrawlDelay caps a robots.txt Crawl-delay. Zero means
 	// DefaultMaxCrawlDelay; negative means Crawl-delay is not applied.
 	MaxCrawlDelay time.Duration
@@ -142,6 +145,7 @@ func New(s Settings) (*Crawler, error) {
 	c.settings.Fetch.Retries = retries
 	if !s.IgnoreRobots {
 		c.robots = NewRobots(c.files, fc.UserAgent, s.MaxCrawlDelay)
+		c.robots.Store = s.RobotsStore
 	}
 	return c, nil
 }

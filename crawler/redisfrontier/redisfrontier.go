@@ -15,6 +15,7 @@
 package redisfrontier
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"errors"
@@ -372,4 +373,28 @@ func (f *Frontier) SetDelay(host string, d time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_, _ = f.run(ctx, "delay", host, ms(d))
+}
+
+// LoadRobots implements crawler.RobotsStore: a robots.txt another process
+// of the crawl read.
+func (f *Frontier) LoadRobots(ctx context.Context, site string) (int, []byte, bool, error) {
+	v, err := f.rdb.Get(ctx, f.prefix+"robots:"+site).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil, false, nil
+	}
+	if err != nil {
+		return 0, nil, false, err
+	}
+	status, body, ok := bytes.Cut(v, []byte{'\n'})
+	n, err := strconv.Atoi(string(status))
+	if !ok || err != nil {
+		return 0, nil, false, nil // damaged: fetched again
+	}
+	return n, body, true, nil
+}
+
+// StoreRobots implements crawler.RobotsStore.
+func (f *Frontier) StoreRobots(ctx context.Context, site string, status int, body []byte) error {
+	v := append([]byte(strconv.Itoa(status)+"\n"), body...)
+	return f.rdb.SetNX(ctx, f.prefix+"robots:"+site, v, 0).Err()
 }

@@ -41,6 +41,7 @@ type crawlOptions struct {
 	cookiesFile    string
 	cookieJarFile  string
 	state          stateOptions
+	shared         sharedOptions
 
 	streams *Streams
 }
@@ -62,10 +63,18 @@ robots.txt is honoured by default (Crawl-delay included, capped by
 --max-crawl-delay); --ignore-robots turns that off and the summary says so.
 Per host, at most --per-host requests run at once (default 2), spaced by
 --delay; a 429 or 503 cools the host down. The crawl ends exactly when
-nothing is queued and nothing is in flight, or after --max-pages pages.`,
+nothing is queued and nothing is in flight, or after --max-pages pages.
+
+With --frontier redis://... and --crawl-id NAME, any number of processes on
+any machines share one crawl: one seen set, one queue per host, --per-host,
+the delays and --max-pages held across all of them; each writes its own -o
+file, a killed one's URLs go back after --lease-ttl, and all stop by
+themselves when nothing is queued or leased anywhere.`,
 		Example: `  fetchall crawl https://example.org/ --max-depth 2 --max-pages 500 -o pages.jsonl
   fetchall crawl https://example.org/ --scope domain --exclude '\.pdf$' --delay 500ms
-  fetchall crawl --seeds seeds.txt --follow-sitemaps -f csv`,
+  fetchall crawl --seeds seeds.txt --follow-sitemaps -f csv
+  fetchall crawl https://example.org/ --frontier redis://10.0.0.5:6379/0 --crawl-id site -o part-1.jsonl
+  fetchall crawl --frontier redis://10.0.0.5:6379/0 --crawl-id site --status`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.seeds = args
 			if err := opts.requestOptions.loadConfig(cmd); err != nil {
@@ -73,6 +82,12 @@ nothing is queued and nothing is in flight, or after --max-pages pages.`,
 			}
 			if err := opts.outputOptions.validate(); err != nil {
 				return usageError(err)
+			}
+			if err := opts.shared.check(opts.state.dir); err != nil {
+				return usageError(err)
+			}
+			if done, err := opts.shared.action(cmd.Context(), opts.streams.Out); done {
+				return usageErrorOrNil(err)
 			}
 			if len(opts.seeds) == 0 && opts.seedsFile == "" {
 				return usageError(errors.New("give at least one seed URL, or --seeds FILE (see --help)"))
@@ -110,6 +125,7 @@ func (o *crawlOptions) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&o.cookieJarFile, "cookie-jar", "", "save the crawl's cookies to this file, in the same format, when it ends")
 	fs.IntVar(&o.maxPerHost, "max-pages-per-host", crawler.DefaultMaxPagesPerHost, "trap guard: pages taken from one host at most (0: no cap)")
 	o.state.bind(fs)
+	o.shared.bind(fs)
 }
 
 // fingerprint names what a crawl works on, for its state: another crawl
@@ -143,6 +159,15 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 		}
 		defer st.Close()
 		cs.settings.Journal, frontier, cs.seeds = st, st, st.SkipDone(cs.seeds)
+	}
+	if opts.shared.url != "" {
+		fr, err := opts.shared.open(ctx, opts.fingerprint("crawl"), cs.settings.CrawlLimits(), opts.maxPages)
+		if err != nil {
+			return usageError(err)
+		}
+		defer fr.Close()
+		frontier = fr
+		cs.settings.RobotsStore = fr
 	}
 	out, err := opts.outputOptions.openRecords(s, opts.maxPages-boolInt(opts.maxPages == 0), true)
 	if err != nil {

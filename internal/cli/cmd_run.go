@@ -86,7 +86,7 @@ named by file, line and key. --set overrides one key by its dotted path.
 // notJobSettings are crawl flags a job sets its own way (start, output)
 // or not at all.
 var notJobSettings = map[string]bool{"config": true, "help": true, "version": true, "seeds": true,
-	"output": true, "format": true, "quiet": true, "no-progress": true}
+	"output": true, "format": true, "quiet": true, "no-progress": true, "status": true, "reset": true}
 
 // loadJob reads and checks the job file and turns its settings into crawl
 // options: job file first, then --config for what the job leaves unset.

@@ -62,7 +62,7 @@ func (o *requestOptions) bind(fs *pflag.FlagSet) {
 }
 
 // notInConfigFile are flags a configuration file cannot set.
-var notInConfigFile = map[string]bool{"config": true, "help": true, "version": true}
+var notInConfigFile = map[string]bool{"config": true, "help": true, "version": true, "status": true, "reset": true}
 
 // sharedSetting says whether name is a setting of any command that reads
 // --config, so that one file (config.example.yaml, say) serves them all:

@@ -1,0 +1,127 @@
+package redisfrontier
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Report is where a shared crawl stands, for --status.
+type Report struct {
+	Command  string         // the command of the first process
+	Seen     int64          // URLs found
+	Queued   int64          // waiting for a lease
+	Leased   int64          // in flight in some process
+	Delayed  int64          // waiting for a retry
+	Done     int64          // pages done
+	Expired  int64          // leases that expired and went back (a process died)
+	ByHost   map[string]int // pages done by host
+	ByStatus map[string]int // pages done by HTTP status ("0": no answer)
+	Bytes    int64          // the crawl's memory in Redis, as MEMORY USAGE says
+}
+
+// Finished says whether the crawl has ended: something was done, and
+// nothing is queued, leased or delayed.
+func (r *Report) Finished() bool { return r.Done > 0 && r.Queued == 0 && r.Leased == 0 && r.Delayed == 0 }
+
+// connect opens a client and checks that the server answers.
+func connect(ctx context.Context, rawURL string) (*redis.Client, error) {
+	ropts, err := redis.ParseURL(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("frontier %q: %w", rawURL, err)
+	}
+	rdb := redis.NewClient(ropts)
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		rdb.Close()
+		return nil, fmt.Errorf("%w: %s: %v", ErrUnreachable, redactURL(rawURL), err)
+	}
+	return rdb, nil
+}
+
+// Status reads where the crawl crawlID stands, without changing it.
+func Status(ctx context.Context, rawURL, crawlID string) (*Report, error) {
+	rdb, err := connect(ctx, rawURL)
+	if err != nil {
+		return nil, err
+	}
+	defer rdb.Close()
+	p := Prefix(crawlID)
+	r := &Report{ByHost: map[string]int{}, ByStatus: map[string]int{}}
+	pipe := rdb.Pipeline()
+	command := pipe.HGet(ctx, p+"config", "command")
+	seen := pipe.HLen(ctx, p+"seen")
+	stats := pipe.HGetAll(ctx, p+"stats")
+	leased := pipe.ZCard(ctx, p+"leases")
+	delayed := pipe.ZCard(ctx, p+"delayed")
+	byHost := pipe.HGetAll(ctx, p+"byhost")
+	byStatus := pipe.HGetAll(ctx, p+"statuses")
+	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
+		return nil, fmt.Errorf("status of crawl %q: %w", crawlID, err)
+	}
+	r.Command = command.Val()
+	r.Seen, r.Leased, r.Delayed = seen.Val(), leased.Val(), delayed.Val()
+	st := stats.Val()
+	r.Queued = atoi(st["queued"])
+	r.Done = atoi(st["done"])
+	r.Expired = atoi(st["expired"])
+	for h, n := range byHost.Val() {
+		r.ByHost[h] = int(atoi(n))
+	}
+	for s, n := range byStatus.Val() {
+		r.ByStatus[s] = int(atoi(n))
+	}
+	keys, err := crawlKeys(ctx, rdb, crawlID)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		n, err := rdb.MemoryUsage(ctx, k).Result()
+		if err == nil {
+			r.Bytes += n
+		}
+	}
+	return r, nil
+}
+
+func atoi(s string) int64 {
+	n, _ := strconv.ParseInt(s, 10, 64)
+	return n
+}
+
+// crawlKeys lists the crawl's keys.
+func crawlKeys(ctx context.Context, rdb *redis.Client, crawlID string) ([]string, error) {
+	var keys []string
+	iter := rdb.Scan(ctx, 0, Prefix(crawlID)+"*", 1000).Iterator()
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		return nil, fmt.Errorf("list the keys of crawl %q: %w", crawlID, err)
+	}
+	return keys, nil
+}
+
+// Reset deletes the crawl crawlID from Redis and returns how many keys it
+// had. Run it when no process works on the crawl.
+func Reset(ctx context.Context, rawURL, crawlID string) (int, error) {
+	rdb, err := connect(ctx, rawURL)
+	if err != nil {
+		return 0, err
+	}
+	defer rdb.Close()
+	keys, err := crawlKeys(ctx, rdb, crawlID)
+	if err != nil {
+		return 0, err
+	}
+	n := len(keys)
+	for len(keys) > 0 {
+		batch := keys[:min(len(keys), 500)]
+		keys = keys[len(batch):]
+		if err := rdb.Unlink(ctx, batch...).Err(); err != nil {
+			return 0, fmt.Errorf("reset crawl %q: %w", crawlID, err)
+		}
+	}
+	return n, nil
+}

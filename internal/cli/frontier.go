@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/fetchall/fetchall/crawler/redisfrontier"
+	"github.com/fetchall/fetchall/limiter"
+	"github.com/fetchall/fetchall/output"
+)
+
+// sharedOptions are the flags of a crawl shared by many processes.
+type sharedOptions struct {
+	url      string
+	crawlID  string
+	leaseTTL time.Duration
+	status   bool
+	reset    bool
+}
+
+func (o *sharedOptions) bind(fs *pflag.FlagSet) {
+	fs.StringVar(&o.url, "frontier", "", "share the crawl with other processes through this Redis, redis://HOST:PORT/DB (needs --crawl-id)")
+	fs.StringVar(&o.crawlID, "crawl-id", "", "with --frontier: the name of the shared crawl; every process started with the same one works on it")
+	fs.DurationVar(&o.leaseTTL, "lease-ttl", redisfrontier.DefaultLeaseTTL, "with --frontier: how long the URLs of a process that died stay leased before others take them")
+	fs.BoolVar(&o.status, "status", false, "with --frontier and --crawl-id: print where the shared crawl stands, and exit")
+	fs.BoolVar(&o.reset, "reset", false, "with --frontier and --crawl-id: delete the shared crawl from Redis, and exit")
+}
+
+// check reports a combination that cannot work; state is --state's folder.
+func (o *sharedOptions) check(state string) error {
+	switch {
+	case o.url == "" && (o.crawlID != "" || o.status || o.reset):
+		return errors.New("--crawl-id, --status and --reset need --frontier redis://HOST:PORT/DB")
+	case o.url == "":
+		return nil
+	case o.crawlID == "":
+		return errors.New("--frontier needs --crawl-id NAME: the processes that share a crawl give the same one")
+	case state != "":
+		return errors.New("--frontier and --state do not go together: Redis holds the shared crawl's state")
+	case o.leaseTTL < 3*time.Millisecond:
+		return fmt.Errorf("--lease-ttl must be at least 3ms, got %s", o.leaseTTL)
+	}
+	return nil
+}
+
+// action runs --status or --reset; done says whether one ran.
+func (o *sharedOptions) action(ctx context.Context, w io.Writer) (done bool, err error) {
+	switch {
+	case o.status:
+		r, err := redisfrontier.Status(ctx, o.url, o.crawlID)
+		if err != nil {
+			return true, err
+		}
+		printShared(w, o.crawlID, r)
+		return true, nil
+	case o.reset:
+		n, err := redisfrontier.Reset(ctx, o.url, o.crawlID)
+		if err != nil {
+			return true, err
+		}
+		fmt.Fprintf(w, "crawl %q: %d keys deleted\n", o.crawlID, n)
+		return true, nil
+	}
+	return false, nil
+}
+
+// open joins the shared crawl.
+func (o *sharedOptions) open(ctx context.Context, fingerprint string, limits limiter.Config, maxPages int) (*redisfrontier.Frontier, error) {
+	return redisfrontier.Open(ctx, o.url, o.crawlID, redisfrontier.Options{
+		Limits: limits, MaxPages: maxPages, LeaseTTL: o.leaseTTL, Fingerprint: fingerprint,
+	})
+}
+
+func printShared(w io.Writer, id string, r *redisfrontier.Report) {
+	status := "in progress (or stopped: start a process to go on)"
+	switch {
+	case r.Command == "":
+		status = "no such crawl"
+	case r.Finished():
+		status = "finished"
+	}
+	fmt.Fprintf(w, "crawl:    %s, %s\n", id, status)
+	if r.Command != "" {
+		fmt.Fprintf(w, "command:  %s\n", r.Command)
+	}
+	fmt.Fprintf(w, "urls:     %d found, %d done, %d queued, %d leased, %d waiting to retry\n", r.Seen, r.Done, r.Queued, r.Leased, r.Delayed)
+	if r.Expired > 0 {
+		fmt.Fprintf(w, "expired:  %d leases of processes that stopped went back to the queue\n", r.Expired)
+	}
+	fmt.Fprintf(w, "status:   %s\n", counts(r.ByStatus, 0))
+	fmt.Fprintf(w, "hosts:    %d (%s)\n", len(r.ByHost), counts(r.ByHost, 5))
+	fmt.Fprintf(w, "redis:    %s\n", output.HumanBytes(r.Bytes))
+}
+
+
+// usageErrorOrNil is usageError for a non-nil err.
+func usageErrorOrNil(err error) error {
+	if err == nil {
+		return nil
+	}
+	return usageError(err)
+}
