@@ -24,7 +24,9 @@ type Report struct {
 
 // Finished says whether the crawl has ended: something was done, and
 // nothing is queued, leased or delayed.
-func (r *Report) Finished() bool { return r.Done > 0 && r.Queued == 0 && r.Leased == 0 && r.Delayed == 0 }
+func (r *Report) Finished() bool {
+	return r.Done > 0 && r.Queued == 0 && r.Leased == 0 && r.Delayed == 0
+}
 
 // connect opens a client and checks that the server answers.
 func connect(ctx context.Context, rawURL string) (*redis.Client, error) {

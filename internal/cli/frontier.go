@@ -97,7 +97,6 @@ func printShared(w io.Writer, id string, r *redisfrontier.Report) {
 	fmt.Fprintf(w, "redis:    %s\n", output.HumanBytes(r.Bytes))
 }
 
-
 // usageErrorOrNil is usageError for a non-nil err.
 func usageErrorOrNil(err error) error {
 	if err == nil {
