@@ -27,6 +27,7 @@ import (
 
 type runOptions struct {
 	state      stateOptions // over the job's own state key
+	shared     sharedOptions // over the job's own frontier keys
 	sets       []string
 	dryRun     bool
 	check      bool
@@ -56,6 +57,7 @@ named by file, line and key. --set overrides one key by its dotted path.
 		Example: `  fetchall run testdata/jobs/catalogue.yaml
   fetchall run job.yaml --set output.format=csv --set max_pages=50 -o items.csv
   fetchall run job.yaml --dry-run
+  fetchall run job.yaml --frontier redis://10.0.0.5:6379/0 --crawl-id shop -o items-2.jsonl
   fetchall run --check job.yaml saved-page.html --url https://shop.example/catalogue/x/index.html`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.check {
@@ -78,6 +80,7 @@ named by file, line and key. --set overrides one key by its dotted path.
 	fs.StringVarP(&opts.output, "output", "o", "", "write items here instead of the job's output.path")
 	fs.StringVar(&opts.configFile, "config", "", "YAML settings for keys the job does not set (see config.example.yaml)")
 	opts.state.bind(fs)
+	opts.shared.bind(fs)
 	fs.BoolVarP(&opts.quiet, "quiet", "q", false, "no progress and no summary on standard error")
 	fs.BoolVar(&opts.noProgress, "no-progress", false, "no progress line (it is only drawn on a terminal anyway)")
 	return cmd
@@ -192,6 +195,15 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 	if opts.state.dir != "" {
 		co.state = opts.state
 	}
+	if opts.shared.url != "" {
+		co.shared = opts.shared
+	}
+	if err := co.shared.check(co.state.dir); err != nil {
+		return usageError(err)
+	}
+	if done, err := co.shared.action(ctx, s.Out); done {
+		return usageErrorOrNil(err)
+	}
 	var st *state.State
 	var frontier crawler.Frontier
 	var items, errs io.Writer
@@ -239,6 +251,17 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 				return usageError(err)
 			}
 		}
+	}
+	if co.shared.url != "" {
+		fr, err := co.shared.open(ctx, jobFingerprint(path, opts.sets), cs.settings.CrawlLimits(), co.maxPages)
+		if err != nil {
+			closeItems()
+			closeErrs()
+			return usageError(err)
+		}
+		defer fr.Close()
+		frontier = fr
+		cs.settings.RobotsStore = fr
 	}
 	run, err := crawler.New(cs.settings)
 	if err != nil {
