@@ -14,8 +14,19 @@ import (
 // and workers' answers into records, links and lease endings, until every
 // worker has exited and every answer is handled.
 func (e *engine) coordinate(ctx context.Context, input <-chan Task, workersDone <-chan struct{}) {
+	// Held records are looked at again now and then, not only when an
+	// answer comes: a shared frontier's smallest open depth can change
+	// through other processes' work.
+	heldCheck := time.NewTicker(20 * time.Millisecond)
+	defer heldCheck.Stop()
 	for {
+		var heldDue <-chan time.Time
+		if len(e.held) > 0 {
+			heldDue = heldCheck.C
+		}
 		select {
+		case <-heldDue:
+			e.flushHeld()
 		case t, ok := <-input:
 			if !ok {
 				input = nil
@@ -186,7 +197,9 @@ func (e *engine) handle(ctx context.Context, a answer) {
 		case SiteUnavailable:
 			e.stats.SiteDeferred++
 		}
-		e.endLease(ctx, a.lease, a.outcome, nil)
+		o := a.outcome
+		o.NoRecord = true
+		e.endLease(ctx, a.lease, o, nil)
 		return
 	}
 	r := a.result

@@ -82,6 +82,10 @@ type Outcome struct {
 	// CoolDown, when positive, holds the host back for that long (a 429 or
 	// 503, with or without Retry-After).
 	CoolDown time.Duration
+	// NoRecord says, to Complete, that the task yields no record (robots.txt
+	// disallowed it, its site is unavailable): a frontier that waits for
+	// records to reach the output (a Journal) need not wait for this one.
+	NoRecord bool
 }
 
 // AddResult says what Add did.

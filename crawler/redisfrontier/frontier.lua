@@ -9,8 +9,11 @@
 -- h:HOST    HASH  inflight, next (ms), delay (ms, robots.txt Crawl-delay), probed
 -- leases    ZSET  lease id -> expiry (ms)
 -- lease     HASH  lease id -> host \n depth \n member
+-- unrecorded HASH lease id -> HTTP status: completed, its record not yet in
+--                 the process's output; the lease stays until 'recorded',
+--                 so that a process killed before its write loses nothing
 -- delayed   ZSET  lease id \n host \n depth \n member -> not before (ms): retries
--- open      HASH  depth -> tasks queued, leased or delayed at that depth
+-- open      HASH  depth -> tasks queued, leased (not yet completed) or delayed at that depth
 -- stats     HASH  queued, pages (leased or done), done, expired, seq, leaseseq, gnext
 -- byhost    HASH  host -> pages done;  statuses  HASH  HTTP status ("0": no answer) -> pages done
 
@@ -115,9 +118,19 @@ if op == 'lease' then
     redis.call('HDEL', p .. 'lease', id)
     if v then
       local host, d, member = split(v)
+      local status = redis.call('HGET', p .. 'unrecorded', id)
+      if status then
+        -- Done, but its record never reached an output: undo, fetch again.
+        redis.call('HDEL', p .. 'unrecorded', id)
+        redis.call('HINCRBY', p .. 'stats', 'done', -1)
+        redis.call('HINCRBY', p .. 'byhost', host, -1)
+        redis.call('HINCRBY', p .. 'statuses', status, -1)
+        redis.call('HINCRBY', p .. 'open', d, 1)
+      else
+        ended(host, now, 0)
+      end
       redis.call('HINCRBY', p .. 'stats', 'pages', -1)
       redis.call('HINCRBY', p .. 'stats', 'expired', 1)
-      ended(host, now, 0)
       queue(host, d, member)
     end
   end
@@ -189,32 +202,55 @@ if op == 'lease' then
 end
 
 if op == 'complete' or op == 'release' then
-  -- ARGV[5] lease id, ARGV[6] cool-down ms, ARGV[7] the HTTP status for
-  -- complete, or the delay ms and ARGV[8] the task's new member for release
+  -- ARGV[5] lease id, ARGV[6] cool-down ms; for complete ARGV[7] the HTTP
+  -- status and ARGV[8] '1' when no record follows; for release ARGV[7]
+  -- the delay ms and ARGV[8] the task's new member
   local now = now_ms()
   local id = ARGV[5]
   local v = redis.call('HGET', p .. 'lease', id)
-  if not v then
-    return 0 -- expired and handed to another process
+  if not v or redis.call('HEXISTS', p .. 'unrecorded', id) == 1 then
+    return 0 -- expired and handed to another process, or completed
   end
-  redis.call('HDEL', p .. 'lease', id)
-  redis.call('ZREM', p .. 'leases', id)
   local host, d, member = split(v)
   local k = string.sub(member, 1, 16)
   ended(host, now, num(ARGV[6]))
   if op == 'complete' then
     local seen = num(redis.call('HGET', p .. 'seen', k))
     redis.call('HSET', p .. 'seen', k, math.floor(seen / 4) * 4 + 2)
-    redis.call('HINCRBY', p .. 'open', d, -1)
     redis.call('HINCRBY', p .. 'stats', 'done', 1)
     redis.call('HINCRBY', p .. 'byhost', host, 1)
     redis.call('HINCRBY', p .. 'statuses', ARGV[7], 1)
+    -- Its links are queued: it can shorten no path now (open counts the
+    -- pages that still can).
+    redis.call('HINCRBY', p .. 'open', d, -1)
+    if ARGV[8] == '1' then
+      -- No record will come: the lease ends now.
+      redis.call('HDEL', p .. 'lease', id)
+      redis.call('ZREM', p .. 'leases', id)
+    else
+      redis.call('HSET', p .. 'unrecorded', id, ARGV[7])
+    end
   else
+    redis.call('HDEL', p .. 'lease', id)
+    redis.call('ZREM', p .. 'leases', id)
     redis.call('HSET', p .. 'seen', k, d * 4 + 3)
     redis.call('HINCRBY', p .. 'stats', 'pages', -1)
     redis.call('ZADD', p .. 'delayed', now + num(ARGV[7]), id .. '\n' .. host .. '\n' .. d .. '\n' .. ARGV[8])
   end
   schedule(host)
+  return 1
+end
+
+if op == 'recorded' then
+  -- ARGV[5..]: lease ids whose records reached their process's output
+  for i = 5, #ARGV do
+    local id = ARGV[i]
+    local v = redis.call('HGET', p .. 'lease', id)
+    if v and redis.call('HDEL', p .. 'unrecorded', id) == 1 then
+      redis.call('HDEL', p .. 'lease', id)
+      redis.call('ZREM', p .. 'leases', id)
+    end
+  end
   return 1
 end
 

@@ -72,11 +72,12 @@ type Frontier struct {
 	prefix string
 	opts   Options
 
-	mu     sync.Mutex
-	held   map[uint64]struct{} // lease IDs this process holds
-	wake   chan struct{}       // closed when this process changed the frontier
-	depth  int                 // MinOpenDepth, as last read
-	readAt time.Time
+	mu         sync.Mutex
+	held       map[uint64]struct{} // lease IDs this process holds (renewed)
+	unrecorded map[uint64]uint64   // task Key -> lease ID: completed, record not yet written
+	wake       chan struct{}       // closed when this process changed the frontier
+	depth      int                 // MinOpenDepth, as last read
+	readAt     time.Time
 
 	stop    context.CancelFunc
 	renewer sync.WaitGroup
@@ -97,7 +98,7 @@ func Open(ctx context.Context, rawURL, crawlID string, opts Options) (*Frontier,
 	if opts.LeaseTTL <= 0 {
 		opts.LeaseTTL = DefaultLeaseTTL
 	}
-	f := &Frontier{rdb: rdb, prefix: Prefix(crawlID), opts: opts, held: map[uint64]struct{}{}, wake: make(chan struct{}), depth: -1}
+	f := &Frontier{rdb: rdb, prefix: Prefix(crawlID), opts: opts, held: map[uint64]struct{}{}, unrecorded: map[uint64]uint64{}, wake: make(chan struct{}), depth: -1}
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := rdb.Ping(pingCtx).Err(); err != nil {
@@ -285,7 +286,43 @@ func (f *Frontier) Lease(ctx context.Context) (crawler.Lease, error) {
 
 // Complete implements crawler.Frontier.
 func (f *Frontier) Complete(ctx context.Context, l crawler.Lease, o crawler.Outcome) error {
-	return f.end(ctx, l, "complete", ms(o.CoolDown), o.Status)
+	if err := f.end(ctx, l, "complete", ms(o.CoolDown), o.Status, boolArg(o.NoRecord)); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	if o.NoRecord {
+		delete(f.held, l.ID)
+	} else {
+		f.unrecorded[l.Task.Key()] = l.ID // held and renewed until Flushed
+	}
+	f.mu.Unlock()
+	return nil
+}
+
+// Flushed implements crawler.Journal: the leases of pages whose records
+// reached this process's output end, and only then. A process killed
+// between a page's completion and its record's write leaves the lease to
+// expire, and another process fetches the page again.
+func (f *Frontier) Flushed(ctx context.Context, done []crawler.Written) error {
+	f.mu.Lock()
+	ids := make([]any, 0, len(done))
+	for _, w := range done {
+		k := w.Task.Key()
+		if id, ok := f.unrecorded[k]; ok {
+			delete(f.unrecorded, k)
+			delete(f.held, id)
+			ids = append(ids, id)
+		}
+	}
+	f.mu.Unlock()
+	for len(ids) > 0 {
+		batch := ids[:min(len(ids), 500)]
+		ids = ids[len(batch):]
+		if _, err := f.run(context.WithoutCancel(ctx), "recorded", batch...); err != nil {
+			return fmt.Errorf("shared frontier: %w", err)
+		}
+	}
+	return nil
 }
 
 // Release implements crawler.Frontier.
@@ -298,9 +335,11 @@ func (f *Frontier) Release(ctx context.Context, l crawler.Lease, o crawler.Outco
 }
 
 func (f *Frontier) end(ctx context.Context, l crawler.Lease, op string, args ...any) error {
-	f.mu.Lock()
-	delete(f.held, l.ID)
-	f.mu.Unlock()
+	if op == "release" {
+		f.mu.Lock()
+		delete(f.held, l.ID)
+		f.mu.Unlock()
+	}
 	// The step must reach Redis even when the run is being cancelled, or
 	// the URL stays leased until its lease expires.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)

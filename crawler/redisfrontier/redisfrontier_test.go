@@ -29,6 +29,14 @@ func lease(t *testing.T, f *Frontier, within time.Duration) (crawler.Lease, erro
 	return f.Lease(ctx)
 }
 
+// recorded completes l and says its record was written.
+func recorded(ctx context.Context, f *Frontier, l crawler.Lease) error {
+	if err := f.Complete(ctx, l, crawler.Outcome{Status: 200}); err != nil {
+		return err
+	}
+	return f.Flushed(ctx, []crawler.Written{{Task: l.Task, Status: 200}})
+}
+
 // Two processes share one seen set and one queue: a URL added by both is
 // queued once, each lease goes to one of them, and both see the end.
 func TestTwoProcessesShareOneCrawl(t *testing.T) {
@@ -54,13 +62,13 @@ func TestTwoProcessesShareOneCrawl(t *testing.T) {
 	if d := b.MinOpenDepth(); d != 0 {
 		t.Errorf("MinOpenDepth = %d with depth 0 leased, want 0", d)
 	}
-	if err := a.Complete(ctx, la, crawler.Outcome{Status: 200}); err != nil {
+	if err := recorded(ctx, a, la); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := lease(t, a, 100*time.Millisecond); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("a's lease while b holds the last URL: %v, want a wait", err)
 	}
-	if err := b.Complete(ctx, lb, crawler.Outcome{Status: 200}); err != nil {
+	if err := recorded(ctx, b, lb); err != nil {
 		t.Fatal(err)
 	}
 	for name, f := range map[string]*Frontier{"a": a, "b": b} {
@@ -94,7 +102,7 @@ func TestPolitenessIsGlobal(t *testing.T) {
 		t.Fatalf("b took a second URL of h while a holds one: %v", err)
 	}
 	done := time.Now()
-	if err := a.Complete(ctx, first, crawler.Outcome{Status: 200}); err != nil {
+	if err := recorded(ctx, a, first); err != nil {
 		t.Fatal(err)
 	}
 	second, err := lease(t, b, 2*time.Second)
@@ -128,7 +136,7 @@ func TestExpiredLeaseGoesBack(t *testing.T) {
 	if err != nil || l.Task.URL != "http://h/x" {
 		t.Fatalf("after the lease expired: %+v, %v; want http://h/x", l.Task, err)
 	}
-	if err := alive.Complete(t.Context(), l, crawler.Outcome{Status: 200}); err != nil {
+	if err := recorded(t.Context(), alive, l); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := lease(t, alive, time.Second); !errors.Is(err, crawler.ErrDrained) {
@@ -152,7 +160,7 @@ func TestHeldLeaseIsRenewed(t *testing.T) {
 	if got, err := lease(t, b, time.Second); err == nil {
 		t.Fatalf("b got %s, held and renewed by a", got.Task.URL)
 	}
-	if err := a.Complete(t.Context(), l, crawler.Outcome{Status: 200}); err != nil {
+	if err := recorded(t.Context(), a, l); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -208,7 +216,7 @@ func TestMaxPagesAndMismatch(t *testing.T) {
 			t.Fatal(err)
 		}
 		leased++
-		if err := f.Complete(ctx, l, crawler.Outcome{Status: 200}); err != nil {
+		if err := recorded(ctx, f, l); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -225,5 +233,50 @@ func TestUnreachable(t *testing.T) {
 	_, err := Open(t.Context(), "redis://127.0.0.1:1/0", "c", Options{})
 	if !errors.Is(err, ErrUnreachable) {
 		t.Errorf("Open of a closed port: %v, want ErrUnreachable", err)
+	}
+}
+
+// A page completed by a process that dies before its record reaches the
+// output is fetched again: the lease ends only once the record is written.
+func TestCompletedButUnrecordedGoesBack(t *testing.T) {
+	srv := redistest.Start(t)
+	opts := Options{LeaseTTL: 300 * time.Millisecond}
+	dead, err := Open(t.Context(), srv.URL(), "c7", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if _, err := dead.Add(ctx, []crawler.Task{{URL: "http://h/x"}, {URL: "http://h/y"}}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		l, err := lease(t, dead, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Task.URL == "http://h/x" {
+			err = dead.Complete(ctx, l, crawler.Outcome{Status: 200}) // its record never written
+		} else {
+			err = recorded(ctx, dead, l)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	dead.Close()
+	alive := open(t, srv, "c7", opts)
+	l, err := lease(t, alive, 3*time.Second)
+	if err != nil || l.Task.URL != "http://h/x" {
+		t.Fatalf("after the dead process's lease expired: %+v, %v; want http://h/x again", l.Task, err)
+	}
+	if err := alive.Complete(ctx, l, crawler.Outcome{Status: 200, NoRecord: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lease(t, alive, time.Second); !errors.Is(err, crawler.ErrDrained) {
+		t.Errorf("at the end: %v, want ErrDrained", err)
+	}
+	r, err := Status(ctx, srv.URL(), "c7")
+	if err != nil || r.Done != 2 || r.Expired != 1 || !r.Finished() {
+		t.Errorf("status %+v, %v; want 2 done, 1 expired, finished", r, err)
 	}
 }

@@ -167,7 +167,7 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 		}
 		defer fr.Close()
 		frontier = fr
-		cs.settings.RobotsStore = fr
+		cs.settings.RobotsStore, cs.settings.Journal = fr, fr
 	}
 	out, err := opts.outputOptions.openRecords(s, opts.maxPages-boolInt(opts.maxPages == 0), true)
 	if err != nil {

@@ -26,7 +26,7 @@ import (
 )
 
 type runOptions struct {
-	state      stateOptions // over the job's own state key
+	state      stateOptions  // over the job's own state key
 	shared     sharedOptions // over the job's own frontier keys
 	sets       []string
 	dryRun     bool
@@ -261,7 +261,7 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		}
 		defer fr.Close()
 		frontier = fr
-		cs.settings.RobotsStore = fr
+		cs.settings.RobotsStore, cs.settings.Journal = fr, fr
 	}
 	run, err := crawler.New(cs.settings)
 	if err != nil {
