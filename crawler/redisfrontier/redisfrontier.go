@@ -37,6 +37,14 @@ var script string
 
 var steps = redis.NewScript(script)
 
+// quiet is go-redis's logger for us: library code does not print, and
+// every error reaches the caller anyway.
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
+var silence sync.Once
+
 // DefaultLeaseTTL is how long a lease lasts unless renewed: how long the
 // URLs of a killed process wait before another process takes them.
 const DefaultLeaseTTL = 30 * time.Second
@@ -94,6 +102,7 @@ func Open(ctx context.Context, rawURL, crawlID string, opts Options) (*Frontier,
 		return nil, fmt.Errorf("frontier %q: %w", rawURL, err)
 	}
 	ropts.MaxRetries = 2
+	silence.Do(func() { redis.SetLogger(quiet{}) })
 	rdb := redis.NewClient(ropts)
 	if opts.LeaseTTL <= 0 {
 		opts.LeaseTTL = DefaultLeaseTTL

@@ -34,6 +34,7 @@ func connect(ctx context.Context, rawURL string) (*redis.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("frontier %q: %w", rawURL, err)
 	}
+	silence.Do(func() { redis.SetLogger(quiet{}) })
 	rdb := redis.NewClient(ropts)
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		rdb.Close()

@@ -1,0 +1,247 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fetchall/fetchall/internal/redistest"
+	"github.com/fetchall/fetchall/internal/testsite"
+)
+
+// politeServer wraps a handler and records, per host, the most requests
+// it saw in flight at once and the start of every request.
+type politeServer struct {
+	h        http.Handler
+	mu       sync.Mutex
+	inFlight int
+	most     int
+	starts   []time.Time
+}
+
+func (p *politeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	p.inFlight++
+	p.most = max(p.most, p.inFlight)
+	if r.URL.Path != "/robots.txt" {
+		p.starts = append(p.starts, time.Now())
+	}
+	p.mu.Unlock()
+	p.h.ServeHTTP(w, r)
+	p.mu.Lock()
+	p.inFlight--
+	p.mu.Unlock()
+}
+
+// readRecords reads the records of a JSONL file that a kill may have cut:
+// a last line without its newline is not a record.
+func readRecords(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(string(b)))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var rec map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			if !strings.HasSuffix(string(b), sc.Text()) {
+				t.Fatalf("%s: a damaged line in the middle: %q", path, sc.Text())
+			}
+			continue
+		}
+		out = append(out, rec)
+	}
+	return out
+}
+
+// Issue 13: three processes crawl one site through Redis, one killed with
+// -9 and started again; together they record the single-process crawl's
+// pages exactly once, fetch only the killed one's in-flight pages twice,
+// keep --per-host across all of them, and all exit by themselves.
+func TestThreeProcessesShareOneCrawl(t *testing.T) {
+	bin := buildBinary(t)
+	rs := redistest.Start(t)
+	site := &politeServer{h: testsite.NewWith(testsite.Options{Pages: 300, Latency: 20 * time.Millisecond})}
+	srv := httptest.NewServer(site)
+	defer srv.Close()
+	dir := t.TempDir()
+	want := map[string]float64{}
+	for _, r := range cleanCrawl(t, bin, srv.URL+"/", dir) {
+		want[r["url"].(string)] = r["depth"].(float64)
+	}
+	// The clean crawl's visits are not the shared crawl's.
+	site.mu.Lock()
+	site.most, site.starts = 0, nil
+	site.mu.Unlock()
+	args := func(out string) []string {
+		return []string{"crawl", srv.URL + "/", "--max-depth", "-1", "-c", "4", "--per-host", "3", "-q",
+			"--frontier", rs.URL(), "--crawl-id", "three", "--lease-ttl", "1s", "-o", out}
+	}
+	var procs []*exec.Cmd
+	var outs []string
+	for i := range 3 {
+		out := filepath.Join(dir, fmt.Sprintf("part-%d.jsonl", i))
+		cmd := exec.CommandContext(t.Context(), bin, args(out)...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		procs, outs = append(procs, cmd), append(outs, out)
+	}
+	time.Sleep(700 * time.Millisecond)
+	if err := procs[0].Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = procs[0].Wait()
+	again := filepath.Join(dir, "part-0-again.jsonl")
+	outs = append(outs, again)
+	restarted := exec.CommandContext(t.Context(), bin, args(again)...)
+	if err := restarted.Start(); err != nil {
+		t.Fatal(err)
+	}
+	procs[0] = restarted
+	for i, cmd := range procs {
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("process %d: %v", i, err)
+			}
+		case <-time.After(60 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Fatalf("process %d did not stop by itself", i)
+		}
+	}
+
+	// A page whose record the killed process wrote in its last moment,
+	// before Redis heard of it, is fetched and recorded again (at least
+	// once, never lost): at most the pages it had in flight (-c 4).
+	got := map[string]float64{}
+	dups := 0
+	for _, out := range outs {
+		for _, r := range readRecords(t, out) {
+			u := r["url"].(string)
+			if _, dup := got[u]; dup {
+				dups++
+			}
+			got[u] = r["depth"].(float64)
+		}
+	}
+	if dups > 4 {
+		t.Errorf("%d pages recorded twice, want at most the killed process's 4 in flight", dups)
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d pages recorded by the processes, want the single process's %d", len(got), len(want))
+	}
+	for u, d := range want {
+		if g, ok := got[u]; !ok || g != d {
+			t.Errorf("%s: depth %v (recorded %v), want %v", u, g, ok, d)
+			break
+		}
+	}
+	site.mu.Lock()
+	most, fetched := site.most, len(site.starts)
+	site.mu.Unlock()
+	if most > 3 {
+		t.Errorf("the server saw %d requests at once, want at most --per-host 3 across all processes", most)
+	}
+	// The killed process had at most -c 4 pages in flight, and each may
+	// also have been done and not yet recorded.
+	if extra := fetched - len(want); extra > 8 {
+		t.Errorf("%d fetches for %d pages: %d more than the killed process could have had in flight", fetched, len(want), extra)
+	}
+	res := runCLI(t, "", "crawl", "--frontier", rs.URL(), "--crawl-id", "three", "--status")
+	if res.code != 0 || !strings.Contains(res.stdout, "finished") {
+		t.Errorf("--status: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+}
+
+// Issue 13: a Redis that cannot be reached is one line and exit 2; one
+// lost mid-crawl stops the process cleanly with what it recorded kept, and
+// once Redis is back the same command finishes the crawl.
+func TestRedisUnreachableAndLost(t *testing.T) {
+	bin := buildBinary(t)
+	res := runCLI(t, "", "crawl", "http://127.0.0.1:1/", "--frontier", "redis://127.0.0.1:1/0", "--crawl-id", "x", "-q")
+	if res.code != 2 || !strings.Contains(res.stderr, "redis unreachable") || strings.Count(strings.TrimSpace(res.stderr), "\n") != 0 {
+		t.Errorf("unreachable Redis: exit %d, stderr %q; want exit 2 in one line", res.code, res.stderr)
+	}
+	for _, bad := range [][]string{
+		{"--frontier", "redis://127.0.0.1:1/0"},
+		{"--crawl-id", "x"},
+		{"--frontier", "redis://127.0.0.1:1/0", "--crawl-id", "x", "--state", "st", "-o", "out.jsonl"},
+	} {
+		res := runCLI(t, "", append([]string{"crawl", "http://127.0.0.1:1/", "-q"}, bad...)...)
+		if res.code != 2 {
+			t.Errorf("%v: exit %d, want 2; %s", bad, res.code, res.stderr)
+		}
+	}
+
+	rs := redistest.Start(t)
+	site := testsite.NewWith(testsite.Options{Pages: 300, Latency: 20 * time.Millisecond})
+	srv := httptest.NewServer(site)
+	defer srv.Close()
+	dir := t.TempDir()
+	args := func(out string) []string {
+		return []string{"crawl", srv.URL + "/", "--max-depth", "-1", "-c", "4", "--per-host", "4", "-q",
+			"--frontier", rs.URL(), "--crawl-id", "lost", "--lease-ttl", "500ms", "-o", out}
+	}
+	first := filepath.Join(dir, "first.jsonl")
+	cmd := exec.CommandContext(t.Context(), bin, args(first)...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(600 * time.Millisecond)
+	rs.Stop()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+			t.Errorf("Redis lost: %v, want exit 1; stderr %q", err, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("the process did not stop after Redis was lost")
+	}
+	kept := readRecords(t, first)
+	if len(kept) == 0 {
+		t.Fatal("nothing recorded before Redis was lost: the test proves nothing")
+	}
+	rs.Restart()
+	second := filepath.Join(dir, "second.jsonl")
+	if out, err := exec.CommandContext(t.Context(), bin, args(second)...).CombinedOutput(); err != nil {
+		t.Fatalf("the same command with Redis back: %v\n%s", err, out)
+	}
+	seen := map[string]int{}
+	dups := 0
+	for _, out := range []string{first, second} {
+		for _, r := range readRecords(t, out) {
+			if seen[r["url"].(string)]++; seen[r["url"].(string)] > 1 {
+				dups++
+			}
+		}
+	}
+	want := cleanCrawl(t, bin, srv.URL+"/", dir)
+	if len(seen) != len(want) {
+		t.Errorf("%d pages after the restart, want %d", len(seen), len(want))
+	}
+	// Records written after Redis last heard from the process are written
+	// again by the restart: at least once, never lost; a few at most.
+	if dups > 16 {
+		t.Errorf("%d pages recorded twice, want the few written after Redis was lost", dups)
+	}
+}
