@@ -35,7 +35,7 @@ import (
 )
 
 func main() {
-	only := flag.String("only", "", "run one measurement: latency, hosts, throughput, memory, crawl, straggler, state or soak")
+	only := flag.String("only", "", "run one measurement: latency, hosts, throughput, memory, crawl, straggler, state, shared or soak")
 	flag.Parse()
 	if err := run(*only); err != nil {
 		fmt.Fprintln(os.Stderr, "perf:", err)
@@ -102,6 +102,11 @@ func run(only string) error {
 	}
 	if only == "" || only == "state" {
 		if err := stateCost(bin, dir, base); err != nil {
+			return err
+		}
+	}
+	if only == "" || only == "shared" {
+		if err := shared(bin, dir); err != nil {
 			return err
 		}
 	}
@@ -734,4 +739,83 @@ func dirSize(dir string) int64 {
 		}
 	}
 	return n
+}
+
+// shared: a 2,000-page site at 20 ms crawled by one process with -c 4 in
+// memory, by one through a Redis frontier, and by three through it, in
+// one run (needs redis-server on the PATH; skipped without it).
+func shared(bin, dir string) error {
+	fmt.Printf("\n--frontier: a 2,000-page site at 20ms, -c 4 per process, --per-host 16\n")
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		fmt.Printf("  skipped: redis-server is not installed\n")
+		return nil
+	}
+	redisAddr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	_, port, _ := net.SplitHostPort(redisAddr)
+	rs := exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir)
+	if err := rs.Start(); err != nil {
+		return err
+	}
+	defer func() { _ = rs.Process.Kill(); _ = rs.Wait() }()
+	if err := waitListening(redisAddr); err != nil {
+		return err
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	stop, err := startSite(bin, addr, "--pages", "2000", "--latency", "20ms")
+	if err != nil {
+		return err
+	}
+	defer stop()
+	crawlWith := func(procs int, id string) (time.Duration, int, error) {
+		start := time.Now()
+		var cmds []*exec.Cmd
+		for i := range procs {
+			args := []string{"crawl", "http://" + addr + "/", "-c", "4", "--per-host", "16", "--max-depth", "-1", "-q",
+				"-o", filepath.Join(dir, fmt.Sprintf("shared-%s-%d.jsonl", id, i))}
+			if id != "memory" {
+				args = append(args, "--frontier", "redis://"+redisAddr+"/0", "--crawl-id", id)
+			}
+			cmd := exec.Command(bin, args...)
+			cmd.Stderr = os.Stderr
+			if err := cmd.Start(); err != nil {
+				return 0, 0, err
+			}
+			cmds = append(cmds, cmd)
+		}
+		for _, cmd := range cmds {
+			if err := cmd.Wait(); err != nil {
+				return 0, 0, err
+			}
+		}
+		elapsed := time.Since(start)
+		pages := 0
+		for i := range procs {
+			n, _ := countLines(filepath.Join(dir, fmt.Sprintf("shared-%s-%d.jsonl", id, i)))
+			pages += n
+		}
+		return elapsed, pages, nil
+	}
+	mem, memPages, err := crawlWith(1, "memory")
+	if err != nil {
+		return err
+	}
+	one, onePages, err := crawlWith(1, "one")
+	if err != nil {
+		return err
+	}
+	three, threePages, err := crawlWith(3, "three")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  1 process in memory: %s (%d pages); 1 through Redis: %s (%d pages), %.2fx the in-memory crawl (target <= 1.3x)\n",
+		mem.Round(time.Millisecond), memPages, one.Round(time.Millisecond), onePages, one.Seconds()/mem.Seconds())
+	fmt.Printf("  3 processes through Redis: %s (%d pages), %.2fx faster than 1 through Redis, %.2fx than 1 in memory (target >= 2.7x)\n",
+		three.Round(time.Millisecond), threePages, one.Seconds()/three.Seconds(), mem.Seconds()/three.Seconds())
+	return nil
 }
