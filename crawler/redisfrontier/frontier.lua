@@ -15,6 +15,7 @@
 -- delayed   ZSET  lease id \n host \n depth \n member -> not before (ms): retries
 -- open      HASH  depth -> tasks queued, leased (not yet completed) or delayed at that depth
 -- stats     HASH  queued, pages (leased or done), done, expired, seq, leaseseq, gnext
+-- outputs   HASH  "machine:path" -> the output's length at its last commit
 -- byhost    HASH  host -> pages done;  statuses  HASH  HTTP status ("0": no answer) -> pages done
 
 local p = ARGV[1]
@@ -242,8 +243,13 @@ if op == 'complete' or op == 'release' then
 end
 
 if op == 'recorded' then
-  -- ARGV[5..]: lease ids whose records reached their process's output
-  for i = 5, #ARGV do
+  -- ARGV[5] n, then n pairs of an output's name and its synced length,
+  -- then the lease ids whose records that length now holds: one commit
+  local n = num(ARGV[5])
+  for i = 6, 5 + 2 * n, 2 do
+    redis.call('HSET', p .. 'outputs', ARGV[i], ARGV[i + 1])
+  end
+  for i = 6 + 2 * n, #ARGV do
     local id = ARGV[i]
     local v = redis.call('HGET', p .. 'lease', id)
     if v and redis.call('HDEL', p .. 'unrecorded', id) == 1 then

@@ -87,6 +87,8 @@ type Frontier struct {
 	depth      int                 // MinOpenDepth, as last read
 	readAt     time.Time
 
+	outputs []output // set before the run
+
 	stop    context.CancelFunc
 	renewer sync.WaitGroup
 }
@@ -309,29 +311,63 @@ func (f *Frontier) Complete(ctx context.Context, l crawler.Lease, o crawler.Outc
 }
 
 // Flushed implements crawler.Journal: the leases of pages whose records
-// reached this process's output end, and only then. A process killed
-// between a page's completion and its record's write leaves the lease to
-// expire, and another process fetches the page again.
+// reached this process's output end, and only then, in one step with the
+// outputs' new lengths. A process killed between a page's completion and
+// that step leaves the lease to expire, and the page is fetched again; the
+// same command run again cuts its output back to the committed length
+// (see AddOutput), so each page has one record.
 func (f *Frontier) Flushed(ctx context.Context, done []crawler.Written) error {
+	if len(done) == 0 {
+		return nil
+	}
+	args := []any{len(f.outputs)}
+	for _, o := range f.outputs {
+		n, err := o.offset()
+		if err != nil {
+			return fmt.Errorf("sync %s: %w", o.name, err)
+		}
+		args = append(args, o.name, n)
+	}
 	f.mu.Lock()
-	ids := make([]any, 0, len(done))
 	for _, w := range done {
 		k := w.Task.Key()
 		if id, ok := f.unrecorded[k]; ok {
 			delete(f.unrecorded, k)
 			delete(f.held, id)
-			ids = append(ids, id)
+			args = append(args, id)
 		}
 	}
 	f.mu.Unlock()
-	for len(ids) > 0 {
-		batch := ids[:min(len(ids), 500)]
-		ids = ids[len(batch):]
-		if _, err := f.run(context.WithoutCancel(ctx), "recorded", batch...); err != nil {
-			return fmt.Errorf("shared frontier: %w", err)
-		}
+	if _, err := f.run(context.WithoutCancel(ctx), "recorded", args...); err != nil {
+		return fmt.Errorf("shared frontier: %w", err)
 	}
 	return nil
+}
+
+// output is a file this process writes records to.
+type output struct {
+	name   string
+	offset func() (int64, error)
+}
+
+// AddOutput names an output this process writes (OutputName) and how to
+// learn its length once synced to disk: every commit keeps it, and
+// Committed tells it to the same command run again.
+func (f *Frontier) AddOutput(name string, offset func() (int64, error)) {
+	f.outputs = append(f.outputs, output{name, offset})
+}
+
+// Committed is the length of the output name at its last commit: what a
+// process writing it again keeps (0 for an output never committed).
+func (f *Frontier) Committed(ctx context.Context, name string) (int64, error) {
+	n, err := f.rdb.HGet(ctx, f.prefix+"outputs", name).Int64()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("shared frontier: %w", err)
+	}
+	return n, nil
 }
 
 // Release implements crawler.Frontier.

@@ -168,6 +168,13 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 		defer fr.Close()
 		frontier = fr
 		cs.settings.RobotsStore, cs.settings.Journal = fr, fr
+		if opts.output != "" && opts.output != "-" {
+			files, err := opts.shared.openOutputs(ctx, fr, opts.output)
+			if err != nil {
+				return usageError(err)
+			}
+			opts.outputOptions.resumed = files[0]
+		}
 	}
 	out, err := opts.outputOptions.openRecords(s, opts.maxPages-boolInt(opts.maxPages == 0), true)
 	if err != nil {

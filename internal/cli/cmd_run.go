@@ -241,7 +241,32 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		pos, _ := files[0].Seek(0, io.SeekCurrent)
 		appending = pos > 0
 		cs.settings.Journal, frontier, cs.seeds = st, st, st.SkipDone(cs.seeds)
+	} else if co.shared.url != "" && j.Output.Path != "" {
+		fr, err := co.shared.open(ctx, jobFingerprint(path, opts.sets), cs.settings.CrawlLimits(), co.maxPages)
+		if err != nil {
+			return usageError(err)
+		}
+		defer fr.Close()
+		frontier = fr
+		cs.settings.RobotsStore, cs.settings.Journal = fr, fr
+		paths := []string{j.Output.Path}
+		if j.Output.Errors != "" {
+			paths = append(paths, j.Output.Errors)
+		}
+		files, err := co.shared.openOutputs(ctx, fr, paths...)
+		if err != nil {
+			return usageError(err)
+		}
+		items, closeItems = files[0], files[0].Close
+		if len(files) > 1 {
+			errs, closeErrs = files[1], files[1].Close
+		}
+		pos, _ := files[0].Seek(0, io.SeekCurrent)
+		appending = pos > 0
 	} else {
+		if co.shared.url != "" {
+			return usageError(errors.New("--frontier needs the items in a file (output.path, or -o FILE)"))
+		}
 		if items, closeItems, err = openOutput(j.Output.Path, s.Out); err != nil {
 			return usageError(err)
 		}
@@ -251,17 +276,6 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 				return usageError(err)
 			}
 		}
-	}
-	if co.shared.url != "" {
-		fr, err := co.shared.open(ctx, jobFingerprint(path, opts.sets), cs.settings.CrawlLimits(), co.maxPages)
-		if err != nil {
-			closeItems()
-			closeErrs()
-			return usageError(err)
-		}
-		defer fr.Close()
-		frontier = fr
-		cs.settings.RobotsStore, cs.settings.Journal = fr, fr
 	}
 	run, err := crawler.New(cs.settings)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -67,6 +68,21 @@ func (o *sharedOptions) action(ctx context.Context, w io.Writer) (done bool, err
 		return true, nil
 	}
 	return false, nil
+}
+
+// openOutputs opens the files this process writes for the shared crawl,
+// each cut back to the length Redis last committed for it (a process
+// killed and started again with the same -o leaves no record twice).
+func (o *sharedOptions) openOutputs(ctx context.Context, fr *redisfrontier.Frontier, paths ...string) ([]*os.File, error) {
+	machine, err := os.Hostname()
+	if err != nil {
+		machine = "localhost"
+	}
+	name := func(path string) string { return machine + ":" + absPath(path) }
+	hint := fmt.Sprintf("crawl %q in Redis expects it; --reset starts over", o.crawlID)
+	return reopenOutputs(paths, hint,
+		func(path string) (int64, error) { return fr.Committed(ctx, name(path)) },
+		func(path string, f *os.File) { fr.AddOutput(name(path), syncedLength(f)) })
 }
 
 // open joins the shared crawl.

@@ -98,6 +98,18 @@ func (o *stateOptions) open(fingerprint string, limits limiter.Config) (*state.S
 // part and opened for appending; any other is created afresh. Files that
 // hold committed records come back with their offset past zero.
 func (o *stateOptions) openOutputs(st *state.State, paths ...string) ([]*os.File, error) {
+	hint := "the state in " + o.dir + " expects it; --state-reset starts over"
+	return reopenOutputs(paths, hint,
+		func(path string) (int64, error) { return st.Offsets[path], nil },
+		func(path string, f *os.File) { st.AddOutput(path, syncedLength(f)) })
+}
+
+// reopenOutputs opens each output of a run that commits its outputs'
+// lengths: cut back to its committed length (what was written after the
+// last commit is written again), or made afresh when it has none. register
+// tells the committer of each file opened; hint says, in an error, who
+// expects the file.
+func reopenOutputs(paths []string, hint string, committed func(path string) (int64, error), register func(path string, f *os.File)) ([]*os.File, error) {
 	var files []*os.File
 	fail := func(err error) ([]*os.File, error) {
 		for _, f := range files {
@@ -106,9 +118,11 @@ func (o *stateOptions) openOutputs(st *state.State, paths ...string) ([]*os.File
 		return nil, err
 	}
 	for _, path := range paths {
-		offset := st.Offsets[path]
+		offset, err := committed(path)
+		if err != nil {
+			return fail(err)
+		}
 		var f *os.File
-		var err error
 		if offset == 0 {
 			// New, or stopped before its first commit: start it afresh.
 			if f, err = os.Create(path); err != nil {
@@ -116,11 +130,11 @@ func (o *stateOptions) openOutputs(st *state.State, paths ...string) ([]*os.File
 			}
 		} else {
 			if f, err = os.OpenFile(path, os.O_RDWR, 0); err != nil {
-				return fail(fmt.Errorf("output: %w (the state in %s expects it; --state-reset starts over)", err, o.dir))
+				return fail(fmt.Errorf("output: %w (%s)", err, hint))
 			}
 			info, err := f.Stat()
 			if err == nil && info.Size() < offset {
-				err = fmt.Errorf("output %s has %d bytes, fewer than the %d the state committed: it was changed (--state-reset starts over)", path, info.Size(), offset)
+				err = fmt.Errorf("output %s has %d bytes, fewer than the %d committed: it was changed (%s)", path, info.Size(), offset, hint)
 			}
 			if err == nil {
 				err = f.Truncate(offset) // what was written after the last commit is written again
@@ -134,7 +148,7 @@ func (o *stateOptions) openOutputs(st *state.State, paths ...string) ([]*os.File
 			}
 		}
 		files = append(files, f)
-		st.AddOutput(path, syncedLength(f))
+		register(path, f)
 	}
 	return files, nil
 }
