@@ -4,11 +4,9 @@ package redistest
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
-	"strconv"
 	"testing"
 	"time"
 
@@ -84,13 +82,3 @@ func (s *Server) Stop() {
 		s.cmd = nil
 	}
 }
-
-// Port is the server's port.
-func (s *Server) Port() int {
-	_, port, _ := net.SplitHostPort(s.Addr)
-	n, _ := strconv.Atoi(port)
-	return n
-}
-
-// String names the server.
-func (s *Server) String() string { return fmt.Sprintf("redis-server on %s", s.Addr) }
