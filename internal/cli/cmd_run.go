@@ -223,23 +223,14 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 			return usageError(err)
 		}
 		defer st.Close()
-		paths := []string{j.Output.Path}
-		if j.Output.Errors != "" {
-			paths = append(paths, j.Output.Errors)
-		}
 		if err := retryFailedPages(st, &co.state, j.Output.Errors); err != nil {
 			return usageError(err)
 		}
-		files, err := co.state.openOutputs(st, paths...)
+		files, err := co.state.openOutputs(st, jobOutputPaths(j)...)
 		if err != nil {
 			return usageError(err)
 		}
-		items, closeItems = files[0], files[0].Close
-		if len(files) > 1 {
-			errs, closeErrs = files[1], files[1].Close
-		}
-		pos, _ := files[0].Seek(0, io.SeekCurrent)
-		appending = pos > 0
+		items, errs, closeItems, closeErrs, appending = reopenedJobFiles(files)
 		cs.settings.Journal, frontier, cs.seeds = st, st, st.SkipDone(cs.seeds)
 	} else if co.shared.url != "" && j.Output.Path != "" {
 		fr, err := co.shared.open(ctx, jobFingerprint(path, opts.sets), cs.settings.CrawlLimits(), co.maxPages)
@@ -249,20 +240,11 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		defer fr.Close()
 		frontier = fr
 		cs.settings.RobotsStore, cs.settings.Journal = fr, fr
-		paths := []string{j.Output.Path}
-		if j.Output.Errors != "" {
-			paths = append(paths, j.Output.Errors)
-		}
-		files, err := co.shared.openOutputs(ctx, fr, paths...)
+		files, err := co.shared.openOutputs(ctx, fr, jobOutputPaths(j)...)
 		if err != nil {
 			return usageError(err)
 		}
-		items, closeItems = files[0], files[0].Close
-		if len(files) > 1 {
-			errs, closeErrs = files[1], files[1].Close
-		}
-		pos, _ := files[0].Seek(0, io.SeekCurrent)
-		appending = pos > 0
+		items, errs, closeItems, closeErrs, appending = reopenedJobFiles(files)
 	} else {
 		if co.shared.url != "" {
 			return usageError(errors.New("--frontier needs the items in a file (output.path, or -o FILE)"))
@@ -325,6 +307,27 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		reportCrawl(s.Err, stats, run, cs.rssStart)
 	}
 	return fetchOutcome(ctx, runErr, summary, fmt.Sprintf("%d items", w.Stats.ItemsWritten()))
+}
+
+// jobOutputPaths are the files a job writes: its items, and its errors
+// when it has an errors file.
+func jobOutputPaths(j *job.Job) []string {
+	paths := []string{j.Output.Path}
+	if j.Output.Errors != "" {
+		paths = append(paths, j.Output.Errors)
+	}
+	return paths
+}
+
+// reopenedJobFiles takes the files reopenOutputs gave for jobOutputPaths:
+// the items (appended to when they hold items already) and the errors.
+func reopenedJobFiles(files []*os.File) (items, errs io.Writer, closeItems, closeErrs func() error, appending bool) {
+	items, closeItems, closeErrs = files[0], files[0].Close, func() error { return nil }
+	if len(files) > 1 {
+		errs, closeErrs = files[1], files[1].Close
+	}
+	pos, _ := files[0].Seek(0, io.SeekCurrent)
+	return items, errs, closeItems, closeErrs, pos > 0
 }
 
 // runCheck applies a job's rules to a saved page and prints the items.
