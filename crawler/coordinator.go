@@ -205,7 +205,7 @@ func (e *engine) handle(ctx context.Context, a answer) {
 	r := a.result
 	if !t.Listed {
 		r.Depth, r.Parent = t.Depth, t.Parent
-		e.follow(ctx, t, r, a.links, a.redirect)
+		e.follow(ctx, t, r, a.rich, a.links, a.redirect)
 	}
 	e.endLease(ctx, a.lease, a.outcome, nil)
 	e.stats.Pages++
@@ -218,15 +218,17 @@ func (e *engine) handle(ctx context.Context, a answer) {
 		e.flushHeld()
 		return
 	}
-	p := &heldPage{key: t.Key(), task: t, rec: r, links: compactLinks(a.links), redirect: a.redirect}
+	p := &heldPage{key: t.Key(), task: t, rec: r, links: compactLinks(a.links), rich: a.rich, redirect: a.redirect}
 	e.held[p.key] = p
 	e.heldAt = growTo(e.heldAt, t.Depth)
 	e.heldAt[t.Depth] = append(e.heldAt[t.Depth], p)
 	e.flushHeld()
 }
 
-// follow queues a page's redirect target and links.
-func (e *engine) follow(ctx context.Context, t Task, r *Result, links []*url.URL, redirect *url.URL) {
+// follow queues a page's redirect target and links: those that carry
+// data or lead to a next page first, so that a link met both ways keeps
+// what it carries and the depth of a next page.
+func (e *engine) follow(ctx context.Context, t Task, r *Result, rich []Link, links []*url.URL, redirect *url.URL) {
 	if redirect != nil {
 		if t.Hops >= e.cfg.MaxRedirects {
 			r.OK = false
@@ -235,8 +237,18 @@ func (e *engine) follow(ctx context.Context, t Task, r *Result, links []*url.URL
 			if t.SeedChain {
 				e.scope().AddSeed(redirect) // a seed's site moved: follow it
 			}
-			e.enqueue(ctx, redirect, Task{Depth: t.Depth, Parent: t.URL, Hops: t.Hops + 1, SeedChain: t.SeedChain})
+			e.enqueue(ctx, redirect, Task{Depth: t.Depth, Parent: t.URL, Hops: t.Hops + 1, SeedChain: t.SeedChain, Data: t.Data, Chain: t.Chain})
 		}
+	}
+	for _, l := range rich {
+		next := Task{Depth: t.Depth + 1, Parent: t.URL, Data: l.Data}
+		if l.Next {
+			next.Depth, next.Chain = t.Depth, t.Chain+1
+			if next.Data == nil {
+				next.Data = t.Data // a listing's next page keeps what its first page got
+			}
+		}
+		e.enqueue(ctx, l.URL, next)
 	}
 	for _, l := range links {
 		e.enqueue(ctx, l, Task{Depth: t.Depth + 1, Parent: t.URL})
@@ -273,8 +285,8 @@ func (e *engine) lower(ctx context.Context, t Task) {
 	p.task.Depth, p.task.Parent = t.Depth, t.Parent
 	e.heldAt = growTo(e.heldAt, t.Depth)
 	e.heldAt[t.Depth] = append(e.heldAt[t.Depth], p)
-	self := Task{URL: p.rec.URL, Depth: t.Depth, Parent: t.Parent, Hops: t.Hops, SeedChain: t.SeedChain}
-	e.follow(ctx, self, &Result{}, expandLinks(p.links), p.redirect)
+	self := Task{URL: p.rec.URL, Depth: t.Depth, Parent: t.Parent, Hops: t.Hops, SeedChain: t.SeedChain, Data: p.task.Data, Chain: p.task.Chain}
+	e.follow(ctx, self, &Result{}, p.rich, expandLinks(p.links), p.redirect)
 }
 
 // final says whether a page at depth can no longer be reached by a shorter

@@ -31,11 +31,12 @@ type CrawlConfig struct {
 	Scope *Scope
 	// Robots, when set, is asked before every fetch; nil ignores robots.txt.
 	Robots *Robots
-	// Follow, when not empty, follows only the links in elements matching
-	// one of these selectors (a scraping job's "follow").
-	Follow []goquery.Matcher
-	// Extractor, when set, runs on every HTML page fetched; what it
-	// returns travels in Result.Items to the sink.
+	// Follow, when not empty, follows only the links its rules pick (a
+	// scraping job's "follow").
+	Follow []FollowRule
+	// Extractor, when set, runs on every HTML or JSON page fetched; the
+	// items it returns travel in Result.Items to the sink, and the links
+	// it returns are followed before the page's own.
 	Extractor Extractor
 	// KeepParams keeps tracking and session parameters (utm_*, fbclid,
 	// ;jsessionid=...; see TrackingParams), which a crawl otherwise drops
@@ -83,10 +84,48 @@ func (w Written) Retryable() bool {
 	return false
 }
 
-// Extractor turns a parsed page into data. It runs on the workers, many
-// at once, and must be safe for concurrent use.
+// Extractor turns a fetched page into data, and may name links to follow
+// that the page's HTML does not show (a JSON API's next page). It runs on
+// the workers, many at once, and must be safe for concurrent use.
 type Extractor interface {
-	Extract(doc *goquery.Document, page *url.URL) any
+	Extract(p *Page) Extraction
+}
+
+// Page is a fetched page as an Extractor and a FollowRule see it.
+type Page struct {
+	URL         *url.URL
+	Doc         *goquery.Document // the parsed HTML; nil for a JSON body
+	Body        []byte            // the body as received, decoded from its Content-Encoding
+	ContentType string
+	Header      http.Header
+	Data        []byte // what the link that led here carried (Link.Data)
+	Chain       int    // pages of "next" links walked to get here: 0 for the first
+}
+
+// Extraction is what an Extractor found on a page.
+type Extraction struct {
+	Items any    // travels in Result.Items to the sink
+	Links []Link // followed before the links the crawl finds itself
+}
+
+// Link is a link to follow with what it carries.
+type Link struct {
+	URL  *url.URL // absolute
+	Data []byte   // handed to the linked page as Page.Data (and kept in Task.Data)
+	// Next marks the next page of a paginated listing: it keeps the depth
+	// of the page that links to it, so --max-depth does not cut a long
+	// listing short, and its Chain is one more.
+	Next bool
+}
+
+// FollowRule picks the links to follow: the a[href] and area[href]
+// elements matching Within or inside an element that matches it.
+type FollowRule struct {
+	Within goquery.Matcher
+	// Pass, when set, gives the data the rule's links carry to the pages
+	// they lead to (a job's context: the listing's category on each
+	// product). It is called once per page, with Page.Doc set.
+	Pass func(p *Page) []byte
 }
 
 // CrawlStats counts what a crawl did beyond its records.

@@ -185,6 +185,7 @@ type answer struct {
 	retried   bool       // released for a retry: nothing to write
 	outcome   Outcome    // for the host's schedule
 	links     []*url.URL // followable links, canonical
+	rich      []Link     // links that carry data or lead to a next page, canonical
 	redirect  *url.URL   // the canonical Location of a 3xx
 }
 
@@ -195,6 +196,7 @@ type heldPage struct {
 	task     Task
 	rec      *Result
 	links    []string // canonical; see compactLinks
+	rich     []Link
 	redirect *url.URL
 	written  bool
 }
@@ -282,7 +284,9 @@ func (e *engine) process(ctx context.Context, l Lease) answer {
 		t.FirstTry = time.Now()
 	}
 	// A body without a Content-Type is kept so that it can be sniffed.
-	keep := func(contentType string) bool { return e.cfg.Saver != nil || contentType == "" || isHTML(contentType) }
+	keep := func(contentType string) bool {
+		return e.cfg.Saver != nil || contentType == "" || isHTML(contentType) || e.cfg.Extractor != nil && isJSON(contentType)
+	}
 	fr := e.f.Get(ctx, t.URL, keep)
 	defer fr.Release()
 	contentType := fr.ContentType
@@ -344,31 +348,56 @@ func (e *engine) process(ctx context.Context, l Lease) answer {
 		}
 	}
 	// A redirect's own body (Go writes a link to the target) is not a page.
-	if fr.Body != nil && isHTML(contentType) && r.OK && out.redirect == nil {
+	if fr.Body != nil && r.OK && out.redirect == nil {
 		follow := e.mayFollow(t.Depth)
-		if follow || e.cfg.Extractor != nil {
+		from := &Page{URL: u, Body: fr.Body, ContentType: contentType, Header: fr.Header, Data: t.Data, Chain: t.Chain}
+		switch {
+		case isHTML(contentType) && (follow || e.cfg.Extractor != nil):
 			var p page
 			if e.cfg.Extractor == nil && len(e.cfg.Follow) == 0 {
 				p = scanPage(fr.Body, contentType, u, fr.Header, e.cfg.FollowNofollow) // no tree needed
 			} else {
-				p = parsePage(fr.Body, contentType, u, fr.Header, linkRules{followNofollow: e.cfg.FollowNofollow, follow: e.cfg.Follow})
+				p = parsePage(fr.Body, contentType, u, fr.Header, linkRules{followNofollow: e.cfg.FollowNofollow, follow: e.cfg.Follow, from: from})
 			}
 			r.Title, r.Canonical = p.title, fetch.Redact(p.canonical)
 			if follow {
-				out.links = p.links
-				r.Links = len(p.links)
+				out.links, out.rich = p.links, p.rich
 			}
 			if e.cfg.Extractor != nil && p.doc != nil {
-				r.Items = e.cfg.Extractor.Extract(p.doc, u)
+				from.Doc = p.doc
+				e.extract(from, r, &out, follow)
 			}
-		} else {
+			r.Links = len(out.links) + len(out.rich)
+		case isHTML(contentType):
 			r.Title = extractTitle(fr.Body, contentType)
+		case isJSON(contentType) && e.cfg.Extractor != nil:
+			e.extract(from, r, &out, follow)
+			r.Links = len(out.rich)
 		}
 	}
 	if r.OK && !isRedirect(fr.Status) {
 		save(e.cfg.Config, e.cancel, r, fr.Body)
 	}
 	return out
+}
+
+// extract runs the Extractor on a page: its items go in the record, its
+// links before the page's own. At the last depth only "next" links are
+// kept, as they do not go deeper.
+func (e *engine) extract(p *Page, r *Result, out *answer, follow bool) {
+	x := e.cfg.Extractor.Extract(p)
+	r.Items = x.Items
+	var links []Link
+	for _, l := range x.Links {
+		if !follow && !l.Next || l.URL == nil || l.URL.Scheme != "http" && l.URL.Scheme != "https" {
+			continue
+		}
+		if c, err := canonicalURL(l.URL); err == nil {
+			l.URL = c
+			links = append(links, l)
+		}
+	}
+	out.rich = append(links, out.rich...)
 }
 
 // mayFollow says whether a page at depth needs its links: below MaxDepth

@@ -20,6 +20,14 @@ func isHTML(contentType string) bool {
 	return strings.EqualFold(mt, "text/html") || strings.EqualFold(mt, "application/xhtml+xml")
 }
 
+// isJSON says whether a Content-Type is JSON: application/json, text/json
+// or a +json type (application/ld+json, application/problem+json).
+func isJSON(contentType string) bool {
+	mt, _, _ := strings.Cut(contentType, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	return mt == "application/json" || mt == "text/json" || strings.HasSuffix(mt, "+json")
+}
+
 // extractTitle returns the first <title>, whitespace-normalised, or "".
 //
 // It runs x/net/html's tokenizer, the one under goquery, and stops at the

@@ -30,6 +30,11 @@ type Task struct {
 	Attempts int
 	// FirstTry is when the first attempt started; zero before it.
 	FirstTry time.Time
+	// Data is what the link that led here carried (Link.Data): opaque to
+	// the crawl, kept with the task wherever it is stored.
+	Data []byte
+	// Chain counts the "next" links walked to get here (Link.Next).
+	Chain int
 	// Invalid, when set, is why the input line is not a URL to fetch; the
 	// engine writes it as a record and queues nothing.
 	Invalid error

@@ -15,14 +15,17 @@ type page struct {
 	title     string
 	canonical string     // the page's <link rel=canonical>, absolute, or ""
 	links     []*url.URL // canonical, absolute http(s), each once, in document order
+	rich      []Link     // links that carry data (a FollowRule's Pass), canonical
 }
 
 // linkRules say which links of a page are followed.
 type linkRules struct {
 	followNofollow bool
 	// follow, when not empty, limits links to a[href] and area[href]
-	// elements matching one of these selectors or inside one.
-	follow []goquery.Matcher
+	// elements matching one of its rules' selectors or inside one.
+	follow []FollowRule
+	// from is the page for the rules' Pass (its Doc set by parsePage).
+	from *Page
 }
 
 // linkRels are the rel values of <link> and Link headers that lead to
@@ -68,11 +71,22 @@ func parsePage(body []byte, contentType string, pageURL *url.URL, header http.He
 		return followNofollow || !hasToken(s.AttrOr("rel", ""), "nofollow")
 	}
 	if len(rules.follow) > 0 {
-		for _, m := range rules.follow {
-			chosen := doc.FindMatcher(m)
+		for _, rule := range rules.follow {
+			chosen := doc.FindMatcher(rule.Within)
+			var data []byte
+			if rule.Pass != nil && rules.from != nil {
+				from := *rules.from
+				from.Doc = doc
+				data = rule.Pass(&from)
+			}
 			chosen.FilterMatcher(anchors).AddSelection(chosen.FindMatcher(anchors)).Each(func(_ int, s *goquery.Selection) {
-				if followable(s) {
+				if !followable(s) {
+					return
+				}
+				if data == nil {
 					add(base, s.AttrOr("href", ""))
+				} else if u, ok := links.take(base, s.AttrOr("href", "")); ok {
+					p.rich = append(p.rich, Link{URL: u, Data: data})
 				}
 			})
 		}
@@ -114,18 +128,28 @@ type linkSet struct {
 
 // add resolves ref against from and keeps it if it is a new http(s) link.
 func (l *linkSet) add(from *url.URL, ref string) {
+	if c, ok := l.take(from, ref); ok {
+		l.links = append(l.links, c)
+	}
+}
+
+// take resolves ref against from and returns it, canonical, if it is an
+// http(s) link not met before on this page; it is then met.
+func (l *linkSet) take(from *url.URL, ref string) (*url.URL, bool) {
 	u, err := from.Parse(strings.TrimSpace(ref))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return
+		return nil, false
 	}
 	c, err := canonicalURL(u)
 	if err != nil {
-		return
+		return nil, false
 	}
-	if s := c.String(); !l.seen[s] {
-		l.seen[s] = true
-		l.links = append(l.links, c)
+	s := c.String()
+	if l.seen[s] {
+		return nil, false
 	}
+	l.seen[s] = true
+	return c, true
 }
 
 // anchors matches the elements whose href a follow selector may pick.

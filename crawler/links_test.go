@@ -6,7 +6,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/PuerkitoBio/goquery"
 	"github.com/andybalholm/cascadia"
 )
 
@@ -101,7 +100,7 @@ func TestParsePageFollowSelectors(t *testing.T) {
 	<article><h3><a href="/book-1">b1</a></h3><a href="/ignored">x</a></article>
 	<a href="/other">other</a><link rel="next" href="/link-next">`
 	base, _ := url.Parse("http://site.test/")
-	rules := linkRules{follow: []goquery.Matcher{cascadia.MustCompile("li.next > a"), cascadia.MustCompile("article h3")}}
+	rules := linkRules{follow: []FollowRule{{Within: cascadia.MustCompile("li.next > a")}, {Within: cascadia.MustCompile("article h3")}}}
 	p := parsePage([]byte(html), "text/html", base, nil, rules)
 	var got []string
 	for _, l := range p.links {

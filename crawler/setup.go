@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/PuerkitoBio/goquery"
-
 	"github.com/fetchall/fetchall/fetch"
 	"github.com/fetchall/fetchall/limiter"
 )
@@ -67,9 +65,9 @@ type Settings struct {
 	MaxPagesPerHost int
 	// FollowNofollow follows rel=nofollow links too.
 	FollowNofollow bool
-	// Follow, when not empty, follows only links inside these selectors.
-	Follow []goquery.Matcher
-	// Extractor, when set, runs on every HTML page; its items ride in
+	// Follow, when not empty, follows only the links its rules pick.
+	Follow []FollowRule
+	// Extractor, when set, runs on every HTML or JSON page; its items ride in
 	// Result.Items.
 	Extractor Extractor
 	// Journal, when set, is told which records each flush of the sink

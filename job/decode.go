@@ -7,9 +7,13 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/andybalholm/cascadia"
+	"github.com/antchfx/xpath"
+	"github.com/itchyny/gojq"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/fetchall/fetchall/internal/config"
@@ -188,4 +192,99 @@ func plainly(err error, f reflect.Value) error {
 		return errors.New("want a whole number")
 	}
 	return err
+}
+
+// Select picks the elements (or JSON values) items or nested objects come
+// from: a CSS selector as plain text, or one of {css: ...}, {xpath: ...},
+// {jq: ...}.
+type Select struct {
+	CSS   *Selector `yaml:"css"`
+	XPath *XPath    `yaml:"xpath"`
+	JQ    *JQ       `yaml:"jq"`
+}
+
+// UnmarshalYAML reads a selector as text (CSS) or a mapping of one kind.
+func (s *Select) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		s.CSS = new(Selector)
+		return s.CSS.UnmarshalYAML(n)
+	}
+	if n.Kind != yaml.MappingNode {
+		return errors.New("want a CSS selector, or one of {css: ...}, {xpath: ...}, {jq: ...}")
+	}
+	type plain Select
+	var p plain
+	if err := n.Decode(&p); err != nil {
+		return err
+	}
+	kinds := 0
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		switch k := n.Content[i].Value; k {
+		case "css", "xpath", "jq":
+			kinds++
+		default:
+			return fmt.Errorf("unknown key %q (want one of css, xpath, jq)", k)
+		}
+	}
+	if kinds != 1 {
+		return errors.New("give one of css, xpath, jq")
+	}
+	*s = Select(p)
+	return nil
+}
+
+// Text is the selector as the job wrote it, with its kind.
+func (s Select) Text() string {
+	switch {
+	case s.XPath != nil:
+		return "xpath " + strconv.Quote(s.XPath.Text)
+	case s.JQ != nil:
+		return "jq " + strconv.Quote(s.JQ.Text)
+	}
+	return "css " + strconv.Quote(s.CSS.Text)
+}
+
+// XPath is a compiled XPath expression. A compiled expression keeps
+// state while it runs, so each use takes one from a pool.
+type XPath struct {
+	Text string
+	pool *sync.Pool
+}
+
+// UnmarshalYAML compiles an XPath expression.
+func (x *XPath) UnmarshalYAML(n *yaml.Node) error {
+	text, err := scalar(n)
+	if err != nil {
+		return err
+	}
+	if _, err := xpath.Compile(text); err != nil {
+		return fmt.Errorf("bad XPath %q: %w", text, err)
+	}
+	x.Text = text
+	x.pool = &sync.Pool{New: func() any { e, _ := xpath.Compile(text); return e }}
+	return nil
+}
+
+// JQ is a compiled jq program (gojq), safe for concurrent use.
+type JQ struct {
+	Text string
+	Code *gojq.Code
+}
+
+// UnmarshalYAML parses and compiles a jq program.
+func (j *JQ) UnmarshalYAML(n *yaml.Node) error {
+	text, err := scalar(n)
+	if err != nil {
+		return err
+	}
+	q, err := gojq.Parse(text)
+	if err != nil {
+		return fmt.Errorf("bad jq %q: %w", text, err)
+	}
+	code, err := gojq.Compile(q)
+	if err != nil {
+		return fmt.Errorf("bad jq %q: %w", text, err)
+	}
+	*j = JQ{Text: text, Code: code}
+	return nil
 }

@@ -37,12 +37,20 @@ func (j *Job) Describe(w io.Writer, s crawler.Settings) error {
 	}
 	if len(j.Follow) == 0 {
 		d.printf("follow: every in-scope link\n")
-	} else {
-		texts := make([]string, len(j.Follow))
-		for i, f := range j.Follow {
-			texts[i] = f.Text
+	}
+	for _, f := range j.Follow {
+		d.printf("follow: links in %q", f.CSS.Text)
+		if len(f.Pass) > 0 {
+			names := make([]string, len(f.Pass))
+			for i, p := range f.Pass {
+				names[i] = p.Name
+			}
+			d.printf(", passing %s to the pages they lead to", strings.Join(names, ", "))
 		}
-		d.printf("follow: links in %s\n", strings.Join(texts, " | "))
+		d.printf("\n")
+	}
+	if j.Paginate != nil {
+		d.printf("paginate: every page, %s\n", j.Paginate.describe())
 	}
 	d.printf("rules:\n")
 	for i, r := range j.Rules {
@@ -52,11 +60,15 @@ func (j *Job) Describe(w io.Writer, s crawler.Settings) error {
 		}
 		what := "the page is one item"
 		if r.Select != nil {
-			what = fmt.Sprintf("one item per %q", r.Select.Text)
+			what = "one item per " + r.Select.Text()
 		}
 		d.printf("  %s: %s, %s\n", r.Label(i), where, what)
-		for _, f := range r.Fields {
-			d.printf("    %s: %s\n", f.Name, f.describe())
+		if r.Paginate != nil {
+			d.printf("    paginate: %s\n", r.Paginate.describe())
+		}
+		d.fields("    ", r.Fields)
+		if r.Expect != nil {
+			d.printf("    expect: %s\n", r.Expect.describe())
 		}
 	}
 	dest := j.Output.Path
@@ -86,15 +98,70 @@ func (d *describer) printf(format string, args ...any) {
 	}
 }
 
+// fields describes fields, nested ones indented under their select.
+func (d *describer) fields(indent string, fields []Field) {
+	for _, f := range fields {
+		if f.Nested() {
+			d.printf("%s%s: a list, one object per %s:\n", indent, f.Name, f.Select.Text())
+			d.fields(indent+"  ", f.Fields)
+			continue
+		}
+		d.printf("%s%s: %s\n", indent, f.Name, f.describe())
+	}
+}
+
+func (p *Paginate) describe() string {
+	var how string
+	if p.Next != nil {
+		how = fmt.Sprintf("next link %q", p.Next.Text)
+	} else {
+		how = fmt.Sprintf("next URL from jq %q", p.JQ.Text)
+		if p.Param != "" {
+			how = fmt.Sprintf("cursor from jq %q into query parameter %s", p.JQ.Text, p.Param)
+		}
+	}
+	return fmt.Sprintf("%s (or a Link: rel=next header), at most %d pages, not counted in max_depth", how, p.MaxPages)
+}
+
+func (e *Expect) describe() string {
+	var parts []string
+	if e.PerPage != nil {
+		parts = append(parts, "per page "+e.PerPage.String())
+	}
+	if e.Total != nil {
+		parts = append(parts, "in total "+e.Total.String())
+	}
+	for _, s := range e.Filled {
+		parts = append(parts, fmt.Sprintf("%s filled in %s", s.Field, percent(s.Min)))
+	}
+	if len(e.Samples) > 0 {
+		parts = append(parts, fmt.Sprintf("%d sample page(s)", len(e.Samples)))
+	}
+	return strings.Join(parts, "; ")
+}
+
 // describe says in words how the field is extracted.
 func (f Field) describe() string {
-	parts := []string{fmt.Sprintf("css %q", f.CSS.Text)}
+	var parts []string
+	switch {
+	case f.CSS != nil:
+		parts = append(parts, fmt.Sprintf("css %q", f.CSS.Text))
+	case f.XPath != nil:
+		parts = append(parts, fmt.Sprintf("xpath %q", f.XPath.Text))
+	case f.Meta != "":
+		parts = append(parts, fmt.Sprintf("meta %q", f.Meta))
+	case f.JSONLD != "":
+		parts = append(parts, fmt.Sprintf("the JSON-LD %s object", f.JSONLD))
+	}
+	if f.JQ != nil {
+		parts = append(parts, fmt.Sprintf("jq %q", f.JQ.Text))
+	}
 	switch {
 	case f.Attr != "":
 		parts = append(parts, "attribute "+f.Attr)
 	case f.HTML:
 		parts = append(parts, "inner HTML")
-	default:
+	case f.CSS != nil || f.XPath != nil:
 		parts = append(parts, "text")
 	}
 	if f.URL {
@@ -103,7 +170,9 @@ func (f Field) describe() string {
 	if f.Regex != nil {
 		parts = append(parts, fmt.Sprintf("regex %q", f.Regex.String()))
 	}
-	parts = append(parts, f.Type)
+	if t := f.valueType(); t != "" {
+		parts = append(parts, t)
+	}
 	if f.All {
 		parts = append(parts, "every match")
 	}

@@ -20,9 +20,10 @@ import (
 // Job is a checked job file.
 type Job struct {
 	File      string
-	Start     []string // start URLs, when given inline
+	Start     []string // start URLs, when given inline, with {1..50} ranges expanded
 	StartFile string   // or a file of them, relative to the working directory
-	Follow    []Selector
+	Follow    []Follow
+	Paginate  *Paginate // for every page; a rule may have its own
 	Rules     []Rule
 	Output    Output
 	// Settings holds every other key: crawl and fetch settings by their
@@ -36,12 +37,36 @@ type Selector struct {
 	Matcher goquery.Matcher
 }
 
+// Follow is a follow rule: the links in or under the elements its CSS
+// matches are followed, carrying the Pass fields (taken from the page
+// that links) to the pages they lead to.
+type Follow struct {
+	CSS  Selector `yaml:"css"`
+	Pass []Field  `yaml:"-"`
+}
+
+// Paginate follows a listing's "next" links (or a JSON API's next URL
+// or cursor) without counting them against max_depth, up to MaxPages
+// pages. A Link: rel=next header is a next link too.
+type Paginate struct {
+	Next     *Selector `yaml:"next"`      // the next link, or an element holding it
+	JQ       *JQ       `yaml:"jq"`        // for JSON pages: the next URL, or the cursor
+	Param    string    `yaml:"param"`     // with jq: the query parameter the cursor goes in
+	MaxPages int       `yaml:"max_pages"` // pages in the chain, the first included
+}
+
+// DefaultMaxPages bounds a pagination chain whose job says no bound: a
+// listing that always links to a next page must still end.
+const DefaultMaxPages = 1000
+
 // Rule extracts items from the pages whose URL it matches.
 type Rule struct {
-	Name   string    `yaml:"name"`   // "" when the job gives none
-	Match  *Pattern  `yaml:"match"`  // nil: every page
-	Select *Selector `yaml:"select"` // nil: the page is one item
-	Fields []Field   `yaml:"-"`      // in the file's order
+	Name     string    `yaml:"name"`   // "" when the job gives none
+	Match    *Pattern  `yaml:"match"`  // nil: every page
+	Select   *Select   `yaml:"select"` // nil: the page is one item
+	Paginate *Paginate `yaml:"-"`      // next pages of the pages it matches
+	Fields   []Field   `yaml:"-"`      // in the file's order
+	Expect   *Expect   `yaml:"-"`      // its contract, or nil
 }
 
 // Label is the rule's name for summaries: its name, or its position.
@@ -52,19 +77,31 @@ func (r Rule) Label(i int) string {
 	return fmt.Sprintf("items[%d]", i)
 }
 
-// Field is one value of an item.
+// Field is one value of an item, from one source: css, xpath, meta,
+// jsonld (optionally narrowed by jq) or jq; or, with select and fields,
+// a list of nested objects.
 type Field struct {
-	Name     string   `yaml:"-"`
-	CSS      Selector `yaml:"css"`
-	Attr     string   `yaml:"attr"`     // take this attribute instead of the text
-	HTML     bool     `yaml:"html"`     // take the inner HTML instead of the text
-	URL      bool     `yaml:"url"`      // resolve the value against the page URL
-	Regex    *Pattern `yaml:"regex"`    // keep the first capture group, or the match
-	Type     string   `yaml:"type"`     // string, int, float or bool
-	All      bool     `yaml:"all"`      // a list of every match
-	Required bool     `yaml:"required"` // an item without this field is dropped
-	Default  any      `yaml:"-"`        // for a missing optional field; nil is null
+	Name     string    `yaml:"-"`
+	CSS      *Selector `yaml:"css"`
+	XPath    *XPath    `yaml:"xpath"`
+	Meta     string    `yaml:"meta"`     // <meta property|name=...> content
+	JSONLD   string    `yaml:"jsonld"`   // the first JSON-LD object of this @type
+	JQ       *JQ       `yaml:"jq"`       // on a JSON item, or on the JSON-LD object
+	Attr     string    `yaml:"attr"`     // take this attribute instead of the text
+	HTML     bool      `yaml:"html"`     // take the inner HTML instead of the text
+	URL      bool      `yaml:"url"`      // resolve the value against the page URL
+	Regex    *Pattern  `yaml:"regex"`    // keep the first capture group, or the match
+	Type     string    `yaml:"type"`     // string, int, float or bool; "" keeps a JSON value as it is
+	All      bool      `yaml:"all"`      // a list of every match
+	Required bool      `yaml:"required"` // an item (or nested object) without it is dropped
+	Default  any       `yaml:"-"`        // for a missing optional field; nil is null
+	// Select and Fields make a nested field: one object per match.
+	Select *Select `yaml:"select"`
+	Fields []Field `yaml:"-"`
 }
+
+// Nested says whether the field is a list of objects.
+func (f Field) Nested() bool { return len(f.Fields) > 0 }
 
 // Output says where items go.
 type Output struct {
@@ -76,14 +113,13 @@ type Output struct {
 
 // jobFile is the top of a job file as decoded; every other key is a setting.
 type jobFile struct {
-	Start     textList   `yaml:"start"`
-	StartFile text       `yaml:"start_file"`
-	Follow    []Selector `yaml:"follow"`
-	Output    Output     `yaml:"output"`
+	Start     textList `yaml:"start"`
+	StartFile text     `yaml:"start_file"`
+	Output    Output   `yaml:"output"`
 }
 
 // Keys are the keys a job file adds to the settings keys.
-var Keys = []string{"start", "start_file", "follow", "items", "output"}
+var Keys = []string{"start", "start_file", "follow", "paginate", "items", "output"}
 
 var types = []string{"string", "int", "float", "bool"}
 
@@ -114,13 +150,28 @@ func Parse(file string, data []byte, sets []string) (*Job, error) {
 	d := decoder{file: file}
 	settings := &yaml.Node{Kind: yaml.MappingNode}
 	top := jobFile{Output: Output{Format: "jsonl"}}
-	nodes, err := d.mapping(root, "", &top, []string{"items"}, settings)
+	nodes, err := d.mapping(root, "", &top, []string{"items", "follow", "paginate"}, settings)
 	if err != nil {
 		return nil, err
 	}
-	j := &Job{File: file, Start: top.Start, StartFile: string(top.StartFile), Follow: top.Follow, Output: top.Output}
+	j := &Job{File: file, StartFile: string(top.StartFile), Output: top.Output}
 	if j.Output.Format != "jsonl" && j.Output.Format != "csv" {
 		return nil, d.at(nodes["output"], "output.format", fmt.Errorf("format %q: want jsonl or csv", j.Output.Format))
+	}
+	if sn, ok := nodes["start"]; ok {
+		if j.Start, err = d.start(sn, top.Start); err != nil {
+			return nil, err
+		}
+	}
+	if fn, ok := nodes["follow"]; ok {
+		if j.Follow, err = d.follows(fn); err != nil {
+			return nil, err
+		}
+	}
+	if pn, ok := nodes["paginate"]; ok {
+		if j.Paginate, err = d.paginate(pn, "paginate"); err != nil {
+			return nil, err
+		}
 	}
 	if items, ok := nodes["items"]; ok {
 		if j.Rules, err = d.rules(items); err != nil {
@@ -130,7 +181,10 @@ func Parse(file string, data []byte, sets []string) (*Job, error) {
 	if len(settings.Content) > 0 {
 		j.Settings = settings
 	}
-	return j, j.check(root)
+	if err := j.check(root); err != nil {
+		return nil, err
+	}
+	return j, d.contracts(j, nodes["items"])
 }
 
 // check enforces what spans keys.
@@ -146,13 +200,93 @@ func (j *Job) check(root *yaml.Node) error {
 	if j.Output.UniqueBy != "" {
 		found := false
 		for _, r := range j.Rules {
-			found = found || slices.ContainsFunc(r.Fields, func(f Field) bool { return f.Name == j.Output.UniqueBy })
+			found = found || slices.ContainsFunc(r.Fields, func(f Field) bool { return f.Name == j.Output.UniqueBy && !f.Nested() })
 		}
 		if !found {
-			return errorAt(j.File, root, "output.unique_by", fmt.Errorf("%q is not a field of any rule", j.Output.UniqueBy))
+			return errorAt(j.File, root, "output.unique_by", fmt.Errorf("%q is not a field of any rule (a nested list cannot be one)", j.Output.UniqueBy))
 		}
 	}
 	return nil
+}
+
+// ContextNames are the names of the fields follow rules pass on, in the
+// job's order: every item may carry them after its own fields.
+func (j *Job) ContextNames() []string {
+	var names []string
+	for _, f := range j.Follow {
+		for _, p := range f.Pass {
+			if !slices.Contains(names, p.Name) {
+				names = append(names, p.Name)
+			}
+		}
+	}
+	return names
+}
+
+// follows decodes the follow list: each entry a CSS selector, or a
+// mapping {css: ..., pass: {name: field...}}.
+func (d decoder) follows(v *yaml.Node) ([]Follow, error) {
+	if v.Kind == yaml.ScalarNode {
+		v = &yaml.Node{Kind: yaml.SequenceNode, Line: v.Line, Content: []*yaml.Node{v}}
+	}
+	if v.Kind != yaml.SequenceNode {
+		return nil, d.at(v, "follow", errors.New(`want a list of CSS selectors or {css: ..., pass: {...}}`))
+	}
+	var out []Follow
+	for i, fn := range v.Content {
+		path := fmt.Sprintf("follow[%d]", i)
+		var f Follow
+		if fn.Kind == yaml.ScalarNode {
+			if err := fn.Decode(&f.CSS); err != nil {
+				return nil, d.at(fn, path, err)
+			}
+			out = append(out, f)
+			continue
+		}
+		nodes, err := d.mapping(fn, path, &f, []string{"pass"}, nil)
+		if err != nil {
+			return nil, err
+		}
+		if f.CSS.Matcher == nil {
+			return nil, d.at(fn, path+".css", errors.New("a follow rule needs css: the elements whose links are followed"))
+		}
+		if pn, ok := nodes["pass"]; ok {
+			if f.Pass, err = d.fields(pn, path+".pass"); err != nil {
+				return nil, err
+			}
+			for k, p := range f.Pass {
+				if p.Nested() {
+					return nil, d.at(pn.Content[2*k], path+".pass."+p.Name, errors.New("a passed field is one value, not a nested list"))
+				}
+			}
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// paginate decodes a pagination block.
+func (d decoder) paginate(v *yaml.Node, path string) (*Paginate, error) {
+	p := &Paginate{}
+	nodes, err := d.mapping(v, path, p, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case p.Next == nil && p.JQ == nil:
+		return nil, d.at(v, path, errors.New("paginate needs next (a CSS selector of the next link) or jq (the next URL or cursor of a JSON page)"))
+	case p.Next != nil && p.JQ != nil:
+		return nil, d.at(v, path, errors.New("give next or jq, not both"))
+	case p.Param != "" && p.JQ == nil:
+		return nil, d.at(nodes["param"], path+".param", errors.New("param names the query parameter a jq cursor goes in; it needs jq"))
+	}
+	if mn, ok := nodes["max_pages"]; ok && p.MaxPages < 1 {
+		return nil, d.at(mn, path+".max_pages", fmt.Errorf("max_pages %d: want at least 1 (the first page counts)", p.MaxPages))
+	}
+	if p.MaxPages == 0 {
+		p.MaxPages = DefaultMaxPages
+	}
+	return p, nil
 }
 
 // rules decodes the items list: a rule per entry, its fields in order.
@@ -164,7 +298,7 @@ func (d decoder) rules(v *yaml.Node) ([]Rule, error) {
 	for i, rn := range v.Content {
 		path := fmt.Sprintf("items[%d]", i)
 		var r Rule
-		nodes, err := d.mapping(rn, path, &r, []string{"fields"}, nil)
+		nodes, err := d.mapping(rn, path, &r, []string{"fields", "paginate", "expect"}, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -176,12 +310,17 @@ func (d decoder) rules(v *yaml.Node) ([]Rule, error) {
 		if len(r.Fields) == 0 {
 			return nil, d.at(rn, path+".fields", errors.New("a rule needs at least one field"))
 		}
+		if pn, ok := nodes["paginate"]; ok {
+			if r.Paginate, err = d.paginate(pn, path+".paginate"); err != nil {
+				return nil, err
+			}
+		}
 		rules = append(rules, r)
 	}
 	return rules, nil
 }
 
-// fields decodes a rule's fields, a mapping of name: field.
+// fields decodes a mapping of name: field.
 func (d decoder) fields(v *yaml.Node, path string) ([]Field, error) {
 	if v.Kind != yaml.MappingNode {
 		return nil, d.at(v, path, errors.New("want a mapping of field name: {css: ...}"))
@@ -195,34 +334,87 @@ func (d decoder) fields(v *yaml.Node, path string) ([]Field, error) {
 			return nil, d.at(name, at, errors.New(`"url" is every item's first column; name the field otherwise`))
 		case name.Value == "":
 			return nil, d.at(name, at, errors.New("a field needs a name"))
+		case strings.Contains(name.Value, "."):
+			return nil, d.at(name, at, errors.New(`a field name cannot hold "." (CSV names nested columns parent.child)`))
 		case slices.ContainsFunc(fields, func(f Field) bool { return f.Name == name.Value }):
 			return nil, d.at(name, at, errors.New("field named twice"))
 		}
-		f := Field{Name: name.Value, Type: "string"}
-		nodes, err := d.mapping(fn, at, &f, []string{"default"}, nil)
+		f, err := d.field(name.Value, fn, at)
 		if err != nil {
 			return nil, err
-		}
-		switch {
-		case f.CSS.Matcher == nil:
-			return nil, d.at(fn, at+".css", errors.New("every field needs a css selector"))
-		case !slices.Contains(types, f.Type):
-			return nil, d.at(nodes["type"], at+".type", fmt.Errorf("type %q: want string, int, float or bool", f.Type))
-		case f.HTML && f.Attr != "":
-			return nil, d.at(fn, at, errors.New("take html or attr, not both"))
-		}
-		if dn, ok := nodes["default"]; ok {
-			raw, err := scalar(dn)
-			if err == nil {
-				f.Default, err = convert(raw, f.Type)
-			}
-			if err != nil {
-				return nil, d.at(dn, at+".default", err)
-			}
 		}
 		fields = append(fields, f)
 	}
 	return fields, nil
+}
+
+// field decodes one field and checks that its keys make sense together.
+func (d decoder) field(name string, fn *yaml.Node, at string) (Field, error) {
+	f := Field{Name: name}
+	nodes, err := d.mapping(fn, at, &f, []string{"default", "fields"}, nil)
+	if err != nil {
+		return f, err
+	}
+	if sub, ok := nodes["fields"]; ok {
+		if f.Select == nil {
+			return f, d.at(fn, at+".select", errors.New("a nested field needs select: the elements (or jq values) each object comes from"))
+		}
+		if f.Fields, err = d.fields(sub, at+".fields"); err != nil {
+			return f, err
+		}
+		if len(f.Fields) == 0 {
+			return f, d.at(sub, at+".fields", errors.New("a nested field needs at least one field"))
+		}
+		for _, k := range []string{"css", "xpath", "meta", "jsonld", "jq", "attr", "html", "url", "regex", "type", "all", "default"} {
+			if kn, ok := nodes[k]; ok {
+				return f, d.at(kn, at+"."+k, fmt.Errorf("%s does not apply to a nested field (select + fields); put it on a field inside", k))
+			}
+		}
+		return f, nil
+	}
+	if f.Select != nil {
+		return f, d.at(nodes["select"], at+".select", errors.New("select makes a nested field: give it fields too"))
+	}
+	sources := 0
+	for _, k := range []string{"css", "xpath", "meta", "jsonld", "jq"} {
+		if _, ok := nodes[k]; ok {
+			sources++
+		}
+	}
+	if f.JSONLD != "" && f.JQ != nil {
+		sources-- // jq narrows the JSON-LD object
+	}
+	switch {
+	case sources == 0:
+		return f, d.at(fn, at, errors.New("a field needs a source: css, xpath, meta, jsonld or jq (or select + fields for a nested list)"))
+	case sources > 1:
+		return f, d.at(fn, at, errors.New("give one source of css, xpath, meta, jsonld, jq (jsonld may take a jq path)"))
+	case !slices.Contains(types, f.Type) && f.Type != "":
+		return f, d.at(nodes["type"], at+".type", fmt.Errorf("type %q: want string, int, float or bool", f.Type))
+	case f.HTML && f.Attr != "":
+		return f, d.at(fn, at, errors.New("take html or attr, not both"))
+	case (f.HTML || f.Attr != "") && f.CSS == nil && f.XPath == nil:
+		return f, d.at(fn, at, errors.New("html and attr apply to css and xpath fields"))
+	}
+	if dn, ok := nodes["default"]; ok {
+		raw, err := scalar(dn)
+		if err == nil {
+			f.Default, err = convert(raw, f.valueType())
+		}
+		if err != nil {
+			return f, d.at(dn, at+".default", err)
+		}
+	}
+	return f, nil
+}
+
+// valueType is the type a field's values take: its type, or string for
+// text (a JSON value with no type is kept as it is).
+func (f Field) valueType() string {
+	if f.Type == "" && f.JQ == nil && f.JSONLD == "" {
+		return "string"
+	}
+	return f.Type
 }
 
 func scalar(n *yaml.Node) (string, error) {

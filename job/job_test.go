@@ -9,6 +9,7 @@ import (
 	"net/url"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/fetchall/fetchall/crawler"
 )
 
 func TestExampleJobsParse(t *testing.T) {
@@ -66,7 +67,7 @@ items:
 	<div class="p"><h2>Two</h2><span class="n">none left</span></div>
 	<div class="p"><span class="n">9 left</span></div>`))
 	page, _ := url.Parse("http://a/list")
-	got := Extractor{Rules: j.Rules}.Extract(doc, page).(PageItems)
+	got := NewExtractor(j).Extract(&crawler.Page{URL: page, Doc: doc}).Items.(PageItems)
 	if len(got.Items) != 2 || got.Dropped[0] != 1 {
 		t.Fatalf("items %+v dropped %v; want 2 items and the one without a name dropped", got.Items, got.Dropped)
 	}

@@ -30,14 +30,17 @@ type Stats struct {
 // failed pages to the errors output (if any). It is used by the engine's
 // single writer goroutine only.
 type Writer struct {
-	job     *Job
-	columns []string // CSV: url, then every rule's fields in job order
-	out     *bufio.Writer
-	csv     *csv.Writer
-	errs    crawler.Sink
-	seen    map[string]bool
-	pending []int // items buffered since the last flush, by rule
-	Stats   Stats
+	job       *Job
+	columns   []string // CSV: url, every rule's fields (nested ones as parent.child), then what follow rules pass
+	column    map[string]int
+	context   []string // names follow rules pass, in job order
+	out       *bufio.Writer
+	csv       *csv.Writer
+	errs      crawler.Sink
+	seen      map[string]bool
+	pending   []int // items buffered since the last flush, by rule
+	Stats     Stats
+	Contracts *Checker
 }
 
 // NewWriter writes items to items and, when errs is not nil, error records
@@ -46,15 +49,33 @@ type Writer struct {
 func NewWriter(j *Job, items io.Writer, errs io.Writer, appending bool) (*Writer, error) {
 	n := len(j.Rules)
 	w := &Writer{job: j, out: bufio.NewWriter(items), seen: map[string]bool{},
-		Stats:   Stats{Written: make([]int, n), Dropped: make([]int, n), Duplicates: make([]int, n), EmptyPages: make([]int, n)},
-		pending: make([]int, n)}
-	w.columns = []string{"url"}
-	for _, r := range j.Rules {
-		for _, f := range r.Fields {
-			if !slices.Contains(w.columns, f.Name) {
-				w.columns = append(w.columns, f.Name)
+		Stats:     Stats{Written: make([]int, n), Dropped: make([]int, n), Duplicates: make([]int, n), EmptyPages: make([]int, n)},
+		pending:   make([]int, n),
+		context:   j.ContextNames(),
+		Contracts: newChecker(j),
+		column:    map[string]int{}}
+	addColumn := func(name string) {
+		if _, ok := w.column[name]; !ok {
+			w.column[name] = len(w.columns)
+			w.columns = append(w.columns, name)
+		}
+	}
+	addColumn("url")
+	var addFields func(prefix string, fields []Field)
+	addFields = func(prefix string, fields []Field) {
+		for _, f := range fields {
+			if f.Nested() {
+				addFields(prefix+f.Name+".", f.Fields)
+			} else {
+				addColumn(prefix + f.Name)
 			}
 		}
+	}
+	for _, r := range j.Rules {
+		addFields("", r.Fields)
+	}
+	for _, name := range w.context {
+		addColumn(name)
 	}
 	if j.Output.Format == "csv" {
 		w.csv = csv.NewWriter(w.out)
@@ -85,6 +106,7 @@ func (w *Writer) Write(r *crawler.Result) error {
 		return nil
 	}
 	found, _ := r.Items.(PageItems)
+	w.Contracts.page(r.URL, found)
 	for rule, n := range found.Dropped {
 		w.Stats.Dropped[rule] += n
 	}
@@ -98,6 +120,7 @@ func (w *Writer) Write(r *crawler.Result) error {
 		if err := w.writeItem(it); err != nil {
 			return err
 		}
+		w.Contracts.written(it)
 		w.pending[it.Rule]++
 	}
 	for _, rule := range found.Matched {
@@ -177,41 +200,92 @@ func (w *Writer) duplicate(it Item) bool {
 func (w *Writer) writeItem(it Item) error {
 	fields := w.job.Rules[it.Rule].Fields
 	if w.csv != nil {
-		row := make([]string, len(w.columns))
-		row[0] = output.DefuseFormula(it.URL)
-		for k, f := range fields {
-			row[slices.Index(w.columns, f.Name)] = output.DefuseFormula(cell(it.Values[k]))
+		base := make([]string, len(w.columns))
+		base[0] = it.URL
+		for _, name := range w.context {
+			if v, ok := it.Context[name]; ok {
+				base[w.column[name]] = cell(v)
+			}
 		}
-		return w.csv.Write(row)
-	}
-	// JSON objects in field order: url first, then the job's fields.
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false) // blurbs hold HTML: keep it readable
-	put := func(v any) error {
-		if err := enc.Encode(v); err != nil {
-			return err
+		for _, row := range w.rows(base, "", fields, it.Values) {
+			for i, c := range row {
+				row[i] = output.DefuseFormula(c)
+			}
+			if err := w.csv.Write(row); err != nil {
+				return err
+			}
 		}
-		b.Truncate(b.Len() - 1) // Encode ends with a newline
 		return nil
 	}
+	// JSON objects in field order: url first, then the job's fields, then
+	// what follow rules passed on (unless the item has a field so named).
+	var b strings.Builder
 	b.WriteString(`{"url":`)
-	if err := put(it.URL); err != nil {
+	if err := writeJSON(&b, it.URL); err != nil {
 		return err
 	}
-	for k, f := range fields {
+	put := func(name string, v any) error {
 		b.WriteByte(',')
-		if err := put(f.Name); err != nil {
+		if err := writeJSON(&b, name); err != nil {
 			return err
 		}
 		b.WriteByte(':')
-		if err := put(it.Values[k]); err != nil {
+		return writeJSON(&b, v)
+	}
+	for k, f := range fields {
+		if err := put(f.Name, it.Values[k]); err != nil {
 			return err
 		}
 	}
+	for _, name := range w.context {
+		v, ok := it.Context[name]
+		if ok && !slices.ContainsFunc(fields, func(f Field) bool { return f.Name == name }) {
+			if err := put(name, v); err != nil {
+				return err
+			}
+		}
+	}
 	b.WriteString("}\n")
-	_, err := w.out.Write(b.Bytes())
+	_, err := w.out.WriteString(b.String())
 	return err
+}
+
+// rows flattens an object into CSV rows: one per innermost nested object,
+// the parent's values repeated on each; sibling nested lists give their
+// rows one after the other. An object without nested objects is one row.
+func (w *Writer) rows(base []string, prefix string, fields []Field, values []any) [][]string {
+	row := slices.Clone(base)
+	var nested []int
+	for k, f := range fields {
+		if f.Nested() {
+			nested = append(nested, k)
+			continue
+		}
+		row[w.column[prefix+f.Name]] = cell(values[k])
+	}
+	var out [][]string
+	for _, k := range nested {
+		objs, _ := values[k].([]Object)
+		for _, o := range objs {
+			out = append(out, w.rows(row, prefix+fields[k].Name+".", o.Fields, o.Values)...)
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, row)
+	}
+	return out
+}
+
+// writeJSON appends v as JSON, HTML left readable (blurbs hold HTML).
+func writeJSON(b *strings.Builder, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	b.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	return nil
 }
 
 // cell renders a value for CSV; lists are joined with "|".
@@ -229,6 +303,9 @@ func cell(v any) string {
 			parts[i] = cell(p)
 		}
 		return strings.Join(parts, "|")
+	case map[string]any, []Object:
+		b, _ := json.Marshal(x)
+		return string(b)
 	}
 	return fmt.Sprint(v)
 }

@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -31,7 +34,8 @@ type runOptions struct {
 	sets       []string
 	dryRun     bool
 	check      bool
-	pageURL    string
+	test       bool
+	pageURLs   []string
 	output     string
 	configFile string
 	quiet      bool
@@ -43,7 +47,7 @@ type runOptions struct {
 func newRunCmd(s *Streams) *cobra.Command {
 	opts := &runOptions{streams: s}
 	cmd := &cobra.Command{
-		Use:   "run JOB.yaml | run --check JOB.yaml PAGE.html",
+		Use:   "run JOB.yaml | run --check JOB.yaml PAGE... | run --test JOB.yaml",
 		Short: "Run a scraping job: crawl, extract fields, write items",
 		Long: `Run the scraping job a YAML file describes: where to start, which links to
 follow, what to extract from which pages, and where to write the items
@@ -53,18 +57,31 @@ in the job under its flag's name (max_depth, per_host, timeout...).
 The job file is checked whole before anything is fetched; a mistake is
 named by file, line and key. --set overrides one key by its dotted path.
 --dry-run checks the job and prints what it would do, fetching nothing.
---check applies the extraction rules to a saved page and prints the items.`,
+--check applies the extraction rules to saved pages and prints the items.
+--test runs the job, writes no items, and checks its rules' contracts
+(expect: blocks): it prints each contract's verdict and exits 1 when one
+is broken. With --check it checks the saved pages instead, fetching
+nothing. A normal run checks the contracts too, and exits 1 when one is
+broken.`,
 		Example: `  fetchall run testdata/jobs/catalogue.yaml
   fetchall run job.yaml --set output.format=csv --set max_pages=50 -o items.csv
   fetchall run job.yaml --dry-run
   fetchall run job.yaml --frontier redis://10.0.0.5:6379/0 --crawl-id shop -o items-2.jsonl
-  fetchall run --check job.yaml saved-page.html --url https://shop.example/catalogue/x/index.html`,
+  fetchall run --check job.yaml saved-page.html --url https://shop.example/catalogue/x/index.html
+  fetchall run --test job.yaml
+  fetchall run --test --check job.yaml a.html b.html --url https://shop.example/a --url https://shop.example/b`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.check {
-				if len(args) != 2 {
-					return usageError(errors.New("--check takes the job file and a saved page: run --check JOB.yaml PAGE.html"))
+				if len(args) < 2 {
+					return usageError(errors.New("--check takes the job file and saved pages: run --check JOB.yaml PAGE.html..."))
 				}
-				return runCheck(opts, args[0], args[1])
+				if len(opts.pageURLs) > 0 && len(opts.pageURLs) != len(args)-1 {
+					return usageError(fmt.Errorf("--url given %d time(s) for %d page(s): give it once per page, in the same order, or not at all", len(opts.pageURLs), len(args)-1))
+				}
+				return runCheck(opts, args[0], args[1:])
+			}
+			if len(opts.pageURLs) > 0 {
+				return usageError(errors.New("--url goes with --check (the saved page's address)"))
 			}
 			if len(args) != 1 {
 				return usageError(errors.New("give one job file: fetchall run JOB.yaml (see --help)"))
@@ -75,8 +92,9 @@ named by file, line and key. --set overrides one key by its dotted path.
 	fs := cmd.Flags()
 	fs.StringArrayVar(&opts.sets, "set", nil, "override a job key by its dotted path, e.g. output.format=csv (repeatable)")
 	fs.BoolVar(&opts.dryRun, "dry-run", false, "check the job and print what it would do, fetching nothing")
-	fs.BoolVar(&opts.check, "check", false, "apply the job's rules to a saved page (second argument) and print the items")
-	fs.StringVar(&opts.pageURL, "url", "", "with --check: the page's URL, for match rules and relative links (default: file://PAGE)")
+	fs.BoolVar(&opts.check, "check", false, "apply the job's rules to saved pages (the arguments after the job) and print the items")
+	fs.BoolVar(&opts.test, "test", false, "check the job's contracts (expect:), writing no items; exit 1 when one is broken")
+	fs.StringArrayVar(&opts.pageURLs, "url", nil, "with --check: each page's URL, in order, for match rules, samples and relative links (default: file://PAGE)")
 	fs.StringVarP(&opts.output, "output", "o", "", "write items here instead of the job's output.path")
 	fs.StringVar(&opts.configFile, "config", "", "YAML settings for keys the job does not set (see config.example.yaml)")
 	opts.state.bind(fs)
@@ -172,6 +190,12 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 	if opts.output != "" {
 		j.Output.Path = opts.output
 	}
+	if opts.test {
+		if opts.state.dir != "" || opts.shared.url != "" || opts.output != "" {
+			return usageError(errors.New("--test writes nothing: it takes no --state, --frontier or -o"))
+		}
+		j.Output.Path, j.Output.Errors = os.DevNull, ""
+	}
 	for _, out := range []string{j.Output.Path, j.Output.Errors} {
 		if err := notTheInput(out, j.StartFile); err != nil {
 			return usageError(err)
@@ -179,6 +203,9 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		if err := notTheInput(out, path); err != nil {
 			return usageError(err)
 		}
+	}
+	if opts.test {
+		co.state, co.shared = stateOptions{}, sharedOptions{}
 	}
 	cs, err := co.setup(s.In)
 	if err != nil {
@@ -188,15 +215,16 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 	if opts.dryRun {
 		return j.Describe(s.Out, cs.settings)
 	}
-	for _, f := range j.Follow {
-		cs.settings.Follow = append(cs.settings.Follow, f.Matcher)
-	}
-	cs.settings.Extractor = job.Extractor{Rules: j.Rules}
+	cs.settings.Follow = j.FollowRules()
+	cs.settings.Extractor = job.NewExtractor(j)
 	if opts.state.dir != "" {
 		co.state = opts.state
 	}
 	if opts.shared.url != "" {
 		co.shared = opts.shared
+	}
+	if opts.test {
+		co.state, co.shared = stateOptions{}, sharedOptions{}
 	}
 	if err := co.shared.check(co.state.dir); err != nil {
 		return usageError(err)
@@ -300,11 +328,20 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		summary.Report(s.Err, elapsed)
 		w.Report(s.Err)
 	}
+	results := w.Contracts.Results(true)
+	if opts.test {
+		printContracts(s.Out, j.File, results)
+	} else if !opts.quiet {
+		reportBroken(s.Err, results)
+	}
 	if st != nil {
 		runErr = finishState(st, runErr, ctx.Err() == nil, !opts.quiet, s.Err, co.state)
 	}
 	if !opts.quiet {
 		reportCrawl(s.Err, stats, run, cs.rssStart)
+	}
+	if broken := countBroken(results); broken > 0 && runErr == nil && ctx.Err() == nil {
+		return runFailure(fmt.Errorf("%d contract(s) of %s broken (see above)", broken, j.File))
 	}
 	return fetchOutcome(ctx, runErr, summary, fmt.Sprintf("%d items", w.Stats.ItemsWritten()))
 }
@@ -330,38 +367,36 @@ func reopenedJobFiles(files []*os.File) (items, errs io.Writer, closeItems, clos
 	return items, errs, closeItems, closeErrs, pos > 0
 }
 
-// runCheck applies a job's rules to a saved page and prints the items.
-func runCheck(opts *runOptions, jobPath, pagePath string) error {
+// runCheck applies a job's rules to saved pages and prints the items, or
+// with --test checks the contracts on them.
+func runCheck(opts *runOptions, jobPath string, pagePaths []string) error {
 	s := opts.streams
 	j, _, err := loadJob(jobPath, opts)
 	if err != nil {
 		return usageError(err)
 	}
-	page, err := os.Open(pagePath)
-	if err != nil {
-		return usageError(fmt.Errorf("page: %w", err))
+	items := s.Out
+	if opts.test {
+		items = io.Discard
 	}
-	defer page.Close()
-	doc, err := goquery.NewDocumentFromReader(page)
-	if err != nil {
-		return usageError(fmt.Errorf("page %s: %w", pagePath, err))
-	}
-	raw := opts.pageURL
-	if raw == "" {
-		abs, _ := filepath.Abs(pagePath)
-		raw = (&url.URL{Scheme: "file", Path: abs}).String()
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return usageError(fmt.Errorf("--url %q: %w", raw, err))
-	}
-	w, err := job.NewWriter(j, s.Out, nil, false)
+	w, err := job.NewWriter(j, items, nil, false)
 	if err != nil {
 		return runFailure(err)
 	}
-	res := &crawler.Result{URL: u.String(), OK: true, Items: job.Extractor{Rules: j.Rules}.Extract(doc, u)}
-	if err := w.Write(res); err != nil {
-		return runFailure(err)
+	extractor := job.NewExtractor(j)
+	for i, pagePath := range pagePaths {
+		raw := ""
+		if i < len(opts.pageURLs) {
+			raw = opts.pageURLs[i]
+		}
+		page, err := savedPage(pagePath, raw)
+		if err != nil {
+			return usageError(err)
+		}
+		res := &crawler.Result{URL: page.URL.String(), OK: true, Items: extractor.Extract(page).Items}
+		if err := w.Write(res); err != nil {
+			return runFailure(err)
+		}
 	}
 	if err := w.Flush(); err != nil {
 		return runFailure(err)
@@ -369,7 +404,90 @@ func runCheck(opts *runOptions, jobPath, pagePath string) error {
 	if !opts.quiet {
 		w.Report(s.Err)
 	}
+	results := w.Contracts.Results(false)
+	if opts.test {
+		printContracts(s.Out, j.File, results)
+	} else if !opts.quiet {
+		reportBroken(s.Err, results)
+	}
+	if broken := countBroken(results); broken > 0 {
+		return silentFailure(fmt.Errorf("%d contract(s) of %s broken", broken, j.File))
+	}
 	return nil
+}
+
+// savedPage reads a saved page as the crawl would have fetched it from
+// rawURL (file://PAGE when empty): JSON when it parses as JSON, else HTML.
+func savedPage(path, rawURL string) (*crawler.Page, error) {
+	body, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("page: %w", err)
+	}
+	if rawURL == "" {
+		abs, _ := filepath.Abs(path)
+		rawURL = (&url.URL{Scheme: "file", Path: abs}).String()
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("--url %q: %w", rawURL, err)
+	}
+	page := &crawler.Page{URL: u, Body: body, ContentType: "application/json", Header: http.Header{}}
+	if json.Valid(body) {
+		return page, nil
+	}
+	page.ContentType = "text/html"
+	if page.Doc, err = goquery.NewDocumentFromReader(bytes.NewReader(body)); err != nil {
+		return nil, fmt.Errorf("page %s: %w", path, err)
+	}
+	return page, nil
+}
+
+// printContracts writes --test's verdicts, one line each.
+func printContracts(w io.Writer, file string, results []job.Result) {
+	if len(results) == 0 {
+		fmt.Fprintf(w, "%s has no contracts (add expect: to a rule; see the README)\n", file)
+		return
+	}
+	broken, skipped := 0, 0
+	for _, r := range results {
+		verdict := "ok    "
+		switch {
+		case r.Broken:
+			verdict, broken = "BROKEN", broken+1
+		case r.Skipped:
+			verdict, skipped = "skip  ", skipped+1
+		}
+		line := fmt.Sprintf("%s %s: %s", verdict, r.Rule, r.Contract)
+		if r.Detail != "" {
+			line += ": " + r.Detail
+		}
+		fmt.Fprintln(w, line)
+	}
+	fmt.Fprintf(w, "%d contract(s): %d held, %d broken, %d not checked\n", len(results), len(results)-broken-skipped, broken, skipped)
+}
+
+// reportBroken adds the broken contracts to a run's summary.
+func reportBroken(w io.Writer, results []job.Result) {
+	if n := countBroken(results); n > 0 {
+		fmt.Fprintf(w, "contracts: %d of %d broken\n", n, len(results))
+	} else if len(results) > 0 {
+		fmt.Fprintf(w, "contracts: all %d held\n", len(results))
+	}
+	for _, r := range results {
+		if r.Broken {
+			fmt.Fprintf(w, "  broken: %s: %s: %s\n", r.Rule, r.Contract, r.Detail)
+		}
+	}
+}
+
+func countBroken(results []job.Result) int {
+	n := 0
+	for _, r := range results {
+		if r.Broken {
+			n++
+		}
+	}
+	return n
 }
 
 // jobFingerprint names a job run for its state: the job file (by path and

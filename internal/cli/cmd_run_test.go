@@ -108,8 +108,8 @@ func TestJobDryRunFetchesNothing(t *testing.T) {
 	if res.code != 0 || site.Total() != 0 {
 		t.Fatalf("dry run: exit %d, %d requests to the site; stderr %q", res.code, site.Total(), res.stderr)
 	}
-	for _, want := range []string{"is valid; nothing was fetched", srv.URL + "/shop/", "max depth 5", "follow: links in li.next > a | article h3 > a",
-		`book: pages matching "/catalogue/[^/]+/index\\.html$", one item per "article.product_page"`, "price: css \"p.price_color\"", "unique by title"} {
+	for _, want := range []string{"is valid; nothing was fetched", srv.URL + "/shop/", "max depth 5", `follow: links in "li.next > a"`, `follow: links in "article h3 > a"`,
+		`book: pages matching "/catalogue/[^/]+/index\\.html$", one item per css "article.product_page"`, "price: css \"p.price_color\"", "unique by title"} {
 		if !strings.Contains(res.stdout, want) {
 			t.Errorf("dry run lacks %q:\n%s", want, res.stdout)
 		}
