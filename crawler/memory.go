@@ -556,6 +556,8 @@ type hostQueue struct {
 // may hold millions of them (about half a Task's size), with its key.
 type queuedTask struct {
 	url, parent string
+	data        string // Task.Data, rarely set
+	chain       int32
 	key         uint64
 	seq         uint64 // arrival, for the order within a depth
 	order       int64  // Task.seq: input order
@@ -574,7 +576,7 @@ const (
 )
 
 func pack(t Task, seq uint64) queuedTask {
-	q := queuedTask{url: t.URL, parent: t.Parent, key: t.Key(), seq: seq, order: int64(t.seq),
+	q := queuedTask{url: t.URL, parent: t.Parent, data: string(t.Data), chain: int32(t.Chain), key: t.Key(), seq: seq, order: int64(t.seq),
 		line: int32(t.Line), depth: int32(t.Depth), attempts: int16(min(t.Attempts, 1<<15-1)), hops: int16(min(t.Hops, 1<<15-1))}
 	if !t.FirstTry.IsZero() {
 		q.firstTry = t.FirstTry.UnixNano()
@@ -597,7 +599,10 @@ func (q queuedTask) listed() bool { return q.flags&flagListed != 0 }
 func (q queuedTask) task() Task {
 	t := Task{URL: q.url, Parent: q.parent, Depth: int(q.depth), Line: int(q.line), Hops: int(q.hops),
 		Attempts: int(q.attempts), seq: int(q.order), SeedChain: q.flags&flagSeedChain != 0,
-		FromSitemap: q.flags&flagFromSitemap != 0, Listed: q.flags&flagListed != 0}
+		FromSitemap: q.flags&flagFromSitemap != 0, Listed: q.flags&flagListed != 0, Chain: int(q.chain)}
+	if q.data != "" {
+		t.Data = []byte(q.data)
+	}
 	if q.firstTry != 0 {
 		t.FirstTry = time.Unix(0, q.firstTry)
 	}

@@ -383,6 +383,7 @@ func runCheck(opts *runOptions, jobPath string, pagePaths []string) error {
 	if err != nil {
 		return runFailure(err)
 	}
+	w.Contracts.SavedPages = true
 	extractor := job.NewExtractor(j)
 	for i, pagePath := range pagePaths {
 		raw := ""

@@ -23,8 +23,9 @@ func newServeCmd(s *Streams, runF func(context.Context, string) error) *cobra.Co
 		Long: `Serve the local test site used by the tests, the demo and the benchmarks:
 a synthetic website to crawl (/, /site/{n}, robots.txt, sitemaps), pages
 with chosen latency and size, statuses, redirects, retry-worthy and slow
-endpoints (listed at /endpoints), and /stats with the requests counted per
-path. Stop it with Ctrl-C.`,
+endpoints (listed at /endpoints), a book shop to scrape (/shop/, with
+categories, formats, JSON-LD and a JSON API at /api/items), and /stats
+with the requests counted per path. Stop it with Ctrl-C.`,
 		Example: `  fetchall serve --addr 127.0.0.1:8080
   curl 'http://127.0.0.1:8080/page/1?latency=100ms&size=2048'`,
 		Args: cobra.NoArgs,
@@ -48,6 +49,7 @@ path. Stop it with Ctrl-C.`,
 	cmd.Flags().DurationVar(&opts.Latency, "latency", 0, "delay before every page of the synthetic website")
 	cmd.Flags().StringVar(&opts.SlowPage, "slow-page", "", "one page of the synthetic website (a request URI) that answers after --slow-latency")
 	cmd.Flags().DurationVar(&opts.SlowLatency, "slow-latency", 3*time.Second, "delay of the --slow-page")
+	cmd.Flags().BoolVar(&opts.ShopRedesign, "shop-redesign", false, "serve the shop changed as sites change (prices in p.price, no JSON-LD, the API says title for name): job contracts should break")
 	return cmd
 }
 

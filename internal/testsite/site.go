@@ -9,6 +9,8 @@
 //	                           /site/{n} pages, redirects, robots.txt, sitemaps
 //	/endpoints                 an index of the endpoints below
 //	/shop/catalogue/page-1.html  a small book shop to scrape (see shop.go)
+//	/shop/categories.html        its categories, each a paginated listing
+//	/api/items?page=1            its JSON API (also ?cursor=...)
 //	/page/{n}?latency=&size=   an HTML page titled "Page {n}"
 //	/status/{code}?latency=    an HTML page with that status
 //	/redirect/{n}              a chain of n redirects ending at /page/0
@@ -47,6 +49,10 @@ type Options struct {
 	// SlowbotDelay is the Crawl-delay robots.txt asks of the agent
 	// "slowbot" (every other agent gets none). Zero means 1s.
 	SlowbotDelay time.Duration
+	// ShopRedesign changes the shop as sites change under scrapers: prices
+	// in p.price instead of p.price_color, no JSON-LD, and the API's
+	// "name" renamed "title". Job contracts should notice.
+	ShopRedesign bool
 }
 
 // Site is the test site's handler. The zero value is not usable; call New.
@@ -86,6 +92,7 @@ func NewWith(opts Options) *Site {
 	s.mux.HandleFunc("GET /hang", s.hang)
 	s.mux.HandleFunc("GET /stats", s.stats)
 	s.mux.HandleFunc("GET /shop/", s.shop)
+	s.mux.HandleFunc("GET /api/items", s.api)
 	s.faults()
 	return s
 }
