@@ -13,6 +13,7 @@ func TestTaskRoundTrip(t *testing.T) {
 		{URL: "http://x/"},
 		{URL: "http://x/a?b=c", Depth: 3, Parent: "http://x/", Hops: 1, SeedChain: true, FromSitemap: true},
 		{URL: "http://x/l", Listed: true, Line: 42, Attempts: 2, FirstTry: first},
+		{URL: "http://x/p2", Depth: 1, Chain: 4, Data: []byte(`{"category":"Poetry"}`)},
 	} {
 		b := MarshalTask(task)
 		got, err := UnmarshalTask(b)
@@ -21,7 +22,8 @@ func TestTaskRoundTrip(t *testing.T) {
 		}
 		if got.URL != task.URL || got.Depth != task.Depth || got.Parent != task.Parent || got.Line != task.Line ||
 			got.Hops != task.Hops || got.SeedChain != task.SeedChain || got.FromSitemap != task.FromSitemap ||
-			got.Listed != task.Listed || got.Attempts != task.Attempts || !got.FirstTry.Equal(task.FirstTry) {
+			got.Listed != task.Listed || got.Attempts != task.Attempts || !got.FirstTry.Equal(task.FirstTry) ||
+			got.Chain != task.Chain || string(got.Data) != string(task.Data) {
 			t.Errorf("%s came back as %+v, want %+v", b, got, task)
 		}
 	}

@@ -1,11 +1,13 @@
 package job
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"net/http"
 	"net/url"
 
 	"github.com/PuerkitoBio/goquery"
@@ -95,4 +97,143 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse accepted a job without rules or start: %q", doc)
 		}
 	})
+}
+
+// The syntax the jobs v2 issue fixed, as written there, parses whole.
+func TestIssueSyntaxParses(t *testing.T) {
+	const doc = `start: ["http://127.0.0.1:8080/api/items?page={1..3}"]   # ranges expand
+follow:
+  - css: "article h3 > a"
+    pass: {category: {css: h1}}            # context carried to the linked page
+paginate: {next: "li.next > a", max_pages: 500}   # or {jq: .next} / {jq: .cursor, param: cursor}
+items:
+  - name: product
+    match: '/catalogue/'
+    select: article.product_page           # CSS; for JSON responses: select: {jq: ".results[]"}
+    fields:
+      title: {css: h1}
+      sku:   {xpath: "//table//tr[th='UPC']/td"}
+      price: {jsonld: Product, jq: .offers.price}   # first JSON-LD object of that @type, then jq
+      image: {meta: "og:image"}
+      name:  {jq: .name}                   # on a JSON item
+      variants:                            # nested: a list of objects
+        select: "ul.variants > li"
+        fields:
+          size: {css: .size}
+          stock: {css: .stock, type: int}
+    expect:
+      per_page: {min: 1, max: 50}          # items from each matching page
+      total: {min: 15}                     # items in the whole run
+      filled: {title: 100%, price: 90%}    # share of items with the field present and not empty
+      samples:
+        - url: http://127.0.0.1:8080/shop/catalogue/a-light-in-the-attic_1/index.html
+          includes: {title: A Light in the Attic}
+`
+	j, err := Parse("issue.yaml", []byte(doc), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := j.Rules[0]
+	if len(j.Start) != 3 || j.Start[2] != "http://127.0.0.1:8080/api/items?page=3" || j.Paginate.MaxPages != 500 ||
+		j.ContextNames()[0] != "category" || r.Select.CSS == nil || len(r.Fields) != 6 || !r.Fields[5].Nested() ||
+		r.Fields[5].Fields[1].Type != "int" || r.Expect.Filled[1].Min != 0.9 || !r.Expect.PerPage.HasMax || r.Expect.Total.Min != 15 ||
+		r.Expect.Samples[0].Includes[0].Value != "A Light in the Attic" {
+		t.Errorf("parsed as %+v\nrule %+v", j, r)
+	}
+	for _, alt := range []string{"{jq: .next}", "{jq: .cursor, param: cursor}"} {
+		if _, err := Parse("alt.yaml", []byte(strings.Replace(doc, `{next: "li.next > a", max_pages: 500}`, alt, 1)), nil); err != nil {
+			t.Errorf("paginate %s: %v", alt, err)
+		}
+	}
+	if _, err := Parse("alt.yaml", []byte(strings.Replace(doc, "select: article.product_page", `select: {jq: ".results[]"}`, 1)), nil); err != nil {
+		t.Errorf("select by jq: %v", err)
+	}
+}
+
+// Relative CSS and XPath inside a select, an XPath ending on an
+// attribute, a scalar XPath, JSON-LD in @graph or alone, meta by
+// property or name.
+func TestExtractSources(t *testing.T) {
+	job := `start: [http://a/]
+items:
+  - select: {xpath: "//div[@class='p']"}
+    fields:
+      id: {xpath: ./@id}
+      cells: {xpath: ".//td", all: true}
+      count: {xpath: "count(.//td)", type: int}
+      name: {css: h2}
+      brand: {jsonld: Product, jq: .brand.name}
+      graph: {jsonld: BreadcrumbList, jq: ".itemListElement | length"}
+      og: {meta: "og:title"}
+      card: {meta: "twitter:card"}
+      nested:
+        select: {xpath: ".//tr"}
+        fields:
+          v: {xpath: "./td"}
+`
+	j, err := Parse("j.yaml", []byte(job), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := goquery.NewDocumentFromReader(strings.NewReader(`<head><meta property="og:title" content="OG">
+	<meta name="twitter:card" content="summary">
+	<script type="application/ld+json">{"@type":"Product","brand":{"name":"ACME"}}</script>
+	<script type="application/ld+json">{"@graph":[{"@type":["BreadcrumbList"],"itemListElement":[1,2]}]}</script></head>
+	<div class="p" id="one"><h2>First</h2><table><tr><td>a</td></tr><tr><td>b</td></tr></table></div>
+	<div class="p" id="two"><h2>Second</h2></div>`))
+	page, _ := url.Parse("http://a/")
+	got := NewExtractor(j).Extract(&crawler.Page{URL: page, Doc: doc}).Items.(PageItems)
+	if len(got.Items) != 2 {
+		t.Fatalf("%d items, want 2", len(got.Items))
+	}
+	first, second := got.Items[0].Values, got.Items[1].Values
+	want := []any{"one", []any{"a", "b"}, int64(2), "First", "ACME", 2, "OG", "summary"}
+	for k, w := range want {
+		if fmt.Sprint(first[k]) != fmt.Sprint(w) {
+			t.Errorf("field %s = %#v, want %#v", j.Rules[0].Fields[k].Name, first[k], w)
+		}
+	}
+	if rows := first[8].([]Object); len(rows) != 2 || rows[1].Values[0] != "b" {
+		t.Errorf("nested rows %+v", rows)
+	}
+	if second[0] != "two" || second[1] != nil || second[2] != int64(0) || len(second[8].([]Object)) != 0 {
+		t.Errorf("second item %#v: cells relative to it, so none", second)
+	}
+}
+
+// JSON pages: items from jq, a next page by URL or by cursor, a Link
+// header, and the chain's bound.
+func TestJSONPagesAndPagination(t *testing.T) {
+	job := `start: ["http://a/api?x=1"]
+paginate: {jq: .cursor, param: cursor, max_pages: 3}
+items:
+  - select: {jq: ".results[]"}
+    fields:
+      n: {jq: .n}
+      tag: {jq: ".tags[]", all: true}
+`
+	j, err := Parse("j.yaml", []byte(job), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := url.Parse("http://a/api?x=1")
+	body := []byte(`{"results":[{"n":1,"tags":["a","b"]},{"n":2.5}],"cursor":"c2"}`)
+	x := NewExtractor(j).Extract(&crawler.Page{URL: page, Body: body, Header: http.Header{"Link": {`<http://a/api?page=9>; rel="next"`}}})
+	items := x.Items.(PageItems).Items
+	if len(items) != 2 || fmt.Sprint(items[0].Values) != "[1 [a b]]" || fmt.Sprint(items[1].Values) != "[2.5 <nil>]" {
+		t.Errorf("items %+v", items)
+	}
+	if len(x.Links) != 2 || x.Links[0].URL.String() != "http://a/api?cursor=c2&x=1" || !x.Links[0].Next || x.Links[1].URL.String() != "http://a/api?page=9" {
+		t.Errorf("links %+v", x.Links)
+	}
+	// The third page of a chain of at most 3 has no next.
+	x = NewExtractor(j).Extract(&crawler.Page{URL: page, Body: body, Chain: 2, Header: http.Header{}})
+	if len(x.Links) != 0 {
+		t.Errorf("past max_pages: links %+v", x.Links)
+	}
+	// The last page: a null cursor is no next page.
+	x = NewExtractor(j).Extract(&crawler.Page{URL: page, Body: []byte(`{"results":[],"cursor":null}`), Header: http.Header{}})
+	if len(x.Links) != 0 {
+		t.Errorf("null cursor: links %+v", x.Links)
+	}
 }

@@ -337,3 +337,46 @@ output:
 		t.Errorf("--retry-failed: exit %d, %d error records, %d items; want 0, 0, 2\n%s", res.code, len(readJSONL(t, errs)), len(readJSONL(t, items)), res.stderr)
 	}
 }
+
+// Issue 14: what follow rules pass is kept in the state with each queued
+// page, so a job killed and resumed still gives every product its
+// category, once.
+func TestKilledJobKeepsItsContext(t *testing.T) {
+	bin := buildBinary(t)
+	site := testsite.NewWith(testsite.Options{Latency: 40 * time.Millisecond})
+	srv := httptest.NewServer(site)
+	defer srv.Close()
+	dir := t.TempDir()
+	data, err := os.ReadFile("../../testdata/jobs/structured.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := filepath.Join(dir, "structured.yaml")
+	if err := os.WriteFile(job, []byte(strings.ReplaceAll(string(data), "http://127.0.0.1:8080", srv.URL)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "items.jsonl")
+	kills := killAndResume(t, bin, rand.New(rand.NewPCG(11, 4)), "run", job, "--set", "concurrency=2", "-q", "-o", out, "--state", filepath.Join(dir, "state"))
+	if kills == 0 {
+		t.Error("the job ended before any kill: the test proves nothing")
+	}
+	books := map[string]testsite.Book{}
+	for _, b := range testsite.Books() {
+		books[srv.URL+"/shop/catalogue/"+b.Slug+"/index.html"] = b
+	}
+	got := readJSONL(t, out)
+	seen := map[string]bool{}
+	for _, it := range got {
+		u := it["url"].(string)
+		if seen[u] {
+			t.Errorf("%s written twice", u)
+		}
+		seen[u] = true
+		if it["category"] != books[u].Category() {
+			t.Errorf("%d kills: %s has category %v, want %q", kills, u, it["category"], books[u].Category())
+		}
+	}
+	if len(got) != 20 {
+		t.Errorf("%d kills: %d items, want 20", kills, len(got))
+	}
+}
