@@ -163,7 +163,8 @@ func TestJobFileErrorsNameTheirLine(t *testing.T) {
 		{"start: [http://a/]\nitems:\n  - fields:\n      t: {css: h1}\n\nexclude: ['(']\n", `line 6: key "exclude": exclude "(": error parsing regexp`},
 		{"start: [http://a/]\nitems:\n  - fields:\n      t: {css: h1}\noutput:\n  path: [a]\n", `line 6: key "output.path": want a single value`},
 		{"start: [http://a/]\nitems:\n  - fields:\n      t: {css: h1}\nfollow: [a, 'b >']\n", `line 5: key "follow[1]": bad CSS selector`},
-		{"start: [http://a/\nitems: x\n", `job.yaml: yaml: line`},
+		{"start: [http://a/\nitems: x\n", `job.yaml line 1: did not find expected ',' or ']'`},
+		{"items:\n  - fields: {t: {css: h1}}\nstart: [http://a/x?page=1]\n", `job.yaml line 3: did not find expected ',' or ']' (a value holding ?`},
 	}
 	for _, tt := range tests {
 		job := writeFile(t, "job.yaml", tt.yaml)
