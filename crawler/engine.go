@@ -350,7 +350,10 @@ func (e *engine) process(ctx context.Context, l Lease) answer {
 	// A redirect's own body (Go writes a link to the target) is not a page.
 	if fr.Body != nil && r.OK && out.redirect == nil {
 		follow := e.mayFollow(t.Depth)
-		from := &Page{URL: u, Body: fr.Body, ContentType: contentType, Header: fr.Header, Data: t.Data, Chain: t.Chain}
+		var from *Page // what the job's rules see; a plain crawl needs none
+		if e.cfg.Extractor != nil || len(e.cfg.Follow) > 0 {
+			from = &Page{URL: u, Body: fr.Body, ContentType: contentType, Header: fr.Header, Data: t.Data, Chain: t.Chain}
+		}
 		switch {
 		case isHTML(contentType) && (follow || e.cfg.Extractor != nil):
 			var p page

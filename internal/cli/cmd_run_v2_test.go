@@ -37,7 +37,7 @@ func runExample(t *testing.T, name string, opts testsite.Options, extra ...strin
 // TestExampleJobsGolden runs every second-edition example job, to JSONL
 // and to CSV, and compares with its golden files.
 func TestExampleJobsGolden(t *testing.T) {
-	for _, name := range []string{"formats", "api", "api-pages", "structured"} {
+	for _, name := range []string{"catalogue", "listing", "formats", "api", "api-pages", "structured"} {
 		for _, format := range []string{"jsonl", "csv"} {
 			t.Run(name+"."+format, func(t *testing.T) {
 				res, _ := runExample(t, name, testsite.Options{}, "--set", "output.format="+format)
@@ -268,6 +268,11 @@ func TestJobV2ErrorsNameTheirLine(t *testing.T) {
 		{head + "      v:\n        select: {css: li, jq: .a}\n        fields: {s: {css: b}}\n", `line 5: key "items[0].fields.v.select": give one of css, xpath, jq`},
 		{head + "      v:\n        select: {cs: li}\n        fields: {s: {css: b}}\n", `line 5: key "items[0].fields.v.select": unknown key "cs"`},
 		{head + "      v:\n        select: li\n        fields: {s: {css: b, colour: 1}}\n", `line 6: key "items[0].fields.v.fields.s.colour": unknown key`},
+		{head + "      t: {meta: [og:title]}\n", `line 4: key "items[0].fields.t.meta": want a single value`},
+		{head + "      v:\n        select: [li]\n        fields: {s: {css: b}}\n", `line 5: key "items[0].fields.v.select": want a CSS selector, or one of`},
+		{"start: [http://a/]\nfollow:\n  - css: a\n    pass: [h1]\nitems:\n  - fields:\n      t: {css: h1}\n", `line 4: key "follow[0].pass": want a mapping of field name`},
+		{"start: [http://a/]\nfollow:\n  - css: a\n    pass: {v: {select: li, fields: {s: {css: b}}}}\nitems:\n  - fields:\n      t: {css: h1}\n", `line 4: key "follow[0].pass.v": a passed field is one value`},
+		{"start: [http://a/]\nfollow: {css: a}\nitems:\n  - fields:\n      t: {css: h1}\n", `line 2: key "follow": want a list of CSS selectors`},
 		{head + "      a.b: {css: b}\n", `line 4: key "items[0].fields.a.b": a field name cannot hold "."`},
 		{"start: [http://a/]\nfollow:\n  - css: a\n    pass: {c: {css: h1, colour: 1}}\nitems:\n  - fields:\n      t: {css: h1}\n", `line 4: key "follow[0].pass.c.colour": unknown key`},
 		{"start: [http://a/]\nfollow:\n  - pass: {c: {css: h1}}\nitems:\n  - fields:\n      t: {css: h1}\n", `line 3: key "follow[0].css": a follow rule needs css`},
