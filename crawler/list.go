@@ -83,6 +83,12 @@ func fromFetch(fr *fetch.Result, accept func(int) bool) *Result {
 		Duration:    fr.Duration,
 		Attempts:    fr.Attempts,
 		Err:         fr.Err,
+		Details:     fr.Details,
+	}
+	if fr.Details != nil {
+		// Only a traced fetch's record has header fields; others let the
+		// header go now (a crawl may hold records for a while).
+		r.Header = fr.Header
 	}
 	if r.Err == nil && !accept(r.Status) {
 		r.Err = &fetch.Error{Kind: fetch.KindHTTPStatus, Err: fmt.Errorf("status %d %s", r.Status, http.StatusText(r.Status))}

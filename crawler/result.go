@@ -9,6 +9,7 @@ package crawler
 import (
 	"context"
 	"errors"
+	"net/http"
 	"time"
 
 	"github.com/fetchall/fetchall/fetch"
@@ -31,6 +32,11 @@ type Result struct {
 	Title       string
 	SavedPath   string // where the body was saved, if it was
 	Err         *fetch.Error
+	// Header is the final response's header when the fetch was traced
+	// (Details is set), else nil.
+	Header http.Header
+	// Details is what a traced fetch learned (fetch.Config.Trace), or nil.
+	Details *fetch.Details
 
 	// Crawl only: Crawled marks a crawl result, so that Depth 0 (a seed)
 	// can be told from "not a crawl".

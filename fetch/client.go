@@ -81,6 +81,10 @@ type Config struct {
 	// Backoff is the first wait before a retry; later waits double, with
 	// jitter. Zero means 200ms.
 	Backoff time.Duration
+	// Trace fills Result.Details: connection, phase timings (through
+	// net/http/httptrace), redirects and a SHA-256 of the body. It costs a
+	// little CPU per request, so it is off unless a record asks for it.
+	Trace bool
 }
 
 // Client fetches URLs. It is safe for concurrent use; all requests share one
@@ -188,6 +192,9 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	if c.cfg.MaxRedirects < 0 {
 		return http.ErrUseLastResponse
 	}
+	if t := tracerOf(req.Context()); t != nil {
+		t.redirected(req.Response)
+	}
 	if !c.mayCredit(req.URL, via[0].URL) {
 		stripCredentials(req)
 	}
@@ -207,6 +214,9 @@ type Result struct {
 	FinalURL    string        // after redirects
 	Status      int           // 0 when no response arrived
 	Header      http.Header   // of the final response
+	// Details is set when the client traces (Config.Trace) and a
+	// response arrived.
+	Details *Details
 	ContentType string        // the Content-Type header
 	Body        []byte        // only when the caller's keep said so; at most MaxBody bytes
 	Bytes       int64         // body bytes read, decompressed
@@ -313,7 +323,13 @@ func (c *Client) attempt(ctx context.Context, rawURL string, keep KeepBody, res 
 		req.Header.Set("User-Agent", c.cfg.UserAgent)
 	}
 
-	res.Status, res.Header, res.ContentType, res.FinalURL = 0, nil, "", ""
+	var trace *tracer
+	if c.cfg.Trace {
+		var tctx context.Context
+		tctx, trace = withTracer(req.Context())
+		req = req.WithContext(tctx)
+	}
+	res.Status, res.Header, res.ContentType, res.FinalURL, res.Details = 0, nil, "", "", nil
 	res.Body, res.Bytes, res.Truncated = nil, 0, false
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -327,6 +343,12 @@ func (c *Client) attempt(ctx context.Context, rawURL string, keep KeepBody, res 
 	if resp.Request != req { // redirected
 		res.FinalURL = resp.Request.URL.String()
 	}
+	var digest *cappedHash
+	if trace != nil {
+		res.Details = trace.details(resp)
+		digest = newCappedHash(c.cfg.MaxBody)
+		defer func() { res.Details.SHA256 = digest.hex() }()
+	}
 	retryAfter := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 
 	decoded, closeDecoders, err := decodeBody(rawBody{resp.Body}, resp.Header.Get("Content-Encoding"))
@@ -336,6 +358,9 @@ func (c *Client) attempt(ctx context.Context, rawURL string, keep KeepBody, res 
 	defer closeDecoders()
 	// The cap applies after decoding: a small bomb cannot fill memory.
 	limited := io.LimitReader(decoded, c.cfg.MaxBody+1)
+	if digest != nil {
+		limited = io.TeeReader(limited, digest)
+	}
 	if keep != nil && keep(res.ContentType) {
 		buf := bodyPool.Get().(*bytes.Buffer)
 		buf.Reset()

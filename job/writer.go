@@ -44,9 +44,9 @@ type Writer struct {
 }
 
 // NewWriter writes items to items and, when errs is not nil, error records
-// to errs. appending says that items already holds this job's items (a
-// resumed run): no second CSV header is written.
-func NewWriter(j *Job, items io.Writer, errs io.Writer, appending bool) (*Writer, error) {
+// (with errFields added) to errs. appending says that items already holds
+// this job's items (a resumed run): no second CSV header is written.
+func NewWriter(j *Job, items io.Writer, errs io.Writer, appending bool, errFields output.FieldSet) (*Writer, error) {
 	n := len(j.Rules)
 	w := &Writer{job: j, out: bufio.NewWriter(items), seen: map[string]bool{},
 		Stats:     Stats{Written: make([]int, n), Dropped: make([]int, n), Duplicates: make([]int, n), EmptyPages: make([]int, n)},
@@ -86,7 +86,7 @@ func NewWriter(j *Job, items io.Writer, errs io.Writer, appending bool) (*Writer
 		}
 	}
 	if errs != nil {
-		sink, err := output.NewSink("jsonl", errs, true, false)
+		sink, err := output.NewSinkWith("jsonl", errs, true, false, errFields)
 		if err != nil {
 			return nil, err
 		}

@@ -2,10 +2,12 @@ package output
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -22,14 +24,26 @@ var Formats = []string{"jsonl", "csv", "table"}
 // columns (depth, parent, links). appending says that w already holds
 // records of this run (a resumed one): CSV writes no second header.
 func NewSink(format string, w io.Writer, crawl, appending bool) (crawler.Sink, error) {
+	return NewSinkWith(format, w, crawl, appending, FieldSet{})
+}
+
+// NewSinkWith is NewSink with extra fields in every record (JSON Lines and
+// CSV; a table shows the default columns only).
+func NewSinkWith(format string, w io.Writer, crawl, appending bool, fields FieldSet) (crawler.Sink, error) {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	switch format {
 	case "jsonl":
+		if !fields.Empty() {
+			s := &jsonlSink{w: bw, fields: fields}
+			s.enc = json.NewEncoder(&s.line)
+			s.enc.SetEscapeHTML(false)
+			return s, nil
+		}
 		enc := json.NewEncoder(bw)
 		enc.SetEscapeHTML(false)
 		return &jsonlSink{w: bw, enc: enc}, nil
 	case "csv":
-		return &csvSink{w: bw, csv: csv.NewWriter(bw), crawl: crawl, started: appending}, nil
+		return &csvSink{w: bw, csv: csv.NewWriter(bw), crawl: crawl, started: appending, fields: fields}, nil
 	case "table":
 		return &tableSink{w: bw}, nil
 	}
@@ -37,28 +51,48 @@ func NewSink(format string, w io.Writer, crawl, appending bool) (crawler.Sink, e
 }
 
 type jsonlSink struct {
-	w   *bufio.Writer
-	enc *json.Encoder
+	w      *bufio.Writer
+	enc    *json.Encoder
+	fields FieldSet
+	line   bytes.Buffer // with fields: the record, before they are added
 }
 
-func (s *jsonlSink) Write(r *crawler.Result) error { return s.enc.Encode(NewRecord(r)) }
-func (s *jsonlSink) Flush() error                  { return s.w.Flush() }
+func (s *jsonlSink) Write(r *crawler.Result) error {
+	if s.fields.Empty() {
+		return s.enc.Encode(NewRecord(r))
+	}
+	s.line.Reset()
+	if err := s.enc.Encode(NewRecord(r)); err != nil {
+		return err
+	}
+	line, err := s.fields.appendJSON(s.line.Bytes(), r)
+	if err != nil {
+		return err
+	}
+	_, err = s.w.Write(line)
+	return err
+}
+func (s *jsonlSink) Flush() error { return s.w.Flush() }
 
 type csvSink struct {
 	w       *bufio.Writer
 	csv     *csv.Writer
 	crawl   bool
 	started bool
+	fields  FieldSet
 }
 
 func (s *csvSink) Write(r *crawler.Result) error {
 	if !s.started {
 		s.started = true
-		if err := s.csv.Write(s.columns(Columns)); err != nil {
+		if err := s.csv.Write(slices.Concat(s.columns(Columns), s.fields.Columns())); err != nil {
 			return err
 		}
 	}
 	cells := s.columns(NewRecord(r).cells())
+	if !s.fields.Empty() {
+		cells = append(cells, s.fields.cells(r)...)
+	}
 	for i, c := range cells {
 		cells[i] = DefuseFormula(c)
 	}

@@ -21,7 +21,10 @@ type Summary struct {
 	Saved   int // bodies saved (--save-dir)
 	Bytes   int64
 	Latency Histogram
-	failed  map[string]int
+	// The phases of traced fetches (--fields): connect and TLS of new
+	// connections, time to first byte of every response.
+	Connect, TLS, TTFB Histogram
+	failed             map[string]int
 }
 
 // Write counts one result.
@@ -33,6 +36,15 @@ func (s *Summary) Write(r *crawler.Result) error {
 	}
 	if r.Status > 0 || r.OK {
 		s.Latency.Add(r.Duration)
+	}
+	if d := r.Details; d != nil && r.Status > 0 {
+		if !d.ConnReused {
+			s.Connect.Add(d.Connect)
+			if d.TLSVersion != "" {
+				s.TLS.Add(d.TLS)
+			}
+		}
+		s.TTFB.Add(d.TTFB)
 	}
 	if r.OK {
 		s.OK++
@@ -99,6 +111,18 @@ func (s *Summary) Report(w io.Writer, elapsed time.Duration) {
 			roundDur(s.Latency.Quantile(0.99)), roundDur(s.Latency.Max()))
 	}
 	fmt.Fprintln(w)
+	if s.TTFB.Count() == 0 {
+		return
+	}
+	// Each phase counts from the start of its request, as curl's -w does.
+	fmt.Fprintf(w, "phases (p50/p99 from the request's start): ")
+	if s.Connect.Count() > 0 {
+		fmt.Fprintf(w, "connect %s/%s over %d new connection(s), ", roundDur(s.Connect.Quantile(0.5)), roundDur(s.Connect.Quantile(0.99)), s.Connect.Count())
+	}
+	if s.TLS.Count() > 0 {
+		fmt.Fprintf(w, "TLS %s/%s, ", roundDur(s.TLS.Quantile(0.5)), roundDur(s.TLS.Quantile(0.99)))
+	}
+	fmt.Fprintf(w, "first byte %s/%s\n", roundDur(s.TTFB.Quantile(0.5)), roundDur(s.TTFB.Quantile(0.99)))
 }
 
 // roundDur keeps three significant figures or so: 101ms, 1.23s, 850µs.

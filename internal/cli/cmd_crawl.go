@@ -273,6 +273,7 @@ func (o *crawlOptions) crawlSettings() (crawler.Settings, error) {
 	if err != nil {
 		return settings, err
 	}
+	settings.Fetch.Trace = !o.fieldSet.Empty()
 	if o.maxPages < 0 {
 		return settings, flagErrorf("max-pages", "must be 0 (no limit) or more, got %d", o.maxPages)
 	}

@@ -85,6 +85,7 @@ func runFetch(ctx context.Context, opts *fetchOptions) error {
 	if err != nil {
 		return usageError(err)
 	}
+	settings.Fetch.Trace = !opts.fieldSet.Empty()
 	if err := checkOpenFiles(opts.concurrency); err != nil {
 		return usageError(err)
 	}

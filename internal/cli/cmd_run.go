@@ -29,17 +29,19 @@ import (
 )
 
 type runOptions struct {
-	state      stateOptions  // over the job's own state key
-	shared     sharedOptions // over the job's own frontier keys
-	sets       []string
-	dryRun     bool
-	check      bool
-	test       bool
-	pageURLs   []string
-	output     string
-	configFile string
-	quiet      bool
-	noProgress bool
+	state        stateOptions  // over the job's own state key
+	shared       sharedOptions // over the job's own frontier keys
+	sets         []string
+	dryRun       bool
+	check        bool
+	test         bool
+	pageURLs     []string
+	fields       []string
+	headerFields []string
+	output       string
+	configFile   string
+	quiet        bool
+	noProgress   bool
 
 	streams *Streams
 }
@@ -96,6 +98,8 @@ broken.`,
 	fs.BoolVar(&opts.test, "test", false, "check the job's contracts (expect:), writing no items; exit 1 when one is broken")
 	fs.StringArrayVar(&opts.pageURLs, "url", nil, "with --check: each page's URL, in order, for match rules, samples and relative links (default: file://PAGE)")
 	fs.StringVarP(&opts.output, "output", "o", "", "write items here instead of the job's output.path")
+	fs.StringArrayVar(&opts.fields, "fields", nil, "add fields to the error records (output.errors): all, or a comma list (see the README's schema)")
+	fs.StringArrayVar(&opts.headerFields, "header-field", nil, "add a response header to the error records as header_NAME (repeatable)")
 	fs.StringVar(&opts.configFile, "config", "", "YAML settings for keys the job does not set (see config.example.yaml)")
 	opts.state.bind(fs)
 	opts.shared.bind(fs)
@@ -152,6 +156,11 @@ func loadJob(path string, opts *runOptions) (*job.Job, *crawlOptions, error) {
 	}
 	co.seeds = j.Start
 	co.seedsFile = j.StartFile
+	co.fields = append(co.fields, opts.fields...)
+	co.headerFields = append(co.headerFields, opts.headerFields...)
+	if co.fieldSet, err = output.ParseFields(co.fields, co.headerFields); err != nil {
+		return nil, nil, fmt.Errorf("--fields: %w", err)
+	}
 	co.quiet, co.noProgress = opts.quiet, opts.noProgress
 	// A value that parses but cannot work (concurrency: -5) is named by
 	// the file, line and key that set it, like every other job error.
@@ -294,7 +303,7 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		return usageError(err)
 	}
 	defer run.Close()
-	w, err := job.NewWriter(j, items, errs, appending)
+	w, err := job.NewWriter(j, items, errs, appending, co.fieldSet)
 	if err == nil && appending {
 		err = resumeItems(w, j.Output.Path)
 	}
@@ -379,7 +388,7 @@ func runCheck(opts *runOptions, jobPath string, pagePaths []string) error {
 	if opts.test {
 		items = io.Discard
 	}
-	w, err := job.NewWriter(j, items, nil, false)
+	w, err := job.NewWriter(j, items, nil, false, output.FieldSet{})
 	if err != nil {
 		return runFailure(err)
 	}

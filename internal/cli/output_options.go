@@ -26,6 +26,10 @@ type outputOptions struct {
 	quiet      bool
 	noProgress bool
 
+	fields       []string // --fields lists
+	headerFields []string
+	fieldSet     output.FieldSet // parsed by validate
+
 	// resumed, when set, is the output of a resumed run, already cut back
 	// to the state's last commit and open for appending.
 	resumed *os.File
@@ -38,6 +42,13 @@ func (o *outputOptions) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&o.saveDir, "save-dir", "", "save each ok body into this folder (names derived safely from the URL)")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress and no summary on standard error")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress line (it is only drawn on a terminal anyway)")
+	o.bindFields(fs)
+}
+
+// bindFields binds the flags that add fields to records.
+func (o *outputOptions) bindFields(fs *pflag.FlagSet) {
+	fs.StringArrayVar(&o.fields, "fields", nil, "add fields to each record: all, or a comma list of "+strings.Join(output.ExtraFields, ", ")+" (see the README's schema)")
+	fs.StringArrayVar(&o.headerFields, "header-field", nil, "add a response header to each record as header_NAME (repeatable)")
 }
 
 func (o *outputOptions) validate() error {
@@ -50,6 +61,10 @@ func (o *outputOptions) validate() error {
 	}
 	if !slices.Contains(output.Formats, o.format) {
 		return fmt.Errorf("--format %q: want jsonl, csv or table", o.format)
+	}
+	var err error
+	if o.fieldSet, err = output.ParseFields(o.fields, o.headerFields); err != nil {
+		return flagErrorf("fields", "%v", err)
 	}
 	return nil
 }
@@ -88,7 +103,7 @@ func (o *outputOptions) openRecords(s *Streams, total int, crawl bool) (*recordO
 		ro.close()
 		return nil, err
 	}
-	records, err := output.NewSink(o.format, out, crawl, appending)
+	records, err := output.NewSinkWith(o.format, out, crawl, appending, o.fieldSet)
 	if err != nil {
 		ro.close()
 		return nil, err
