@@ -210,13 +210,13 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 // Result is the outcome of one fetch, retries included. Err is nil whenever
 // a response arrived, whatever its status.
 type Result struct {
-	URL         string        // as asked
-	FinalURL    string        // after redirects
-	Status      int           // 0 when no response arrived
-	Header      http.Header   // of the final response
+	URL      string      // as asked
+	FinalURL string      // after redirects
+	Status   int         // 0 when no response arrived
+	Header   http.Header // of the final response
 	// Details is set when the client traces (Config.Trace) and a
 	// response arrived.
-	Details *Details
+	Details     *Details
 	ContentType string        // the Content-Type header
 	Body        []byte        // only when the caller's keep said so; at most MaxBody bytes
 	Bytes       int64         // body bytes read, decompressed

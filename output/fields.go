@@ -75,7 +75,9 @@ func (f FieldSet) Columns() []string {
 	return out
 }
 
-func headerColumn(h string) string { return "header_" + strings.ReplaceAll(strings.ToLower(h), "-", "_") }
+func headerColumn(h string) string {
+	return "header_" + strings.ReplaceAll(strings.ToLower(h), "-", "_")
+}
 
 // values returns the added fields' values for r, in Columns order; nil
 // where a field does not apply (no response, no TLS, no such header).
