@@ -81,6 +81,11 @@ type Config struct {
 	// Backoff is the first wait before a retry; later waits double, with
 	// jitter. Zero means 200ms.
 	Backoff time.Duration
+	// Archive, when set, is handed every request and response (a web
+	// archive); Replay, when set, answers every request instead of the
+	// network (a web archive played back).
+	Archive Archive
+	Replay  http.RoundTripper
 	// Trace fills Result.Details: connection, phase timings (through
 	// net/http/httptrace), redirects and a SHA-256 of the body. It costs a
 	// little CPU per request, so it is off unless a record asks for it.
@@ -92,6 +97,7 @@ type Config struct {
 type Client struct {
 	cfg       Config
 	transport *http.Transport
+	rt        http.RoundTripper // the transport, or what replays or archives around it
 	http      *http.Client
 }
 
@@ -163,8 +169,15 @@ func New(cfg Config) (*Client, error) {
 		// Accept-Encoding (Go's own gzip handling stops at a user header).
 		DisableCompression: true,
 	}
-	c := &Client{cfg: cfg, transport: tr}
-	c.http = &http.Client{Transport: tr, CheckRedirect: c.checkRedirect, Jar: cfg.Jar}
+	var rt http.RoundTripper = tr
+	if cfg.Replay != nil {
+		rt = cfg.Replay
+	}
+	if cfg.Archive != nil {
+		rt = &archiving{next: rt, to: cfg.Archive}
+	}
+	c := &Client{cfg: cfg, transport: tr, rt: rt}
+	c.http = &http.Client{Transport: rt, CheckRedirect: c.checkRedirect, Jar: cfg.Jar}
 	return c, nil
 }
 
@@ -180,8 +193,8 @@ func (c *Client) WithPolicy(maxRedirects, retries int, origins *Origins, jar htt
 		maxRedirects = DefaultMaxRedirects
 	}
 	cfg.MaxRedirects, cfg.Retries, cfg.CredentialOrigins, cfg.Jar = maxRedirects, max(retries, 0), origins, jar
-	d := &Client{cfg: cfg, transport: c.transport}
-	d.http = &http.Client{Transport: c.transport, CheckRedirect: d.checkRedirect, Jar: jar}
+	d := &Client{cfg: cfg, transport: c.transport, rt: c.rt}
+	d.http = &http.Client{Transport: c.rt, CheckRedirect: d.checkRedirect, Jar: jar}
 	return d
 }
 

@@ -181,19 +181,28 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 		return usageError(err)
 	}
 	cs.settings.Saver = out.engineSaver()
-	run, err := crawler.New(cs.settings)
+	runCtx, finishArchive, reportArchive, err := opts.archive.start(ctx, &cs.settings)
 	if err != nil {
 		out.close()
 		return usageError(err)
 	}
+	run, err := crawler.New(cs.settings)
+	if err != nil {
+		out.close()
+		return usageError(finishArchive(err))
+	}
 	defer run.Close()
 	start := time.Now()
-	stats, runErr := run.Crawl(ctx, cs.seeds, frontier, out.sink)
+	stats, runErr := run.Crawl(runCtx, cs.seeds, frontier, out.sink)
 	elapsed := time.Since(start)
+	runErr = finishArchive(runErr)
 	if err := opts.saveCookies(cs.settings.Jar); err != nil && runErr == nil {
 		runErr = err
 	}
 	runErr = out.finish(ctx, runErr, !opts.quiet, s.Err, elapsed, stats, opts.output)
+	if !opts.quiet {
+		reportArchive(s.Err)
+	}
 	if st != nil {
 		runErr = finishState(st, runErr, ctx.Err() == nil, !opts.quiet, s.Err, opts.state)
 	}

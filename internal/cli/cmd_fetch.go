@@ -133,16 +133,25 @@ func runFetch(ctx context.Context, opts *fetchOptions) error {
 		return usageError(err)
 	}
 	settings.Ordered, settings.FailFast, settings.Saver = opts.ordered, opts.failFast, out.engineSaver()
-	run, err := crawler.New(settings)
+	runCtx, finishArchive, reportArchive, err := opts.archive.start(ctx, &settings)
 	if err != nil {
 		out.close()
 		return usageError(err)
 	}
+	run, err := crawler.New(settings)
+	if err != nil {
+		out.close()
+		return usageError(finishArchive(err))
+	}
 	defer run.Close()
 	start := time.Now()
-	stats, runErr := run.FetchList(ctx, src, frontier, out.sink)
+	stats, runErr := run.FetchList(runCtx, src, frontier, out.sink)
 	elapsed := time.Since(start)
+	runErr = finishArchive(runErr)
 	runErr = out.finish(ctx, runErr, !opts.quiet, s.Err, elapsed, stats, opts.output)
+	if !opts.quiet {
+		reportArchive(s.Err)
+	}
 	if st != nil {
 		runErr = finishState(st, runErr, ctx.Err() == nil, !opts.quiet, s.Err, opts.state)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/fetchall/fetchall/archive"
 	"github.com/fetchall/fetchall/crawler"
 	"github.com/fetchall/fetchall/crawler/state"
 	"github.com/fetchall/fetchall/internal/config"
@@ -38,6 +39,8 @@ type runOptions struct {
 	pageURLs     []string
 	fields       []string
 	headerFields []string
+	archive      archiveOptions
+	replay       []string
 	output       string
 	configFile   string
 	quiet        bool
@@ -100,6 +103,8 @@ broken.`,
 	fs.StringVarP(&opts.output, "output", "o", "", "write items here instead of the job's output.path")
 	fs.StringArrayVar(&opts.fields, "fields", nil, "add fields to the error records (output.errors): all, or a comma list (see the README's schema)")
 	fs.StringArrayVar(&opts.headerFields, "header-field", nil, "add a response header to the error records as header_NAME (repeatable)")
+	opts.archive.bind(fs)
+	fs.StringArrayVar(&opts.replay, "replay", nil, "run against these WARC files (from --warc) instead of the network: no request leaves the machine (repeatable)")
 	fs.StringVar(&opts.configFile, "config", "", "YAML settings for keys the job does not set (see config.example.yaml)")
 	opts.state.bind(fs)
 	opts.shared.bind(fs)
@@ -156,6 +161,12 @@ func loadJob(path string, opts *runOptions) (*job.Job, *crawlOptions, error) {
 	}
 	co.seeds = j.Start
 	co.seedsFile = j.StartFile
+	if opts.archive.path != "" {
+		co.archive.path = opts.archive.path
+	}
+	if opts.archive.maxSize != 0 {
+		co.archive.maxSize = opts.archive.maxSize
+	}
 	co.fields = append(co.fields, opts.fields...)
 	co.headerFields = append(co.headerFields, opts.headerFields...)
 	if co.fieldSet, err = output.ParseFields(co.fields, co.headerFields); err != nil {
@@ -296,11 +307,28 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 			}
 		}
 	}
-	run, err := crawler.New(cs.settings)
+	if len(opts.replay) > 0 {
+		rp, err := archive.OpenReplay(opts.replay...)
+		if err != nil {
+			closeItems()
+			closeErrs()
+			return usageError(err)
+		}
+		// Nothing reaches a server: no politeness to keep.
+		cs.settings.Fetch.Replay = rp
+		cs.settings.Limits.Delay, cs.settings.Limits.Rate, cs.settings.Limits.HostRate = 0, 0, 0
+	}
+	runCtx, finishArchive, reportArchive, err := co.archive.start(ctx, &cs.settings)
 	if err != nil {
 		closeItems()
 		closeErrs()
 		return usageError(err)
+	}
+	run, err := crawler.New(cs.settings)
+	if err != nil {
+		closeItems()
+		closeErrs()
+		return usageError(finishArchive(err))
 	}
 	defer run.Close()
 	w, err := job.NewWriter(j, items, errs, appending, co.fieldSet)
@@ -320,7 +348,8 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		sink = append(sink, progress)
 	}
 	start := time.Now()
-	stats, runErr := run.Crawl(ctx, cs.seeds, frontier, sink)
+	stats, runErr := run.Crawl(runCtx, cs.seeds, frontier, sink)
+	runErr = finishArchive(runErr)
 	if err := co.saveCookies(cs.settings.Jar); err != nil && runErr == nil {
 		runErr = err
 	}
@@ -336,6 +365,7 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 	if !opts.quiet {
 		summary.Report(s.Err, elapsed)
 		w.Report(s.Err)
+		reportArchive(s.Err)
 	}
 	results := w.Contracts.Results(true)
 	if opts.test {

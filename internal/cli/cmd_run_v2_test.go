@@ -22,16 +22,23 @@ func runExample(t *testing.T, name string, opts testsite.Options, extra ...strin
 	site := testsite.NewWith(opts)
 	srv := httptest.NewServer(site)
 	t.Cleanup(srv.Close)
-	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "jobs", name+".yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	job := writeFile(t, name+".yaml", strings.ReplaceAll(string(data), "http://127.0.0.1:8080", srv.URL))
+	job := exampleJob(t, name, srv.URL)
 	args := append([]string{"run", job, "--set", "concurrency=1", "--no-progress"}, extra...)
 	res := runCLI(t, "", args...)
 	res.stdout = strings.ReplaceAll(res.stdout, srv.URL, "http://SITE")
 	res.stdout = strings.ReplaceAll(res.stdout, strings.TrimPrefix(srv.URL, "http://"), "SITE")
 	return res, site
+}
+
+// exampleJob writes testdata/jobs/NAME.yaml with the site at base instead
+// of http://127.0.0.1:8080, and returns its path.
+func exampleJob(t *testing.T, name, base string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "jobs", name+".yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writeFile(t, name+".yaml", strings.ReplaceAll(string(data), "http://127.0.0.1:8080", base))
 }
 
 // TestExampleJobsGolden runs every second-edition example job, to JSONL

@@ -29,6 +29,7 @@ type outputOptions struct {
 	fields       []string // --fields lists
 	headerFields []string
 	fieldSet     output.FieldSet // parsed by validate
+	archive      archiveOptions
 
 	// resumed, when set, is the output of a resumed run, already cut back
 	// to the state's last commit and open for appending.
@@ -43,6 +44,7 @@ func (o *outputOptions) bind(fs *pflag.FlagSet) {
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress and no summary on standard error")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress line (it is only drawn on a terminal anyway)")
 	o.bindFields(fs)
+	o.archive.bind(fs)
 }
 
 // bindFields binds the flags that add fields to records.

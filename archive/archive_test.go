@@ -1,0 +1,171 @@
+package archive
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fetchall/fetchall/internal/warctest"
+
+	"os"
+
+	"github.com/fetchall/fetchall/fetch"
+)
+
+func testServer(t *testing.T) *httptest.Server {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/page/{n}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, "<title>Page %s</title>%s", r.PathValue("n"), strings.Repeat("x", 500))
+	})
+	mux.HandleFunc("/gz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Encoding", "gzip")
+		zw := gzip.NewWriter(w)
+		fmt.Fprint(zw, "compressed body")
+		zw.Close()
+	})
+	mux.HandleFunc("/moved", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/page/7", http.StatusFound) })
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestArchiveHoldsEveryExchangeAndReplaysIt(t *testing.T) {
+	srv := testServer(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "run.warc.gz")
+	w, err := Create(path, 0, map[string]string{"software": "fetchall/test"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := fetch.New(fetch.Config{Archive: w, Header: http.Header{"Authorization": {"Bearer secret"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	urls := []string{srv.URL + "/page/1", srv.URL + "/gz", srv.URL + "/moved"}
+	live := map[string]*fetch.Result{}
+	for _, u := range urls {
+		live[u] = client.Get(context.Background(), u, func(string) bool { return true })
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	recs := warctest.Read(t, path)
+	var types []string
+	for _, r := range recs {
+		types = append(types, r.Header["WARC-Type"]+" "+strings.TrimPrefix(r.Header["WARC-Target-URI"], srv.URL))
+	}
+	want := "warcinfo |response /page/1|request /page/1|response /gz|request /gz|response /moved|request /moved|response /page/7|request /page/7"
+	if got := strings.Join(types, "|"); got != want {
+		t.Errorf("records:\n%s\nwant\n%s", got, want)
+	}
+	for i, r := range recs {
+		block := string(r.Block)
+		switch r.Header["WARC-Type"] {
+		case "response":
+			if !strings.HasPrefix(block, "HTTP/1.1 ") || r.Header["WARC-IP-Address"] != "127.0.0.1" || !strings.HasPrefix(r.Header["WARC-Payload-Digest"], "sha1:") {
+				t.Errorf("response record %d: %v\n%.80q", i, r.Header, block)
+			}
+		case "request":
+			if !strings.HasPrefix(block, "GET /") || !strings.Contains(block, "Authorization: xxxxx") || strings.Contains(block, "secret") ||
+				r.Header["WARC-Concurrent-To"] != recs[i-1].Header["WARC-Record-ID"] {
+				t.Errorf("request record %d: %v\n%q", i, r.Header, block)
+			}
+		}
+	}
+	// The gzip body is archived as it came, still compressed.
+	if gz := string(recs[3].Block); !strings.Contains(gz, "Content-Encoding: gzip") || strings.Contains(gz, "compressed body") {
+		t.Errorf("the /gz response was not kept as received: %q", gz)
+	}
+
+	// Played back with no network: the same statuses, bodies and redirect.
+	rp, err := OpenReplay(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	replay, _ := fetch.New(fetch.Config{Replay: rp})
+	for _, u := range urls {
+		got := replay.Get(context.Background(), u, func(string) bool { return true })
+		if got.Err != nil || got.Status != live[u].Status || got.FinalURL != live[u].FinalURL || !bytes.Equal(got.Body, live[u].Body) {
+			t.Errorf("%s replayed: %d %s %v %q; live %d %s %q", u, got.Status, got.FinalURL, got.Err, got.Body, live[u].Status, live[u].FinalURL, live[u].Body)
+		}
+	}
+	if got := replay.Get(context.Background(), srv.URL+"/page/99", nil); got.Err == nil || !errors.Is(errors.Unwrap(got.Err), nil) && !strings.Contains(got.Err.Error(), "not in the archive") {
+		t.Errorf("an unarchived URL: %+v", got.Err)
+	}
+}
+
+func TestArchiveRotatesAndEachFileStandsAlone(t *testing.T) {
+	srv := testServer(t)
+	path := filepath.Join(t.TempDir(), "big.warc.gz")
+	w, err := Create(path, 1500, map[string]string{"software": "fetchall/test"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, _ := fetch.New(fetch.Config{Archive: w})
+	for n := range 12 {
+		client.Get(context.Background(), fmt.Sprintf("%s/page/%d", srv.URL, n), nil)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	files := w.Files()
+	if len(files) < 3 || filepath.Base(files[0]) != "big-00000.warc.gz" || filepath.Base(files[1]) != "big-00001.warc.gz" {
+		t.Fatalf("files %v", files)
+	}
+	total := 0
+	for _, f := range files {
+		recs := warctest.Read(t, f)
+		if recs[0].Header["WARC-Type"] != "warcinfo" || recs[0].Header["WARC-Filename"] != filepath.Base(f) {
+			t.Errorf("%s starts with %v", f, recs[0].Header)
+		}
+		total += len(recs) - 1
+		info, _ := os.Stat(f)
+		if info.Size() > 1500+2000 {
+			t.Errorf("%s is %d bytes: rotation at 1500 let it grow past one more exchange", f, info.Size())
+		}
+	}
+	if total != 24 || w.Records() != 24 {
+		t.Errorf("%d records in the files, %d counted; want 24", total, w.Records())
+	}
+	rp, err := OpenReplay(files...)
+	if err != nil || rp.Len() != 12 {
+		t.Errorf("replay of the rotated files: %d URLs, %v", rp.Len(), err)
+	}
+}
+
+func TestArchiveWriteErrorIsReportedOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.warc.gz")
+	var heard []error
+	w, err := Create(path, 0, nil, func(err error) { heard = append(heard, err) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.file.Close() // the disk goes away under it
+	srv := testServer(t)
+	client, _ := fetch.New(fetch.Config{Archive: w})
+	client.Get(context.Background(), srv.URL+"/page/1", nil)
+	client.Get(context.Background(), srv.URL+"/page/2", nil)
+	if len(heard) != 1 || w.Close() == nil {
+		t.Errorf("heard %v; want one error, and Close to return it", heard)
+	}
+	if _, err := Create(filepath.Join(t.TempDir(), "no", "such", "dir.warc.gz"), 0, nil, nil); err == nil {
+		t.Error("Create in a missing folder succeeded")
+	}
+	if _, err := OpenReplay(filepath.Join(t.TempDir(), "missing.warc.gz")); err == nil {
+		t.Error("OpenReplay of a missing file succeeded")
+	}
+	bad := filepath.Join(t.TempDir(), "bad.warc.gz")
+	_ = os.WriteFile(bad, []byte("not a warc"), 0o644)
+	if _, err := OpenReplay(bad); err == nil {
+		t.Error("OpenReplay of a text file succeeded")
+	}
+}

@@ -1,0 +1,126 @@
+package archive
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+
+	warc "github.com/internetarchive/gowarc"
+)
+
+// ErrNotArchived is a replayed request the archives do not answer.
+var ErrNotArchived = errors.New("not in the archive (a replay fetches nothing from the network)")
+
+// Replay answers requests from WARC files instead of the network: an
+// http.RoundTripper. It keeps an index of response records in memory
+// (a URL and an offset each) and reads a record when it is asked for.
+type Replay struct {
+	files []string
+	index map[string]location // by WARC-Target-URI; the last response wins
+}
+
+type location struct {
+	file   int
+	offset int64
+}
+
+// OpenReplay indexes the response records of the archives.
+func OpenReplay(paths ...string) (*Replay, error) {
+	r := &Replay{files: paths, index: map[string]location{}}
+	for i, path := range paths {
+		if err := r.indexFile(i, path); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+func (r *Replay) indexFile(i int, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("replay: %w", err)
+	}
+	defer f.Close()
+	rd, err := warc.NewReader(f)
+	if err != nil {
+		return fmt.Errorf("replay %s: %w", path, err)
+	}
+	defer rd.Close()
+	for n := 0; ; n++ {
+		rec, err := rd.ReadRecord(warc.ReadOptsNoContentOutput)
+		if errors.Is(err, io.EOF) && n == 0 {
+			return fmt.Errorf("replay %s: no WARC record in it", path)
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("replay %s: not a WARC file, or a damaged one: %w", path, err)
+		}
+		if rec.Header.Get("WARC-Type") == "response" {
+			r.index[rec.Header.Get("WARC-Target-URI")] = location{file: i, offset: rec.Offset}
+		}
+		if rec.Content != nil {
+			rec.Content.Close()
+		}
+	}
+}
+
+// Len is how many URLs the archives answer.
+func (r *Replay) Len() int { return len(r.index) }
+
+// RoundTrip answers req with the archived response for its URL.
+func (r *Replay) RoundTrip(req *http.Request) (*http.Response, error) {
+	if err := req.Context().Err(); err != nil {
+		return nil, err
+	}
+	loc, ok := r.index[req.URL.String()]
+	if !ok {
+		return nil, fmt.Errorf("%s: %w", req.URL.Redacted(), ErrNotArchived)
+	}
+	block, err := r.read(loc)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(block)), req)
+	if err != nil {
+		return nil, fmt.Errorf("replay %s: %w", req.URL.Redacted(), err)
+	}
+	// The archived body may have been cut short (WARC-Truncated): keep
+	// what there is.
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, fmt.Errorf("replay %s: %w", req.URL.Redacted(), err)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+	return resp, nil
+}
+
+// read returns the block (the HTTP message) of the record at loc.
+func (r *Replay) read(loc location) ([]byte, error) {
+	f, err := os.Open(r.files[loc.file])
+	if err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.Seek(loc.offset, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	rd, err := warc.NewReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	defer rd.Close()
+	rec, err := rd.ReadRecord()
+	if err != nil {
+		return nil, fmt.Errorf("replay %s at %d: %w", r.files[loc.file], loc.offset, err)
+	}
+	defer rec.Content.Close()
+	return io.ReadAll(rec.Content)
+}

@@ -1,0 +1,256 @@
+// Package archive writes web archives (WARC 1.1, one gzip member per
+// record) of everything a run fetches, and plays them back: a job run
+// against its archive gives the items of the live run, with no network.
+// The WARC format itself is github.com/internetarchive/gowarc's.
+package archive
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	warc "github.com/internetarchive/gowarc"
+
+	"github.com/fetchall/fetchall/fetch"
+)
+
+// Writer writes exchanges to a WARC file, starting a new file when one
+// reaches its maximum size. It is safe for concurrent use. Each record
+// is written whole before the next begins, so a run that stops leaves a
+// valid archive.
+type Writer struct {
+	path    string // as asked: out.warc.gz
+	maxSize int64  // 0: one file
+	info    map[string]string
+	onError func(error)
+
+	mu      sync.Mutex
+	file    *os.File
+	counted *countingWriter
+	w       *warc.Writer
+	serial  int
+	files   []string
+	records int
+	err     error
+}
+
+// Create starts an archive at path (which should end in .warc.gz).
+// maxSize > 0 rotates: path's name gets a serial, out-00000.warc.gz,
+// out-00001.warc.gz..., and a file is closed once it passes maxSize.
+// info is the warcinfo record each file starts with. onError, when set,
+// hears the first write error; the archive writes nothing after it.
+func Create(path string, maxSize int64, info map[string]string, onError func(error)) (*Writer, error) {
+	w := &Writer{path: path, maxSize: maxSize, info: info, onError: onError}
+	if err := w.open(); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// fileName is the name of file number serial.
+func (w *Writer) fileName() string {
+	if w.maxSize <= 0 {
+		return w.path
+	}
+	stem, ext := w.path, ""
+	for _, e := range []string{".warc.gz", ".warc"} {
+		if s, ok := strings.CutSuffix(w.path, e); ok {
+			stem, ext = s, e
+			break
+		}
+	}
+	return fmt.Sprintf("%s-%05d%s", stem, w.serial, ext)
+}
+
+// open starts the next file with its warcinfo record.
+func (w *Writer) open() error {
+	name := w.fileName()
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("warc: %w", err)
+	}
+	w.file, w.counted = f, &countingWriter{w: f}
+	if w.w, err = warc.NewWriter(w.counted, filepath.Base(name), warc.SHA1, warc.CompressionGzip, true, nil); err != nil {
+		f.Close()
+		return fmt.Errorf("warc: %w", err)
+	}
+	w.files = append(w.files, name)
+	if _, err := w.w.WriteInfoRecord(w.info); err != nil {
+		f.Close()
+		return fmt.Errorf("warc %s: %w", name, err)
+	}
+	w.w.Reset(w.counted)
+	return nil
+}
+
+// write writes one record as its own gzip member. gowarc closes the
+// compressor after a record; Reset starts the next member afresh (a write
+// after Close is not something every gzip writer allows).
+func (w *Writer) write(r *warc.Record) (string, error) {
+	id, err := w.w.WriteRecord(r)
+	w.w.Reset(w.counted)
+	if err != nil {
+		return "", fmt.Errorf("warc %s: %w", w.files[len(w.files)-1], err)
+	}
+	return id, nil
+}
+
+// Record writes an exchange: its response record, then its request
+// record pointing to it. Credentials in the request (Authorization,
+// Cookie, a URL's password) are masked: an archive is shared.
+func (w *Writer) Record(x *fetch.Exchange) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return
+	}
+	if err := w.record(x); err != nil {
+		w.err = err
+		if w.onError != nil {
+			w.onError(err)
+		}
+	}
+}
+
+func (w *Writer) record(x *fetch.Exchange) error {
+	if w.maxSize > 0 && w.counted.n >= w.maxSize {
+		if err := w.closeFile(); err != nil {
+			return err
+		}
+		w.serial++
+		if err := w.open(); err != nil {
+			return err
+		}
+	}
+	target := fetch.Redact(x.Request.URL.String())
+	date := x.Started.UTC().Format(time.RFC3339Nano)
+
+	resp := warc.NewRecord("", false)
+	resp.Header.Set("WARC-Type", "response")
+	resp.Header.Set("WARC-Target-URI", target)
+	resp.Header.Set("WARC-Date", date)
+	resp.Header.Set("Content-Type", "application/http; msgtype=response")
+	if x.RemoteIP != "" {
+		resp.Header.Set("WARC-IP-Address", x.RemoteIP)
+	}
+	if !x.Complete {
+		resp.Header.Set("WARC-Truncated", "length")
+	}
+	if digest, err := warc.GetDigest(bytes.NewReader(x.Body), warc.SHA1); err == nil {
+		resp.Header.Set("WARC-Payload-Digest", digest)
+	}
+	if _, err := resp.Content.Write(responseHead(x.Response)); err != nil {
+		return err
+	}
+	if _, err := resp.Content.Write(x.Body); err != nil {
+		return err
+	}
+	id, err := w.write(resp)
+	if err != nil {
+		return err
+	}
+
+	req := warc.NewRecord("", false)
+	req.Header.Set("WARC-Type", "request")
+	req.Header.Set("WARC-Target-URI", target)
+	req.Header.Set("WARC-Date", date)
+	req.Header.Set("WARC-Concurrent-To", "<urn:uuid:"+id+">")
+	req.Header.Set("Content-Type", "application/http; msgtype=request")
+	if _, err := req.Content.Write(requestHead(x.Request)); err != nil {
+		return err
+	}
+	if _, err := w.write(req); err != nil {
+		return err
+	}
+	w.records += 2
+	return nil
+}
+
+// responseHead is the response's status line and header as received
+// (Go keeps Transfer-Encoding aside, and the body is stored unchunked).
+func responseHead(r *http.Response) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s %s\r\n", r.Proto, r.Status)
+	_ = r.Header.Write(&b)
+	b.WriteString("\r\n")
+	return b.Bytes()
+}
+
+// masked are request headers an archive must not keep.
+var masked = []string{"Authorization", "Proxy-Authorization", "Cookie"}
+
+// requestHead is the request line and header as sent, credentials
+// masked.
+func requestHead(r *http.Request) []byte {
+	var b bytes.Buffer
+	u := *r.URL
+	u.User = nil
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\n", r.Method, u.RequestURI())
+	host := r.Host
+	if host == "" {
+		host = r.URL.Host
+	}
+	fmt.Fprintf(&b, "Host: %s\r\n", host)
+	h := r.Header.Clone()
+	for _, k := range masked {
+		if h.Get(k) != "" {
+			h.Set(k, "xxxxx")
+		}
+	}
+	_ = h.Write(&b)
+	b.WriteString("\r\n")
+	return b.Bytes()
+}
+
+func (w *Writer) closeFile() error {
+	if w.file == nil {
+		return nil
+	}
+	err := w.file.Close()
+	w.file = nil
+	if err != nil {
+		return fmt.Errorf("warc: %w", err)
+	}
+	return nil
+}
+
+// Close ends the archive; it returns the first error the archive met.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	err := w.closeFile()
+	return errors.Join(w.err, err)
+}
+
+// Files are the files written, in order.
+func (w *Writer) Files() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.files...)
+}
+
+// Records is how many records were written, warcinfo records aside.
+func (w *Writer) Records() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.records
+}
+
+// countingWriter counts what reaches the file, for rotation.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
