@@ -2,8 +2,10 @@ package bench
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
+	"os"
 	"slices"
 	"time"
 
@@ -21,6 +23,9 @@ type Report struct {
 	KeepAliveAcrossRuns bool    `json:"keep_alive_across_runs"`
 	Knee                int     `json:"knee"`
 	Levels              []Level `json:"levels"`
+	// Environment is set by the caller (the command knows the version
+	// and the settings); nil in exports older than it.
+	Environment *Environment `json:"environment,omitempty"`
 }
 
 // Level is the outcome of one concurrency level over its timed runs.
@@ -123,4 +128,20 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)
+}
+
+// ReadJSON reads a report written by WriteJSON.
+func ReadJSON(path string) (*Report, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r Report
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("%s: not a bench JSON export: %w", path, err)
+	}
+	if r.SchemaVersion != SchemaVersion || len(r.Levels) == 0 {
+		return nil, fmt.Errorf("%s: not a bench JSON export of this version (schema_version %d, %d levels)", path, r.SchemaVersion, len(r.Levels))
+	}
+	return &r, nil
 }

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -41,6 +44,9 @@ type benchOptions struct {
 	quiet          bool
 	noProgress     bool
 	output         string
+	thresholds     []string
+	baseline       string
+	failOnSlower   bool
 
 	streams *Streams
 }
@@ -60,9 +66,20 @@ the knee, the lowest level reaching 90% of the best throughput.
 Every run starts with fresh connections unless --keep-alive-across-runs.
 bench writes a report, not records: -o takes the report, and
 --export-json and --export-markdown give it in other forms (there is no -f).
-More than 1000 requests to hosts other than loopback need --yes.`,
+More than 1000 requests to hosts other than loopback need --yes.
+
+--threshold EXPR (repeatable) makes bench a gate, as k6's thresholds: a
+metric (p50, p90, p99, max, wall, rps, speedup, efficiency, errors), an
+optional level (@16, or @all; default the highest), < <= > >=, and a value
+(300ms, 1.5s, 8, 0.9, 90%, 1%). Exit 1 when one is missed.
+--baseline OLD.json compares each level's wall times with a saved
+--export-json by a Mann-Whitney U test (as benchstat), refusing a
+baseline made with another list or settings; --fail-on-regression turns a
+significant slow-down into exit 1.`,
 		Example: `  fetchall bench urls.txt --concurrency 1,5,20,50 --plot bench.svg
-  fetchall bench urls.txt --runs 5 --warmup 1 --export-json bench.json --export-markdown bench.md`,
+  fetchall bench urls.txt --runs 5 --warmup 1 --export-json bench.json --export-markdown bench.md
+  fetchall bench urls.txt -c 1,32 --threshold 'p99<300ms' --threshold 'speedup>8' --threshold 'errors<1%'
+  fetchall bench urls.txt -c 1,32 --runs 5 --baseline bench.json --fail-on-regression`,
 		Args: oneListArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.input = args[0]
@@ -85,6 +102,9 @@ More than 1000 requests to hosts other than loopback need --yes.`,
 	fs.BoolVarP(&opts.quiet, "quiet", "q", false, "nothing on standard error (bench prints no summary there: the report is its output)")
 	fs.BoolVar(&opts.noProgress, "no-progress", false, "no progress lines on standard error")
 	fs.StringVarP(&opts.output, "output", "o", "", "write the report to this file instead of standard output")
+	fs.StringArrayVar(&opts.thresholds, "threshold", nil, "fail (exit 1) unless this holds, e.g. p99<300ms, speedup>8, efficiency@16>0.9, errors<1% (repeatable)")
+	fs.StringVar(&opts.baseline, "baseline", "", "compare with this --export-json of an earlier run (same list and settings)")
+	fs.BoolVar(&opts.failOnSlower, "fail-on-regression", false, "with --baseline: exit 1 when a level is significantly slower")
 
 	return cmd
 }
@@ -121,6 +141,28 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 			total, strings.Join(remote[:min(len(remote), 3)], ", ")))
 	}
 
+	var thresholds []bench.Threshold
+	for _, text := range opts.thresholds {
+		th, err := bench.ParseThreshold(text)
+		if err != nil {
+			return usageError(flagErrorf("threshold", "%v", err))
+		}
+		thresholds = append(thresholds, th)
+	}
+	if opts.failOnSlower && opts.baseline == "" {
+		return usageError(errors.New("--fail-on-regression needs --baseline OLD.json"))
+	}
+	env := benchEnvironment(opts, levels, list)
+	var baseline *bench.Report
+	if opts.baseline != "" {
+		if baseline, err = bench.ReadJSON(opts.baseline); err != nil {
+			return usageError(fmt.Errorf("--baseline: %w", err))
+		}
+		if err := (&bench.Report{URLs: urls, Environment: env}).Comparable(baseline); err != nil {
+			return usageError(fmt.Errorf("--baseline %s: %w", opts.baseline, err))
+		}
+	}
+
 	cfg := bench.Config{
 		Levels:              levels,
 		Runs:                opts.runs,
@@ -155,6 +197,7 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 		}
 		return runFailure(err)
 	}
+	rep.Environment = env
 	// Interrupted after some levels: report and export those.
 	dest, closeDest, err := openOutput(opts.output, s.Out)
 	if err != nil {
@@ -162,6 +205,7 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 	}
 	out := &errWriter{w: dest}
 	rep.WriteText(out)
+	gate := benchGate(out, rep, thresholds, baseline, opts)
 	if err := closeDest(); err != nil && out.err == nil {
 		out.err = err
 	}
@@ -174,7 +218,107 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 	if ctx.Err() != nil {
 		return &exitError{code: exitInterrupted, err: fmt.Errorf("%w: %d levels measured", errInterrupted, len(rep.Levels))}
 	}
+	if gate != nil {
+		return runFailure(gate)
+	}
 	return nil
+}
+
+// benchGate writes the thresholds' verdicts and the comparison with the
+// baseline, and returns why the run fails the gate, or nil.
+func benchGate(out io.Writer, rep *bench.Report, thresholds []bench.Threshold, baseline *bench.Report, opts *benchOptions) error {
+	var fails []string
+	if len(thresholds) > 0 {
+		fmt.Fprintln(out, "thresholds:")
+		missed := 0
+		for _, v := range rep.Check(thresholds) {
+			fmt.Fprintf(out, "  %s\n", v)
+			if !v.Passed {
+				missed++
+			}
+		}
+		if missed > 0 {
+			fails = append(fails, fmt.Sprintf("%d threshold(s) missed", missed))
+		}
+	}
+	if baseline != nil {
+		cs := rep.CompareWith(baseline)
+		bench.WriteComparison(out, opts.baseline, cs)
+		slower := 0
+		for _, c := range cs {
+			if c.Slower() {
+				slower++
+			}
+		}
+		if slower > 0 && opts.failOnSlower {
+			fails = append(fails, fmt.Sprintf("%d level(s) significantly slower than %s", slower, opts.baseline))
+		}
+	}
+	if len(fails) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(fails, "; "))
+}
+
+// benchEnvironment records what a bench ran on and with: the machine, the
+// list's hosts and every setting that decides the figures (header
+// values are left out: they may be secrets).
+func benchEnvironment(opts *benchOptions, levels []int, list []byte) *bench.Environment {
+	hosts := listHosts(list)
+	env := &bench.Environment{
+		FetchallVersion: fetchallVersion(), GoVersion: runtime.Version(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH,
+		CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), Hosts: hosts[:min(len(hosts), 100)], HostCount: len(hosts),
+		StartedAt: time.Now().UTC().Format(time.RFC3339),
+	}
+	var names []string
+	for _, h := range opts.headers {
+		name, _, _ := strings.Cut(h, ":")
+		names = append(names, strings.TrimSpace(name))
+	}
+	sort.Strings(names)
+	levelText := make([]string, 0, len(levels)+1)
+	for _, l := range normalizedLevels(levels) {
+		levelText = append(levelText, strconv.Itoa(l))
+	}
+	env.Settings = map[string]string{
+		"levels": strings.Join(levelText, ","), "runs": strconv.Itoa(opts.runs), "warmup": strconv.Itoa(opts.warmup),
+		"keep_alive_across_runs": strconv.FormatBool(opts.keepAlive), "timeout": opts.timeout.String(),
+		"connect_timeout": opts.connectTimeout.String(), "retries": strconv.Itoa(opts.retries),
+		"max_retry_wait": opts.maxRetryWait.String(), "max_body": strconv.FormatInt(int64(opts.maxBody), 10),
+		"per_host": strconv.Itoa(opts.perHost), "rate": strconv.FormatFloat(opts.rate, 'g', -1, 64),
+		"host_rate": strconv.FormatFloat(opts.hostRate, 'g', -1, 64), "method": opts.method,
+		"max_redirects": strconv.Itoa(opts.maxRedirects), "ok_status": opts.okStatus.String(),
+		"user_agent": opts.userAgent, "insecure": strconv.FormatBool(opts.insecure), "proxy": fetch.Redact(opts.proxy),
+		"headers": strings.Join(names, ","),
+	}
+	return env
+}
+
+// normalizedLevels are the levels bench measures: sorted, once each, 1
+// included.
+func normalizedLevels(levels []int) []int {
+	out := append([]int{1}, levels...)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// listHosts are the hosts (host:port) of a list, sorted.
+func listHosts(list []byte) []string {
+	r := urllist.NewReader(strings.NewReader(string(list)))
+	seen := map[string]bool{}
+	for {
+		e, err := r.Next()
+		if err != nil {
+			break
+		}
+		if e.Err != nil {
+			continue
+		}
+		if u, err := fetch.ParseURL(e.URL); err == nil {
+			seen[u.Host] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // errWriter keeps the first error of its writer, for output written in

@@ -70,3 +70,72 @@ func TestBenchBadLevels(t *testing.T) {
 		}
 	}
 }
+
+// Issue 15: thresholds and a baseline decide bench's exit code.
+func TestBenchThresholdsAndBaselineDecideTheExit(t *testing.T) {
+	_, base := startSite(t)
+	list := func(latency string) string {
+		var b strings.Builder
+		for i := range 8 {
+			fmt.Fprintf(&b, "%s/page/%d?latency=%s\n", base, i, latency)
+		}
+		return b.String()
+	}
+	fast := writeFile(t, "fast.txt", list("2ms"))
+	res := runCLI(t, "", "bench", fast, "-c", "4", "--runs", "1", "--no-progress",
+		"--threshold", "p99<2s", "--threshold", "errors@all<1%", "--threshold", "speedup>0.5")
+	if res.code != 0 || !strings.Contains(res.stdout, "p99<2s at 4 workers:") || strings.Contains(res.stdout, "FAILED") {
+		t.Errorf("thresholds that hold: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	res = runCLI(t, "", "bench", fast, "-c", "4", "--runs", "1", "--no-progress", "--threshold", "p99<1us", "--threshold", "rps>1")
+	if res.code != exitFailures || !strings.Contains(res.stdout, "p99<1us at 4 workers:") || !strings.Contains(res.stdout, "FAILED") ||
+		!strings.Contains(res.stderr, "1 threshold(s) missed") {
+		t.Errorf("a missed threshold: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	res = runCLI(t, "", "bench", fast, "--threshold", "p99<<3ms")
+	if res.code != exitUsage || !strings.Contains(res.stderr, "threshold") {
+		t.Errorf("a bad threshold: exit %d %q", res.code, res.stderr)
+	}
+
+	// The baseline is the same list, made fast; the same list made slow
+	// (the site answers later) is significantly slower: exit 1 with
+	// --fail-on-regression, a report without.
+	dir := t.TempDir()
+	baseline := filepath.Join(dir, "old.json")
+	path := writeFile(t, "list.txt", list("1ms"))
+	if res = runCLI(t, "", "bench", path, "-c", "4", "--runs", "4", "--no-progress", "--export-json", baseline); res.code != 0 {
+		t.Fatalf("baseline run: exit %d %s", res.code, res.stderr)
+	}
+	same := runCLI(t, "", "bench", path, "-c", "4", "--runs", "4", "--no-progress", "--baseline", baseline, "--fail-on-regression")
+	if same.code != 0 && !strings.Contains(same.stdout, "SLOWER") {
+		t.Errorf("the same list against its baseline: exit %d\n%s%s", same.code, same.stdout, same.stderr)
+	}
+	if err := os.WriteFile(path, []byte(list("60ms")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The URLs changed text but not count or hosts: the baseline stands.
+	res = runCLI(t, "", "bench", path, "-c", "4", "--runs", "4", "--no-progress", "--baseline", baseline)
+	if res.code != 0 || !strings.Contains(res.stdout, "4 workers: wall") || !strings.Contains(res.stdout, "SLOWER") {
+		t.Errorf("slower without --fail-on-regression: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	res = runCLI(t, "", "bench", path, "-c", "4", "--runs", "4", "--no-progress", "--baseline", baseline, "--fail-on-regression")
+	if res.code != exitFailures || !strings.Contains(res.stderr, "significantly slower") {
+		t.Errorf("slower with --fail-on-regression: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	// Other settings: refused before anything is fetched.
+	res = runCLI(t, "", "bench", path, "-c", "4", "--runs", "5", "--no-progress", "--baseline", baseline)
+	if res.code != exitUsage || !strings.Contains(res.stderr, `runs "4", now "5"`) || res.stdout != "" {
+		t.Errorf("other settings: exit %d %q %q", res.code, res.stdout, res.stderr)
+	}
+	var rep map[string]any
+	data, _ := os.ReadFile(baseline)
+	if json.Unmarshal(data, &rep) != nil || rep["environment"] == nil {
+		t.Fatalf("export without environment: %s", data)
+	}
+	env := rep["environment"].(map[string]any)
+	for _, k := range []string{"fetchall_version", "go_version", "goos", "goarch", "cpus", "gomaxprocs", "hosts", "settings", "started_at"} {
+		if env[k] == nil {
+			t.Errorf("environment lacks %s: %v", k, env)
+		}
+	}
+}
