@@ -21,7 +21,7 @@ type Environment struct {
 	GOMAXPROCS      int               `json:"gomaxprocs"`
 	Hosts           []string          `json:"hosts"` // the hosts of the list, sorted (at most 100)
 	HostCount       int               `json:"host_count"`
-	Settings        map[string]string `json:"settings"` // what decides the figures: levels, runs, timeout...
+	Settings        map[string]string `json:"settings"`   // what decides the figures: levels, runs, timeout...
 	StartedAt       string            `json:"started_at"` // RFC 3339
 }
 

@@ -12,9 +12,9 @@ func TestMannWhitneyKnownValues(t *testing.T) {
 		a, b []float64
 		p    float64
 	}{
-		{[]float64{1, 2, 3, 4}, []float64{5, 6, 7, 8}, 2.0 / 70},                 // complete separation, 4 and 4
-		{[]float64{1, 2, 3}, []float64{4, 5, 6}, 0.1},                            // 3 and 3: the smallest p there is
-		{[]float64{1, 3, 5, 7}, []float64{2, 4, 6, 8}, 0.6857142857142857},       // interleaved
+		{[]float64{1, 2, 3, 4}, []float64{5, 6, 7, 8}, 2.0 / 70},                    // complete separation, 4 and 4
+		{[]float64{1, 2, 3}, []float64{4, 5, 6}, 0.1},                               // 3 and 3: the smallest p there is
+		{[]float64{1, 3, 5, 7}, []float64{2, 4, 6, 8}, 0.6857142857142857},          // interleaved
 		{[]float64{1.1, 2.2, 3.3, 4.4, 5.5}, []float64{1.1, 2.2, 3.3, 4.4, 5.5}, 1}, // identical, with ties
 	}
 	for _, tt := range tests {
