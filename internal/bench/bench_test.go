@@ -7,10 +7,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	stdpng "image/png"
 	"io"
 	"math"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -135,6 +137,8 @@ func fixedReport() *Report {
 		seq[i] = 51 * time.Millisecond
 	}
 	r.compare(seq)
+	r.Environment = &Environment{FetchallVersion: "test", GoVersion: "go1.26", GOOS: "linux", GOARCH: "amd64", CPUs: 2, GOMAXPROCS: 2,
+		HostCount: 3, Hosts: []string{"a.test", "b.test", "c.test"}, Settings: map[string]string{"runs": "3"}, StartedAt: "2026-11-23T16:00:00Z"}
 	return r
 }
 
@@ -234,10 +238,75 @@ func TestSVGIsWellFormedAndNamesItsAxes(t *testing.T) {
 			text.Write(cd)
 		}
 	}
-	for _, want := range []string{"requests/s", "latency (ms)", "concurrency (workers, log scale)", "p99", "p50", "ideal", "measured"} {
+	for _, want := range []string{"speed-up (x)", "efficiency (%)", "latency (ms)", "workers (log scale)", "p99", "p50 to p99", "ideal", "measured",
+		"fetchall bench: 200 URLs on 3 hosts", "a URL when sequential"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("SVG text lacks %q", want)
 		}
+	}
+	// Tick labels without trailing zeros; one sans-serif face.
+	if strings.Contains(text.String(), ".00") || strings.Contains(buf.String(), "Serif") {
+		t.Errorf("SVG has a label with .00 or a serif face:\n%s", text.String())
+	}
+}
+
+// The chart as a picture: rendered by rsvg-convert (as a browser would
+// draw it), the legends sit in their own column, right of every panel's
+// data, which keeps the legend column's pixels free of the data's
+// colours but for the legend's samples.
+func TestChartRendersToPNG(t *testing.T) {
+	if _, err := exec.LookPath("rsvg-convert"); err != nil {
+		if os.Getenv("FETCHALL_REQUIRE_RSVG") != "" {
+			t.Fatal("rsvg-convert is not installed (apt-get install librsvg2-bin)")
+		}
+		t.Skip("rsvg-convert is not installed (apt-get install librsvg2-bin); .ci/run installs it")
+	}
+	rep := fixedReport()
+	rep.Knee = 20
+	dir := t.TempDir()
+	svg, png := filepath.Join(dir, "chart.svg"), filepath.Join(dir, "chart.png")
+	f, err := os.Create(svg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.WriteSVG(f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if out, err := exec.Command("rsvg-convert", "-w", "900", svg, "-o", png).CombinedOutput(); err != nil {
+		t.Fatalf("rsvg-convert: %v\n%s", err, out)
+	}
+	pf, err := os.Open(png)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close()
+	img, err := stdpng.Decode(pf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := img.Bounds()
+	if b.Dx() != 900 || b.Dy() < 900 {
+		t.Fatalf("picture %v", b)
+	}
+	// Count the data's blue (the measured lines) left and right of the
+	// legend column's edge: almost all of it is left.
+	legendX := int(float64(b.Dx()) * float64(chartWidth-legendWidth) / float64(chartWidth))
+	left, right := 0, 0
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if r>>8 < 60 && g>>8 > 100 && g>>8 < 140 && bl>>8 > 160 {
+				if x < legendX {
+					left++
+				} else {
+					right++
+				}
+			}
+		}
+	}
+	if left < 500 || right > left/10 {
+		t.Errorf("blue pixels: %d in the panels, %d in the legend column; want the data left of the legends", left, right)
 	}
 }
 
