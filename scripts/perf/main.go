@@ -334,39 +334,50 @@ func throughputBound(bin, dir, base string) error {
 	if err != nil {
 		return err
 	}
-	// Warm both up once, then alternate so drift on a shared machine hits both.
-	var wrkRates, ourRates, curlRates []float64
+	// Alternate the three so that drift on a shared machine hits each.
+	// CPU per request is the client's user+system time over its requests:
+	// on two shared cores it decides the rate.
+	var wrkRates, ourRates, curlRates, wrkCPU, ourCPU, curlCPU []float64
 	for range 3 {
-		out, err := exec.Command(wrk, "-c", strconv.Itoa(conc), "-t", "2", "-d", "4s", base+"/page/1?size=2048").CombinedOutput()
+		cmd := exec.Command(wrk, "-c", strconv.Itoa(conc), "-t", "2", "-d", "4s", base+"/page/1?size=2048")
+		out, err := cmd.CombinedOutput()
 		if err != nil {
 			return fmt.Errorf("wrk: %w\n%s", err, out)
 		}
 		m := regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`).FindSubmatch(out)
-		if m == nil {
+		total := regexp.MustCompile(`([0-9]+) requests in`).FindSubmatch(out)
+		if m == nil || total == nil {
 			return fmt.Errorf("wrk output without Requests/sec:\n%s", out)
 		}
 		rate, _ := strconv.ParseFloat(string(m[1]), 64)
+		requests, _ := strconv.ParseFloat(string(total[1]), 64)
 		wrkRates = append(wrkRates, rate)
+		wrkCPU = append(wrkCPU, cpuOf(cmd.ProcessState).Seconds()/requests)
 		r, err := runFetchall(bin, list, conc, filepath.Join(dir, "out.jsonl"))
 		if err != nil {
 			return err
 		}
 		ourRates = append(ourRates, float64(n)/r.wall.Seconds())
+		ourCPU = append(ourCPU, r.cpu.Seconds()/n)
 		if curlConfig != "" {
 			start := time.Now()
-			out, err := exec.Command("curl", "-s", "--parallel", "--parallel-max", strconv.Itoa(conc), "-K", curlConfig).CombinedOutput()
+			cmd := exec.Command("curl", "-s", "--parallel", "--parallel-max", strconv.Itoa(conc), "-K", curlConfig)
+			out, err := cmd.CombinedOutput()
 			if err != nil {
 				return fmt.Errorf("curl: %w\n%s", err, out)
 			}
 			curlRates = append(curlRates, float64(n)/time.Since(start).Seconds())
+			curlCPU = append(curlCPU, cpuOf(cmd.ProcessState).Seconds()/n)
 		}
 	}
 	w, o := median(wrkRates), median(ourRates)
+	us := func(xs []float64) float64 { return 1e6 * median(xs) }
 	fmt.Printf("throughput-bound: %d URLs, 2 KB bodies, no latency, --concurrency %d, JSONL written\n", n, conc)
-	fmt.Printf("  fetchall %.0f req/s, wrk -c %d %.0f req/s (medians of 3): ratio %.2f", o, conc, w, o/w)
+	fmt.Printf("  fetchall %.0f req/s, %.1f us CPU a request; wrk -c %d %.0f req/s, %.1f us (medians of 3): ratio %.2f",
+		o, us(ourCPU), conc, w, us(wrkCPU), o/w)
 	if len(curlRates) > 0 {
 		c := median(curlRates)
-		fmt.Printf("; curl --parallel %.0f req/s, ratio %.2f; fetchall/curl %.2f", c, c/w, o/c)
+		fmt.Printf("; curl --parallel %.0f req/s, %.1f us, ratio %.2f; fetchall/curl %.2f", c, us(curlCPU), c/w, o/c)
 	}
 	fmt.Printf("\n\n")
 	return nil
@@ -509,8 +520,12 @@ func memory(bin, dir, base string) error {
 
 type fetchRun struct {
 	wall   time.Duration
-	maxRSS int64 // KiB
+	maxRSS int64         // KiB
+	cpu    time.Duration // user + system
 }
+
+// cpuOf is a finished command's user and system time.
+func cpuOf(ps *os.ProcessState) time.Duration { return ps.UserTime() + ps.SystemTime() }
 
 func runFetchall(bin, list string, conc int, out string, extra ...string) (fetchRun, error) {
 	cmd := exec.Command(bin, append([]string{list, "-c", strconv.Itoa(conc), "-q", "-o", out}, extra...)...)
@@ -525,7 +540,7 @@ func runFetchall(bin, list string, conc int, out string, extra ...string) (fetch
 		return fetchRun{}, err
 	}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return fetchRun{wall: wall, maxRSS: ru.Maxrss}, nil
+	return fetchRun{wall: wall, maxRSS: ru.Maxrss, cpu: cpuOf(cmd.ProcessState)}, nil
 }
 
 // checkRecords makes sure a timed run really fetched everything: one ok
