@@ -207,10 +207,10 @@ func (e *engine) work(runCtx, leaseCtx context.Context) {
 	for leaseCtx.Err() == nil {
 		// Both are read before asking the frontier: if the input was still
 		// open then, a drained frontier may fill again, and the gate's
-		// channel will be closed when it does (or when the input ends).
+		// generation will have moved when it does (or when the input ends).
 		// Read after, the input could have ended and filled the frontier in
 		// between, and the worker would leave with work queued.
-		wake := e.gate.wait()
+		gen := e.gate.generation()
 		inputOpen := e.inputOpen.Load()
 		l, err := e.fr.Lease(leaseCtx)
 		if errors.Is(err, ErrDrained) {
@@ -218,7 +218,7 @@ func (e *engine) work(runCtx, leaseCtx context.Context) {
 				return
 			}
 			select {
-			case <-wake:
+			case <-e.gate.since(gen):
 				continue
 			case <-leaseCtx.Done():
 				return
@@ -438,26 +438,49 @@ func isRedirect(status int) bool {
 }
 
 // gate lets workers that found the frontier drained wait for more input
-// without missing a wake-up: take the channel before asking the frontier.
+// without missing a wake-up: read the generation before asking the
+// frontier, and wait only if no kick came since. A kick with no one
+// waiting (every input line of a busy list) makes no channel.
 type gate struct {
-	mu sync.Mutex
-	ch chan struct{}
+	mu  sync.Mutex
+	gen uint64
+	ch  chan struct{} // made by the first waiter of a generation
 }
 
-func newGate() *gate { return &gate{ch: make(chan struct{})} }
+func newGate() *gate { return &gate{} }
 
-func (g *gate) wait() <-chan struct{} {
+// generation is the number of kicks so far.
+func (g *gate) generation() uint64 {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	return g.gen
+}
+
+// since returns a channel closed by the first kick after generation gen;
+// already closed when there was one.
+func (g *gate) since(gen uint64) <-chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.gen != gen {
+		return closedChan
+	}
+	if g.ch == nil {
+		g.ch = make(chan struct{})
+	}
 	return g.ch
 }
 
 func (g *gate) kick() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	close(g.ch)
-	g.ch = make(chan struct{})
+	g.gen++
+	if g.ch != nil {
+		close(g.ch)
+		g.ch = nil
+	}
 }
+
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 func describe(r *Result) string {
 	if r.Line > 0 {

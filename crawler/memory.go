@@ -37,7 +37,7 @@ type MemoryFrontier struct {
 	nextID  uint64
 	seq     uint64
 	changes int
-	wake    chan struct{} // closed and replaced whenever a Lease may now succeed
+	wake    chan struct{} // made by a Lease about to wait; closed (and dropped) when one may now succeed
 
 	spill     Spill         // nil: everything in memory
 	maxQueued int           // with a spill: the most tasks queued in memory
@@ -104,7 +104,6 @@ func NewMemoryFrontier(limits limiter.Config) *MemoryFrontier {
 		waiting:  hostHeap{byTime: true},
 		leased:   map[uint64]leased{},
 		byKey:    map[uint64]uint64{},
-		wake:     make(chan struct{}),
 		inMemory: map[int32]int{},
 	}
 }
@@ -352,6 +351,9 @@ func (f *MemoryFrontier) Lease(ctx context.Context) (Lease, error) {
 			f.mu.Unlock()
 			return Lease{}, ErrDrained
 		}
+		if f.wake == nil {
+			f.wake = make(chan struct{})
+		}
 		wake, next := f.wake, f.nextDue(now)
 		f.mu.Unlock()
 
@@ -538,9 +540,13 @@ func (f *MemoryFrontier) Hosts() int {
 	return len(f.hosts)
 }
 
+// kick wakes the Leases waiting. With none waiting (a busy crawl, most
+// of the time) it costs nothing: the channel is made only to wait on.
 func (f *MemoryFrontier) kick() {
-	close(f.wake)
-	f.wake = make(chan struct{})
+	if f.wake != nil {
+		close(f.wake)
+		f.wake = nil
+	}
 }
 
 // hostQueue is one host's queued tasks and its place in the heaps.
