@@ -320,3 +320,18 @@ func TestResultDescribesTheLastAttempt(t *testing.T) {
 		t.Errorf("Get = attempts %d status %d err %v; want 3 attempts ending in 503, no error", res.Attempts, res.Status, res.Err)
 	}
 }
+
+// sameOrigin agrees with comparing Origin strings.
+func TestSameOriginAgreesWithOrigin(t *testing.T) {
+	urls := []string{"http://a.test/", "HTTP://A.test:80/x", "http://a.test:8080/", "https://a.test/", "https://a.test:443/y",
+		"http://b.test/", "http://[::1]/", "http://[::1]:80/", "ftp://a.test/"}
+	for _, x := range urls {
+		for _, y := range urls {
+			a, _ := url.Parse(x)
+			b, _ := url.Parse(y)
+			if got, want := sameOrigin(a, b), Origin(a) == Origin(b); got != want {
+				t.Errorf("sameOrigin(%s, %s) = %v, want %v", x, y, got, want)
+			}
+		}
+	}
+}

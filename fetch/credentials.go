@@ -67,7 +67,30 @@ func (c *Client) mayCredit(target, first *url.URL) bool {
 	if c.cfg.CredentialOrigins != nil {
 		return c.cfg.CredentialOrigins.Has(target)
 	}
-	return Origin(target) == Origin(first)
+	return sameOrigin(target, first)
+}
+
+// sameOrigin is Origin(a) == Origin(b) without building either: it runs
+// for every request.
+func sameOrigin(a, b *url.URL) bool {
+	if a == b {
+		return true
+	}
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && effectivePort(a) == effectivePort(b)
+}
+
+// effectivePort is the URL's port, or its scheme's default.
+func effectivePort(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return "443"
+	case "http":
+		return "80"
+	}
+	return ""
 }
 
 // stripCredentials removes every credential from a request that may not

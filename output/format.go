@@ -2,9 +2,7 @@ package output
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -33,15 +31,7 @@ func NewSinkWith(format string, w io.Writer, crawl, appending bool, fields Field
 	bw := bufio.NewWriterSize(w, 64<<10)
 	switch format {
 	case "jsonl":
-		if !fields.Empty() {
-			s := &jsonlSink{w: bw, fields: fields}
-			s.enc = json.NewEncoder(&s.line)
-			s.enc.SetEscapeHTML(false)
-			return s, nil
-		}
-		enc := json.NewEncoder(bw)
-		enc.SetEscapeHTML(false)
-		return &jsonlSink{w: bw, enc: enc}, nil
+		return &jsonlSink{w: bw, fields: fields}, nil
 	case "csv":
 		return &csvSink{w: bw, csv: csv.NewWriter(bw), crawl: crawl, started: appending, fields: fields}, nil
 	case "table":
@@ -52,26 +42,23 @@ func NewSinkWith(format string, w io.Writer, crawl, appending bool, fields Field
 
 type jsonlSink struct {
 	w      *bufio.Writer
-	enc    *json.Encoder
 	fields FieldSet
-	line   bytes.Buffer // with fields: the record, before they are added
+	line   []byte // reused for each record
 }
 
 func (s *jsonlSink) Write(r *crawler.Result) error {
-	if s.fields.Empty() {
-		return s.enc.Encode(NewRecord(r))
+	rec := NewRecord(r)
+	s.line = rec.AppendJSON(s.line[:0])
+	if !s.fields.Empty() {
+		var err error
+		if s.line, err = s.fields.appendJSON(s.line, r); err != nil {
+			return err
+		}
 	}
-	s.line.Reset()
-	if err := s.enc.Encode(NewRecord(r)); err != nil {
-		return err
-	}
-	line, err := s.fields.appendJSON(s.line.Bytes(), r)
-	if err != nil {
-		return err
-	}
-	_, err = s.w.Write(line)
+	_, err := s.w.Write(s.line)
 	return err
 }
+
 func (s *jsonlSink) Flush() error { return s.w.Flush() }
 
 type csvSink struct {
