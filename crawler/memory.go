@@ -245,7 +245,7 @@ func (f *MemoryFrontier) push(t Task, now time.Time) {
 		f.hosts[name] = h
 	}
 	f.seq++
-	heap.Push(&h.tasks, pack(t, f.seq))
+	h.tasks.push(pack(t, f.seq))
 	f.queued++
 	f.inMemory[int32(t.Depth)]++
 	f.openAdd(t.Depth, 1)
@@ -279,7 +279,7 @@ func (f *MemoryFrontier) validKey(listed bool, key uint64, depth int32, state ui
 // head drops h's stale copies and reports whether a task is left.
 func (f *MemoryFrontier) head(h *hostQueue) bool {
 	for len(h.tasks) > 0 && !f.validKey(h.tasks[0].listed(), h.tasks[0].key, h.tasks[0].depth, queued) {
-		heap.Pop(&h.tasks)
+		h.tasks.pop()
 	}
 	return len(h.tasks) > 0
 }
@@ -390,7 +390,7 @@ func (f *MemoryFrontier) take(now time.Time) (Lease, bool) {
 		return Lease{}, false
 	}
 	h := f.ready.hosts[0]
-	t := heap.Pop(&h.tasks).(queuedTask).task()
+	t := h.tasks.pop().task()
 	f.queued--
 	if f.inMemory[int32(t.Depth)]--; f.inMemory[int32(t.Depth)] == 0 {
 		delete(f.inMemory, int32(t.Depth))
@@ -615,24 +615,57 @@ func (q queuedTask) task() Task {
 	return t
 }
 
-// taskHeap orders one host's tasks by depth, then by arrival.
+// taskHeap orders one host's tasks by depth, then by arrival. It is a
+// binary heap written for its element type: container/heap would box
+// every task popped into an interface (an allocation per URL).
 type taskHeap []queuedTask
 
 func (q taskHeap) Len() int { return len(q) }
-func (q taskHeap) Less(i, j int) bool {
+
+func (q taskHeap) less(i, j int) bool {
 	if q[i].depth != q[j].depth {
 		return q[i].depth < q[j].depth
 	}
 	return q[i].seq < q[j].seq
 }
-func (q taskHeap) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *taskHeap) Push(x any)   { *q = append(*q, x.(queuedTask)) }
-func (q *taskHeap) Pop() any {
-	old := *q
-	x := old[len(old)-1]
-	old[len(old)-1] = queuedTask{}
-	*q = old[:len(old)-1]
-	return x
+
+func (q *taskHeap) push(t queuedTask) {
+	*q = append(*q, t)
+	h := *q
+	for i := len(h) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !h.less(i, parent) {
+			break
+		}
+		h[i], h[parent] = h[parent], h[i]
+		i = parent
+	}
+}
+
+// pop removes and returns the first task; the heap must not be empty.
+func (q *taskHeap) pop() queuedTask {
+	h := *q
+	top := h[0]
+	last := len(h) - 1
+	h[0] = h[last]
+	h[last] = queuedTask{}
+	h = h[:last]
+	for i := 0; ; {
+		smallest, l, r := i, 2*i+1, 2*i+2
+		if l < len(h) && h.less(l, smallest) {
+			smallest = l
+		}
+		if r < len(h) && h.less(r, smallest) {
+			smallest = r
+		}
+		if smallest == i {
+			break
+		}
+		h[i], h[smallest] = h[smallest], h[i]
+		i = smallest
+	}
+	*q = h
+	return top
 }
 
 // hostHeap orders hosts by their head task (ready) or by when they may go

@@ -1,7 +1,9 @@
 package crawler
 
 import (
+	"cmp"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -66,5 +68,30 @@ func BenchmarkSeenMap(b *testing.B) {
 		if _, ok := s[k]; !ok {
 			s[k] = mark{depth: 3, state: queued}
 		}
+	}
+}
+
+// The task heap pops by depth, then by arrival, whatever the order of
+// pushes and pops.
+func TestTaskHeapOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 9))
+	var h taskHeap
+	var want []queuedTask
+	for i := range 2000 {
+		if rng.IntN(3) == 0 && len(want) > 0 {
+			slices.SortFunc(want, func(a, b queuedTask) int { return cmp.Or(cmp.Compare(a.depth, b.depth), cmp.Compare(a.seq, b.seq)) })
+			got := h.pop()
+			if got.seq != want[0].seq {
+				t.Fatalf("step %d: popped seq %d depth %d, want seq %d depth %d", i, got.seq, got.depth, want[0].seq, want[0].depth)
+			}
+			want = want[1:]
+			continue
+		}
+		q := queuedTask{depth: int32(rng.IntN(5)), seq: uint64(i)}
+		h.push(q)
+		want = append(want, q)
+	}
+	if h.Len() != len(want) {
+		t.Errorf("heap holds %d, want %d", h.Len(), len(want))
 	}
 }
