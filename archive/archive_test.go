@@ -171,3 +171,42 @@ func TestArchiveWriteErrorIsReportedOnce(t *testing.T) {
 		t.Error("OpenReplay of a text file succeeded")
 	}
 }
+
+// An archive already there is added to, never overwritten: a resumed run
+// keeps what the first one recorded.
+func TestArchiveAppendsToAnExistingOne(t *testing.T) {
+	srv := testServer(t)
+	path := filepath.Join(t.TempDir(), "run.warc.gz")
+	for n := range 2 {
+		w, err := Create(path, 0, map[string]string{"software": "fetchall/test"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		client, _ := fetch.New(fetch.Config{Archive: w})
+		client.Get(context.Background(), fmt.Sprintf("%s/page/%d", srv.URL, n), nil)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var types []string
+	for _, r := range warctest.Read(t, path) {
+		types = append(types, r.Header["WARC-Type"]+" "+strings.TrimPrefix(r.Header["WARC-Target-URI"], srv.URL))
+	}
+	if got := strings.Join(types, "|"); got != "warcinfo |response /page/0|request /page/0|warcinfo |response /page/1|request /page/1" {
+		t.Errorf("records after two runs: %s", got)
+	}
+	// Rotated: the second run starts after the first one's last file.
+	rot := filepath.Join(t.TempDir(), "rot.warc.gz")
+	var files []string
+	for range 2 {
+		w, err := Create(rot, 1<<20, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		files = append(files, filepath.Base(w.Files()[0]))
+	}
+	if files[0] != "rot-00000.warc.gz" || files[1] != "rot-00001.warc.gz" {
+		t.Errorf("rotated runs wrote %v", files)
+	}
+}

@@ -39,13 +39,24 @@ type Writer struct {
 	err     error
 }
 
-// Create starts an archive at path (which should end in .warc.gz).
-// maxSize > 0 rotates: path's name gets a serial, out-00000.warc.gz,
-// out-00001.warc.gz..., and a file is closed once it passes maxSize.
-// info is the warcinfo record each file starts with. onError, when set,
-// hears the first write error; the archive writes nothing after it.
+// Create starts an archive at path (which should end in .warc.gz), or
+// adds to it: an archive already there is never overwritten (a resumed
+// run, or the same command run again, appends its records after a new
+// warcinfo record). maxSize > 0 rotates: path's name gets a serial,
+// out-00000.warc.gz, out-00001.warc.gz..., a run starts after the last
+// file already there, and a file is closed once it passes maxSize. info
+// is the warcinfo record each file starts with. onError, when set, hears
+// the first write error; the archive writes nothing after it.
 func Create(path string, maxSize int64, info map[string]string, onError func(error)) (*Writer, error) {
 	w := &Writer{path: path, maxSize: maxSize, info: info, onError: onError}
+	if maxSize > 0 {
+		for {
+			if _, err := os.Stat(w.fileName()); err != nil {
+				break
+			}
+			w.serial++
+		}
+	}
 	if err := w.open(); err != nil {
 		return nil, err
 	}
@@ -70,11 +81,14 @@ func (w *Writer) fileName() string {
 // open starts the next file with its warcinfo record.
 func (w *Writer) open() error {
 	name := w.fileName()
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("warc: %w", err)
 	}
 	w.file, w.counted = f, &countingWriter{w: f}
+	if info, err := f.Stat(); err == nil {
+		w.counted.n = info.Size()
+	}
 	if w.w, err = warc.NewWriter(w.counted, filepath.Base(name), warc.SHA1, warc.CompressionGzip, true, nil); err != nil {
 		f.Close()
 		return fmt.Errorf("warc: %w", err)
