@@ -67,13 +67,17 @@ named by file, line and key. --set overrides one key by its dotted path.
 (expect: blocks): it prints each contract's verdict and exits 1 when one
 is broken. With --check it checks the saved pages instead, fetching
 nothing. A normal run checks the contracts too, and exits 1 when one is
-broken.`,
+broken.
+--warc FILE.warc.gz archives every request and response of the run;
+--replay FILE.warc.gz runs the job against such an archive instead of the
+network: the same items, offline.`,
 		Example: `  fetchall run testdata/jobs/catalogue.yaml
   fetchall run job.yaml --set output.format=csv --set max_pages=50 -o items.csv
   fetchall run job.yaml --dry-run
   fetchall run job.yaml --frontier redis://10.0.0.5:6379/0 --crawl-id shop -o items-2.jsonl
   fetchall run --check job.yaml saved-page.html --url https://shop.example/catalogue/x/index.html
   fetchall run --test job.yaml
+  fetchall run job.yaml --warc shop.warc.gz && fetchall run job.yaml --replay shop.warc.gz
   fetchall run --test --check job.yaml a.html b.html --url https://shop.example/a --url https://shop.example/b`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.check {
