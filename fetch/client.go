@@ -99,6 +99,7 @@ type Client struct {
 	transport *http.Transport
 	rt        http.RoundTripper // the transport, or what replays or archives around it
 	http      *http.Client
+	fast      *fastPath // the lean path for plain http, or nil (fast.go)
 }
 
 // New returns a Client for cfg, with defaults filled in.
@@ -178,6 +179,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	c := &Client{cfg: cfg, transport: tr, rt: rt}
 	c.http = &http.Client{Transport: rt, CheckRedirect: c.checkRedirect, Jar: cfg.Jar}
+	if fastEligible(cfg) {
+		c.fast = newFastPath(cfg)
+	}
 	return c, nil
 }
 
@@ -193,13 +197,21 @@ func (c *Client) WithPolicy(maxRedirects, retries int, origins *Origins, jar htt
 		maxRedirects = DefaultMaxRedirects
 	}
 	cfg.MaxRedirects, cfg.Retries, cfg.CredentialOrigins, cfg.Jar = maxRedirects, max(retries, 0), origins, jar
-	d := &Client{cfg: cfg, transport: c.transport, rt: c.rt}
+	d := &Client{cfg: cfg, transport: c.transport, rt: c.rt, fast: c.fast}
 	d.http = &http.Client{Transport: c.rt, CheckRedirect: d.checkRedirect, Jar: jar}
+	if jar != nil {
+		d.fast = nil // cookies are net/http's
+	}
 	return d
 }
 
 // CloseIdleConnections closes the pool's idle connections.
-func (c *Client) CloseIdleConnections() { c.transport.CloseIdleConnections() }
+func (c *Client) CloseIdleConnections() {
+	c.transport.CloseIdleConnections()
+	if c.fast != nil {
+		c.fast.closeIdle()
+	}
+}
 
 func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	if c.cfg.MaxRedirects < 0 {
@@ -208,13 +220,17 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	if t := tracerOf(req.Context()); t != nil {
 		t.redirected(req.Response)
 	}
-	if !c.mayCredit(req.URL, via[0].URL) {
+	first, hops := via[0].URL, len(via)
+	if start, ok := req.Context().Value(redirectStartKey{}).(redirectStart); ok {
+		first, hops = start.first, hops+start.hops
+	}
+	if !c.mayCredit(req.URL, first) {
 		stripCredentials(req)
 	}
 	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
 		return fmt.Errorf("redirect to %s: %w", req.URL.Redacted(), ErrUnsupportedScheme)
 	}
-	if len(via) > c.cfg.MaxRedirects {
+	if hops > c.cfg.MaxRedirects {
 		return fmt.Errorf("stopped after %d redirects: %w", c.cfg.MaxRedirects, ErrTooManyRedirects)
 	}
 	return nil
@@ -311,13 +327,39 @@ func (c *Client) Get(ctx context.Context, rawURL string, keep KeepBody) *Result 
 // server's Retry-After, if any, and the transport or body error.
 func (c *Client) attempt(ctx context.Context, rawURL string, keep KeepBody, res *Result) (time.Duration, error) {
 	res.Release() // a retry starts over
+	res.Status, res.Header, res.ContentType, res.FinalURL, res.Details = 0, nil, "", "", nil
+	res.Body, res.Bytes, res.Truncated = nil, 0, false
+	if c.fast != nil {
+		if u, err := url.Parse(rawURL); err == nil && c.usesFast(u) {
+			return c.attemptFast(ctx, u, keep, res)
+		}
+	}
+	return c.attemptStd(ctx, rawURL, keep, res, nil, 0, true)
+}
+
+// redirectStart is where a redirect chain began when net/http takes it
+// over from the lean path: its first URL and the hops made already.
+type redirectStart struct {
+	first *url.URL
+	hops  int
+}
+
+type redirectStartKey struct{}
+
+// attemptStd is attempt through net/http. from, when not nil, is the first
+// URL of a chain the lean path began, hops the redirects it followed and
+// credit whether credentials still go along.
+func (c *Client) attemptStd(ctx context.Context, rawURL string, keep KeepBody, res *Result, from *url.URL, hops int, credit bool) (time.Duration, error) {
 	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
+	if from != nil {
+		actx = context.WithValue(actx, redirectStartKey{}, redirectStart{first: from, hops: hops})
+	}
 	req, err := http.NewRequestWithContext(actx, c.cfg.Method, rawURL, nil)
 	if err != nil {
 		return 0, err
 	}
-	credit := c.mayCredit(req.URL, req.URL)
+	credit = credit && c.mayCredit(req.URL, req.URL)
 	for k, vs := range c.cfg.Header {
 		if credit || !isCredential(k) {
 			req.Header[k] = vs
@@ -342,8 +384,6 @@ func (c *Client) attempt(ctx context.Context, rawURL string, keep KeepBody, res 
 		tctx, trace = withTracer(req.Context())
 		req = req.WithContext(tctx)
 	}
-	res.Status, res.Header, res.ContentType, res.FinalURL, res.Details = 0, nil, "", "", nil
-	res.Body, res.Bytes, res.Truncated = nil, 0, false
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return 0, err
@@ -363,10 +403,20 @@ func (c *Client) attempt(ctx context.Context, rawURL string, keep KeepBody, res 
 		defer func() { res.Details.SHA256 = digest.hex() }()
 	}
 	retryAfter := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	var hash io.Writer
+	if digest != nil {
+		hash = digest
+	}
+	return retryAfter, c.readBody(rawBody{resp.Body}, resp.Header.Get("Content-Encoding"), resp.ContentLength, keep, res, hash)
+}
 
-	decoded, closeDecoders, err := decodeBody(rawBody{resp.Body}, resp.Header.Get("Content-Encoding"))
+// readBody decodes a response body into res, at most MaxBody bytes: kept
+// when keep says so, else counted and dropped; digest, when not nil, is
+// fed what was read.
+func (c *Client) readBody(body io.Reader, contentEncoding string, contentLength int64, keep KeepBody, res *Result, digest io.Writer) error {
+	decoded, closeDecoders, err := decodeBody(body, contentEncoding)
 	if err != nil {
-		return retryAfter, err
+		return err
 	}
 	defer closeDecoders()
 	// The cap applies after decoding: a small bomb cannot fill memory.
@@ -377,9 +427,9 @@ func (c *Client) attempt(ctx context.Context, rawURL string, keep KeepBody, res 
 	if keep != nil && keep(res.ContentType) {
 		buf := bodyPool.Get().(*bytes.Buffer)
 		buf.Reset()
-		if n := resp.ContentLength; n > 0 {
+		if contentLength > 0 {
 			// MinRead more, so the read that finds EOF does not regrow it.
-			buf.Grow(int(min(n, c.cfg.MaxBody+1)) + bytes.MinRead)
+			buf.Grow(int(min(contentLength, c.cfg.MaxBody+1)) + bytes.MinRead)
 		}
 		res.Bytes, err = buf.ReadFrom(limited)
 		res.buf, res.Body = buf, buf.Bytes()
@@ -392,7 +442,7 @@ func (c *Client) attempt(ctx context.Context, rawURL string, keep KeepBody, res 
 			res.Body = res.Body[:c.cfg.MaxBody]
 		}
 	}
-	return retryAfter, err
+	return err
 }
 
 // Retryable says whether trying r's URL again may give another outcome:

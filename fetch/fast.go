@@ -1,0 +1,248 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// The lean path: plain http:// requests go through valyala/fasthttp when
+// nothing needs net/http's hooks. On a bulk list it spends about 60% of
+// the CPU a request net/http does (one goroutine a request instead of
+// three, pooled requests and responses, no per-request contexts), which
+// on a small machine shared with the server is the rate. HTTPS (and so
+// HTTP/2), proxies, cookies, --fields (httptrace), --warc and --replay
+// keep net/http, as does a redirect chain from the hop that leaves plain
+// http. Every behaviour of the records is the same on both paths, and
+// the package's tests run on both (main_test.go).
+
+// fastPath sends plain-http requests through fasthttp, closing every
+// connection when a caller's context ends (fasthttp takes no context).
+type fastPath struct {
+	client *fasthttp.Client
+
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+}
+
+// forceStandard makes every Client use net/http alone: FETCHALL_HTTP=std,
+// or the tests of the standard path.
+var forceStandard = os.Getenv("FETCHALL_HTTP") == "std"
+
+// fastEligible says whether a configuration can use the lean path at all.
+func fastEligible(cfg Config) bool {
+	if forceStandard || cfg.Proxy != nil || cfg.Archive != nil || cfg.Replay != nil || cfg.Trace || cfg.Jar != nil {
+		return false
+	}
+	for _, env := range []string{"HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"} {
+		if os.Getenv(env) != "" {
+			return false // net/http's proxy rules (NO_PROXY and all) decide
+		}
+	}
+	return true
+}
+
+func newFastPath(cfg Config) *fastPath {
+	fp := &fastPath{conns: map[net.Conn]struct{}{}}
+	dialer := &net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}
+	fp.client = &fasthttp.Client{
+		MaxConnsPerHost:               max(cfg.Concurrency, 1) * 2,
+		MaxIdleConnDuration:           90 * time.Second,
+		ReadBufferSize:                16 << 10, // headers of any reasonable size
+		WriteBufferSize:               4 << 10,
+		NoDefaultUserAgentHeader:      true,
+		DisableHeaderNamesNormalizing: false,
+		DisablePathNormalizing:        true, // the URL is sent as written, as net/http does
+		StreamResponseBody:            true,
+		MaxIdemponentCallAttempts:     1, // retries are the engine's, counted in the record
+		Dial: func(addr string) (net.Conn, error) {
+			conn, err := dialer.Dial("tcp", addr)
+			if err != nil {
+				return nil, err
+			}
+			return fp.track(conn), nil
+		},
+	}
+	return fp
+}
+
+// trackedConn leaves the set of open connections when closed.
+type trackedConn struct {
+	net.Conn
+	fp   *fastPath
+	once sync.Once
+}
+
+func (c *trackedConn) Close() error {
+	c.once.Do(func() {
+		c.fp.mu.Lock()
+		delete(c.fp.conns, c.Conn)
+		c.fp.mu.Unlock()
+	})
+	return c.Conn.Close()
+}
+
+func (fp *fastPath) track(conn net.Conn) net.Conn {
+	fp.mu.Lock()
+	fp.conns[conn] = struct{}{}
+	fp.mu.Unlock()
+	return &trackedConn{Conn: conn, fp: fp}
+}
+
+// abort closes every connection: the requests in flight fail at once.
+// It runs when a caller's context ends. The callers of a Client share one
+// context (a run's: an interrupt or --fail-fast ends it all), so no
+// request is cut short that was not to be.
+func (fp *fastPath) abort() {
+	fp.mu.Lock()
+	defer fp.mu.Unlock()
+	for conn := range fp.conns {
+		conn.Close()
+	}
+}
+
+func (fp *fastPath) closeIdle() { fp.client.CloseIdleConnections() }
+
+// usesFast says whether a request to u goes the lean way.
+func (c *Client) usesFast(u *url.URL) bool {
+	return c.fast != nil && u.Scheme == "http" && u.User == nil && u.Host != ""
+}
+
+// attemptFast is attempt on the lean path: one request, and its redirects
+// while they stay on plain http.
+func (c *Client) attemptFast(ctx context.Context, first *url.URL, keep KeepBody, res *Result) (time.Duration, error) {
+	deadline := time.Now().Add(c.cfg.Timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	stop := context.AfterFunc(ctx, c.fast.abort)
+	defer stop()
+
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	defer func() { _ = resp.CloseBodyStream() }() // hands the connection back (or closes it, mid-body)
+	// No Content-Type means none (the body is sniffed), not text/plain.
+	resp.Header.SetNoDefaultContentType(true)
+	current := first
+	credit := c.mayCredit(first, first)
+	for hops := 0; ; hops++ {
+		c.fastRequest(req, current, credit)
+		err := c.fast.client.DoDeadline(req, resp, deadline)
+		var small *fasthttp.ErrSmallBuffer
+		if errors.As(err, &small) {
+			// A header larger than the lean path's buffer: net/http
+			// takes such a response (the request is sent again).
+			return c.attemptStd(ctx, current.String(), keep, res, first, hops, credit)
+		}
+		if err != nil {
+			return 0, fastError(err, ctx)
+		}
+		status := resp.StatusCode()
+		loc := string(resp.Header.Peek("Location"))
+		if !isRedirectStatus(status) || loc == "" || c.cfg.MaxRedirects < 0 {
+			break
+		}
+		next, err := current.Parse(loc)
+		if err != nil {
+			return 0, fmt.Errorf("redirect to %q: %w", loc, err)
+		}
+		_ = resp.CloseBodyStream() // a redirect's body is not read
+		if next.Scheme != "http" && next.Scheme != "https" {
+			return 0, fmt.Errorf("redirect to %s: %w", next.Redacted(), ErrUnsupportedScheme)
+		}
+		if hops+1 > c.cfg.MaxRedirects {
+			return 0, fmt.Errorf("stopped after %d redirects: %w", c.cfg.MaxRedirects, ErrTooManyRedirects)
+		}
+		credit = credit && c.mayCredit(next, first)
+		if !c.usesFast(next) {
+			// The chain leaves plain http: net/http takes it from here,
+			// counting the hops already made.
+			return c.attemptStd(ctx, next.String(), keep, res, first, hops+1, credit)
+		}
+		current = next
+	}
+
+	res.Status = resp.StatusCode()
+	res.Header = make(http.Header, resp.Header.Len())
+	resp.Header.VisitAll(func(k, v []byte) {
+		key := string(k)
+		res.Header[key] = append(res.Header[key], string(v))
+	})
+	res.ContentType = res.Header.Get("Content-Type")
+	res.FinalURL = current.String()
+	retryAfter := parseRetryAfter(res.Header.Get("Retry-After"), time.Now())
+	body := resp.BodyStream()
+	if body == nil {
+		body = strings.NewReader("") // HEAD, 204, 304
+	}
+	err := c.readBody(body, res.Header.Get("Content-Encoding"), int64(resp.Header.ContentLength()), keep, res, nil)
+	if err != nil {
+		return retryAfter, fastError(err, ctx)
+	}
+	return retryAfter, nil
+}
+
+// fastRequest sets req up for u, with the configured headers (credentials
+// only when credit says so).
+func (c *Client) fastRequest(req *fasthttp.Request, u *url.URL, credit bool) {
+	req.Reset()
+	req.Header.SetMethod(c.cfg.Method)
+	req.SetRequestURI(u.String())
+	for k, vs := range c.cfg.Header {
+		if !credit && isCredential(k) {
+			continue
+		}
+		if strings.EqualFold(k, "Host") {
+			if len(vs) > 0 {
+				req.Header.SetHost(vs[0])
+			}
+			continue
+		}
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	if len(req.Header.Peek("Accept-Encoding")) == 0 {
+		req.Header.Set("Accept-Encoding", acceptEncoding)
+	}
+	if c.cfg.UserAgent != "" && len(req.Header.Peek("User-Agent")) == 0 {
+		req.Header.Set("User-Agent", c.cfg.UserAgent)
+	}
+}
+
+func isRedirectStatus(code int) bool {
+	switch code {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return true
+	}
+	return false
+}
+
+// fastError turns fasthttp's errors into the ones classify knows: its
+// timeout, and a server that closed the connection before answering.
+func fastError(err error, ctx context.Context) error {
+	switch {
+	case ctx.Err() != nil:
+		return fmt.Errorf("%w: %w", ctx.Err(), err)
+	case errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, fasthttp.ErrDialTimeout):
+		return fmt.Errorf("timeout: %w", context.DeadlineExceeded)
+	case errors.Is(err, fasthttp.ErrConnectionClosed):
+		return fmt.Errorf("the server closed the connection before answering: %w", io.EOF)
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) && netErr.Timeout() {
+		return fmt.Errorf("timeout: %w", context.DeadlineExceeded)
+	}
+	return err
+}

@@ -1,0 +1,123 @@
+package fetch
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Which path a client takes: plain http goes the lean way unless
+// something needs net/http.
+func TestLeanPathIsTakenOnlyWhereItMay(t *testing.T) {
+	if forceStandard {
+		t.Skip("net/http alone in this pass")
+	}
+	plain, _ := New(Config{})
+	if plain.fast == nil {
+		t.Fatal("a plain configuration has no lean path")
+	}
+	for name, cfg := range map[string]Config{
+		"trace": {Trace: true}, "jar": {Jar: NewJar()}, "replay": {Replay: http.DefaultTransport},
+	} {
+		if c, _ := New(cfg); c.fast != nil {
+			t.Errorf("%s: the lean path is on", name)
+		}
+	}
+	if plain.WithPolicy(0, 0, nil, NewJar()).fast != nil {
+		t.Error("a policy with cookies keeps the lean path")
+	}
+	for raw, want := range map[string]bool{"http://a.test/": true, "https://a.test/": false, "http://u:p@a.test/": false} {
+		u, _ := ParseURL(raw)
+		if got := plain.usesFast(u); got != want {
+			t.Errorf("usesFast(%s) = %v, want %v", raw, got, want)
+		}
+	}
+}
+
+// A chain that leaves plain http for https is finished by net/http,
+// counting the hops already made; credentials stay behind at another
+// origin.
+func TestRedirectChainAcrossPaths(t *testing.T) {
+	var sawAuth []string
+	secure := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sawAuth = append(sawAuth, r.Header.Get("Authorization"))
+		if r.URL.Path == "/hop" {
+			http.Redirect(w, r, "/end", http.StatusFound)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write([]byte("<title>end</title>"))
+	}))
+	defer secure.Close()
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, secure.URL+"/hop", http.StatusMovedPermanently)
+	}))
+	defer plain.Close()
+	c, _ := New(Config{Insecure: true, MaxRedirects: 2, Header: http.Header{"Authorization": {"Bearer x"}}})
+	res := c.Get(context.Background(), plain.URL+"/start", func(string) bool { return true })
+	if res.Err != nil || res.Status != 200 || res.FinalURL != secure.URL+"/end" || string(res.Body) != "<title>end</title>" {
+		t.Fatalf("http -> https -> https: %d %s %v %q", res.Status, res.FinalURL, res.Err, res.Body)
+	}
+	if strings.Join(sawAuth, ",") != "," {
+		t.Errorf("credentials reached another origin: %q", sawAuth)
+	}
+	c1, _ := New(Config{Insecure: true, MaxRedirects: 1})
+	if res := c1.Get(context.Background(), plain.URL+"/start", nil); res.Err == nil || res.Err.Kind != KindTooManyRedirects {
+		t.Errorf("two redirects with at most one: %+v", res.Err)
+	}
+}
+
+// An interrupt ends a request in flight at once on either path.
+func TestCancelEndsARequestInFlight(t *testing.T) {
+	hang := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(hang)
+	c, _ := New(Config{Timeout: time.Minute})
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
+	res := c.Get(ctx, srv.URL+"/", nil)
+	if res.Err == nil || res.Err.Kind != KindCanceled || time.Since(start) > 5*time.Second {
+		t.Errorf("after %s: %+v", time.Since(start), res.Err)
+	}
+}
+
+// A header too large for the lean path's buffer is still read.
+func TestHugeHeaderIsRead(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Big", strings.Repeat("b", 48<<10))
+		_, _ = w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	c, _ := New(Config{})
+	res := c.Get(context.Background(), srv.URL+"/", func(string) bool { return true })
+	if res.Err != nil || res.Status != 200 || len(res.Header.Get("X-Big")) != 48<<10 || string(res.Body) != "ok" {
+		t.Errorf("huge header: %d %v %q", res.Status, res.Err, res.Body)
+	}
+}
+
+// Headers come back as net/http gives them: no Content-Type invented,
+// repeated headers kept.
+func TestResponseHeadersAsReceived(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Content-Type"] = nil // none at all
+		w.Header().Add("Link", `</a>; rel="next"`)
+		w.Header().Add("Link", `</b>; rel="prev"`)
+		_, _ = w.Write([]byte("x"))
+	}))
+	defer srv.Close()
+	c, _ := New(Config{})
+	res := c.Get(context.Background(), srv.URL+"/", nil)
+	if res.ContentType != "" || len(res.Header.Values("Link")) != 2 {
+		t.Errorf("content type %q, links %q", res.ContentType, res.Header.Values("Link"))
+	}
+}
