@@ -287,14 +287,14 @@ type KeepBody func(contentType string) bool
 func (c *Client) Get(ctx context.Context, rawURL string, keep KeepBody) *Result {
 	start := time.Now()
 	res := &Result{URL: rawURL}
-	_, err := ParseURL(rawURL)
+	u, err := ParseURL(rawURL)
 	if err != nil {
 		res.Err = &Error{Kind: kindOfParse(err), Err: err}
 		return res
 	}
 	for {
 		res.Attempts++
-		retryAfter, err := c.attempt(ctx, rawURL, keep, res)
+		retryAfter, err := c.attempt(ctx, rawURL, u, keep, res)
 		res.RetryAfter = retryAfter
 		res.Err = nil // the result describes the last attempt alone
 		res.Duration = time.Since(start)
@@ -325,14 +325,12 @@ func (c *Client) Get(ctx context.Context, rawURL string, keep KeepBody) *Result 
 
 // attempt sends one request and reads its body into res. It returns the
 // server's Retry-After, if any, and the transport or body error.
-func (c *Client) attempt(ctx context.Context, rawURL string, keep KeepBody, res *Result) (time.Duration, error) {
+func (c *Client) attempt(ctx context.Context, rawURL string, u *url.URL, keep KeepBody, res *Result) (time.Duration, error) {
 	res.Release() // a retry starts over
 	res.Status, res.Header, res.ContentType, res.FinalURL, res.Details = 0, nil, "", "", nil
 	res.Body, res.Bytes, res.Truncated = nil, 0, false
-	if c.fast != nil {
-		if u, err := url.Parse(rawURL); err == nil && c.usesFast(u) {
-			return c.attemptFast(ctx, u, keep, res)
-		}
+	if c.usesFast(u) {
+		return c.attemptFast(ctx, rawURL, u, keep, res)
 	}
 	return c.attemptStd(ctx, rawURL, keep, res, nil, 0, true)
 }

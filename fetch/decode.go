@@ -22,6 +22,9 @@ const acceptEncoding = "gzip, br, zstd"
 // decoded stream and a function closing the decoders; an unknown coding
 // is an error, so that the bytes are never taken for the page.
 func decodeBody(body io.Reader, contentEncoding string) (io.Reader, func(), error) {
+	if contentEncoding == "" {
+		return body, noClose, nil // the common case, with nothing to set up
+	}
 	var closers []func()
 	closeAll := func() {
 		for _, c := range closers {
@@ -151,3 +154,5 @@ func (p *peekReader) Read(b []byte) (int, error) {
 	}
 	return p.r.Read(b)
 }
+
+func noClose() {}

@@ -31,8 +31,40 @@ import (
 type fastPath struct {
 	client *fasthttp.Client
 
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
+	mu       sync.Mutex
+	conns    map[net.Conn]struct{}
+	watching []watch // the contexts whose end aborts; a run has one
+}
+
+// watch is a context the lean path aborts on, with what stops watching.
+type watch struct {
+	ctx  context.Context
+	stop func() bool
+}
+
+// maxWatched bounds the contexts watched at once; a caller with more
+// distinct contexts than that only costs their re-registration.
+const maxWatched = 8
+
+// watchContext makes the end of ctx abort the requests in flight. The
+// callers of a client share one context, so this registers it once, not
+// once a request.
+func (fp *fastPath) watchContext(ctx context.Context) {
+	if ctx.Done() == nil {
+		return // never ends
+	}
+	fp.mu.Lock()
+	defer fp.mu.Unlock()
+	for _, w := range fp.watching {
+		if w.ctx == ctx {
+			return
+		}
+	}
+	if len(fp.watching) == maxWatched {
+		fp.watching[0].stop()
+		fp.watching = fp.watching[1:]
+	}
+	fp.watching = append(fp.watching, watch{ctx: ctx, stop: context.AfterFunc(ctx, fp.abort)})
 }
 
 // forceStandard makes every Client use net/http alone: FETCHALL_HTTP=std,
@@ -120,13 +152,15 @@ func (c *Client) usesFast(u *url.URL) bool {
 
 // attemptFast is attempt on the lean path: one request, and its redirects
 // while they stay on plain http.
-func (c *Client) attemptFast(ctx context.Context, first *url.URL, keep KeepBody, res *Result) (time.Duration, error) {
+func (c *Client) attemptFast(ctx context.Context, rawURL string, first *url.URL, keep KeepBody, res *Result) (time.Duration, error) {
 	deadline := time.Now().Add(c.cfg.Timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	stop := context.AfterFunc(ctx, c.fast.abort)
-	defer stop()
+	c.fast.watchContext(ctx)
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
 
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
@@ -134,16 +168,16 @@ func (c *Client) attemptFast(ctx context.Context, first *url.URL, keep KeepBody,
 	defer func() { _ = resp.CloseBodyStream() }() // hands the connection back (or closes it, mid-body)
 	// No Content-Type means none (the body is sniffed), not text/plain.
 	resp.Header.SetNoDefaultContentType(true)
-	current := first
+	current, currentText := first, rawURL
 	credit := c.mayCredit(first, first)
 	for hops := 0; ; hops++ {
-		c.fastRequest(req, current, credit)
+		c.fastRequest(req, currentText, credit)
 		err := c.fast.client.DoDeadline(req, resp, deadline)
 		var small *fasthttp.ErrSmallBuffer
 		if errors.As(err, &small) {
 			// A header larger than the lean path's buffer: net/http
 			// takes such a response (the request is sent again).
-			return c.attemptStd(ctx, current.String(), keep, res, first, hops, credit)
+			return c.attemptStd(ctx, currentText, keep, res, first, hops, credit)
 		}
 		if err != nil {
 			return 0, fastError(err, ctx)
@@ -170,17 +204,13 @@ func (c *Client) attemptFast(ctx context.Context, first *url.URL, keep KeepBody,
 			// counting the hops already made.
 			return c.attemptStd(ctx, next.String(), keep, res, first, hops+1, credit)
 		}
-		current = next
+		current, currentText = next, next.String()
 	}
 
 	res.Status = resp.StatusCode()
-	res.Header = make(http.Header, resp.Header.Len())
-	resp.Header.VisitAll(func(k, v []byte) {
-		key := string(k)
-		res.Header[key] = append(res.Header[key], string(v))
-	})
+	res.Header = headerOf(&resp.Header)
 	res.ContentType = res.Header.Get("Content-Type")
-	res.FinalURL = current.String()
+	res.FinalURL = currentText
 	retryAfter := parseRetryAfter(res.Header.Get("Retry-After"), time.Now())
 	body := resp.BodyStream()
 	if body == nil {
@@ -195,10 +225,10 @@ func (c *Client) attemptFast(ctx context.Context, first *url.URL, keep KeepBody,
 
 // fastRequest sets req up for u, with the configured headers (credentials
 // only when credit says so).
-func (c *Client) fastRequest(req *fasthttp.Request, u *url.URL, credit bool) {
+func (c *Client) fastRequest(req *fasthttp.Request, rawURL string, credit bool) {
 	req.Reset()
 	req.Header.SetMethod(c.cfg.Method)
-	req.SetRequestURI(u.String())
+	req.SetRequestURI(rawURL)
 	for k, vs := range c.cfg.Header {
 		if !credit && isCredential(k) {
 			continue
@@ -245,4 +275,49 @@ func fastError(err error, ctx context.Context) error {
 		return fmt.Errorf("timeout: %w", context.DeadlineExceeded)
 	}
 	return err
+}
+
+// headerOf copies a fasthttp response header into an http.Header with
+// few allocations: the common names are constants, every value shares
+// one string, and the value lists share one array.
+func headerOf(h *fasthttp.ResponseHeader) http.Header {
+	n, size := 0, 0
+	h.VisitAll(func(k, v []byte) { n++; size += len(v) })
+	out := make(http.Header, n)
+	values := make([]string, n)
+	var all strings.Builder
+	all.Grow(size)
+	h.VisitAll(func(_, v []byte) { all.Write(v) })
+	text := all.String()
+	i, at := 0, 0
+	h.VisitAll(func(k, v []byte) {
+		key := commonHeader(k)
+		values[i] = text[at : at+len(v)]
+		at += len(v)
+		if prev, ok := out[key]; ok {
+			out[key] = append(prev[:len(prev):len(prev)], values[i])
+		} else {
+			out[key] = values[i : i+1 : i+1]
+		}
+		i++
+	})
+	return out
+}
+
+// commonHeaders are response header names that need no allocation.
+var commonHeaders = map[string]string{}
+
+func init() {
+	for _, k := range []string{"Content-Type", "Content-Length", "Content-Encoding", "Date", "Server", "Connection",
+		"Cache-Control", "Etag", "Last-Modified", "Location", "Link", "Retry-After", "Set-Cookie", "Vary", "Expires",
+		"Transfer-Encoding", "Keep-Alive", "Accept-Ranges", "Age", "Cf-Mitigated", "Cf-Ray", "X-Cache"} {
+		commonHeaders[k] = k
+	}
+}
+
+func commonHeader(k []byte) string {
+	if s, ok := commonHeaders[string(k)]; ok { // no allocation for the lookup
+		return s
+	}
+	return string(k)
 }
