@@ -131,11 +131,19 @@ func (fp *fastPath) track(conn net.Conn) net.Conn {
 	return &trackedConn{Conn: conn, fp: fp}
 }
 
+// staleConnection says whether a request failed on a connection that was
+// already closed: nothing reached the server, or the server had dropped
+// the connection, so sending it again is safe.
+func staleConnection(err error) bool {
+	return errors.Is(err, net.ErrClosed) || errors.Is(err, fasthttp.ErrConnectionClosed) || errors.Is(err, io.EOF)
+}
+
 // abort closes every connection: the requests in flight fail at once.
 // It runs when a caller's context ends. The callers of a Client share one
 // context (a run's: an interrupt or --fail-fast ends it all), so no
 // request is cut short that was not to be.
 func (fp *fastPath) abort() {
+	fp.client.CloseIdleConnections() // out of the pool, so no later request takes one
 	fp.mu.Lock()
 	defer fp.mu.Unlock()
 	for conn := range fp.conns {

@@ -121,3 +121,22 @@ func TestResponseHeadersAsReceived(t *testing.T) {
 		t.Errorf("content type %q, links %q", res.ContentType, res.Header.Values("Link"))
 	}
 }
+
+// A client outlives a run: after one caller's context ends (its
+// connections closed), the next caller's requests go through.
+func TestClientOutlivesAnEndedContext(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok")) }))
+	defer srv.Close()
+	c, _ := New(Config{})
+	first, cancel := context.WithCancel(context.Background())
+	if res := c.Get(first, srv.URL+"/a", nil); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	cancel()
+	time.Sleep(10 * time.Millisecond) // the abort runs in its own goroutine
+	for i := range 3 {
+		if res := c.Get(context.Background(), srv.URL+"/b", nil); res.Err != nil || res.Status != 200 {
+			t.Errorf("request %d after the first context ended: %d %v", i, res.Status, res.Err)
+		}
+	}
+}
