@@ -176,7 +176,7 @@ func (c *Client) attemptFast(ctx context.Context, rawURL string, first *url.URL,
 	defer func() { _ = resp.CloseBodyStream() }() // hands the connection back (or closes it, mid-body)
 	// No Content-Type means none (the body is sniffed), not text/plain.
 	resp.Header.SetNoDefaultContentType(true)
-	current, currentText := first, rawURL
+	current, currentText := first, requestTarget(rawURL, first)
 	credit := c.mayCredit(first, first)
 	for hops := 0; ; hops++ {
 		c.fastRequest(req, currentText, credit)
@@ -212,13 +212,16 @@ func (c *Client) attemptFast(ctx context.Context, rawURL string, first *url.URL,
 			// counting the hops already made.
 			return c.attemptStd(ctx, next.String(), keep, res, first, hops+1, credit)
 		}
-		current, currentText = next, next.String()
+		current, currentText = next, requestTarget(next.String(), next)
 	}
 
 	res.Status = resp.StatusCode()
 	res.Header = headerOf(&resp.Header)
 	res.ContentType = res.Header.Get("Content-Type")
-	res.FinalURL = currentText
+	res.FinalURL = current.String()
+	if current == first {
+		res.FinalURL = rawURL // as net/http gives it: the URL as asked
+	}
 	retryAfter := parseRetryAfter(res.Header.Get("Retry-After"), time.Now())
 	body := resp.BodyStream()
 	if body == nil {
@@ -229,6 +232,18 @@ func (c *Client) attemptFast(ctx context.Context, rawURL string, first *url.URL,
 		return retryAfter, fastError(err, ctx)
 	}
 	return retryAfter, nil
+}
+
+// requestTarget is the URL to send for u, whose text is raw: raw itself
+// when it needs no escaping (nearly always), else what net/http would
+// send (a space as %20, no fragment).
+func requestTarget(raw string, u *url.URL) string {
+	for i := 0; i < len(raw); i++ {
+		if c := raw[i]; c <= ' ' || c >= 0x7f || strings.IndexByte("\"<>\\^`{|}#", c) >= 0 {
+			return "http://" + u.Host + u.RequestURI()
+		}
+	}
+	return raw
 }
 
 // fastRequest sets req up for u, with the configured headers (credentials

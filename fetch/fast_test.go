@@ -140,3 +140,19 @@ func TestClientOutlivesAnEndedContext(t *testing.T) {
 		}
 	}
 }
+
+// A URL written with a space or a fragment is sent as net/http sends it.
+func TestURLIsSentEscaped(t *testing.T) {
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = append(got, r.RequestURI) }))
+	defer srv.Close()
+	c, _ := New(Config{})
+	for _, p := range []string{"/page/a b", "/x?q=1#frag", "/caf\u00e9", "/a%20b"} {
+		if res := c.Get(context.Background(), srv.URL+p, nil); res.Err != nil || res.Status != 200 || res.FinalURL != srv.URL+p {
+			t.Errorf("%s: %d %v final %s", p, res.Status, res.Err, res.FinalURL)
+		}
+	}
+	if want := "/page/a%20b|/x?q=1|/caf%C3%A9|/a%20b"; strings.Join(got, "|") != want {
+		t.Errorf("sent %q, want %q", strings.Join(got, "|"), want)
+	}
+}
