@@ -259,6 +259,7 @@ func (c *Client) fastRequest(req *fasthttp.Request, rawURL string, credit bool) 
 		if strings.EqualFold(k, "Host") {
 			if len(vs) > 0 {
 				req.Header.SetHost(vs[0])
+				req.UseHostHeader = true // dial the URL's host, send this one
 			}
 			continue
 		}

@@ -156,3 +156,20 @@ func TestURLIsSentEscaped(t *testing.T) {
 		t.Errorf("sent %q, want %q", strings.Join(got, "|"), want)
 	}
 }
+
+// HEAD, a Host header of the user's, and the configured headers reach
+// the server the same way on both paths.
+func TestHeadAndHostOverride(t *testing.T) {
+	var method, host, custom string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		method, host, custom = r.Method, r.Host, r.Header.Get("X-Custom")
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write([]byte("<title>t</title>"))
+	}))
+	defer srv.Close()
+	c, _ := New(Config{Method: "HEAD", Header: http.Header{"Host": {"example.test"}, "X-Custom": {"1"}}})
+	res := c.Get(context.Background(), srv.URL+"/", func(string) bool { return true })
+	if res.Err != nil || res.Status != 200 || method != "HEAD" || host != "example.test" || custom != "1" || len(res.Body) != 0 {
+		t.Errorf("HEAD with Host: %d %v method %s host %s custom %q body %q", res.Status, res.Err, method, host, custom, res.Body)
+	}
+}
