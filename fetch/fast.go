@@ -33,38 +33,50 @@ type fastPath struct {
 
 	mu       sync.Mutex
 	conns    map[net.Conn]struct{}
-	watching []watch // the contexts whose end aborts; a run has one
+	watching []*watch // the contexts whose end aborts; a run has one
 }
 
-// watch is a context the lean path aborts on, with what stops watching.
+// watch is a context the lean path aborts on: its requests in flight,
+// and what stops watching it.
 type watch struct {
-	ctx  context.Context
-	stop func() bool
+	ctx      context.Context
+	stop     func() bool
+	inflight int
 }
 
 // maxWatched bounds the contexts watched at once; a caller with more
 // distinct contexts than that only costs their re-registration.
 const maxWatched = 8
 
-// watchContext makes the end of ctx abort the requests in flight. The
-// callers of a client share one context, so this registers it once, not
-// once a request.
-func (fp *fastPath) watchContext(ctx context.Context) {
-	if ctx.Done() == nil {
-		return // never ends
-	}
+// enter counts a request of ctx in flight, watching ctx (once: the
+// callers of a client share one context) so that its end aborts the
+// requests it has in flight. leave must follow.
+func (fp *fastPath) enter(ctx context.Context) *watch {
 	fp.mu.Lock()
 	defer fp.mu.Unlock()
 	for _, w := range fp.watching {
 		if w.ctx == ctx {
-			return
+			w.inflight++
+			return w
 		}
+	}
+	w := &watch{ctx: ctx, inflight: 1}
+	if ctx.Done() == nil {
+		return w // never ends: nothing to watch
 	}
 	if len(fp.watching) == maxWatched {
 		fp.watching[0].stop()
 		fp.watching = fp.watching[1:]
 	}
-	fp.watching = append(fp.watching, watch{ctx: ctx, stop: context.AfterFunc(ctx, fp.abort)})
+	w.stop = context.AfterFunc(ctx, func() { fp.abort(w) })
+	fp.watching = append(fp.watching, w)
+	return w
+}
+
+func (fp *fastPath) leave(w *watch) {
+	fp.mu.Lock()
+	w.inflight--
+	fp.mu.Unlock()
 }
 
 // forceStandard makes every Client use net/http alone: FETCHALL_HTTP=std,
@@ -138,11 +150,19 @@ func staleConnection(err error) bool {
 	return errors.Is(err, net.ErrClosed) || errors.Is(err, fasthttp.ErrConnectionClosed) || errors.Is(err, io.EOF)
 }
 
-// abort closes every connection: the requests in flight fail at once.
-// It runs when a caller's context ends. The callers of a Client share one
-// context (a run's: an interrupt or --fail-fast ends it all), so no
-// request is cut short that was not to be.
-func (fp *fastPath) abort() {
+// abort ends the requests w's context has in flight, when its context
+// ends with some (an interrupt, --fail-fast), by closing every connection
+// (fasthttp does not say which request has which). The callers of a
+// Client share one context, so no other caller's request is cut short;
+// a context that ends with none in flight (a run that finished) closes
+// nothing.
+func (fp *fastPath) abort(w *watch) {
+	fp.mu.Lock()
+	busy := w.inflight > 0
+	fp.mu.Unlock()
+	if !busy {
+		return
+	}
 	fp.client.CloseIdleConnections() // out of the pool, so no later request takes one
 	fp.mu.Lock()
 	defer fp.mu.Unlock()
@@ -165,7 +185,8 @@ func (c *Client) attemptFast(ctx context.Context, rawURL string, first *url.URL,
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	c.fast.watchContext(ctx)
+	w := c.fast.enter(ctx)
+	defer c.fast.leave(w)
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
