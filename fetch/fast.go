@@ -44,8 +44,9 @@ type watch struct {
 	inflight int
 }
 
-// maxWatched bounds the contexts watched at once; a caller with more
-// distinct contexts than that only costs their re-registration.
+// maxWatched is how many idle contexts stay watched; beyond it, one with
+// nothing in flight stops being watched (and is watched again if it
+// comes back). Contexts with requests in flight are always watched.
 const maxWatched = 8
 
 // enter counts a request of ctx in flight, watching ctx (once: the
@@ -64,9 +65,14 @@ func (fp *fastPath) enter(ctx context.Context) *watch {
 	if ctx.Done() == nil {
 		return w // never ends: nothing to watch
 	}
-	if len(fp.watching) == maxWatched {
-		fp.watching[0].stop()
-		fp.watching = fp.watching[1:]
+	if len(fp.watching) >= maxWatched {
+		for i, old := range fp.watching {
+			if old.inflight == 0 {
+				old.stop()
+				fp.watching = append(fp.watching[:i], fp.watching[i+1:]...)
+				break
+			}
+		}
 	}
 	w.stop = context.AfterFunc(ctx, func() { fp.abort(w) })
 	fp.watching = append(fp.watching, w)
@@ -100,15 +106,17 @@ func newFastPath(cfg Config) *fastPath {
 	fp := &fastPath{conns: map[net.Conn]struct{}{}}
 	dialer := &net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}
 	fp.client = &fasthttp.Client{
-		MaxConnsPerHost:               max(cfg.Concurrency, 1) * 2,
-		MaxIdleConnDuration:           90 * time.Second,
-		ReadBufferSize:                16 << 10, // headers of any reasonable size
-		WriteBufferSize:               4 << 10,
-		NoDefaultUserAgentHeader:      true,
-		DisableHeaderNamesNormalizing: false,
-		DisablePathNormalizing:        true, // the URL is sent as written, as net/http does
-		StreamResponseBody:            true,
-		MaxIdemponentCallAttempts:     1, // retries are the engine's, counted in the record
+		MaxConnsPerHost:          max(cfg.Concurrency, 1) * 2,
+		MaxConnWaitTimeout:       cfg.Timeout,
+		MaxIdleConnDuration:      90 * time.Second,
+		ReadBufferSize:           32 << 10, // the whole header must fit: larger ones go through net/http
+		WriteBufferSize:          4 << 10,
+		NoDefaultUserAgentHeader: true,
+		DisablePathNormalizing:   true, // the URL is sent as written, as net/http does
+		StreamResponseBody:       true,
+		// Retries are the engine's, counted in the record (attemptFast
+		// sends a request again only on a connection found closed).
+		MaxIdemponentCallAttempts: 1,
 		Dial: func(addr string) (net.Conn, error) {
 			conn, err := dialer.Dial("tcp", addr)
 			if err != nil {
@@ -143,11 +151,13 @@ func (fp *fastPath) track(conn net.Conn) net.Conn {
 	return &trackedConn{Conn: conn, fp: fp}
 }
 
-// staleConnection says whether a request failed on a connection that was
-// already closed: nothing reached the server, or the server had dropped
-// the connection, so sending it again is safe.
+// staleConnection says whether a request failed on a connection that
+// was closed before any answer came: a kept-alive one the server had
+// dropped when idle. net/http sends such a request again; so does the
+// lean path, once, unless the caller's context has ended (an abort closes
+// connections too).
 func staleConnection(err error) bool {
-	return errors.Is(err, net.ErrClosed) || errors.Is(err, fasthttp.ErrConnectionClosed) || errors.Is(err, io.EOF)
+	return errors.Is(err, fasthttp.ErrConnectionClosed) || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed)
 }
 
 // abort ends the requests w's context has in flight, when its context
@@ -202,6 +212,9 @@ func (c *Client) attemptFast(ctx context.Context, rawURL string, first *url.URL,
 	for hops := 0; ; hops++ {
 		c.fastRequest(req, currentText, credit)
 		err := c.fast.client.DoDeadline(req, resp, deadline)
+		if err != nil && staleConnection(err) && ctx.Err() == nil {
+			err = c.fast.client.DoDeadline(req, resp, deadline)
+		}
 		var small *fasthttp.ErrSmallBuffer
 		if errors.As(err, &small) {
 			// A header larger than the lean path's buffer: net/http
