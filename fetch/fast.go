@@ -17,7 +17,7 @@ import (
 )
 
 // The lean path: plain http:// requests go through valyala/fasthttp when
-// nothing needs net/http's hooks. On a bulk list it spends about 60% of
+// nothing needs net/http's hooks. On a bulk list it spends about two thirds of
 // the CPU a request net/http does (one goroutine a request instead of
 // three, pooled requests and responses, no per-request contexts), which
 // on a small machine shared with the server is the rate. HTTPS (and so
