@@ -16,14 +16,12 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/fetchall/fetchall/fetch"
+	"github.com/fetchall/fetchall/internal/leaktest"
 	"github.com/fetchall/fetchall/internal/testsite"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
-		// fasthttp's housekeeping goroutines end by themselves once idle
-		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*Client).mCleaner"),
-		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*HostClient).connsCleaner"))
+	goleak.VerifyTestMain(m, leaktest.LeanPathCleaners...)
 }
 
 // fakeFetcher answers from a function of the URL, so engine tests need no

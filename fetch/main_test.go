@@ -5,16 +5,9 @@ import (
 	"os"
 	"testing"
 
+	"github.com/fetchall/fetchall/internal/leaktest"
 	"go.uber.org/goleak"
 )
-
-// leanPathCleaners are fasthttp's own housekeeping goroutines: one per
-// client and per host, each ending by itself once its connections are
-// closed and a sleep of at most ten seconds is over. Nothing of ours.
-var leanPathCleaners = []goleak.Option{
-	goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*Client).mCleaner"),
-	goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*HostClient).connsCleaner"),
-}
 
 // TestMain runs every test twice: plain http through the lean path
 // (fast.go), then through net/http alone, so that the records are the
@@ -27,7 +20,7 @@ func TestMain(m *testing.M) {
 		code = m.Run()
 	}
 	if code == 0 {
-		if err := goleak.Find(leanPathCleaners...); err != nil {
+		if err := goleak.Find(leaktest.LeanPathCleaners...); err != nil {
 			fmt.Fprintln(os.Stderr, "goleak:", err)
 			code = 1
 		}

@@ -6,19 +6,18 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/fetchall/fetchall/internal/leaktest"
 )
 
 // TestMain fails the package's tests if any goroutine outlives them: every
 // command must leave nothing running behind it.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
-		// fasthttp's housekeeping goroutines end by themselves once idle
-		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*Client).mCleaner"),
-		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*HostClient).connsCleaner"),
-		goleak.Cleanup(func(code int) {
-			if binPath != "" {
-				os.RemoveAll(filepath.Dir(binPath))
-			}
-			os.Exit(code)
-		}))
+	cleanup := goleak.Cleanup(func(code int) {
+		if binPath != "" {
+			os.RemoveAll(filepath.Dir(binPath))
+		}
+		os.Exit(code)
+	})
+	goleak.VerifyTestMain(m, append([]goleak.Option{cleanup}, leaktest.LeanPathCleaners...)...)
 }
