@@ -103,7 +103,28 @@ func utf8Reader(body []byte, contentType string) io.Reader {
 
 // normalizeSpace trims s and folds every run of white space into one space.
 func normalizeSpace(s string) string {
+	if isNormalSpace(s) {
+		return s // most titles: nothing to do, nothing to allocate
+	}
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// isNormalSpace says whether s is ASCII with its words separated by
+// single spaces and no space at either end: what normalizeSpace returns.
+func isNormalSpace(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 0x80:
+			return false // non-ASCII spaces exist: leave it to strings.Fields
+		case c == ' ':
+			if i == 0 || i == len(s)-1 || s[i+1] == ' ' {
+				return false
+			}
+		case c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r':
+			return false
+		}
+	}
+	return true
 }
 
 // challengeMarkers are what bot-challenge pages (Cloudflare's and those

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -93,5 +94,14 @@ func TestTaskHeapOrder(t *testing.T) {
 	}
 	if h.Len() != len(want) {
 		t.Errorf("heap holds %d, want %d", h.Len(), len(want))
+	}
+}
+
+// normalizeSpace's shortcut answers as strings.Fields does.
+func TestNormalizeSpaceShortcut(t *testing.T) {
+	for _, s := range []string{"", "a", "a b", " a", "a ", "a  b", "a\tb", "a\nb", "caf\u00e9 x", "a\u00a0b", "x\u2003y", "  ", "Page 1", "a\r\nb", "\x0bq"} {
+		if got, want := normalizeSpace(s), strings.Join(strings.Fields(s), " "); got != want {
+			t.Errorf("normalizeSpace(%q) = %q, want %q", s, got, want)
+		}
 	}
 }
