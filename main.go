@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"sync"
 	"syscall"
 
@@ -20,14 +19,6 @@ import (
 )
 
 func main() {
-	// A run's live heap is small (bounded windows, compact sets) and, on a
-	// bulk list, the collector takes a visible share of the client CPU a
-	// request: a heap of 2.5 times the live one instead of twice buys
-	// about 4% of it for ~2 MiB (scripts/perf: throughput and memory; 3x
-	// would pass the memory target). GOGC, when set, decides instead.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(150)
-	}
 	os.Exit(run())
 }
 
