@@ -87,7 +87,7 @@ func TestThreeProcessesShareOneCrawl(t *testing.T) {
 	site.mu.Unlock()
 	args := func(out string) []string {
 		return []string{"crawl", srv.URL + "/", "--max-depth", "-1", "-c", "4", "--per-host", "3", "-q",
-			"--frontier", rs.URL(), "--crawl-id", "three", "--lease-ttl", "1s", "-o", out}
+			"--frontier", rs.URL(), "--crawl-id", "three", "--lease-ttl", "2s", "-o", out}
 	}
 	var procs []*exec.Cmd
 	var outs []string
@@ -188,7 +188,7 @@ func TestRedisUnreachableAndLost(t *testing.T) {
 	dir := t.TempDir()
 	args := func(out string) []string {
 		return []string{"crawl", srv.URL + "/", "--max-depth", "-1", "-c", "4", "--per-host", "4", "-q",
-			"--frontier", rs.URL(), "--crawl-id", "lost", "--lease-ttl", "500ms", "-o", out}
+			"--frontier", rs.URL(), "--crawl-id", "lost", "--lease-ttl", "2s", "-o", out}
 	}
 	first := filepath.Join(dir, "first.jsonl")
 	cmd := exec.CommandContext(t.Context(), bin, args(first)...)
