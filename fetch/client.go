@@ -401,7 +401,7 @@ func (c *Client) attemptStd(ctx context.Context, rawURL string, keep KeepBody, r
 		defer func() { res.Details.SHA256 = digest.hex() }()
 	}
 	retryAfter := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
-	var hash io.Writer
+	var hash io.Writer // a nil *cappedHash would be a non-nil io.Writer
 	if digest != nil {
 		hash = digest
 	}

@@ -222,7 +222,7 @@ func (c *Client) attemptFast(ctx context.Context, rawURL string, first *url.URL,
 			return c.attemptStd(ctx, currentText, keep, res, first, hops, credit)
 		}
 		if err != nil {
-			return 0, fastError(err, ctx)
+			return 0, fastError(ctx, err)
 		}
 		status := resp.StatusCode()
 		loc := string(resp.Header.Peek("Location"))
@@ -263,7 +263,7 @@ func (c *Client) attemptFast(ctx context.Context, rawURL string, first *url.URL,
 	}
 	err := c.readBody(body, res.Header.Get("Content-Encoding"), int64(resp.Header.ContentLength()), keep, res, nil)
 	if err != nil {
-		return retryAfter, fastError(err, ctx)
+		return retryAfter, fastError(ctx, err)
 	}
 	return retryAfter, nil
 }
@@ -319,7 +319,7 @@ func isRedirectStatus(code int) bool {
 
 // fastError turns fasthttp's errors into the ones classify knows: its
 // timeout, and a server that closed the connection before answering.
-func fastError(err error, ctx context.Context) error {
+func fastError(ctx context.Context, err error) error {
 	switch {
 	case ctx.Err() != nil:
 		return fmt.Errorf("%w: %w", ctx.Err(), err)
@@ -340,15 +340,19 @@ func fastError(err error, ctx context.Context) error {
 // one string, and the value lists share one array.
 func headerOf(h *fasthttp.ResponseHeader) http.Header {
 	n, size := 0, 0
-	h.VisitAll(func(k, v []byte) { n++; size += len(v) })
-	out := make(http.Header, n)
-	values := make([]string, n)
+	for _, v := range h.All() {
+		n, size = n+1, size+len(v)
+	}
 	var all strings.Builder
 	all.Grow(size)
-	h.VisitAll(func(_, v []byte) { all.Write(v) })
+	for _, v := range h.All() {
+		all.Write(v)
+	}
 	text := all.String()
+	out := make(http.Header, n)
+	values := make([]string, n)
 	i, at := 0, 0
-	h.VisitAll(func(k, v []byte) {
+	for k, v := range h.All() {
 		key := commonHeader(k)
 		values[i] = text[at : at+len(v)]
 		at += len(v)
@@ -358,7 +362,7 @@ func headerOf(h *fasthttp.ResponseHeader) http.Header {
 			out[key] = values[i : i+1 : i+1]
 		}
 		i++
-	})
+	}
 	return out
 }
 

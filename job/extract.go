@@ -121,7 +121,7 @@ func (e Extractor) Extract(p *crawler.Page) crawler.Extraction {
 	v := newView(p)
 	defer v.close()
 	out := PageItems{Dropped: map[int]int{}}
-	context := v.context()
+	passed := v.context()
 	paginate := []*Paginate{}
 	if e.job.Paginate != nil {
 		paginate = append(paginate, e.job.Paginate)
@@ -140,7 +140,7 @@ func (e Extractor) Extract(p *crawler.Page) crawler.Extraction {
 				out.Dropped[i]++
 				continue
 			}
-			out.Items = append(out.Items, Item{Rule: i, URL: v.url, Values: values, Context: context})
+			out.Items = append(out.Items, Item{Rule: i, URL: v.url, Values: values, Context: passed})
 		}
 	}
 	return crawler.Extraction{Items: out, Links: v.nextPages(paginate)}

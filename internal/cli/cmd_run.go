@@ -82,7 +82,7 @@ network: the same items, offline.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.check {
 				if len(args) < 2 {
-					return usageError(errors.New("--check takes the job file and saved pages: run --check JOB.yaml PAGE.html..."))
+					return usageError(errors.New("--check takes the job file and saved pages: run --check JOB.yaml PAGE.html [PAGE.html ...]"))
 				}
 				if len(opts.pageURLs) > 0 && len(opts.pageURLs) != len(args)-1 {
 					return usageError(fmt.Errorf("--url given %d time(s) for %d page(s): give it once per page, in the same order, or not at all", len(opts.pageURLs), len(args)-1))

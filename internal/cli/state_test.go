@@ -347,14 +347,7 @@ func TestKilledJobKeepsItsContext(t *testing.T) {
 	srv := httptest.NewServer(site)
 	defer srv.Close()
 	dir := t.TempDir()
-	data, err := os.ReadFile("../../testdata/jobs/structured.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	job := filepath.Join(dir, "structured.yaml")
-	if err := os.WriteFile(job, []byte(strings.ReplaceAll(string(data), "http://127.0.0.1:8080", srv.URL)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	job := exampleJob(t, "structured", srv.URL)
 	out := filepath.Join(dir, "items.jsonl")
 	kills := killAndResume(t, bin, rand.New(rand.NewPCG(11, 4)), "run", job, "--set", "concurrency=2", "-q", "-o", out, "--state", filepath.Join(dir, "state"))
 	if kills == 0 {
