@@ -145,7 +145,7 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 	for _, text := range opts.thresholds {
 		th, err := bench.ParseThreshold(text)
 		if err != nil {
-			return usageError(flagErrorf("threshold", "%v", err))
+			return usageError(fmt.Errorf("--%w", err)) // "--threshold \"p99<<1\": want ..."
 		}
 		thresholds = append(thresholds, th)
 	}

@@ -66,7 +66,7 @@ func (o *outputOptions) validate() error {
 	}
 	var err error
 	if o.fieldSet, err = output.ParseFields(o.fields, o.headerFields); err != nil {
-		return flagErrorf("fields", "%v", err)
+		return fmt.Errorf("--fields: %w", err)
 	}
 	return nil
 }
