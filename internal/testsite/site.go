@@ -264,14 +264,7 @@ func wait(r *http.Request, v string) bool {
 	if d <= 0 {
 		return true
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-r.Context().Done():
-		return false
-	case <-t.C:
-		return true
-	}
+	return sleep(r.Context(), d)
 }
 
 // padding fills pages up to their asked size without allocating per request.

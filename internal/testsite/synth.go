@@ -1,6 +1,7 @@
 package testsite
 
 import (
+	"bytes"
 	"compress/gzip"
 	"fmt"
 	"html"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The synthetic website: "/" and /site/0 .. /site/N-1, linked by a
@@ -153,15 +155,53 @@ func pageNumber(uri string) (int, bool) {
 // absolute links.
 func origin(r *http.Request) string { return "http://" + r.Host }
 
+// sitePage answers a page of the synthetic website after the site's
+// latency. The latency counts from the request's arrival to the answer's
+// first byte, building the page included, so that a 10 ms site answers in
+// 10 ms however long its pages take to write.
 func (s *Site) sitePage(w http.ResponseWriter, r *http.Request) {
-	uri := r.URL.RequestURI()
+	arrived := time.Now()
 	latency := s.opts.Latency
 	if s.opts.SlowPage != "" && r.URL.RequestURI() == s.opts.SlowPage {
 		latency = s.opts.SlowLatency
 	}
-	if !wait(r, latency.String()) {
+	held := &heldResponse{w: w}
+	s.writeSitePage(held, r)
+	if !sleep(r.Context(), latency-time.Since(arrived)) {
 		return
 	}
+	held.send()
+}
+
+// heldResponse keeps a handler's answer until it is due.
+type heldResponse struct {
+	w      http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (h *heldResponse) Header() http.Header { return h.w.Header() }
+
+func (h *heldResponse) WriteHeader(code int) {
+	if h.status == 0 {
+		h.status = code
+	}
+}
+
+func (h *heldResponse) Write(p []byte) (int, error) {
+	h.WriteHeader(http.StatusOK)
+	return h.body.Write(p)
+}
+
+func (h *heldResponse) send() {
+	h.WriteHeader(http.StatusOK)
+	h.w.Header().Set("Content-Length", strconv.Itoa(h.body.Len()))
+	h.w.WriteHeader(h.status)
+	_, _ = h.w.Write(h.body.Bytes())
+}
+
+func (s *Site) writeSitePage(w http.ResponseWriter, r *http.Request) {
+	uri := r.URL.RequestURI()
 	if to, ok := s.redirectTarget(uri); ok {
 		http.Redirect(w, r, to, http.StatusMovedPermanently)
 		return
