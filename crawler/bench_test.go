@@ -3,6 +3,7 @@ package crawler
 import (
 	"fmt"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -45,3 +46,16 @@ func BenchmarkFetchList(b *testing.B) {
 }
 
 var _ io.Writer = io.Discard
+
+// BenchmarkIsChallenge scans a 2 KB page that is not a challenge, as every
+// bulk-list response is.
+func BenchmarkIsChallenge(b *testing.B) {
+	body := []byte("<!doctype html><html><head><title>Page 1</title><link rel=stylesheet href=/a.css></head><body>" +
+		strings.Repeat(`<p class="c">Cloudflare and the <a href="/x">news</a> of the week, by the editors.</p>`, 24) + "</body></html>")
+	fr := &fetch.Result{Header: http.Header{}, Body: body}
+	for b.Loop() {
+		if isChallenge(fr, "text/html") {
+			b.Fatal("an ordinary page is a challenge")
+		}
+	}
+}

@@ -3,6 +3,7 @@ package crawler
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/fetchall/fetchall/fetch"
@@ -89,5 +90,37 @@ func TestChallengePagesAreNotPages(t *testing.T) {
 	}
 	if n := site.Count("/fault/challenge"); n != 3 {
 		t.Errorf("the server saw %d requests, want 3 (no retries)", n)
+	}
+}
+
+// What marks a challenge page, and what does not: Cloudflare's ordinary
+// pages carry challenge-platform scripts and stay pages.
+func TestChallengeMarks(t *testing.T) {
+	page := func(head, body string) string {
+		return "<!doctype html><html><head>" + head + "</head><body>" + strings.Repeat("lorem ipsum cf- _cf ", 50) + body + "</body></html>"
+	}
+	for _, c := range []struct {
+		name, header, body string
+		want               bool
+	}{
+		{"header only", "challenge", page("<title>Shop</title>", ""), true},
+		{"options object", "", page("<title>x</title>", "<script>window._cf_chl_opt={cType:'managed'};</script>"), true},
+		{"old verification form", "", page("", `<form id="challenge-form" class="cf-browser-verification">`), true},
+		{"its title", "", page("<title>Just a moment...</title>", ""), true},
+		{"its title in capitals", "", page("<TITLE>Just a moment...</title>", ""), true},
+		{"an ordinary page behind Cloudflare", "", page("<title>Shop</title>", `<script src="/cdn-cgi/challenge-platform/scripts/jsd/main.js"></script>`), false},
+		{"the words in the text", "", page("<title>Waiting</title>", "<p>Just a moment...</title>, browser-verification"), false},
+		{"a plain page", "", page("<title>Shop</title>", "<p>hello</p>"), false},
+	} {
+		fr := &fetch.Result{Header: http.Header{}, Body: []byte(c.body)}
+		if c.header != "" {
+			fr.Header.Set("Cf-Mitigated", c.header)
+		}
+		if got := isChallenge(fr, "text/html"); got != c.want {
+			t.Errorf("%s: isChallenge = %v, want %v", c.name, got, c.want)
+		}
+	}
+	if isChallenge(&fetch.Result{Header: http.Header{}, Body: []byte("_cf_chl_opt")}, "application/json") {
+		t.Error("a JSON body with the mark is a challenge; only HTML can be")
 	}
 }

@@ -127,13 +127,14 @@ func isNormalSpace(s string) bool {
 	return true
 }
 
-// challengeMarkers are what bot-challenge pages (Cloudflare's and those
-// that copy it) carry in their HTML.
-var challengeMarkers = [][]byte{[]byte("_cf_chl_opt"), []byte("cf-browser-verification"),
-	[]byte("<title>Just a moment...</title>"), []byte("challenge-platform")}
-
 // isChallenge says whether a response is a bot challenge rather than the
-// page: the cf-mitigated header says so, or the HTML carries a marker.
+// page: the cf-mitigated header says so, or the HTML carries what
+// Cloudflare's challenge pages (and those that copy them) carry and
+// ordinary pages do not: its options object, its old verification form, or
+// the title "Just a moment...". "challenge-platform" is not such a mark:
+// Cloudflare puts /cdn-cgi/challenge-platform/ scripts in ordinary pages.
+// Each mark starts with a byte that is rare in HTML, so each search is
+// mostly one vector scan of the page's head.
 func isChallenge(fr *fetch.Result, contentType string) bool {
 	if strings.EqualFold(fr.Header.Get("Cf-Mitigated"), "challenge") {
 		return true
@@ -142,10 +143,23 @@ func isChallenge(fr *fetch.Result, contentType string) bool {
 		return false
 	}
 	head := fr.Body[:min(len(fr.Body), 64<<10)]
-	for _, m := range challengeMarkers {
-		if bytes.Contains(head, m) {
+	return bytes.Contains(head, []byte("_cf_chl_opt")) ||
+		containsAfter(head, "cf-", "browser-verification") ||
+		containsAfter(head, "<title>", "Just a moment...</title>")
+}
+
+// containsAfter says whether s holds rest right after prefix (in any case),
+// looking for rest, the rarer half, first.
+func containsAfter(s []byte, prefix, rest string) bool {
+	for len(s) > 0 {
+		i := bytes.Index(s, []byte(rest))
+		if i < 0 {
+			return false
+		}
+		if i >= len(prefix) && bytes.EqualFold(s[i-len(prefix):i], []byte(prefix)) {
 			return true
 		}
+		s = s[i+1:]
 	}
 	return false
 }
