@@ -207,7 +207,14 @@ func (e *engine) handle(ctx context.Context, a answer) {
 		r.Depth, r.Parent = t.Depth, t.Parent
 		e.follow(ctx, t, r, a.rich, a.links, a.redirect)
 	}
-	e.endLease(ctx, a.lease, a.outcome, nil)
+	if e.endLease(ctx, a.lease, a.outcome, nil) {
+		// Fetched again, or being, elsewhere: that fetch's record is the
+		// page's one.
+		if t.Listed {
+			e.release()
+		}
+		return
+	}
 	e.stats.Pages++
 	if e.cfg.FailFast && !r.OK && !e.stopped.Load() {
 		e.stopped.Store(true)
@@ -256,17 +263,22 @@ func (e *engine) follow(ctx context.Context, t Task, r *Result, rich []Link, lin
 }
 
 // endLease completes the lease, or releases it until *retryAt when
-// retryAt is not nil.
-func (e *engine) endLease(ctx context.Context, l Lease, o Outcome, retryAt *time.Time) {
+// retryAt is not nil. It says whether the lease had been lost.
+func (e *engine) endLease(ctx context.Context, l Lease, o Outcome, retryAt *time.Time) (lost bool) {
 	var err error
 	if retryAt != nil {
 		err = e.fr.Release(ctx, l, o, *retryAt)
 	} else {
 		err = e.fr.Complete(ctx, l, o)
 	}
+	if errors.Is(err, ErrLeaseLost) {
+		e.stats.LeasesLost++
+		return true
+	}
 	if err != nil && ctx.Err() == nil {
 		e.fail(fmt.Errorf("frontier: %w", err))
 	}
+	return false
 }
 
 // lower handles a page met by a shorter path after it was leased: a held

@@ -142,6 +142,10 @@ type CrawlStats struct {
 	// the run stopped first (fail-fast, an interrupt, MaxPages, a failed
 	// save), when the frontier can tell.
 	NotStarted int
+	// LeasesLost counts pages fetched whose lease had expired when they
+	// were done (a shared frontier, a stalled process): their records are
+	// left to the process that fetches them again.
+	LeasesLost int
 }
 
 // Crawl fetches seeds and every in-scope page they lead to, and writes one

@@ -261,7 +261,7 @@ func (e *engine) process(ctx context.Context, l Lease) answer {
 				// robots.txt cannot be read yet: the page waits in its
 				// host's queue until the file's next try.
 				out.retried = true
-				if err := e.fr.Release(ctx, l, Outcome{}, retryAt); err != nil && ctx.Err() == nil {
+				if err := e.fr.Release(ctx, l, Outcome{}, retryAt); err != nil && !errors.Is(err, ErrLeaseLost) && ctx.Err() == nil {
 					e.cancel(fmt.Errorf("frontier: %w", err))
 				}
 				return out
@@ -305,7 +305,7 @@ func (e *engine) process(ctx context.Context, l Lease) answer {
 		t.Attempts = attempt
 		l.Task = t
 		out.retried = true
-		if err := e.fr.Release(ctx, l, out.outcome, time.Now().Add(e.retryWait(attempt, fr))); err != nil && ctx.Err() == nil {
+		if err := e.fr.Release(ctx, l, out.outcome, time.Now().Add(e.retryWait(attempt, fr))); err != nil && !errors.Is(err, ErrLeaseLost) && ctx.Err() == nil {
 			e.cancel(fmt.Errorf("frontier: %w", err))
 		}
 		return out

@@ -108,6 +108,13 @@ type AddResult struct {
 // leased: the crawl is over.
 var ErrDrained = errors.New("frontier drained")
 
+// ErrLeaseLost is what Complete and Release return for a lease that had
+// already ended: it expired (its process stalled longer than the lease
+// lasts) and its task went back to the frontier, perhaps to another
+// process. The caller writes no record for the task: whoever fetches it
+// again does, so each page still has one record.
+var ErrLeaseLost = errors.New("lease lost: it expired and the page went back to the frontier")
+
 // Frontier holds a crawl's URLs: the seen set, the queue, and each host's
 // scheduling state (requests in flight, next allowed start, cool-down), so
 // that an implementation shared between processes can enforce politeness
@@ -123,10 +130,12 @@ type Frontier interface {
 	// nothing is leased, and ctx's error if ctx ends first.
 	Lease(ctx context.Context) (Lease, error)
 	// Complete ends a lease: the task is done, and o updates its host.
+	// It returns ErrLeaseLost when the lease had already ended.
 	Complete(ctx context.Context, l Lease, o Outcome) error
 	// Release gives a leased task back, to be leased again not before
 	// notBefore (a retry), with its Attempts and FirstTry as in l.Task; o
-	// updates its host as for Complete.
+	// updates its host as for Complete. It returns ErrLeaseLost when the
+	// lease had already ended.
 	Release(ctx context.Context, l Lease, o Outcome, notBefore time.Time) error
 }
 

@@ -619,3 +619,46 @@ func TestSpilledTaskIsNotOvertakenByADeeperOne(t *testing.T) {
 		t.Errorf("after every task: %v, want ErrDrained", err)
 	}
 }
+
+// losingFrontier is a memory frontier whose lease of one URL is found lost
+// when the page is done, as a shared frontier's is after a stall.
+type losingFrontier struct {
+	*MemoryFrontier
+	lose string
+}
+
+func (f losingFrontier) Complete(ctx context.Context, l Lease, o Outcome) error {
+	if err := f.MemoryFrontier.Complete(ctx, l, o); err != nil {
+		return err
+	}
+	if l.Task.URL == f.lose {
+		return ErrLeaseLost
+	}
+	return nil
+}
+
+// A page whose lease was lost by the time it was done gets no record from
+// this process (the one that fetches it again writes it), the run goes on,
+// and the summary counts it.
+func TestLostLeaseWritesNoRecord(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		site := newFakeSite(func(string) time.Duration { return 10 * time.Millisecond })
+		site.links["http://x/"] = []string{"http://x/a", "http://x/b"}
+		scope, _ := NewScope(ScopeAny, nil, nil, nil)
+		cfg := CrawlConfig{Config: Config{Workers: 2}, MaxDepth: -1, Scope: scope}
+		fr := losingFrontier{NewMemoryFrontier(limiter.Config{}), "http://x/a"}
+		var sink collect
+		stats, err := Run(t.Context(), cfg, site, Tasks(Task{URL: "http://x/"}), fr, &sink)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range sink.results {
+			got = append(got, r.URL)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, []string{"http://x/", "http://x/b"}) || stats.LeasesLost != 1 || stats.Pages != 2 {
+			t.Errorf("records %v, %d lost, %d pages; want / and /b, 1 lost, 2 pages", got, stats.LeasesLost, stats.Pages)
+		}
+	})
+}

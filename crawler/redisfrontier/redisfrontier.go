@@ -389,10 +389,17 @@ func (f *Frontier) end(ctx context.Context, l crawler.Lease, op string, args ...
 	// the URL stays leased until its lease expires.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if _, err := f.run(ctx, op, append([]any{l.ID}, args...)...); err != nil {
+	out, err := f.run(ctx, op, append([]any{l.ID}, args...)...)
+	if err != nil {
 		return fmt.Errorf("%s in the shared frontier: %w", op, err)
 	}
 	f.kick()
+	if n, ok := out.(int64); ok && n == 0 {
+		f.mu.Lock()
+		delete(f.held, l.ID) // not ours to renew any more
+		f.mu.Unlock()
+		return crawler.ErrLeaseLost
+	}
 	return nil
 }
 

@@ -144,6 +144,52 @@ func TestExpiredLeaseGoesBack(t *testing.T) {
 	}
 }
 
+// A process that stalls past its lease (no renewal reaches Redis) finds,
+// when it is done, that the page went to another process: Complete and
+// Release say the lease was lost, and the page is counted done once.
+func TestStalledLeaseIsLost(t *testing.T) {
+	srv := redistest.Start(t)
+	opts := Options{LeaseTTL: 300 * time.Millisecond}
+	stalled := open(t, srv, "c9", opts)
+	if _, err := stalled.Add(t.Context(), []crawler.Task{{URL: "http://h/x"}, {URL: "http://h/y"}}); err != nil {
+		t.Fatal(err)
+	}
+	x, err := lease(t, stalled, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := lease(t, stalled, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stalled.mu.Lock()
+	clear(stalled.held) // a stall: its renewals stop reaching Redis
+	stalled.mu.Unlock()
+
+	other := open(t, srv, "c9", opts)
+	for range 2 {
+		l, err := lease(t, other, 3*time.Second)
+		if err != nil {
+			t.Fatalf("after the stalled leases expired: %v", err)
+		}
+		if err := recorded(t.Context(), other, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := stalled.Complete(t.Context(), x, crawler.Outcome{Status: 200}); !errors.Is(err, crawler.ErrLeaseLost) {
+		t.Errorf("Complete on an expired lease: %v, want ErrLeaseLost", err)
+	}
+	if err := stalled.Release(t.Context(), y, crawler.Outcome{}, time.Time{}); !errors.Is(err, crawler.ErrLeaseLost) {
+		t.Errorf("Release of an expired lease: %v, want ErrLeaseLost", err)
+	}
+	if _, err := lease(t, other, time.Second); !errors.Is(err, crawler.ErrDrained) {
+		t.Errorf("at the end: %v, want ErrDrained (the lost release queued nothing)", err)
+	}
+	if r, err := Status(t.Context(), srv.URL(), "c9"); err != nil || r.Done != 2 {
+		t.Errorf("status %+v, %v; want 2 done", r, err)
+	}
+}
+
 // A live process keeps its leases past the TTL by renewing them.
 func TestHeldLeaseIsRenewed(t *testing.T) {
 	srv := redistest.Start(t)

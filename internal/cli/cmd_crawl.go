@@ -339,6 +339,9 @@ func reportCrawl(w io.Writer, stats crawler.CrawlStats, run *crawler.Crawler, rs
 	if stats.SiteDeferred > 0 {
 		fmt.Fprintf(w, ", %d on sites whose robots.txt could not be read", stats.SiteDeferred)
 	}
+	if stats.LeasesLost > 0 {
+		fmt.Fprintf(w, ", %d fetched after their lease expired (another process records them)", stats.LeasesLost)
+	}
 	fmt.Fprintln(w)
 	if len(stats.Traps) > 0 {
 		reasons := slices.Sorted(maps.Keys(stats.Traps))
