@@ -209,7 +209,7 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 	if !opts.quiet {
 		reportCrawl(s.Err, stats, run, cs.rssStart)
 	}
-	return fetchOutcome(ctx, runErr, out.summary, fmt.Sprintf("%d records", out.records.Written()))
+	return crawlOutcome(ctx, runErr, out.summary, stats, fmt.Sprintf("%d records", out.records.Written()))
 }
 
 // saveCookies writes the crawl's cookies to --cookie-jar, if asked.

@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"context"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/fetchall/fetchall/crawler"
 	"github.com/fetchall/fetchall/internal/testsite"
+	"github.com/fetchall/fetchall/output"
 )
 
 func TestCrawlCommandFetchesTheSiteExactly(t *testing.T) {
@@ -96,5 +99,27 @@ func TestCrawlCommandUsageErrors(t *testing.T) {
 		if res.code != exitUsage || !strings.Contains(res.stderr, tt.want) {
 			t.Errorf("%v: exit %d stderr %q, want exit 2 mentioning %q", tt.args, res.code, res.stderr, tt.want)
 		}
+	}
+}
+
+// A crawl that left a site alone because its robots.txt could not be read
+// exits 1, even with no record failed: a crawl of a server that is down is
+// not a success. Failures and interrupts keep their own codes.
+func TestCrawlOfAnUnreadableSiteIsNotASuccess(t *testing.T) {
+	fine := &output.Summary{Total: 3, OK: 3}
+	deferred := crawler.CrawlStats{SiteDeferred: 2}
+	if code := exitCode(crawlOutcome(t.Context(), nil, fine, crawler.CrawlStats{Pages: 3}, "3 records")); code != exitOK {
+		t.Errorf("a whole crawl: exit %d, want 0", code)
+	}
+	if code := exitCode(crawlOutcome(t.Context(), nil, fine, deferred, "3 records")); code != exitFailures {
+		t.Errorf("sites not crawled: exit %d, want 1", code)
+	}
+	if code := exitCode(crawlOutcome(t.Context(), nil, &output.Summary{}, deferred, "0 records")); code != exitFailures {
+		t.Errorf("nothing crawled at all: exit %d, want 1", code)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if code := exitCode(crawlOutcome(ctx, nil, fine, deferred, "3 records")); code != exitInterrupted {
+		t.Errorf("interrupted with sites not crawled: exit %d, want 130", code)
 	}
 }

@@ -386,7 +386,7 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 	if broken := countBroken(results); broken > 0 && runErr == nil && ctx.Err() == nil {
 		return runFailure(fmt.Errorf("%d contract(s) of %s broken (see above)", broken, j.File))
 	}
-	return fetchOutcome(ctx, runErr, summary, fmt.Sprintf("%d items", w.Stats.ItemsWritten()))
+	return crawlOutcome(ctx, runErr, summary, stats, fmt.Sprintf("%d items", w.Stats.ItemsWritten()))
 }
 
 // jobOutputPaths are the files a job writes: its items, and its errors

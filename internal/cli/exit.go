@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/fetchall/fetchall/crawler"
+	"github.com/fetchall/fetchall/output"
 )
 
 // Exit codes, as documented in the README.
@@ -29,6 +32,23 @@ func (e *exitError) Unwrap() error { return e.err }
 
 // errSomeFailed ends a run in which some records are not ok.
 var errSomeFailed = errors.New("some URLs failed")
+
+// errSitesNotCrawled ends a crawl that left sites alone because their
+// robots.txt could not be read: nothing failed, but the crawl is not whole.
+var errSitesNotCrawled = errors.New("some sites not crawled: their robots.txt could not be read")
+
+// crawlOutcome is fetchOutcome for a crawl: a crawl that could not read a
+// site's robots.txt did not crawl that site, and says so with exit code 1
+// (a crawl of a server that is down must not look like a success).
+func crawlOutcome(ctx context.Context, runErr error, summary *output.Summary, stats crawler.CrawlStats, written string) error {
+	if err := fetchOutcome(ctx, runErr, summary, written); err != nil {
+		return err
+	}
+	if stats.SiteDeferred > 0 {
+		return silentFailure(errSitesNotCrawled)
+	}
+	return nil
+}
 
 // errInterrupted ends a run cut short by a signal.
 var errInterrupted = errors.New("interrupted")
