@@ -89,7 +89,8 @@ type Outcome struct {
 	CoolDown time.Duration
 	// NoRecord says, to Complete, that the task yields no record (robots.txt
 	// disallowed it, its site is unavailable): a frontier that waits for
-	// records to reach the output (a Journal) need not wait for this one.
+	// records to reach the output (a Journal) need not wait for this one,
+	// and one that caps the pages fetched does not count it.
 	NoRecord bool
 }
 

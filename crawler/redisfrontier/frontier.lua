@@ -225,9 +225,11 @@ if op == 'complete' or op == 'release' then
     -- pages that still can).
     redis.call('HINCRBY', p .. 'open', d, -1)
     if ARGV[8] == '1' then
-      -- No record will come: the lease ends now.
+      -- No record will come: the lease ends now. Nothing was fetched
+      -- (robots.txt said no), so the page does not count against max_pages.
       redis.call('HDEL', p .. 'lease', id)
       redis.call('ZREM', p .. 'leases', id)
+      redis.call('HINCRBY', p .. 'stats', 'pages', -1)
     else
       redis.call('HSET', p .. 'unrecorded', id, ARGV[7])
     end

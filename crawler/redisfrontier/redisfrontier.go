@@ -132,6 +132,13 @@ func Open(ctx context.Context, rawURL, crawlID string, opts Options) (*Frontier,
 			return nil, fmt.Errorf("%w: crawl %q is `%s`, this is `%s` (another --crawl-id, or --reset it first)", ErrMismatch, crawlID, first, opts.Fingerprint)
 		}
 	}
+	if opts.MaxPages > 0 {
+		// For --status: a crawl stopped by its cap is not "in progress".
+		if err := rdb.HSetNX(pingCtx, f.prefix+"config", "max_pages", opts.MaxPages).Err(); err != nil {
+			rdb.Close()
+			return nil, fmt.Errorf("frontier: %w", err)
+		}
+	}
 	renewCtx, stop := context.WithCancel(context.Background())
 	f.stop = stop
 	f.renewer.Go(func() { f.renew(renewCtx) })

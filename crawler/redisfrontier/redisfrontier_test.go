@@ -269,8 +269,41 @@ func TestMaxPagesAndMismatch(t *testing.T) {
 	if leased != 3 {
 		t.Errorf("%d pages leased by two processes with max pages 3", leased)
 	}
+	if r, err := Status(ctx, srv.URL(), "c6"); err != nil || !r.Capped() || r.Finished() || r.MaxPages != 3 || r.Queued != 7 {
+		t.Errorf("status after the cap: %+v, %v; want capped at 3, not finished, 7 queued", r, err)
+	}
 	if _, err := Open(ctx, srv.URL(), "c6", Options{Fingerprint: "crawl http://other/"}); !errors.Is(err, ErrMismatch) {
 		t.Errorf("another command on the crawl id: %v, want ErrMismatch", err)
+	}
+}
+
+// A page robots.txt disallowed was never fetched: it does not count
+// against the crawl's MaxPages.
+func TestMaxPagesCountsFetchesOnly(t *testing.T) {
+	srv := redistest.Start(t)
+	f := open(t, srv, "c10", Options{MaxPages: 2})
+	ctx := t.Context()
+	if _, err := f.Add(ctx, []crawler.Task{{URL: "http://h/private"}, {URL: "http://h/1"}, {URL: "http://h/2"}, {URL: "http://h/3"}}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := lease(t, f, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Complete(ctx, l, crawler.Outcome{NoRecord: true}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		l, err := lease(t, f, time.Second)
+		if err != nil {
+			t.Fatalf("lease %d after a disallowed page, with max pages 2: %v", i+1, err)
+		}
+		if err := recorded(ctx, f, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if l, err := lease(t, f, 300*time.Millisecond); err == nil {
+		t.Errorf("a third page fetched (%s) with max pages 2", l.Task.URL)
 	}
 }
 

@@ -16,6 +16,8 @@ type Report struct {
 	Leased   int64          // in flight in some process
 	Delayed  int64          // waiting for a retry
 	Done     int64          // pages done
+	Started  int64          // pages leased and not given back: what MaxPages counts
+	MaxPages int64          // the crawl's cap on pages (0: none)
 	Expired  int64          // leases that expired and went back (a process died)
 	ByHost   map[string]int // pages done by host
 	ByStatus map[string]int // pages done by HTTP status ("0": no answer)
@@ -26,6 +28,12 @@ type Report struct {
 // nothing is queued, leased or delayed.
 func (r *Report) Finished() bool {
 	return r.Done > 0 && r.Queued == 0 && r.Leased == 0 && r.Delayed == 0
+}
+
+// Capped says whether the crawl stopped at its MaxPages: every page it may
+// fetch was, and nothing is in flight; what is still queued never will be.
+func (r *Report) Capped() bool {
+	return r.MaxPages > 0 && r.Started >= r.MaxPages && r.Leased == 0
 }
 
 // connect opens a client and checks that the server answers.
@@ -54,6 +62,7 @@ func Status(ctx context.Context, rawURL, crawlID string) (*Report, error) {
 	r := &Report{ByHost: map[string]int{}, ByStatus: map[string]int{}}
 	pipe := rdb.Pipeline()
 	command := pipe.HGet(ctx, p+"config", "command")
+	maxPages := pipe.HGet(ctx, p+"config", "max_pages")
 	seen := pipe.HLen(ctx, p+"seen")
 	stats := pipe.HGetAll(ctx, p+"stats")
 	leased := pipe.ZCard(ctx, p+"leases")
@@ -64,10 +73,12 @@ func Status(ctx context.Context, rawURL, crawlID string) (*Report, error) {
 		return nil, fmt.Errorf("status of crawl %q: %w", crawlID, err)
 	}
 	r.Command = command.Val()
+	r.MaxPages = atoi(maxPages.Val())
 	r.Seen, r.Leased, r.Delayed = seen.Val(), leased.Val(), delayed.Val()
 	st := stats.Val()
 	r.Queued = atoi(st["queued"])
 	r.Done = atoi(st["done"])
+	r.Started = atoi(st["pages"])
 	r.Expired = atoi(st["expired"])
 	for h, n := range byHost.Val() {
 		r.ByHost[h] = int(atoi(n))

@@ -99,6 +99,8 @@ func printShared(w io.Writer, id string, r *redisfrontier.Report) {
 		status = "no such crawl"
 	case r.Finished():
 		status = "finished"
+	case r.Capped():
+		status = fmt.Sprintf("stopped at --max-pages %d (what is queued is not fetched)", r.MaxPages)
 	}
 	fmt.Fprintf(w, "crawl:    %s, %s\n", id, status)
 	if r.Command != "" {

@@ -244,3 +244,23 @@ func TestRedisUnreachableAndLost(t *testing.T) {
 		}
 	}
 }
+
+// A shared crawl stopped by --max-pages says so in --status, rather than
+// "in progress", though pages are still queued.
+func TestSharedStatusAfterMaxPages(t *testing.T) {
+	rs := redistest.Start(t)
+	srv := httptest.NewServer(testsite.New())
+	defer srv.Close()
+	out := filepath.Join(t.TempDir(), "out.jsonl")
+	res := runCLI(t, "", "crawl", srv.URL+"/", "--max-pages", "5", "-q", "--frontier", rs.URL(), "--crawl-id", "capped", "-o", out)
+	if res.code != 0 {
+		t.Fatalf("crawl: exit %d: %s", res.code, res.stderr)
+	}
+	if n := len(readJSONL(t, out)); n != 5 {
+		t.Errorf("%d records, want --max-pages 5", n)
+	}
+	res = runCLI(t, "", "crawl", "--frontier", rs.URL(), "--crawl-id", "capped", "--status")
+	if res.code != 0 || !strings.Contains(res.stdout, "stopped at --max-pages 5") {
+		t.Errorf("--status: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+}
