@@ -252,11 +252,14 @@ func (c *Client) attemptFast(ctx context.Context, rawURL string, first *url.URL,
 	res.Status = resp.StatusCode()
 	res.Header = headerOf(&resp.Header)
 	res.ContentType = res.Header.Get("Content-Type")
-	res.FinalURL = current.String()
-	if current == first {
-		res.FinalURL = rawURL // as net/http gives it: the URL as asked
+	res.FinalURL = rawURL // as net/http gives it: the URL as asked
+	if current != first {
+		res.FinalURL = current.String()
 	}
-	retryAfter := parseRetryAfter(res.Header.Get("Retry-After"), time.Now())
+	var retryAfter time.Duration
+	if v := res.Header.Get("Retry-After"); v != "" {
+		retryAfter = parseRetryAfter(v, time.Now())
+	}
 	body := resp.BodyStream()
 	if body == nil {
 		body = strings.NewReader("") // HEAD, 204, 304
