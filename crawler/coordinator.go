@@ -80,16 +80,12 @@ func (e *engine) fail(err error) {
 	}
 }
 
-// admit takes one input task: a list line is queued as it is; a seed is
-// made canonical, widens the scope, and is queued; a bad line is a record.
+// admit takes one input task: a seed is made canonical, widens the scope,
+// and is queued; a bad line is a record. (Valid list lines are queued by
+// the reader itself: addListed.)
 func (e *engine) admit(ctx context.Context, t Task) {
 	if t.Invalid != nil {
 		e.emit(&Result{URL: t.URL, Line: t.Line, Err: &fetch.Error{Kind: badURLKind(t.Invalid), Err: t.Invalid}}, t)
-		return
-	}
-	if t.Listed {
-		e.add(ctx, t)
-		e.gate.kick()
 		return
 	}
 	e.release() // a seed holds no place in the window once queued

@@ -71,7 +71,7 @@ func Run(ctx context.Context, cfg CrawlConfig, f Fetcher, src Source, frontier F
 	var readErr error
 	feeder.Go(func() {
 		defer close(input)
-		if readErr = feed(runCtx, src, input, e.slots); readErr != nil {
+		if readErr = feed(runCtx, src, input, e.slots, e.addListed); readErr != nil {
 			cancel(readErr)
 		}
 	})
@@ -96,6 +96,7 @@ func Run(ctx context.Context, cfg CrawlConfig, f Fetcher, src Source, frontier F
 	}
 	feeder.Wait()
 	waiter.Wait()
+	e.stats.Seen += int(e.listedSeen.Load())
 	e.finish()
 	if n, ok := frontier.(interface{ Len() int }); ok {
 		e.stats.NotStarted = n.Len()
@@ -120,10 +121,11 @@ func Run(ctx context.Context, cfg CrawlConfig, f Fetcher, src Source, frontier F
 	return e.stats, nil
 }
 
-// feed reads src into input until it ends or ctx does, taking a window
-// slot for each task so that reading stays ahead of the workers by a
-// bounded number of tasks.
-func feed(ctx context.Context, src Source, input chan<- Task, slots chan struct{}) error {
+// feed reads src until it ends or ctx does, taking a window slot for each
+// task so that reading stays ahead of the workers by a bounded number of
+// tasks. A valid list line goes straight to addListed; the rest (seeds,
+// sitemap entries, bad lines) go to the coordinator through input.
+func feed(ctx context.Context, src Source, input chan<- Task, slots chan struct{}, addListed func(context.Context, Task) error) error {
 	for seq := 0; ; seq++ {
 		t, err := src.Next(ctx)
 		if errors.Is(err, io.EOF) || (err != nil && ctx.Err() != nil) {
@@ -138,12 +140,34 @@ func feed(ctx context.Context, src Source, input chan<- Task, slots chan struct{
 		case <-ctx.Done():
 			return nil
 		}
+		if t.Listed && t.Invalid == nil {
+			if err := addListed(ctx, t); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
+			continue
+		}
 		select {
 		case input <- t:
 		case <-ctx.Done():
 			return nil // the run is over: its window no longer matters
 		}
 	}
+}
+
+// addListed queues a list line as the reader reads it: a line needs none
+// of the coordinator's state, and on a bulk list the hop through the
+// coordinator was a fifth of the engine's own cost per URL.
+func (e *engine) addListed(ctx context.Context, t Task) error {
+	res, err := e.fr.Add(ctx, []Task{t})
+	if err != nil {
+		return fmt.Errorf("frontier: %w", err)
+	}
+	e.listedSeen.Add(int64(res.New))
+	e.gate.kick()
+	return nil
 }
 
 // engine is one run's shared state. Fields below the line are the
@@ -161,6 +185,7 @@ type engine struct {
 	gate        *gate         // kicked when input arrives or ends
 	inputOpen   atomic.Bool
 	started     atomic.Int64 // pages started, for MaxPages
+	listedSeen  atomic.Int64 // list lines queued by the reader
 	stopped     atomic.Bool  // fail-fast fired
 
 	w           *writer
