@@ -72,28 +72,59 @@ func BenchmarkSeenMap(b *testing.B) {
 	}
 }
 
-// The task heap pops by depth, then by arrival, whatever the order of
-// pushes and pops.
+// The task heap, and the host queue (a FIFO beside a heap), pop by depth,
+// then by arrival, whatever the order of pushes and pops: random depths,
+// depths that mostly rise (a crawl), and a single depth (a list).
 func TestTaskHeapOrder(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		depth func(i int, rng *rand.Rand) int32
+	}{
+		{"random", func(_ int, rng *rand.Rand) int32 { return int32(rng.IntN(5)) }},
+		{"mostly rising", func(i int, rng *rand.Rand) int32 { return int32(i/300 - rng.IntN(2)) }},
+		{"one depth", func(int, *rand.Rand) int32 { return 0 }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			checkQueueOrder(t, c.depth, func() (push func(queuedTask), pop func() queuedTask, length func() int) {
+				var h taskHeap
+				return h.push, h.pop, func() int { return h.Len() }
+			})
+			checkQueueOrder(t, c.depth, func() (push func(queuedTask), pop func() queuedTask, length func() int) {
+				var q taskQueue
+				return q.push, q.pop, q.len
+			})
+		})
+	}
+}
+
+func checkQueueOrder(t *testing.T, depth func(int, *rand.Rand) int32, newQueue func() (func(queuedTask), func() queuedTask, func() int)) {
+	t.Helper()
 	rng := rand.New(rand.NewPCG(3, 9))
-	var h taskHeap
+	push, pop, length := newQueue()
 	var want []queuedTask
-	for i := range 2000 {
+	for i := range 6000 {
 		if rng.IntN(3) == 0 && len(want) > 0 {
 			slices.SortFunc(want, func(a, b queuedTask) int { return cmp.Or(cmp.Compare(a.depth, b.depth), cmp.Compare(a.seq, b.seq)) })
-			got := h.pop()
+			got := pop()
 			if got.seq != want[0].seq {
 				t.Fatalf("step %d: popped seq %d depth %d, want seq %d depth %d", i, got.seq, got.depth, want[0].seq, want[0].depth)
 			}
 			want = want[1:]
 			continue
 		}
-		q := queuedTask{depth: int32(rng.IntN(5)), seq: uint64(i)}
-		h.push(q)
+		q := queuedTask{depth: depth(i, rng), seq: uint64(i)}
+		push(q)
 		want = append(want, q)
 	}
-	if h.Len() != len(want) {
-		t.Errorf("heap holds %d, want %d", h.Len(), len(want))
+	if length() != len(want) {
+		t.Errorf("queue holds %d, want %d", length(), len(want))
+	}
+	for len(want) > 0 {
+		slices.SortFunc(want, func(a, b queuedTask) int { return cmp.Or(cmp.Compare(a.depth, b.depth), cmp.Compare(a.seq, b.seq)) })
+		if got := pop(); got.seq != want[0].seq {
+			t.Fatalf("draining: popped seq %d depth %d, want seq %d depth %d", got.seq, got.depth, want[0].seq, want[0].depth)
+		}
+		want = want[1:]
 	}
 }
 
