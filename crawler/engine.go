@@ -161,7 +161,9 @@ func feed(ctx context.Context, src Source, input chan<- Task, slots chan struct{
 // of the coordinator's state, and on a bulk list the hop through the
 // coordinator was a fifth of the engine's own cost per URL.
 func (e *engine) addListed(ctx context.Context, t Task) error {
-	res, err := e.fr.Add(ctx, []Task{t})
+	e.readerTask[0] = t // one slice for every line, not one allocated each
+	res, err := e.fr.Add(ctx, e.readerTask[:])
+	e.readerTask[0] = Task{}
 	if err != nil {
 		return fmt.Errorf("frontier: %w", err)
 	}
@@ -186,6 +188,7 @@ type engine struct {
 	inputOpen   atomic.Bool
 	started     atomic.Int64 // pages started, for MaxPages
 	listedSeen  atomic.Int64 // list lines queued by the reader
+	readerTask  [1]Task      // the reader's, for addListed
 	stopped     atomic.Bool  // fail-fast fired
 
 	w           *writer

@@ -123,7 +123,8 @@ var ErrLeaseLost = errors.New("lease lost: it expired and the page went back to 
 // implementations are safe for concurrent use.
 type Frontier interface {
 	// Add queues the tasks whose Key was never seen (atomic dedupe) and
-	// lowers the depth of those seen at a greater one.
+	// lowers the depth of those seen at a greater one. It keeps no
+	// reference to the slice: the caller may reuse it.
 	Add(ctx context.Context, tasks []Task) (AddResult, error)
 	// Lease waits until a task may be fetched now (its host has a free
 	// slot and its next allowed start has come) and hands it out, the
