@@ -620,57 +620,62 @@ func (q queuedTask) task() Task {
 
 // taskQueue holds one host's tasks, first by depth, then by arrival.
 // Tasks mostly come in that order already (a list always, a crawl level
-// by level), and those wait in a FIFO; only the others go to a heap.
-// Popping every task from a heap of 10,000 hundred-byte tasks was a tenth
-// of a bulk list's engine cost.
+// by level), and those wait in a ring, first in, first out; only the
+// others go to a heap. Popping every task from a heap of 10,000
+// hundred-byte tasks was a tenth of a bulk list's engine cost.
 type taskQueue struct {
-	inOrder []queuedTask // sorted: a task is appended only if not before the last
-	head    int          // inOrder's first task
-	others  taskHeap
+	ring   []queuedTask // sorted from head on: a task joins it only if not before its last
+	head   int          // the ring's first task
+	n      int          // tasks in the ring
+	others taskHeap
 }
 
-func (q *taskQueue) len() int { return len(q.inOrder) - q.head + len(q.others) }
+func (q *taskQueue) len() int { return q.n + len(q.others) }
 
 func (q *taskQueue) push(t queuedTask) {
-	if n := len(q.inOrder); n == q.head || !taskBefore(t, q.inOrder[n-1]) {
-		q.inOrder = append(q.inOrder, t)
+	if q.n > 0 && taskBefore(t, q.ring[(q.head+q.n-1)%len(q.ring)]) {
+		q.others.push(t)
 		return
 	}
-	q.others.push(t)
+	if q.n == len(q.ring) {
+		// Full: grow as append would (by a quarter once large), in order
+		// from the head.
+		size := max(4, 2*len(q.ring))
+		if len(q.ring) >= 256 {
+			size = len(q.ring) + len(q.ring)/4
+		}
+		grown := make([]queuedTask, size)
+		k := copy(grown, q.ring[q.head:])
+		copy(grown[k:], q.ring[:q.head])
+		q.ring, q.head = grown, 0
+	}
+	q.ring[(q.head+q.n)%len(q.ring)] = t
+	q.n++
 }
 
-// fromFIFO says whether the first task is the FIFO's; the queue must not
+// fromRing says whether the first task is the ring's; the queue must not
 // be empty.
-func (q *taskQueue) fromFIFO() bool {
-	return q.head < len(q.inOrder) && (len(q.others) == 0 || !taskBefore(q.others[0], q.inOrder[q.head]))
+func (q *taskQueue) fromRing() bool {
+	return q.n > 0 && (len(q.others) == 0 || !taskBefore(q.others[0], q.ring[q.head]))
 }
 
 // first is the task pop would return; the queue must not be empty.
 func (q *taskQueue) first() *queuedTask {
-	if q.fromFIFO() {
-		return &q.inOrder[q.head]
+	if q.fromRing() {
+		return &q.ring[q.head]
 	}
 	return &q.others[0]
 }
 
 // pop removes and returns the first task; the queue must not be empty.
 func (q *taskQueue) pop() queuedTask {
-	if !q.fromFIFO() {
+	if !q.fromRing() {
 		return q.others.pop()
 	}
-	t := q.inOrder[q.head]
-	q.inOrder[q.head] = queuedTask{} // its strings are not kept alive
-	q.head++
-	switch {
-	case q.head == len(q.inOrder):
-		q.inOrder, q.head = q.inOrder[:0], 0
-	case q.head >= 1024 && 2*q.head >= len(q.inOrder):
-		// Move the rest down, so the array does not grow with every task
-		// ever queued; each task moves at most once per halving.
-		n := copy(q.inOrder, q.inOrder[q.head:])
-		clear(q.inOrder[n:])
-		q.inOrder, q.head = q.inOrder[:n], 0
-	}
+	t := q.ring[q.head]
+	q.ring[q.head] = queuedTask{} // its strings are not kept alive
+	q.head = (q.head + 1) % len(q.ring)
+	q.n--
 	return t
 }
 
