@@ -34,8 +34,9 @@ func checkOpenFiles(concurrency int) error {
 	return nil
 }
 
-// peakRSS is the process's peak resident memory in bytes, or 0 if unknown.
-func peakRSS() int64 {
+// rusagePeakRSS is the peak resident memory getrusage reports, in bytes,
+// or 0 if unknown.
+func rusagePeakRSS() int64 {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
