@@ -30,6 +30,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -137,9 +139,7 @@ func soak(bin, dir, base string) error {
 		}
 		out := filepath.Join(dir, "soak.jsonl")
 		cmd := exec.Command(bin, list, "-c", "256", "--timeout", "2s", "--retries", "1", "-q", "-o", out)
-		start := time.Now()
-		err = cmd.Run()
-		wall := time.Since(start)
+		wall, rss, err := runWatched(cmd)
 		var exitErr *exec.ExitError
 		if err != nil && !(errors.As(err, &exitErr) && exitErr.ExitCode() == 1) { // 1: some failed, as they should
 			return fmt.Errorf("soak: %w", err)
@@ -148,7 +148,6 @@ func soak(bin, dir, base string) error {
 		if err != nil {
 			return err
 		}
-		rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
 		note := ""
 		if n == 10000 {
 			rss10k = rss
@@ -225,7 +224,7 @@ func crawl(bin, dir string) error {
 				return err
 			}
 			out := filepath.Join(dir, "crawl.jsonl")
-			cmd, wall, records, err := timedCrawl(bin, addr, out)
+			rss, wall, records, err := timedCrawl(bin, addr, out)
 			if err != nil {
 				return err
 			}
@@ -233,7 +232,6 @@ func crawl(bin, dir string) error {
 			if err != nil {
 				return err
 			}
-			rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
 			fmt.Printf("  %6d-page site, %s latency: %d pages in %s", c.pages, c.latency, records, wall.Round(time.Millisecond))
 			if c.latency > 0 {
 				// The yardstick: ceil(pages/16) rounds of the latency.
@@ -530,17 +528,14 @@ func cpuOf(ps *os.ProcessState) time.Duration { return ps.UserTime() + ps.System
 func runFetchall(bin, list string, conc int, out string, extra ...string) (fetchRun, error) {
 	cmd := exec.Command(bin, append([]string{list, "-c", strconv.Itoa(conc), "-q", "-o", out}, extra...)...)
 	cmd.Stderr = os.Stderr
-	start := time.Now()
-	err := cmd.Run()
-	wall := time.Since(start)
+	wall, peak, err := runWatched(cmd)
 	if err != nil {
 		return fetchRun{}, fmt.Errorf("fetchall %s: %w", list, err)
 	}
 	if err := checkRecords(out, list); err != nil {
 		return fetchRun{}, err
 	}
-	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return fetchRun{wall: wall, maxRSS: ru.Maxrss, cpu: cpuOf(cmd.ProcessState)}, nil
+	return fetchRun{wall: wall, maxRSS: peak, cpu: cpuOf(cmd.ProcessState)}, nil
 }
 
 // checkRecords makes sure a timed run really fetched everything: one ok
@@ -657,18 +652,72 @@ func numCPU() int { return runtime.NumCPU() }
 
 // timedCrawl crawls the whole site at addr with -c 16 --per-host 16 into
 // out, and says how long it took and how many records it wrote.
-func timedCrawl(bin, addr, out string) (*exec.Cmd, time.Duration, int, error) {
+func timedCrawl(bin, addr, out string) (peakKiB int64, wall time.Duration, records int, err error) {
 	// No per-host page cap: the 100,000-page site is one host.
 	cmd := exec.Command(bin, "crawl", "http://"+addr+"/", "-c", "16", "--per-host", "16", "--max-depth", "-1",
 		"--max-pages-per-host", "0", "-q", "-o", out)
 	cmd.Stderr = os.Stderr
-	start := time.Now()
-	if err := cmd.Run(); err != nil {
-		return nil, 0, 0, fmt.Errorf("crawl: %w", err)
+	wall, peakKiB, err = runWatched(cmd)
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("crawl: %w", err)
 	}
+	records, err = countLines(out)
+	return peakKiB, wall, records, err
+}
+
+// runWatched runs cmd and returns its wall time and its own peak resident
+// memory in KiB: VmHWM, read from /proc every 10 ms until it exits. A
+// child's ru_maxrss would start at this process's peak: on Linux exec
+// carries over the peak of the memory the child was started on.
+func runWatched(cmd *exec.Cmd) (time.Duration, int64, error) {
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return 0, 0, err
+	}
+	done := make(chan struct{})
+	var peak atomic.Int64
+	var watcher sync.WaitGroup
+	watcher.Go(func() {
+		status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if kib, ok := readHWM(status); ok {
+				peak.Store(kib)
+			}
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	})
+	err := cmd.Wait()
 	wall := time.Since(start)
-	records, err := countLines(out)
-	return cmd, wall, records, err
+	close(done)
+	watcher.Wait()
+	if peak.Load() == 0 && cmd.ProcessState != nil { // no /proc: the best there is
+		return wall, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss, err
+	}
+	return wall, peak.Load(), err
+}
+
+// readHWM reads VmHWM (KiB) from a /proc/PID/status file.
+func readHWM(path string) (int64, bool) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			f := strings.Fields(rest)
+			if len(f) == 2 && f[1] == "kB" {
+				n, err := strconv.ParseInt(f[0], 10, 64)
+				return n, err == nil
+			}
+		}
+	}
+	return 0, false
 }
 
 // wrkLatency is wrk's mean latency for url at conns connections.
