@@ -42,6 +42,7 @@ type watch struct {
 	ctx      context.Context
 	stop     func() bool
 	inflight int
+	aborted  bool // its context ended with requests in flight
 }
 
 // maxWatched is how many idle contexts stay watched; beyond it, one with
@@ -122,7 +123,7 @@ func newFastPath(cfg Config) *fastPath {
 			if err != nil {
 				return nil, err
 			}
-			return fp.track(conn), nil
+			return fp.track(conn)
 		},
 	}
 	return fp
@@ -144,11 +145,25 @@ func (c *trackedConn) Close() error {
 	return c.Conn.Close()
 }
 
-func (fp *fastPath) track(conn net.Conn) net.Conn {
+// errAborted is a dial's answer once the run it would serve has ended.
+var errAborted = errors.New("the run ended before the connection was made")
+
+// track adds conn to the open connections, unless a run was aborted with
+// requests in flight: a request that had passed its context check just
+// before the abort would otherwise dial after it and wait out its whole
+// timeout (the callers of a Client share their run's context, so the
+// dial is that run's).
+func (fp *fastPath) track(conn net.Conn) (net.Conn, error) {
 	fp.mu.Lock()
+	defer fp.mu.Unlock()
+	for _, w := range fp.watching {
+		if w.aborted && w.inflight > 0 {
+			conn.Close()
+			return nil, errAborted
+		}
+	}
 	fp.conns[conn] = struct{}{}
-	fp.mu.Unlock()
-	return &trackedConn{Conn: conn, fp: fp}
+	return &trackedConn{Conn: conn, fp: fp}, nil
 }
 
 // staleConnection says whether a request failed on a connection that
@@ -169,6 +184,7 @@ func staleConnection(err error) bool {
 func (fp *fastPath) abort(w *watch) {
 	fp.mu.Lock()
 	busy := w.inflight > 0
+	w.aborted = busy
 	fp.mu.Unlock()
 	if !busy {
 		return

@@ -2,6 +2,8 @@ package fetch
 
 import (
 	"context"
+	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -172,4 +174,32 @@ func TestHeadAndHostOverride(t *testing.T) {
 	if res.Err != nil || res.Status != 200 || method != "HEAD" || host != "example.test" || custom != "1" || len(res.Body) != 0 {
 		t.Errorf("HEAD with Host: %d %v method %s host %s custom %q body %q", res.Status, res.Err, method, host, custom, res.Body)
 	}
+}
+
+// A request that passed its context check just before its run was aborted
+// and dials only after the abort gets no connection: it would otherwise
+// wait out its whole timeout. Once the run's requests have left, dials
+// work again (for a client that outlives the run).
+func TestDialAfterAnAbortIsRefused(t *testing.T) {
+	fp := newFastPath(Config{})
+	ctx, cancel := context.WithCancel(t.Context())
+	w := fp.enter(ctx) // a request in flight
+	cancel()
+	fp.abort(w) // what the context's end runs
+	ours, theirs := net.Pipe()
+	defer theirs.Close()
+	if conn, err := fp.track(ours); !errors.Is(err, errAborted) || conn != nil {
+		t.Fatalf("a dial after the abort: %v, %v; want errAborted", conn, err)
+	}
+	if _, err := ours.Write([]byte("x")); err == nil {
+		t.Error("the refused connection was left open")
+	}
+	fp.leave(w)
+	other, end := net.Pipe()
+	defer end.Close()
+	conn, err := fp.track(other)
+	if err != nil {
+		t.Fatalf("a dial once the aborted run's requests left: %v", err)
+	}
+	conn.Close()
 }
