@@ -45,6 +45,8 @@ func TestBadInput(t *testing.T) {
 		{"spaces in URL", []string{"-"}, "  " + base + "/page/a b  \n", 0, 1, "", `/page/a b"`},
 		{"credentials masked", []string{"-", "--ok-status", "200-599"}, "http://user:secret@" + strings.TrimPrefix(base, "http://") + "/page/1\n", 0, 1, "", "user:xxxxx@"},
 		{"duplicates fetched each time", []string{"-"}, strings.Repeat(base+"/page/dup\n", 1000), 0, 1000, "", ""},
+		{"a word for a number", []string{"-", "-c", "many"}, base + "/page/1\n", exitUsage, 0, `--concurrency "many": want a whole number`, ""},
+		{"a bare number for a duration", []string{"-", "--timeout", "5"}, base + "/page/1\n", exitUsage, 0, `--timeout "5": want a duration such as 500ms`, ""},
 		{"concurrency beyond the open-file limit", []string{"-", "-c", "10000000"}, base + "/page/1\n", exitUsage, 0, "ulimit -n", ""},
 	}
 	for _, tt := range tests {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 )
 
@@ -57,7 +58,7 @@ Try it offline against the built-in test site: fetchall demo`
 	root.SilenceUsage = true
 	root.CompletionOptions.HiddenDefaultCmd = false
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageError(fmt.Errorf("%w (see '%s --help')", err, c.CommandPath()))
+		return usageError(fmt.Errorf("%w (see '%s --help')", plainFlagError(err), c.CommandPath()))
 	})
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
@@ -96,4 +97,22 @@ func oneListArg(cmd *cobra.Command, args []string) error {
 		return usageError(fmt.Errorf("one URL list at a time, got %d arguments (see '%s --help')", len(args), cmd.CommandPath()))
 	}
 	return nil
+}
+
+// plainFlagError says what a flag's value should have been, in place of
+// the parser's words (`strconv.ParseInt: parsing "x": invalid syntax`).
+func plainFlagError(err error) error {
+	var invalid *pflag.InvalidValueError
+	if !errors.As(err, &invalid) {
+		return err
+	}
+	want := map[string]string{
+		"int": "a whole number", "int64": "a whole number", "uint": "a whole number >= 0",
+		"uint64": "a whole number >= 0", "float64": "a number", "bool": "true or false",
+		"duration": "a duration such as 500ms, 10s or 2m",
+	}[invalid.GetFlag().Value.Type()]
+	if want == "" {
+		return err // the flag's own parser already says what it wants
+	}
+	return fmt.Errorf("--%s %q: want %s", invalid.GetFlag().Name, invalid.GetValue(), want)
 }
