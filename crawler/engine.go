@@ -96,7 +96,7 @@ func Run(ctx context.Context, cfg CrawlConfig, f Fetcher, src Source, frontier F
 	}
 	feeder.Wait()
 	waiter.Wait()
-	e.stats.Seen += int(e.listedSeen.Load())
+	e.stats.Seen += e.listedSeen
 	e.finish()
 	if n, ok := frontier.(interface{ Len() int }); ok {
 		e.stats.NotStarted = n.Len()
@@ -167,7 +167,7 @@ func (e *engine) addListed(ctx context.Context, t Task) error {
 	if err != nil {
 		return fmt.Errorf("frontier: %w", err)
 	}
-	e.listedSeen.Add(int64(res.New))
+	e.listedSeen += res.New
 	e.gate.kick()
 	return nil
 }
@@ -187,7 +187,7 @@ type engine struct {
 	gate        *gate         // kicked when input arrives or ends
 	inputOpen   atomic.Bool
 	started     atomic.Int64 // pages started, for MaxPages
-	listedSeen  atomic.Int64 // list lines queued by the reader
+	listedSeen  int          // list lines queued by the reader (the reader's; read after it ends)
 	readerTask  [1]Task      // the reader's, for addListed
 	stopped     atomic.Bool  // fail-fast fired
 
