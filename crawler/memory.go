@@ -640,7 +640,7 @@ func (q *taskQueue) push(t queuedTask) {
 	if q.n == len(q.ring) {
 		// Full: grow as append would (by a quarter once large), in order
 		// from the head.
-		size := max(4, 2*len(q.ring))
+		size := max(1, 2*len(q.ring)) // one for a host with one task, as most hosts of a wide crawl have
 		if len(q.ring) >= 256 {
 			size = len(q.ring) + len(q.ring)/4
 		}
