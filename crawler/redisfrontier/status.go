@@ -16,7 +16,7 @@ type Report struct {
 	Leased   int64          // in flight in some process
 	Delayed  int64          // waiting for a retry
 	Done     int64          // pages done
-	Started  int64          // pages leased and not given back: what MaxPages counts
+	Started  int64          // pages fetched or in flight (not given back, not disallowed): what MaxPages counts
 	MaxPages int64          // the crawl's cap on pages (0: none)
 	Expired  int64          // leases that expired and went back (a process died)
 	ByHost   map[string]int // pages done by host
