@@ -28,7 +28,11 @@ const MaxRobotsBytes = 500 << 10
 // A 2xx file is obeyed; a 4xx (no file) allows everything. An unreachable
 // file (network error, timeout, 5xx, or 429 after the fetcher's retries)
 // disallows the whole site until it can be read: it is fetched again after
-// each of RetryWaits, and once they are spent the site is given up. Delay
+// each of RetryWaits, and once they are spent the site is given up. A
+// host that does not resolve, refuses the connection or fails TLS is
+// given up at once: the fetcher has already retried, and waiting minutes
+// for a mistyped host or port helps nobody (curl and wget do not retry a
+// refused connection either). Delay
 // tells a site's Crawl-delay, capped at the maximum. Robots is safe for
 // concurrent use: the first worker to need a site fetches its file while
 // the others wait.
@@ -221,9 +225,9 @@ func (r *Robots) load(ctx context.Context, key string, site *robotsSite) {
 		site.unreachable, site.retryAt = "canceled", time.Now() // tried again if the run goes on
 		site.tries--
 	case res != nil && res.Err != nil:
-		r.unreachable(site, string(res.Err.Kind))
+		r.unreachable(site, string(res.Err.Kind), lasting(res.Err.Kind))
 	case status >= 500 || status == http.StatusTooManyRequests:
-		r.unreachable(site, fmt.Sprintf("status %d", status))
+		r.unreachable(site, fmt.Sprintf("status %d", status), false)
 	case status >= 400 || status < 200 || status >= 300:
 		site.allowAll = true // no file: every path is allowed (RFC 9309 2.3.1.3)
 	default:
@@ -259,12 +263,25 @@ func decodeUnreserved(s string) string {
 	return b.String()
 }
 
-// unreachable marks site unreadable for now, and says when to try again.
-func (r *Robots) unreachable(site *robotsSite, why string) {
+// unreachable marks site unreadable for now, and says when to try again;
+// a lasting failure is not tried again.
+func (r *Robots) unreachable(site *robotsSite, why string, lasting bool) {
 	site.unreachable = why
-	if site.tries <= len(r.RetryWaits) {
+	site.retryAt = time.Time{}
+	if !lasting && site.tries <= len(r.RetryWaits) {
 		site.retryAt = time.Now().Add(r.RetryWaits[site.tries-1])
 	}
+}
+
+// lasting says whether a failure to fetch robots.txt is one that minutes
+// will not mend: no such host, nothing listening, a certificate refused.
+// (A name lookup that timed out is a KindTimeout, tried again.)
+func lasting(k fetch.Kind) bool {
+	switch k {
+	case fetch.KindDNS, fetch.KindRefused, fetch.KindTLS:
+		return true
+	}
+	return false
 }
 
 // Notes describes what robots.txt changed in the crawl, for the summary:
@@ -280,6 +297,8 @@ func (r *Robots) Notes() []string {
 			continue
 		}
 		switch {
+		case site.unreachable != "" && site.retryAt.IsZero() && site.tries == 1:
+			out = append(out, fmt.Sprintf("%s: robots.txt unreachable (%s): site not crawled", key, site.unreachable))
 		case site.unreachable != "" && site.retryAt.IsZero():
 			out = append(out, fmt.Sprintf("%s: robots.txt unreachable (%s) after %d tries: site not crawled", key, site.unreachable, site.tries))
 		case site.unreachable != "":

@@ -1,12 +1,17 @@
 package crawler
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/fetchall/fetchall/fetch"
 )
 
 // robotsOf answers Allowed for one robots.txt body, in a bubble.
@@ -123,4 +128,57 @@ func TestUnreachableRobotsIsTriedAgain(t *testing.T) {
 			t.Errorf("notes %q, want the second try reported", notes)
 		}
 	})
+}
+
+// A robots.txt whose host does not resolve, refuses the connection or
+// fails TLS is not waited for: the site is given up at once (a mistyped
+// port took 71 s before). A reset or a timeout is still tried again after
+// the waits.
+func TestLastingRobotsFailureIsNotWaitedFor(t *testing.T) {
+	for _, tt := range []struct {
+		kind      fetch.Kind
+		wantTries int
+		wantTook  time.Duration
+	}{
+		{fetch.KindRefused, 1, 0},
+		{fetch.KindDNS, 1, 0},
+		{fetch.KindTLS, 1, 0},
+		{fetch.KindReset, 3, 70 * time.Second},
+		{fetch.KindTimeout, 3, 70 * time.Second},
+	} {
+		t.Run(string(tt.kind), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var robotsTries atomic.Int32
+				f := fakeFetcher(func(_ context.Context, u string) *fetch.Result {
+					res := &fetch.Result{URL: u, FinalURL: u, Attempts: 1, Header: http.Header{}}
+					if strings.HasSuffix(u, "/robots.txt") {
+						robotsTries.Add(1)
+						res.Err = &fetch.Error{Kind: tt.kind, Err: errors.New(string(tt.kind))}
+						return res
+					}
+					res.Status, res.ContentType, res.Body = 200, "text/html", []byte("<title>x</title>")
+					return res
+				})
+				scope, _ := NewScope(ScopeAny, nil, nil, nil)
+				robots := NewRobots(f, "fetchall/test", time.Second)
+				cfg := CrawlConfig{Config: Config{Workers: 2}, MaxDepth: -1, Scope: scope, Robots: robots}
+				var sink collect
+				start := time.Now()
+				stats, err := Crawl(t.Context(), cfg, f, []Task{{URL: "http://x/"}}, nil, &sink)
+				if err != nil {
+					t.Fatal(err)
+				}
+				took := time.Since(start)
+				if got := int(robotsTries.Load()); got != tt.wantTries || took != tt.wantTook {
+					t.Errorf("robots.txt fetched %d times, crawl took %s; want %d times in %s", got, took, tt.wantTries, tt.wantTook)
+				}
+				if len(sink.results) != 0 || stats.SiteDeferred != 1 {
+					t.Errorf("%d records, %d deferred; want none fetched and the seed deferred", len(sink.results), stats.SiteDeferred)
+				}
+				if notes := robots.Notes(); len(notes) != 1 || !strings.Contains(notes[0], "("+string(tt.kind)+")") || !strings.Contains(notes[0], "site not crawled") {
+					t.Errorf("notes %q, want the site given up for %s", notes, tt.kind)
+				}
+			})
+		})
+	}
 }
