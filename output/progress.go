@@ -46,5 +46,7 @@ func (p *Progress) Write(r *crawler.Result) error {
 // Flush does nothing; the bar redraws itself at a throttled pace.
 func (p *Progress) Flush() error { return nil }
 
-// Finish clears the bar so the summary starts on a clean line.
-func (p *Progress) Finish() { _ = p.bar.Exit(); _ = p.bar.Clear() }
+// Finish clears the bar so the summary starts on a clean line. Finishing
+// the bar (not only leaving it) also ends the goroutine that turns its
+// spinner when the total is unknown.
+func (p *Progress) Finish() { _ = p.bar.Finish(); _ = p.bar.Clear() }
