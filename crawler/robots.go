@@ -47,6 +47,12 @@ type Robots struct {
 	// Store, when set, shares the files with other processes: a file
 	// another process read is not fetched again.
 	Store RobotsStore
+	// OnWait, when set, is told when a site's file could not be read and
+	// will be tried again at retryAt (why says what went wrong), and told
+	// again with a zero retryAt once that wait is over: the file read, or
+	// the site given up. A crawl that only waits shows nothing otherwise.
+	// It is called from a worker and must not block.
+	OnWait func(site, why string, retryAt time.Time)
 
 	mu    sync.Mutex
 	sites map[string]*robotsSite // by scheme://host
@@ -220,6 +226,7 @@ func (r *Robots) load(ctx context.Context, key string, site *robotsSite) {
 		}
 	}
 	site.tries++
+	defer r.tellWait(key, site)
 	switch {
 	case res != nil && res.Err != nil && ctx.Err() != nil:
 		site.unreachable, site.retryAt = "canceled", time.Now() // tried again if the run goes on
@@ -261,6 +268,17 @@ func decodeUnreserved(s string) string {
 		b.WriteByte(s[i])
 	}
 	return b.String()
+}
+
+// tellWait tells OnWait that site's file is waited for, or no longer.
+func (r *Robots) tellWait(key string, site *robotsSite) {
+	switch {
+	case r.OnWait == nil || site.unreachable == "canceled":
+	case site.unreachable != "" && !site.retryAt.IsZero():
+		r.OnWait(key, site.unreachable, site.retryAt)
+	case site.tries > 1:
+		r.OnWait(key, "", time.Time{})
+	}
 }
 
 // unreachable marks site unreadable for now, and says when to try again;

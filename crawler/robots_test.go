@@ -3,8 +3,10 @@ package crawler
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -111,9 +113,17 @@ func TestUnreachableRobotsIsTriedAgain(t *testing.T) {
 		scope, _ := NewScope(ScopeAny, nil, nil, nil)
 		robots := NewRobots(site, "fetchall/test", time.Second)
 		robots.RetryWaits = []time.Duration{10 * time.Second}
+		start := time.Now()
+		var waits []string // OnWait's calls, with the retry's time from the start
+		robots.OnWait = func(site, why string, retryAt time.Time) {
+			var at time.Duration
+			if !retryAt.IsZero() {
+				at = retryAt.Sub(start)
+			}
+			waits = append(waits, fmt.Sprintf("%s %q %s", site, why, at))
+		}
 		cfg := CrawlConfig{Config: Config{Workers: 4}, MaxDepth: -1, Scope: scope, Robots: robots}
 		var sink collect
-		start := time.Now()
 		stats, err := Crawl(t.Context(), cfg, site, []Task{{URL: "http://x/"}}, nil, &sink)
 		if err != nil {
 			t.Fatal(err)
@@ -126,6 +136,10 @@ func TestUnreachableRobotsIsTriedAgain(t *testing.T) {
 		}
 		if notes := robots.Notes(); len(notes) != 1 || !strings.Contains(notes[0], "read on try 2") {
 			t.Errorf("notes %q, want the second try reported", notes)
+		}
+		// The progress line hears of the wait, and of its end.
+		if want := []string{`http://x "status 503" 10.01s`, `http://x "" 0s`}; !slices.Equal(waits, want) {
+			t.Errorf("OnWait told %q, want %q", waits, want)
 		}
 	})
 }

@@ -192,6 +192,7 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 		return usageError(finishArchive(err))
 	}
 	defer run.Close()
+	showRobotsWaits(run, out.progress)
 	start := time.Now()
 	stats, runErr := run.Crawl(runCtx, cs.seeds, frontier, out.sink)
 	elapsed := time.Since(start)
@@ -210,6 +211,15 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 		reportCrawl(s.Err, stats, run, cs.rssStart)
 	}
 	return crawlOutcome(ctx, runErr, out.summary, stats, fmt.Sprintf("%d records", out.records.Written()))
+}
+
+// showRobotsWaits puts a wait for an unreadable robots.txt on the
+// progress line, if there is one: a crawl that only waits for it would
+// otherwise show nothing for a minute.
+func showRobotsWaits(run *crawler.Crawler, progress *output.Progress) {
+	if progress != nil && run.Robots() != nil {
+		run.Robots().OnWait = progress.RobotsWait
+	}
 }
 
 // saveCookies writes the crawl's cookies to --cookie-jar, if asked.

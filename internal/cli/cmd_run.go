@@ -350,6 +350,7 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 	if s.ErrIsTerminal && !opts.quiet && !opts.noProgress {
 		progress = output.NewProgress(s.Err, -1)
 		sink = append(sink, progress)
+		showRobotsWaits(run, progress)
 	}
 	start := time.Now()
 	stats, runErr := run.Crawl(runCtx, cs.seeds, frontier, sink)

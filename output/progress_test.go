@@ -1,0 +1,48 @@
+package output
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/fetchall/fetchall/crawler"
+)
+
+// A crawl that waits for an unreadable robots.txt says so on its progress
+// line, with the next try, and stops saying so once the wait is over.
+func TestProgressShowsARobotsWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var line bytes.Buffer
+		p := NewProgress(&line, -1)
+		// shown is what the bar draws next: it redraws its spinner on a
+		// ticker, and at most every 100 ms.
+		shown := func() string {
+			line.Reset()
+			time.Sleep(250 * time.Millisecond)
+			return line.String()
+		}
+		retry := time.Date(2026, 1, 2, 12, 0, 10, 0, time.Local)
+		p.RobotsWait("http://x", "status 503", retry)
+		p.RobotsWait("http://y", "timeout", retry)
+		want := "fetching; waiting for robots.txt of http://x (status 503, next try at 12:00:10) and of 1 other site"
+		if got := shown(); !strings.Contains(got, want) {
+			t.Errorf("progress line %q, want %q", got, want)
+		}
+		p.RobotsWait("http://x", "", time.Time{})
+		if err := p.Write(&crawler.Result{URL: "http://x/", OK: false}); err != nil {
+			t.Fatal(err)
+		}
+		want = "fetching (1 failed); waiting for robots.txt of http://y (timeout, next try at 12:00:10) ("
+		if got := shown(); !strings.Contains(got, want) {
+			t.Errorf("progress line %q, want %q", got, want)
+		}
+		p.RobotsWait("http://y", "", time.Time{})
+		if got := shown(); strings.Contains(got, "robots.txt") || !strings.Contains(got, "fetching (1 failed) (") {
+			t.Errorf("progress line after the waits %q, want the failure count and no wait", got)
+		}
+		p.Finish()
+		time.Sleep(time.Second) // the bar's ticker sees it finished and returns
+	})
+}
