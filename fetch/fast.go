@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
 )
@@ -199,9 +200,21 @@ func (fp *fastPath) abort(w *watch) {
 
 func (fp *fastPath) closeIdle() { fp.client.CloseIdleConnections() }
 
-// usesFast says whether a request to u goes the lean way.
+// usesFast says whether a request to u goes the lean way. An
+// internationalised host name goes through net/http, which dials and
+// names it in its ASCII (punycode) form; fasthttp would look the UTF-8
+// name up as it is and fail.
 func (c *Client) usesFast(u *url.URL) bool {
-	return c.fast != nil && u.Scheme == "http" && u.User == nil && u.Host != ""
+	return c.fast != nil && u.Scheme == "http" && u.User == nil && u.Host != "" && isASCII(u.Host)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // attemptFast is attempt on the lean path: one request, and its redirects
