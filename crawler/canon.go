@@ -77,7 +77,9 @@ func canonicalURL(u *url.URL) (*url.URL, error) {
 		// Go would spell the path differently: keep ours as the raw form.
 		c.RawPath = p
 	}
-	c.RawQuery = normalizeEscapes(c.RawQuery)
+	// The query as it is sent: "?q=a b" and "?q=a%20b" are one page.
+	q, _ := fetch.EscapeQuery(c.RawQuery)
+	c.RawQuery = normalizeEscapes(q)
 	return &c, nil
 }
 

@@ -23,6 +23,7 @@ func TestCanonical(t *testing.T) {
 		{"http://example.org/a b", "http://example.org/a%20b"},
 		{"http://example.org/?b=2&a=1", "http://example.org/?b=2&a=1"},
 		{"http://example.org/?q=%7e", "http://example.org/?q=~"},
+		{"http://example.org/?q=a b&c=\u00e4", "http://example.org/?q=a%20b&c=%C3%A4"},
 		{"http://bücher.example/", "http://xn--bcher-kva.example/"},
 		{"http://EXAMPLE.org./x", "http://example.org/x"},
 		{"http://[::1]:80/", "http://[::1]/"},

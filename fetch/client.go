@@ -233,6 +233,7 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	if hops > c.cfg.MaxRedirects {
 		return fmt.Errorf("stopped after %d redirects: %w", c.cfg.MaxRedirects, ErrTooManyRedirects)
 	}
+	req.URL.RawQuery, _ = EscapeQuery(req.URL.RawQuery)
 	return nil
 }
 
@@ -292,9 +293,17 @@ func (c *Client) Get(ctx context.Context, rawURL string, keep KeepBody) *Result 
 		res.Err = &Error{Kind: kindOfParse(err), Err: err}
 		return res
 	}
+	target := rawURL
+	if q, escaped := EscapeQuery(u.RawQuery); escaped {
+		u.RawQuery = q
+		target = u.String()
+	}
 	for {
 		res.Attempts++
-		retryAfter, err := c.attempt(ctx, rawURL, u, keep, res)
+		retryAfter, err := c.attempt(ctx, target, u, keep, res)
+		if res.FinalURL == target {
+			res.FinalURL = rawURL // the URL as asked, as for a path sent escaped
+		}
 		res.RetryAfter = retryAfter
 		res.Err = nil // the result describes the last attempt alone
 		res.Duration = time.Since(start)
@@ -488,6 +497,39 @@ func ParseURL(raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("%w: no host", ErrBadURL)
 	}
 	return u, nil
+}
+
+// EscapeQuery percent-encodes in a raw query what a browser does (WHATWG's
+// special-query percent-encode set: controls, space, '"', '\”, '<', '>'
+// and every byte above 0x7e), and says whether it had to. Sent raw, a
+// space breaks the request line (the server answers 400) and the others
+// are read differently by different servers; "?q=a b" is what a user
+// pasting a search URL means as "?q=a%20b", and wget and browsers send
+// that.
+func EscapeQuery(q string) (string, bool) {
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if escapedInQuery(q[i]) {
+			n++
+		}
+	}
+	if n == 0 {
+		return q, false
+	}
+	const hex = "0123456789ABCDEF"
+	b := make([]byte, 0, len(q)+2*n)
+	for i := 0; i < len(q); i++ {
+		if c := q[i]; escapedInQuery(c) {
+			b = append(b, '%', hex[c>>4], hex[c&15])
+		} else {
+			b = append(b, c)
+		}
+	}
+	return string(b), true
+}
+
+func escapedInQuery(c byte) bool {
+	return c <= ' ' || c > '~' || c == '"' || c == '\'' || c == '<' || c == '>'
 }
 
 func kindOfParse(err error) Kind {

@@ -262,6 +262,7 @@ func (c *Client) attemptFast(ctx context.Context, rawURL string, first *url.URL,
 		if err != nil {
 			return 0, fmt.Errorf("redirect to %q: %w", loc, err)
 		}
+		next.RawQuery, _ = EscapeQuery(next.RawQuery)
 		_ = resp.CloseBodyStream() // a redirect's body is not read
 		if next.Scheme != "http" && next.Scheme != "https" {
 			return 0, fmt.Errorf("redirect to %s: %w", next.Redacted(), ErrUnsupportedScheme)
