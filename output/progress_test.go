@@ -3,6 +3,7 @@ package output
 import (
 	"bytes"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -14,12 +15,12 @@ import (
 // line, with the next try, and stops saying so once the wait is over.
 func TestProgressShowsARobotsWait(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var line bytes.Buffer
+		var line lockedBuffer // the bar's own goroutine draws too
 		p := NewProgress(&line, -1)
 		// shown is what the bar draws next: it redraws its spinner on a
 		// ticker, and at most every 100 ms.
 		shown := func() string {
-			line.Reset()
+			line.reset()
 			time.Sleep(250 * time.Millisecond)
 			return line.String()
 		}
@@ -45,4 +46,28 @@ func TestProgressShowsARobotsWait(t *testing.T) {
 		p.Finish()
 		time.Sleep(time.Second) // the bar's ticker sees it finished and returns
 	})
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent use.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *lockedBuffer) reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Reset()
 }
