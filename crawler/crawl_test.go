@@ -122,14 +122,41 @@ func TestCrawlFetchesTheWholeSiteExactlyOnce(t *testing.T) {
 }
 
 func TestCrawlMaxDepthIsExact(t *testing.T) {
+	// A record describes its page whatever its depth: a page at the
+	// last depth, whose links are not followed, still counts them and
+	// gives its canonical link, as it does when the crawl goes deeper.
+	type described struct {
+		links     int
+		canonical string
+	}
+	whole := map[string]described{}
+	_, all := newCrawl(t, testsite.Options{Pages: 150}, 16).run(t, "/")
+	for _, r := range all {
+		whole[pathOf(r.URL)] = described{r.Links, r.Canonical}
+	}
 	for _, depth := range []int{0, 1, 2, 3} {
 		t.Run(fmt.Sprintf("depth=%d", depth), func(t *testing.T) {
 			s := newCrawl(t, testsite.Options{Pages: 150}, 16)
 			s.cfg.MaxDepth = depth
 			_, results := s.run(t, "/")
 			compareWithTruth(t, s, results, s.site.Truth(depth, false, false))
+			for _, r := range results {
+				got, want := described{r.Links, r.Canonical}, whole[pathOf(r.URL)]
+				if got != want {
+					t.Errorf("%s at depth %d: links %d, canonical %q; the whole crawl says %d, %q", r.URL, r.Depth, got.links, got.canonical, want.links, want.canonical)
+				}
+			}
 		})
 	}
+}
+
+// pathOf is a URL's path and query: the test sites' ports differ.
+func pathOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	return u.RequestURI()
 }
 
 func TestCrawlMaxPagesIsExact(t *testing.T) {

@@ -383,7 +383,10 @@ func (e *engine) process(ctx context.Context, l Lease) answer {
 			from = &Page{URL: u, Body: fr.Body, ContentType: contentType, Header: fr.Header, Data: t.Data, Chain: t.Chain}
 		}
 		switch {
-		case isHTML(contentType) && (follow || e.cfg.Extractor != nil):
+		case isHTML(contentType):
+			// Parsed even where its links are not followed (at
+			// --max-depth): the record's links and canonical describe the
+			// page, whatever its depth.
 			var p page
 			if e.cfg.Extractor == nil && len(e.cfg.Follow) == 0 {
 				p = scanPage(fr.Body, contentType, u, fr.Header, e.cfg.FollowNofollow) // no tree needed
@@ -398,9 +401,7 @@ func (e *engine) process(ctx context.Context, l Lease) answer {
 				from.Doc = p.doc
 				e.extract(from, r, &out, follow)
 			}
-			r.Links = len(out.links) + len(out.rich)
-		case isHTML(contentType):
-			r.Title = extractTitle(fr.Body, contentType)
+			r.Links = len(p.links) + len(p.rich)
 		case isJSON(contentType) && e.cfg.Extractor != nil:
 			e.extract(from, r, &out, follow)
 			r.Links = len(out.rich)
