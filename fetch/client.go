@@ -312,7 +312,7 @@ func (c *Client) Get(ctx context.Context, rawURL string, keep KeepBody) *Result 
 			return res
 		}
 		if err != nil {
-			res.Err = &Error{Kind: classify(err, ctx), Err: errors.New(cleanMessage(err))}
+			res.Err = &Error{Kind: classify(err, ctx), Err: errors.New(c.message(err))}
 			if !res.Err.Kind.retryable() {
 				return res
 			}
@@ -497,6 +497,16 @@ func ParseURL(raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("%w: no host", ErrBadURL)
 	}
 	return u, nil
+}
+
+// message is what a record says of a failed attempt: the cause in a
+// user's words.
+func (c *Client) message(err error) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		// Go's "context deadline exceeded" names no deadline.
+		return fmt.Sprintf("no complete answer within the %s timeout", c.cfg.Timeout)
+	}
+	return cleanMessage(err)
 }
 
 // EscapeQuery percent-encodes in a raw query what a browser does (WHATWG's

@@ -161,6 +161,10 @@ func TestGetTimeoutOnSlowBody(t *testing.T) {
 	if took := time.Since(start); took > 3*time.Second {
 		t.Errorf("slow body took %s, want about the 300ms timeout", took)
 	}
+	// The same words on both paths, naming the timeout.
+	if want := "timeout: no complete answer within the 300ms timeout"; res.Err.Error() != want {
+		t.Errorf("error %q, want %q", res.Err, want)
+	}
 }
 
 func TestGetTimeoutOnSilentServer(t *testing.T) {
@@ -168,6 +172,9 @@ func TestGetTimeoutOnSilentServer(t *testing.T) {
 	res := newClient(t, Config{Timeout: 200 * time.Millisecond}).Get(t.Context(), base+"/hang", nil)
 	if res.Err == nil || res.Err.Kind != KindTimeout {
 		t.Fatalf("Get(/hang) err = %v, want kind %s", res.Err, KindTimeout)
+	}
+	if want := "timeout: no complete answer within the 200ms timeout"; res.Err.Error() != want {
+		t.Errorf("error %q, want %q", res.Err, want)
 	}
 }
 

@@ -357,13 +357,13 @@ func fastError(ctx context.Context, err error) error {
 	case ctx.Err() != nil:
 		return fmt.Errorf("%w: %w", ctx.Err(), err)
 	case errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, fasthttp.ErrDialTimeout):
-		return fmt.Errorf("timeout: %w", context.DeadlineExceeded)
+		return context.DeadlineExceeded // as net/http says it
 	case errors.Is(err, fasthttp.ErrConnectionClosed):
 		return fmt.Errorf("the server closed the connection before answering: %w", io.EOF)
 	}
 	var netErr net.Error
 	if errors.As(err, &netErr) && netErr.Timeout() {
-		return fmt.Errorf("timeout: %w", context.DeadlineExceeded)
+		return context.DeadlineExceeded
 	}
 	return err
 }
