@@ -365,8 +365,26 @@ func fastError(ctx context.Context, err error) error {
 	if errors.As(err, &netErr) && netErr.Timeout() {
 		return context.DeadlineExceeded
 	}
+	// fasthttp quotes the bytes it read after the reason (", buffer
+	// size=41, contents: ..."): the reason is the user's news.
+	if msg := err.Error(); strings.HasPrefix(msg, "error when reading response headers: ") {
+		msg = strings.TrimPrefix(msg, "error when reading response headers: ")
+		if i := strings.Index(msg, ": buffer size="); i >= 0 {
+			msg = msg[:i]
+		}
+		return &reworded{msg: "malformed response header: " + strings.TrimPrefix(msg, "fasthttp: "), err: err}
+	}
 	return err
 }
+
+// reworded is an error said in other words, its cause kept for errors.Is.
+type reworded struct {
+	msg string
+	err error
+}
+
+func (r *reworded) Error() string { return r.msg }
+func (r *reworded) Unwrap() error { return r.err }
 
 // headerOf copies a fasthttp response header into an http.Header with
 // few allocations: the common names are constants, every value shares

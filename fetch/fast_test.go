@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -219,4 +220,35 @@ func TestDialAfterAnAbortIsRefused(t *testing.T) {
 		t.Fatalf("a dial once the aborted run's requests left: %v", err)
 	}
 	conn.Close()
+}
+
+// A malformed response is a network error that says what was wrong,
+// without fasthttp's dump of the bytes it read.
+func TestMalformedResponseIsSaidPlainly(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var server sync.WaitGroup
+	defer server.Wait()
+	defer ln.Close()
+	server.Go(func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			buf := make([]byte, 4096)
+			_, _ = conn.Read(buf)
+			_, _ = conn.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\nok"))
+			conn.Close()
+		}
+	})
+	res := newClient(t, Config{}).Get(t.Context(), "http://"+ln.Addr().String()+"/", nil)
+	if res.Err == nil || res.Err.Kind != KindNetwork {
+		t.Fatalf("err %v, want kind %s", res.Err, KindNetwork)
+	}
+	if msg := res.Err.Error(); strings.Contains(msg, "buffer size") || strings.Contains(msg, "HTTP/1.1 200 OK") || !strings.Contains(strings.ToLower(msg), "content-length") {
+		t.Errorf("error %q: want the reason (the Content-Length), not the bytes read", msg)
+	}
 }
