@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf16"
 )
 
 // TestBadInput gives fetchall each kind of bad input a user produces and
@@ -41,6 +42,7 @@ func TestBadInput(t *testing.T) {
 		{"directory", []string{dir}, "", exitUsage, 0, "is a directory", ""},
 		{"binary file", []string{write("bin.dat", binary)}, "", exitUsage, 0, "looks like a binary file", ""},
 		{"1 MB line", []string{"-"}, base + "/page/1\n" + strings.Repeat("x", 1<<20) + "\n" + base + "/page/2\n", exitFailures, 3, "", `"line":2,"ok":false`},
+		{"UTF-16 from PowerShell", []string{write("utf16.txt", utf16LE("\ufeff"+base+"/page/1\r\n"+base+"/page/2\r\n"))}, "", 0, 2, "", `"title":"Page 2"`},
 		{"CRLF and BOM", []string{write("crlf.txt", []byte("\xef\xbb\xbf"+base+"/page/1\r\n"+base+"/page/2\r\n"))}, "", 0, 2, "", `"title":"Page 2"`},
 		{"spaces in URL", []string{"-"}, "  " + base + "/page/a b  \n", 0, 1, "", `/page/a b"`},
 		{"credentials masked", []string{"-", "--ok-status", "200-599"}, "http://user:secret@" + strings.TrimPrefix(base, "http://") + "/page/1\n", 0, 1, "", "user:xxxxx@"},
@@ -62,6 +64,15 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("%s: the password leaked into the output", tt.name)
 		}
 	}
+}
+
+// utf16LE is s in UTF-16, little-endian, as Windows writes text.
+func utf16LE(s string) []byte {
+	var b []byte
+	for _, u := range utf16.Encode([]rune(s)) {
+		b = append(b, byte(u), byte(u>>8))
+	}
+	return b
 }
 
 func clipText(s string) string {

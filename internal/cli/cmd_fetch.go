@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
 
 	"github.com/fetchall/fetchall/crawler"
 	"github.com/fetchall/fetchall/crawler/state"
@@ -198,16 +200,32 @@ func openList(name string, stdin io.Reader) (io.Reader, func(), error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("URL list: %w", err)
 	}
-	// A NUL byte near the start means a binary file given by mistake: say
-	// so once, rather than a bad_url record for every "line" of it.
+	text, err := listText(name, f)
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return text, func() { f.Close() }, nil
+}
+
+// listText is the text of the list file f: UTF-16 with its byte-order
+// mark (what Windows PowerShell's > writes) is read as the UTF-8 it
+// stands for. A NUL byte near the start otherwise means a binary file
+// given by mistake: said once, rather than a bad_url record for every
+// "line" of it.
+func listText(name string, f io.Reader) (io.Reader, error) {
 	head := make([]byte, 8192)
 	n, _ := io.ReadFull(f, head)
-	if bytes.IndexByte(head[:n], 0) >= 0 {
-		f.Close()
-		return nil, nil, fmt.Errorf("URL list %s looks like a binary file (it has NUL bytes), not one URL per line", name)
-	}
+	head = head[:n]
 	// Not Seek: the "file" may be a pipe, as with <(command).
-	return io.MultiReader(bytes.NewReader(head[:n]), f), func() { f.Close() }, nil
+	all := io.MultiReader(bytes.NewReader(head), f)
+	switch {
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}), bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
+		return transform.NewReader(all, unicode.BOMOverride(unicode.UTF8.NewDecoder())), nil
+	case bytes.IndexByte(head, 0) >= 0:
+		return nil, fmt.Errorf("URL list %s looks like a binary file (it has NUL bytes), not one URL per line", name)
+	}
+	return all, nil
 }
 
 // notTheInput refuses an output file that is the input file (the same
@@ -252,7 +270,11 @@ func countURLs(name string) int {
 		return -1
 	}
 	defer f.Close()
-	r := urllist.NewReader(f)
+	text, err := listText(name, f)
+	if err != nil {
+		return -1
+	}
+	r := urllist.NewReader(text)
 	n := 0
 	for {
 		if _, err := r.Next(); err != nil {
