@@ -409,6 +409,16 @@ func TestRobotsStatusPolicy(t *testing.T) {
 			conn.Close()
 		}, false},
 		{"timeout", func(w http.ResponseWriter) { time.Sleep(300 * time.Millisecond) }, false},
+		// Redirects that lead nowhere: RFC 9309 2.3.1.2 takes the file as
+		// unavailable, as a 4xx.
+		{"redirect loop", func(w http.ResponseWriter) {
+			w.Header().Set("Location", "/robots.txt")
+			w.WriteHeader(http.StatusFound)
+		}, true},
+		{"redirect to ftp", func(w http.ResponseWriter) {
+			w.Header().Set("Location", "ftp://127.0.0.1/robots.txt")
+			w.WriteHeader(http.StatusMovedPermanently)
+		}, true},
 	} {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == "/robots.txt" {
@@ -434,6 +444,9 @@ func TestRobotsStatusPolicy(t *testing.T) {
 		}
 		if !tt.wantPage && (stats.SiteDeferred != 1 || len(robots.Notes()) != 1 || !strings.Contains(robots.Notes()[0], "unreachable")) {
 			t.Errorf("robots.txt %s: stats %+v notes %q, want the site not crawled and said so", tt.name, stats, robots.Notes())
+		}
+		if strings.HasPrefix(tt.name, "redirect") && (len(robots.Notes()) != 1 || !strings.Contains(robots.Notes()[0], "taken as absent")) {
+			t.Errorf("robots.txt %s: notes %q, want the file said to be taken as absent", tt.name, robots.Notes())
 		}
 	}
 }

@@ -62,6 +62,7 @@ type robotsSite struct {
 	ready    chan struct{} // closed once the fields below are set
 	body     string        // the file, at most MaxRobotsBytes
 	allowAll bool          // 4xx: no rules
+	absent   string        // why a file that was not a 4xx was taken as one
 	asked    time.Duration // Crawl-delay asked of our agent
 	sitemaps []string
 	// Unreachable: why, how many tries so far, and when to try again (zero
@@ -231,6 +232,11 @@ func (r *Robots) load(ctx context.Context, key string, site *robotsSite) {
 	case res != nil && res.Err != nil && ctx.Err() != nil:
 		site.unreachable, site.retryAt = "canceled", time.Now() // tried again if the run goes on
 		site.tries--
+	case res != nil && res.Err != nil && (res.Err.Kind == fetch.KindTooManyRedirects || res.Err.Kind == fetch.KindUnsupportedScheme):
+		// Redirects that lead nowhere fetchable: RFC 9309 2.3.1.2 lets
+		// the file be taken as unavailable, which allows everything, as
+		// Google does after five hops. Said in the summary.
+		site.allowAll, site.absent = true, string(res.Err.Kind)
 	case res != nil && res.Err != nil:
 		r.unreachable(site, string(res.Err.Kind), lasting(res.Err.Kind))
 	case status >= 500 || status == http.StatusTooManyRequests:
@@ -323,6 +329,9 @@ func (r *Robots) Notes() []string {
 			out = append(out, fmt.Sprintf("%s: robots.txt unreachable (%s): site not crawled yet", key, site.unreachable))
 		case site.tries > 1:
 			out = append(out, fmt.Sprintf("%s: robots.txt read on try %d; nothing was fetched before", key, site.tries))
+		}
+		if site.absent != "" {
+			out = append(out, fmt.Sprintf("%s: robots.txt redirects lead nowhere (%s): taken as absent, everything allowed (RFC 9309)", key, site.absent))
 		}
 		switch {
 		case site.asked > 0 && r.maxDelay < 0:
