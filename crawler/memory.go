@@ -29,12 +29,12 @@ type MemoryFrontier struct {
 	ready   hostHeap // a task queued, a slot free, the host due: by head task
 	waiting hostHeap // a task queued, a slot free, the host not yet due: by time
 	delayed delayHeap
-	leased  map[uint64]leased // by lease ID
+	leased  leaseTable        // the tasks out on lease
+	spare   *hostQueue        // a forgotten host's empty queue, for the next new host
 	byKey   map[uint64]uint64 // crawled URL Key -> lease ID, while leased
 	open    []int             // queued, delayed or leased tasks, by depth
 	low     int               // open[d] is 0 for every d < low
 	queued  int               // valid queued tasks, stale copies excepted
-	nextID  uint64
 	seq     uint64
 	changes int
 	wake    chan struct{} // made by a Lease about to wait; closed (and dropped) when one may now succeed
@@ -102,7 +102,6 @@ func NewMemoryFrontier(limits limiter.Config) *MemoryFrontier {
 		lim:      limiter.New(limits),
 		hosts:    map[string]*hostQueue{},
 		waiting:  hostHeap{byTime: true},
-		leased:   map[uint64]leased{},
 		byKey:    map[uint64]uint64{},
 		inMemory: map[int32]int{},
 	}
@@ -161,11 +160,11 @@ func (f *MemoryFrontier) AddTracked(_ context.Context, tasks []Task) (AddResult,
 		default:
 			f.seen.Set(key, mark{depth: int32(t.Depth), state: taken})
 			if id, ok := f.byKey[key]; ok {
-				l := f.leased[id]
-				f.openAdd(l.task.Depth, -1)
-				f.openAdd(t.Depth, 1)
-				l.task.Depth = t.Depth
-				f.leased[id] = l
+				if l, ok := f.leased.get(id); ok {
+					f.openAdd(l.task.Depth, -1)
+					f.openAdd(t.Depth, 1)
+					l.task.Depth = t.Depth
+				}
 			}
 			res.Lowered = append(res.Lowered, t)
 		}
@@ -241,7 +240,12 @@ func (f *MemoryFrontier) push(t Task, now time.Time) {
 	name := t.Host()
 	h := f.hosts[name]
 	if h == nil {
-		h = &hostQueue{name: name, index: -1}
+		h = f.spare
+		f.spare = nil
+		if h == nil {
+			h = &hostQueue{}
+		}
+		h.name, h.index = name, -1
 		f.hosts[name] = h
 	}
 	f.seq++
@@ -261,6 +265,23 @@ func (f *MemoryFrontier) openAdd(depth, n int) {
 		f.low = depth
 	}
 }
+
+// keepSpare keeps a forgotten host's queue, emptied, for the next new
+// host: a bulk list's one host is forgotten whenever the reader falls
+// behind the workers, and built again, ring and all, on the next line.
+// One is kept, and only a small one, so a crawl of many hosts stays flat.
+func (f *MemoryFrontier) keepSpare(h *hostQueue) {
+	if f.spare != nil || len(h.tasks.ring) > maxSpareRing || len(h.tasks.others) > 0 {
+		h.tasks = taskQueue{}
+		return
+	}
+	clear(h.tasks.ring) // no hold on the tasks' strings
+	*h = hostQueue{tasks: taskQueue{ring: h.tasks.ring}}
+	f.spare = h
+}
+
+// maxSpareRing is the largest host ring kept for reuse (about 100 KiB).
+const maxSpareRing = 1024
 
 // valid reports whether a copy of t in the given state is still wanted:
 // not a deeper copy of a URL queued again at a smaller depth.
@@ -293,8 +314,8 @@ func (f *MemoryFrontier) head(h *hostQueue) bool {
 func (f *MemoryFrontier) place(h *hostQueue, now time.Time) {
 	f.unplace(h)
 	if !f.head(h) {
-		h.tasks = taskQueue{}
 		delete(f.hosts, h.name)
+		f.keepSpare(h)
 		return
 	}
 	at, ok := f.lim.Next(h.name, now)
@@ -350,7 +371,7 @@ func (f *MemoryFrontier) Lease(ctx context.Context) (Lease, error) {
 			f.mu.Unlock()
 			return l, nil
 		}
-		if f.queued == 0 && len(f.delayed) == 0 && len(f.leased) == 0 && f.spilled == 0 {
+		if f.queued == 0 && len(f.delayed) == 0 && f.leased.len() == 0 && f.spilled == 0 {
 			f.mu.Unlock()
 			return Lease{}, ErrDrained
 		}
@@ -399,9 +420,7 @@ func (f *MemoryFrontier) take(now time.Time) (Lease, bool) {
 		delete(f.inMemory, int32(t.Depth))
 	}
 	f.lim.Start(h.name, now)
-	f.nextID++
-	l := Lease{Task: t, ID: f.nextID}
-	f.leased[l.ID] = leased{task: t, host: h.name}
+	l := Lease{Task: t, ID: f.leased.add(leased{task: t, host: h.name})}
 	if !t.Listed {
 		key := t.Key()
 		f.seen.Set(key, mark{depth: int32(t.Depth), state: taken})
@@ -463,11 +482,10 @@ func (f *MemoryFrontier) Release(_ context.Context, l Lease, o Outcome, notBefor
 // end closes lease l: its host's slot is free again and o applies. The
 // task stays counted open; the caller decides.
 func (f *MemoryFrontier) end(l Lease, o Outcome) (leased, bool) {
-	lt, ok := f.leased[l.ID]
+	lt, ok := f.leased.remove(l.ID)
 	if !ok {
 		return leased{}, false
 	}
-	delete(f.leased, l.ID)
 	if !lt.task.Listed {
 		delete(f.byKey, lt.task.Key())
 	}
