@@ -1,6 +1,7 @@
 package fetch
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"net"
@@ -10,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/valyala/fasthttp"
 )
 
 // Which path a client takes: plain http goes the lean way unless
@@ -250,5 +253,21 @@ func TestMalformedResponseIsSaidPlainly(t *testing.T) {
 	}
 	if msg := res.Err.Error(); strings.Contains(msg, "buffer size") || strings.Contains(msg, "HTTP/1.1 200 OK") || !strings.Contains(strings.ToLower(msg), "content-length") {
 		t.Errorf("error %q: want the reason (the Content-Length), not the bytes read", msg)
+	}
+}
+
+// BenchmarkHeaderOf copies the header of a typical small response, as the
+// lean path does for every one.
+func BenchmarkHeaderOf(b *testing.B) {
+	var resp fasthttp.Response
+	raw := "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 2048\r\nDate: Mon, 23 Nov 2026 20:00:00 GMT\r\n\r\n"
+	if err := resp.Header.Read(bufio.NewReader(strings.NewReader(raw))); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if h := headerOf(&resp.Header); len(h) != 3 {
+			b.Fatalf("%d headers, want 3", len(h))
+		}
 	}
 }
