@@ -103,12 +103,14 @@ func tagName(b []byte) string {
 	case !(b[0] >= 'a' && b[0] <= 'z' || b[0] >= 'A' && b[0] <= 'Z'):
 		return ""
 	}
-	n := bytes.IndexAny(b, " \t\n\f\r/>")
-	if n < 0 {
-		n = len(b)
-	}
-	if n > len(longestName) {
-		return "other"
+	// The name ends at white space, '/' or '>'; past the longest watched
+	// name it is none of them. (bytes.IndexAny built its byte set on
+	// every call: a third of the scan.)
+	n := 0
+	for n < len(b) && !endsTagName[b[n]] {
+		if n++; n > len(longestName) {
+			return "other"
+		}
 	}
 	for _, name := range watchedNames {
 		if len(name) == n && bytes.EqualFold(b[:n], []byte(name)) {
@@ -123,6 +125,9 @@ var watchedNames = []string{"title", "script", "style", "svg", "math", "template
 	"noscript", "iframe", "noembed", "noframes", "plaintext", "select"}
 
 const longestName = "plaintext"
+
+// endsTagName marks the bytes that end a tag's name.
+var endsTagName = [256]bool{' ': true, '\t': true, '\n': true, '\f': true, '\r': true, '/': true, '>': true}
 
 // indexEndTitle finds "</title" followed by white space, '/' or '>', which
 // is what ends RCDATA; -1 if it is not there.

@@ -1,6 +1,9 @@
 package crawler
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 var titlePages = []string{
 	`<!doctype html><html><head><meta charset="utf-8"><title>Hello  &amp; welcome</title></head></html>`,
@@ -59,4 +62,17 @@ func FuzzQuickTitle(f *testing.F) {
 			t.Fatalf("quickTitle(%q) = %q, tokenizer says %q", page, got, want)
 		}
 	})
+}
+
+// BenchmarkExtractTitle reads the title of a bulk list's 2 KB page, as
+// every record of a list does.
+func BenchmarkExtractTitle(b *testing.B) {
+	body := []byte(`<!doctype html><html><head><meta charset="utf-8"><title>Page 1</title></head><body><h1>Page 1</h1><p>` +
+		strings.Repeat("lorem ipsum dolor sit amet ", 74) + `</p></body></html>`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if extractTitle(body, "text/html; charset=utf-8") != "Page 1" {
+			b.Fatal("wrong title")
+		}
+	}
 }
