@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fetchall/fetchall/internal/filelock"
 	"github.com/fetchall/fetchall/internal/warctest"
 
 	"os"
@@ -209,4 +210,26 @@ func TestArchiveAppendsToAnExistingOne(t *testing.T) {
 	if files[0] != "rot-00000.warc.gz" || files[1] != "rot-00001.warc.gz" {
 		t.Errorf("rotated runs wrote %v", files)
 	}
+}
+
+// A second writer of the same file, another fetchall given the same
+// --warc, is refused: appending at once, the two would interleave their
+// records. Once the first is closed the file is free again.
+func TestArchiveInUseIsRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "run.warc.gz")
+	first, err := Create(path, 0, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Create(path, 0, nil, nil); !errors.Is(err, filelock.ErrLocked) {
+		t.Errorf("a second writer of %s: %v, want it refused", path, err)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Create(path, 0, nil, nil)
+	if err != nil {
+		t.Fatalf("once the first is closed: %v", err)
+	}
+	again.Close()
 }

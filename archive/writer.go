@@ -17,6 +17,7 @@ import (
 	warc "github.com/internetarchive/gowarc"
 
 	"github.com/fetchall/fetchall/fetch"
+	"github.com/fetchall/fetchall/internal/filelock"
 )
 
 // Writer writes exchanges to a WARC file, starting a new file when one
@@ -84,6 +85,10 @@ func (w *Writer) open() error {
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("warc: %w", err)
+	}
+	if err := filelock.Lock(f); err != nil {
+		f.Close()
+		return fmt.Errorf("warc %s: %w (a fetchall still running with the same --warc?)", name, err)
 	}
 	w.file, w.counted = f, &countingWriter{w: f}
 	if info, err := f.Stat(); err == nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/fetchall/fetchall/crawler"
 	"github.com/fetchall/fetchall/crawler/state"
+	"github.com/fetchall/fetchall/internal/filelock"
 	"github.com/fetchall/fetchall/internal/urllist"
 	"github.com/fetchall/fetchall/output"
 )
@@ -252,11 +253,40 @@ func openOutput(name string, stdout io.Writer) (io.Writer, func() error, error) 
 	if name == "" {
 		return stdout, func() error { return nil }, nil
 	}
-	f, err := os.Create(name)
+	f, err := createOutput(name)
 	if err != nil {
 		return nil, nil, fmt.Errorf("output: %w", err)
 	}
 	return f, f.Close, nil
+}
+
+// createOutput is os.Create for a file that records go to, but the file
+// is locked before it is emptied: a second fetchall given the same file
+// is refused, and the first one's records stay whole.
+func createOutput(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
+	if err != nil {
+		return nil, err
+	}
+	if err := lockOutput(f, path); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if info, err := f.Stat(); err == nil && info.Mode().IsRegular() {
+		if err := f.Truncate(0); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+// lockOutput takes the lock of f, an output at path.
+func lockOutput(f *os.File, path string) error {
+	if err := filelock.Lock(f); err != nil {
+		return fmt.Errorf("%s: %w (a fetchall still running with the same file?): give each run its own", path, err)
+	}
+	return nil
 }
 
 // countURLs counts the entries of a list file for the progress total; -1

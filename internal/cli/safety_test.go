@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/fetchall/fetchall/internal/filelock"
 )
 
 // Issue 11, item 1: an output that is the input would read its own records
@@ -37,6 +39,35 @@ func TestOutputThatIsTheInputIsRefused(t *testing.T) {
 	}
 	if n := site.URICounts()["/page/1"]; n != 0 {
 		t.Errorf("the list was fetched %d times, want none", n)
+	}
+}
+
+// An output another fetchall is still writing (the same -o given twice)
+// is refused before it is emptied: the two used to truncate and overwrite
+// each other's records, and both exited 0.
+func TestOutputInUseIsRefused(t *testing.T) {
+	site, base := startSite(t)
+	list := writeFile(t, "list.txt", base+"/page/1\n")
+	out := writeFile(t, "out.jsonl", "{\"url\":\"kept\"}\n")
+	held, err := os.OpenFile(out, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	if err := filelock.Lock(held); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{list, "-o", out}, {"crawl", base + "/", "-o", out}} {
+		res := runCLI(t, "", append(args, "-q")...)
+		if res.code != 2 || !strings.Contains(res.stderr, "being written by another process") {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and the reason", args, res.code, res.stderr)
+		}
+	}
+	if data, _ := os.ReadFile(out); string(data) != "{\"url\":\"kept\"}\n" {
+		t.Errorf("the other run's output was changed: %q", data)
+	}
+	if n := site.Total(); n != 0 {
+		t.Errorf("%d requests, want none", n)
 	}
 }
 

@@ -125,12 +125,16 @@ func reopenOutputs(paths []string, hint string, committed func(path string) (int
 		var f *os.File
 		if offset == 0 {
 			// New, or stopped before its first commit: start it afresh.
-			if f, err = os.Create(path); err != nil {
+			if f, err = createOutput(path); err != nil {
 				return fail(fmt.Errorf("output: %w", err))
 			}
 		} else {
 			if f, err = os.OpenFile(path, os.O_RDWR, 0); err != nil {
 				return fail(fmt.Errorf("output: %w (%s)", err, hint))
+			}
+			if err := lockOutput(f, path); err != nil {
+				f.Close()
+				return fail(fmt.Errorf("output: %w", err))
 			}
 			info, err := f.Stat()
 			if err == nil && info.Size() < offset {
