@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/fetchall/fetchall/internal/filelock"
@@ -232,4 +233,40 @@ func TestArchiveInUseIsRefused(t *testing.T) {
 		t.Fatalf("once the first is closed: %v", err)
 	}
 	again.Close()
+}
+
+// Replayed fetches at once each get their own page: gowarc reads a
+// record's header in a pooled buffer, which two readers at once shared.
+func TestReplayAtOnceGivesEachItsPage(t *testing.T) {
+	srv := testServer(t)
+	path := filepath.Join(t.TempDir(), "run.warc.gz")
+	w, err := Create(path, 0, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, _ := fetch.New(fetch.Config{Archive: w})
+	const pages = 20
+	for n := range pages {
+		client.Get(context.Background(), fmt.Sprintf("%s/page/%d", srv.URL, n), nil)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rp, err := OpenReplay(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replay, _ := fetch.New(fetch.Config{Replay: rp})
+	var readers sync.WaitGroup
+	for range 8 {
+		readers.Go(func() {
+			for n := range pages {
+				got := replay.Get(context.Background(), fmt.Sprintf("%s/page/%d", srv.URL, n), func(string) bool { return true })
+				if want := fmt.Sprintf("<title>Page %d</title>", n); got.Err != nil || !strings.HasPrefix(string(got.Body), want) {
+					t.Errorf("page %d replayed: %v %.40q", n, got.Err, got.Body)
+				}
+			}
+		})
+	}
+	readers.Wait()
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"sync"
 
 	warc "github.com/internetarchive/gowarc"
 )
@@ -53,7 +54,9 @@ func (r *Replay) indexFile(i int, path string) error {
 	}
 	defer rd.Close()
 	for n := 0; ; n++ {
+		readingRecord.Lock()
 		rec, err := rd.ReadRecord(warc.ReadOptsNoContentOutput)
+		readingRecord.Unlock()
 		if errors.Is(err, io.EOF) && n == 0 {
 			return fmt.Errorf("replay %s: no WARC record in it", path)
 		}
@@ -104,6 +107,13 @@ func (r *Replay) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
+// readingRecord serialises gowarc's ReadRecord across readers: in
+// v0.8.101 it parses a record's header in a buffer it has already put
+// back in a package-wide sync.Pool, so two replayed fetches at once could
+// read each other's headers (the race detector caught it). The record's
+// content is read outside the lock.
+var readingRecord sync.Mutex
+
 // read returns the block (the HTTP message) of the record at loc.
 func (r *Replay) read(loc location) ([]byte, error) {
 	f, err := os.Open(r.files[loc.file])
@@ -119,7 +129,9 @@ func (r *Replay) read(loc location) ([]byte, error) {
 		return nil, fmt.Errorf("replay: %w", err)
 	}
 	defer rd.Close()
+	readingRecord.Lock()
 	rec, err := rd.ReadRecord()
+	readingRecord.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("replay %s at %d: %w", r.files[loc.file], loc.offset, err)
 	}
