@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -495,6 +496,13 @@ func ParseURL(raw string) (*url.URL, error) {
 	}
 	if u.Host == "" || u.Hostname() == "" {
 		return nil, fmt.Errorf("%w: no host", ErrBadURL)
+	}
+	if p := u.Port(); p != "" {
+		// url.Parse takes any digits; the dial would fail later, as a
+		// network error.
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("%w: port %s out of range (1-65535)", ErrBadURL, p)
+		}
 	}
 	return u, nil
 }

@@ -211,6 +211,8 @@ func TestGetBadURLs(t *testing.T) {
 		{"/relative/path", KindBadURL},
 		{"http://", KindBadURL},
 		{"http://[::1", KindBadURL},
+		{"http://127.0.0.1:99999/", KindBadURL}, // not a network error at the dial
+		{"http://127.0.0.1:0/", KindBadURL},
 		{"ftp://127.0.0.1/x", KindUnsupportedScheme},
 		{"file:///etc/passwd", KindUnsupportedScheme},
 		{"javascript:alert(1)", KindUnsupportedScheme},
