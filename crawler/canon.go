@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"golang.org/x/net/idna"
@@ -33,6 +34,9 @@ func Canonical(raw string) (string, error) {
 // errBadHost marks a host that IDNA cannot turn into ASCII.
 var errBadHost = errors.New("host is not a valid domain name")
 
+// errBadPort marks a port outside 1-65535.
+var errBadPort = errors.New("port out of range (1-65535)")
+
 // canonicalURL canonicalises an absolute http(s) URL; see Canonical.
 func canonicalURL(u *url.URL) (*url.URL, error) {
 	c := *u
@@ -55,6 +59,9 @@ func canonicalURL(u *url.URL) (*url.URL, error) {
 	}
 	if (c.Scheme == "http" && port == "80") || (c.Scheme == "https" && port == "443") {
 		port = ""
+	}
+	if n, err := strconv.Atoi(port); port != "" && (err != nil || n < 1 || n > 65535) {
+		return nil, errBadPort // fetch.ParseURL refuses it too
 	}
 	if strings.Contains(host, ":") {
 		host = "[" + host + "]"
