@@ -7,6 +7,8 @@ package job
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -191,6 +193,37 @@ func Parse(file string, data []byte, sets []string) (*Job, error) {
 	return j, d.contracts(j, nodes["items"])
 }
 
+// valueAt is the node at keys below mapping n, or the deepest one found
+// on the way: where an error about that key points.
+func valueAt(n *yaml.Node, keys ...string) *yaml.Node {
+	for _, key := range keys {
+		found := false
+		for i := 0; n.Kind == yaml.MappingNode && i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				n, found = n.Content[i+1], true
+				break
+			}
+		}
+		if !found {
+			return n
+		}
+	}
+	return n
+}
+
+// samePath says whether two paths name one file, spelled differently or
+// through a link.
+func samePath(a, b string) bool {
+	absA, errA := filepath.Abs(a)
+	absB, errB := filepath.Abs(b)
+	if errA == nil && errB == nil && absA == absB {
+		return true
+	}
+	infoA, errA := os.Stat(a)
+	infoB, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(infoA, infoB)
+}
+
 // check enforces what spans keys.
 func (j *Job) check(root *yaml.Node) error {
 	switch {
@@ -200,6 +233,9 @@ func (j *Job) check(root *yaml.Node) error {
 		return errorAt(j.File, root, "start", errors.New("give start or start_file, not both"))
 	case len(j.Rules) == 0:
 		return errorAt(j.File, root, "items", errors.New("the job needs at least one rule under items"))
+	}
+	if j.Output.Errors != "" && j.Output.Path != "" && samePath(j.Output.Errors, j.Output.Path) {
+		return errorAt(j.File, valueAt(root, "output", "errors"), "output.errors", fmt.Errorf("%q is output.path too: the failed pages would be written over the items; give another file", j.Output.Errors))
 	}
 	if j.Output.UniqueBy != "" {
 		found := false

@@ -154,6 +154,7 @@ func TestJobFileErrorsNameTheirLine(t *testing.T) {
 		{"start: [http://a/]\nitems:\n  - fields:\n      t: {css: h1}\nmax_depth: deep\n", `line 5: key "max_depth": invalid value "deep"`},
 		{"start: [http://a/]\nitems:\n  - fields:\n      t: {css: h1}\noutput:\n  format: xml\n", `line 6: key "output.format": format "xml"`},
 		{"start: [http://a/]\nitems:\n  - fields:\n      t: {css: h1}\noutput: {unique_by: isbn}\n", `key "output.unique_by": "isbn" is not a field`},
+		{"start: [http://a/]\nitems:\n  - fields:\n      t: {css: h1}\noutput:\n  path: out.jsonl\n  errors: ./out.jsonl\n", `line 7: key "output.errors": "./out.jsonl" is output.path too`},
 		{"start: [http://a/]\nfollow: ['li >']\nitems:\n  - fields:\n      t: {css: h1}\n", `line 2: key "follow[0]": bad CSS selector`},
 		{"items:\n  - fields:\n      t: {css: h1}\n", `key "start": the job needs start`},
 		{"start: [http://a/]\n", `key "items": the job needs at least one rule`},
