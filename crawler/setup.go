@@ -188,8 +188,18 @@ func (c *Crawler) FetchList(ctx context.Context, list Source, frontier Frontier,
 	if frontier == nil {
 		frontier = NewMemoryFrontier(c.settings.Limits)
 	}
-	return Run(ctx, cfg, c.client, list, frontier, sink)
+	client := c.client
+	if !c.settings.Fetch.Trace {
+		// A list's record reads one response header (a traced one, for
+		// --header-field, reads them all).
+		client = client.KeepingHeaders(listHeaders...)
+	}
+	return Run(ctx, cfg, client, list, frontier, sink)
 }
+
+// listHeaders are the response headers a list's records are made from
+// besides those the fetcher reads itself: the challenge mark.
+var listHeaders = []string{"Cf-Mitigated"}
 
 // CrawlLimits are the limits a crawl's frontier should enforce (a
 // frontier made by the caller, such as a resumable state's): Limits, with

@@ -91,6 +91,11 @@ type Config struct {
 	// net/http/httptrace), redirects and a SHA-256 of the body. It costs a
 	// little CPU per request, so it is off unless a record asks for it.
 	Trace bool
+	// KeepHeaders, when not nil, names the response headers Result.Header
+	// must hold (canonical names); others may be left out. A bulk list
+	// that reads one header needs no map of all of them: on the lean path
+	// that map was the largest allocation of a request. nil keeps all.
+	KeepHeaders []string
 }
 
 // Client fetches URLs. It is safe for concurrent use; all requests share one
@@ -203,6 +208,15 @@ func (c *Client) WithPolicy(maxRedirects, retries int, origins *Origins, jar htt
 	if jar != nil {
 		d.fast = nil // cookies are net/http's
 	}
+	return d
+}
+
+// KeepingHeaders returns a client like c, on the same pool, whose
+// results need hold only the named response headers (Config.KeepHeaders).
+func (c *Client) KeepingHeaders(names ...string) *Client {
+	d := &Client{cfg: c.cfg, transport: c.transport, rt: c.rt, fast: c.fast}
+	d.cfg.KeepHeaders = names
+	d.http = &http.Client{Transport: c.rt, CheckRedirect: d.checkRedirect, Jar: c.cfg.Jar}
 	return d
 }
 

@@ -280,21 +280,27 @@ func (c *Client) attemptFast(ctx context.Context, rawURL string, first *url.URL,
 	}
 
 	res.Status = resp.StatusCode()
-	res.Header = headerOf(&resp.Header)
-	res.ContentType = res.Header.Get("Content-Type")
+	var encoding string
+	if c.cfg.KeepHeaders == nil {
+		res.Header = headerOf(&resp.Header)
+		res.ContentType, encoding = res.Header.Get("Content-Type"), res.Header.Get("Content-Encoding")
+	} else {
+		res.Header = headerSubset(&resp.Header, c.cfg.KeepHeaders)
+		res.ContentType, encoding = string(resp.Header.Peek("Content-Type")), string(resp.Header.Peek("Content-Encoding"))
+	}
 	res.FinalURL = rawURL // as net/http gives it: the URL as asked
 	if current != first {
 		res.FinalURL = current.String()
 	}
 	var retryAfter time.Duration
-	if v := res.Header.Get("Retry-After"); v != "" {
-		retryAfter = parseRetryAfter(v, time.Now())
+	if v := resp.Header.Peek("Retry-After"); len(v) > 0 {
+		retryAfter = parseRetryAfter(string(v), time.Now())
 	}
 	body := resp.BodyStream()
 	if body == nil {
 		body = strings.NewReader("") // HEAD, 204, 304
 	}
-	err := c.readBody(body, res.Header.Get("Content-Encoding"), int64(resp.Header.ContentLength()), keep, res, nil)
+	err := c.readBody(body, encoding, int64(resp.Header.ContentLength()), keep, res, nil)
 	if err != nil {
 		return retryAfter, fastError(ctx, err)
 	}
@@ -413,6 +419,25 @@ func headerOf(h *fasthttp.ResponseHeader) http.Header {
 			out[key] = values[i : i+1 : i+1]
 		}
 		i++
+	}
+	return out
+}
+
+// headerSubset copies only the named headers (canonical names) of a
+// fasthttp response header; nil when it has none of them.
+func headerSubset(h *fasthttp.ResponseHeader, names []string) http.Header {
+	var out http.Header
+	for _, name := range names {
+		values := h.PeekAll(name)
+		if len(values) == 0 {
+			continue
+		}
+		if out == nil {
+			out = make(http.Header, len(names))
+		}
+		for _, v := range values {
+			out[name] = append(out[name], string(v))
+		}
 	}
 	return out
 }

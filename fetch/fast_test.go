@@ -2,11 +2,14 @@ package fetch
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -268,6 +271,57 @@ func BenchmarkHeaderOf(b *testing.B) {
 	for b.Loop() {
 		if h := headerOf(&resp.Header); len(h) != 3 {
 			b.Fatalf("%d headers, want 3", len(h))
+		}
+	}
+}
+
+// A client keeping only some response headers gives the same results
+// otherwise: type (or none), decoding, Retry-After; and its headers are
+// the named ones, every value kept.
+func TestKeepingHeadersChangesNothingElse(t *testing.T) {
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte("<title>zipped</title>"))
+	zw.Close()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/plain", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte("<title>plain</title>"))
+	})
+	mux.HandleFunc("/none", func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Content-Type"] = nil // no header at all, not a sniffed one
+		w.Write([]byte("bytes"))
+	})
+	mux.HandleFunc("/gz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Header().Set("Content-Type", "text/html")
+		w.Write(gz.Bytes())
+	})
+	mux.HandleFunc("/retry", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "2")
+		w.WriteHeader(http.StatusServiceUnavailable)
+	})
+	mux.HandleFunc("/mark", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cf-Mitigated", "challenge")
+		w.Header().Add("Link", "</a>; rel=next")
+		w.Header().Add("Link", "</b>; rel=prev")
+		w.Write([]byte("x"))
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	full := newClient(t, Config{})
+	kept := full.KeepingHeaders("Cf-Mitigated", "Link")
+	all := func(string) bool { return true }
+	for _, path := range []string{"/plain", "/none", "/gz", "/retry", "/mark"} {
+		a, b := full.Get(t.Context(), srv.URL+path, all), kept.Get(t.Context(), srv.URL+path, all)
+		if a.Status != b.Status || a.ContentType != b.ContentType || !bytes.Equal(a.Body, b.Body) || a.RetryAfter != b.RetryAfter || (a.Err == nil) != (b.Err == nil) {
+			t.Errorf("%s: all headers %d %q %q %s %v; kept %d %q %q %s %v", path, a.Status, a.ContentType, a.Body, a.RetryAfter, a.Err, b.Status, b.ContentType, b.Body, b.RetryAfter, b.Err)
+		}
+		if got, want := b.Header.Values("Link"), a.Header.Values("Link"); !slices.Equal(got, want) || b.Header.Get("Cf-Mitigated") != a.Header.Get("Cf-Mitigated") {
+			t.Errorf("%s: kept Link %q Cf-Mitigated %q; want %q %q", path, got, b.Header.Get("Cf-Mitigated"), want, a.Header.Get("Cf-Mitigated"))
+		}
+		if !forceStandard && (b.Header.Get("Date") != "" || b.Header.Get("Content-Type") != "") {
+			t.Errorf("%s: the lean path kept headers it was not asked for: %v", path, b.Header)
 		}
 	}
 }
