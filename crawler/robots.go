@@ -30,9 +30,10 @@ const MaxRobotsBytes = 500 << 10
 // disallows the whole site until it can be read: it is fetched again after
 // each of RetryWaits, and once they are spent the site is given up. A
 // host that does not resolve, refuses the connection or fails TLS is
-// given up at once: the fetcher has already retried, and waiting minutes
-// for a mistyped host or port helps nobody (curl and wget do not retry a
-// refused connection either). Delay
+// tried again sooner, after each of QuickRetryWaits: such a failure is
+// seldom mended in minutes, and a crawl of a mistyped host or port should
+// not wait a minute to say so (curl and wget do not retry a refused
+// connection at all). Delay
 // tells a site's Crawl-delay, capped at the maximum. Robots is safe for
 // concurrent use: the first worker to need a site fetches its file while
 // the others wait.
@@ -44,6 +45,10 @@ type Robots struct {
 	// robots.txt; when they are spent the site is not crawled. NewRobots
 	// sets 10s and 1m.
 	RetryWaits []time.Duration
+	// QuickRetryWaits replace RetryWaits after a failure minutes will
+	// seldom mend: no such host, nothing listening, TLS refused. NewRobots
+	// sets 1s and 5s.
+	QuickRetryWaits []time.Duration
 	// Store, when set, shares the files with other processes: a file
 	// another process read is not fetched again.
 	Store RobotsStore
@@ -76,7 +81,8 @@ type robotsSite struct {
 // Crawl-delay at maxDelay (negative: Crawl-delay is not applied).
 func NewRobots(f Fetcher, userAgent string, maxDelay time.Duration) *Robots {
 	return &Robots{fetcher: f, agent: productToken(userAgent), maxDelay: maxDelay,
-		RetryWaits: []time.Duration{10 * time.Second, time.Minute}, sites: map[string]*robotsSite{}}
+		RetryWaits: []time.Duration{10 * time.Second, time.Minute}, QuickRetryWaits: []time.Duration{time.Second, 5 * time.Second},
+		sites: map[string]*robotsSite{}}
 }
 
 // productToken is the part of a user agent robots.txt groups match:
@@ -287,19 +293,24 @@ func (r *Robots) tellWait(key string, site *robotsSite) {
 	}
 }
 
-// unreachable marks site unreadable for now, and says when to try again;
-// a lasting failure is not tried again.
+// unreachable marks site unreadable for now, and says when to try again
+// (never once the waits are spent); a lasting failure is tried again
+// sooner.
 func (r *Robots) unreachable(site *robotsSite, why string, lasting bool) {
 	site.unreachable = why
 	site.retryAt = time.Time{}
-	if !lasting && site.tries <= len(r.RetryWaits) {
-		site.retryAt = time.Now().Add(r.RetryWaits[site.tries-1])
+	waits := r.RetryWaits
+	if lasting {
+		waits = r.QuickRetryWaits
+	}
+	if site.tries <= len(waits) {
+		site.retryAt = time.Now().Add(waits[site.tries-1])
 	}
 }
 
 // lasting says whether a failure to fetch robots.txt is one that minutes
-// will not mend: no such host, nothing listening, a certificate refused.
-// (A name lookup that timed out is a KindTimeout, tried again.)
+// will seldom mend: no such host, nothing listening, a certificate
+// refused. (A name lookup that timed out is a KindTimeout.)
 func lasting(k fetch.Kind) bool {
 	switch k {
 	case fetch.KindDNS, fetch.KindRefused, fetch.KindTLS:

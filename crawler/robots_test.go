@@ -145,18 +145,18 @@ func TestUnreachableRobotsIsTriedAgain(t *testing.T) {
 }
 
 // A robots.txt whose host does not resolve, refuses the connection or
-// fails TLS is not waited for: the site is given up at once (a mistyped
-// port took 71 s before). A reset or a timeout is still tried again after
-// the waits.
-func TestLastingRobotsFailureIsNotWaitedFor(t *testing.T) {
+// fails TLS is tried again soon, after 1 s and 5 s, then the site is
+// given up (a mistyped port took 71 s to say so). A reset or a timeout is
+// tried again after 10 s and 1 min.
+func TestLastingRobotsFailureIsRetriedSoon(t *testing.T) {
 	for _, tt := range []struct {
 		kind      fetch.Kind
 		wantTries int
 		wantTook  time.Duration
 	}{
-		{fetch.KindRefused, 1, 0},
-		{fetch.KindDNS, 1, 0},
-		{fetch.KindTLS, 1, 0},
+		{fetch.KindRefused, 3, 6 * time.Second},
+		{fetch.KindDNS, 3, 6 * time.Second},
+		{fetch.KindTLS, 3, 6 * time.Second},
 		{fetch.KindReset, 3, 70 * time.Second},
 		{fetch.KindTimeout, 3, 70 * time.Second},
 	} {

@@ -62,8 +62,8 @@ too, and a seed that redirects (to https, to www.) keeps its site in scope.
 robots.txt is honoured by default (Crawl-delay included, capped by
 --max-crawl-delay); --ignore-robots turns that off and the summary says so.
 A site whose robots.txt cannot be read (5xx, 429, a timeout) waits for it,
-tried again after 10s and 1m, then is left alone; one whose host does not
-resolve or refuses the connection is left alone at once (exit status 1).
+tried again after 10s and 1m, then is left alone (exit status 1); one whose
+host does not resolve or refuses the connection is tried after 1s and 5s.
 Per host, at most --per-host requests run at once (default 2), spaced by
 --delay; a 429 or 503 cools the host down. The crawl ends exactly when
 nothing is queued and nothing is in flight, or after --max-pages pages.
