@@ -331,8 +331,11 @@ func TestCrawlStopsOnCancelWithoutLeaks(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Crawl error = %v, want DeadlineExceeded", err)
 	}
-	if len(sink.results) == 0 || len(sink.results) > 400 {
-		t.Errorf("%d records before the deadline", len(sink.results))
+	// Stopped early: the whole site takes seconds at 8 x 20 ms. (A bound
+	// near what 300 ms allows failed on a loaded machine, where the
+	// deadline's timer fires late.)
+	if len(sink.results) == 0 || len(sink.results) >= 2000 {
+		t.Errorf("%d records before the deadline, want some and not the whole site", len(sink.results))
 	}
 }
 
