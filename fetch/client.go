@@ -20,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/fetchall/fetchall/internal/ctxsleep"
 )
 
 // Defaults applied by New to zero fields of Config.
@@ -339,7 +341,7 @@ func (c *Client) Get(ctx context.Context, rawURL string, keep KeepBody) *Result 
 		if retryAfter > 0 {
 			wait = min(retryAfter, c.cfg.MaxRetryWait)
 		}
-		if !sleep(ctx, wait) {
+		if !ctxsleep.Sleep(ctx, wait) {
 			res.Duration = time.Since(start)
 			res.Err = &Error{Kind: KindCanceled, Err: ctx.Err()}
 			return res
