@@ -95,9 +95,9 @@ func fieldNames(fields []Field, context []string) []string {
 	return names
 }
 
-// valueOf returns the value of key in the mapping n, or nil.
+// valueOf returns the value of key in the mapping n, or nil (n nil too).
 func valueOf(n *yaml.Node, key string) *yaml.Node {
-	if n.Kind != yaml.MappingNode {
+	if n == nil || n.Kind != yaml.MappingNode {
 		return nil
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {

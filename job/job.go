@@ -193,24 +193,6 @@ func Parse(file string, data []byte, sets []string) (*Job, error) {
 	return j, d.contracts(j, nodes["items"])
 }
 
-// valueAt is the node at keys below mapping n, or the deepest one found
-// on the way: where an error about that key points.
-func valueAt(n *yaml.Node, keys ...string) *yaml.Node {
-	for _, key := range keys {
-		found := false
-		for i := 0; n.Kind == yaml.MappingNode && i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == key {
-				n, found = n.Content[i+1], true
-				break
-			}
-		}
-		if !found {
-			return n
-		}
-	}
-	return n
-}
-
 // samePath says whether two paths name one file, spelled differently or
 // through a link.
 func samePath(a, b string) bool {
@@ -235,7 +217,11 @@ func (j *Job) check(root *yaml.Node) error {
 		return errorAt(j.File, root, "items", errors.New("the job needs at least one rule under items"))
 	}
 	if j.Output.Errors != "" && j.Output.Path != "" && samePath(j.Output.Errors, j.Output.Path) {
-		return errorAt(j.File, valueAt(root, "output", "errors"), "output.errors", fmt.Errorf("%q is output.path too: the failed pages would be written over the items; give another file", j.Output.Errors))
+		at := root
+		if n := valueOf(valueOf(root, "output"), "errors"); n != nil {
+			at = n
+		}
+		return errorAt(j.File, at, "output.errors", fmt.Errorf("%q is output.path too: the failed pages would be written over the items; give another file", j.Output.Errors))
 	}
 	if j.Output.UniqueBy != "" {
 		found := false
