@@ -205,9 +205,14 @@ func (c *Client) WithPolicy(maxRedirects, retries int, origins *Origins, jar htt
 		maxRedirects = DefaultMaxRedirects
 	}
 	cfg.MaxRedirects, cfg.Retries, cfg.CredentialOrigins, cfg.Jar = maxRedirects, max(retries, 0), origins, jar
+	return c.derive(cfg)
+}
+
+// derive returns a client for cfg on c's pool.
+func (c *Client) derive(cfg Config) *Client {
 	d := &Client{cfg: cfg, transport: c.transport, rt: c.rt, fast: c.fast}
-	d.http = &http.Client{Transport: c.rt, CheckRedirect: d.checkRedirect, Jar: jar}
-	if jar != nil {
+	d.http = &http.Client{Transport: c.rt, CheckRedirect: d.checkRedirect, Jar: cfg.Jar}
+	if cfg.Jar != nil {
 		d.fast = nil // cookies are net/http's
 	}
 	return d
@@ -216,10 +221,9 @@ func (c *Client) WithPolicy(maxRedirects, retries int, origins *Origins, jar htt
 // KeepingHeaders returns a client like c, on the same pool, whose
 // results need hold only the named response headers (Config.KeepHeaders).
 func (c *Client) KeepingHeaders(names ...string) *Client {
-	d := &Client{cfg: c.cfg, transport: c.transport, rt: c.rt, fast: c.fast}
-	d.cfg.KeepHeaders = names
-	d.http = &http.Client{Transport: c.rt, CheckRedirect: d.checkRedirect, Jar: c.cfg.Jar}
-	return d
+	cfg := c.cfg
+	cfg.KeepHeaders = names
+	return c.derive(cfg)
 }
 
 // CloseIdleConnections closes the pool's idle connections.
