@@ -186,13 +186,14 @@ func (e *engine) handle(ctx context.Context, a answer) {
 		return
 	case a.retried:
 		return
-	case a.result == nil:
-		switch a.verdict {
-		case Disallowed:
-			e.stats.RobotsBlocked++
-		case SiteUnavailable:
-			e.stats.SiteDeferred++
-		}
+	}
+	switch a.verdict {
+	case Disallowed:
+		e.stats.RobotsBlocked++
+	case SiteUnavailable:
+		e.stats.SiteDeferred++
+	}
+	if a.result == nil {
 		o := a.outcome
 		o.NoRecord = true
 		e.endLease(ctx, a.lease, o, nil)
@@ -211,7 +212,9 @@ func (e *engine) handle(ctx context.Context, a answer) {
 		}
 		return
 	}
-	e.stats.Pages++
+	if a.verdict == Allowed {
+		e.stats.Pages++ // not a seed robots.txt kept from being fetched
+	}
 	if e.cfg.FailFast && !r.OK && !e.stopped.Load() {
 		e.stopped.Store(true)
 		e.cancel(fmt.Errorf("%w: %s", ErrFailFast, describe(r)))

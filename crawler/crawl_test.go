@@ -442,8 +442,15 @@ func TestRobotsStatusPolicy(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := len(sink.results) == 1; got != tt.wantPage {
+		if len(sink.results) != 1 {
+			t.Fatalf("robots.txt %s: %d records, want the seed's one", tt.name, len(sink.results))
+		}
+		r := sink.results[0]
+		if got := r.Status == http.StatusOK; got != tt.wantPage {
 			t.Errorf("robots.txt %s: page fetched %v, want %v", tt.name, got, tt.wantPage)
+		}
+		if !tt.wantPage && (r.Err == nil || r.Err.Kind != fetch.KindRobots || r.Attempts != 0) {
+			t.Errorf("robots.txt %s: seed record %+v, want a robots error and no request", tt.name, r)
 		}
 		if !tt.wantPage && (stats.SiteDeferred != 1 || len(robots.Notes()) != 1 || !strings.Contains(robots.Notes()[0], "unreachable")) {
 			t.Errorf("robots.txt %s: stats %+v notes %q, want the site not crawled and said so", tt.name, stats, robots.Notes())

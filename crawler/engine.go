@@ -296,6 +296,11 @@ func (e *engine) process(ctx context.Context, l Lease) answer {
 			}
 			if verdict != Allowed {
 				out.verdict = verdict
+				if t.givenSeed() {
+					// The user named this URL: say why it was not fetched,
+					// in a record, not only in the summary's count.
+					out.result = robotsRecord(t, verdict, e.cfg.Robots.Unreadable(u))
+				}
 				return out
 			}
 			if d := e.cfg.Robots.Delay(u); d > 0 && e.delays != nil {
@@ -411,6 +416,20 @@ func (e *engine) process(ctx context.Context, l Lease) answer {
 		save(e.cfg.Config, e.cancel, r, fr.Body)
 	}
 	return out
+}
+
+// robotsRecord is the record of a seed robots.txt kept from being
+// fetched: disallowed, or its site given up because the file could not be
+// read (why says how).
+func robotsRecord(t Task, v Verdict, why string) *Result {
+	err := errors.New("robots.txt disallows it for this user agent (--ignore-robots fetches it anyway)")
+	if v == SiteUnavailable {
+		if why == "" {
+			why = "unreadable"
+		}
+		err = fmt.Errorf("its site's robots.txt could not be read (%s), so nothing of the site was fetched", why)
+	}
+	return &Result{URL: t.URL, Line: t.Line, Crawled: true, Err: &fetch.Error{Kind: fetch.KindRobots, Err: err}}
 }
 
 // extract runs the Extractor on a page: its items go in the record, its

@@ -56,6 +56,12 @@ func (t Task) Key() uint64 {
 	return h.Sum64()
 }
 
+// givenSeed says whether the task is a crawl seed as the user gave it (not
+// a redirect's target, nor a sitemap's entry).
+func (t Task) givenSeed() bool {
+	return t.SeedChain && t.Hops == 0 && t.Depth == 0 && !t.FromSitemap && !t.Listed
+}
+
 // Host is the task's scheduling key: the URL's host and port, lower-case,
 // without credentials. Politeness is per Host.
 func (t Task) Host() string { return hostOf(t.URL) }

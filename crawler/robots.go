@@ -152,6 +152,23 @@ func (r *Robots) Delay(u *url.URL) time.Duration {
 	}
 }
 
+// Unreadable says why u's site's robots.txt could not be read ("status
+// 503", "timeout"), or "" when it was read or is not known yet.
+func (r *Robots) Unreadable(u *url.URL) string {
+	r.mu.Lock()
+	site, ok := r.sites[u.Scheme+"://"+u.Host]
+	r.mu.Unlock()
+	if !ok {
+		return ""
+	}
+	select {
+	case <-site.ready:
+		return site.unreachable
+	default:
+		return ""
+	}
+}
+
 // Sitemaps returns the Sitemap: lines of u's site's robots.txt.
 func (r *Robots) Sitemaps(ctx context.Context, u *url.URL) ([]string, error) {
 	site, err := r.site(ctx, u)

@@ -144,6 +144,41 @@ func TestUnreachableRobotsIsTriedAgain(t *testing.T) {
 	})
 }
 
+// A seed robots.txt disallows is not fetched, and has a record saying so
+// (a crawl of it was otherwise silent: no record, exit 0); a disallowed
+// link is only counted, as the user did not ask for it.
+func TestDisallowedSeedHasARecord(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		site := newFakeSite(func(string) time.Duration { return 10 * time.Millisecond })
+		site.files = map[string]string{"http://x/robots.txt": "User-agent: *\nDisallow: /private\n"}
+		site.links["http://x/"] = []string{"http://x/private/b"}
+		scope, _ := NewScope(ScopeAny, nil, nil, nil)
+		robots := NewRobots(site, "fetchall/test", time.Second)
+		cfg := CrawlConfig{Config: Config{Workers: 2}, MaxDepth: -1, Scope: scope, Robots: robots}
+		var sink collect
+		seeds := []Task{{URL: "http://x/", Line: 1}, {URL: "http://x/private/a", Line: 2}}
+		stats, err := Crawl(t.Context(), cfg, site, seeds, nil, &sink)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stats.RobotsBlocked != 2 || stats.Pages != 1 || len(sink.results) != 2 {
+			t.Fatalf("%d records, %d pages, %d blocked; want / fetched, the seed /private/a recorded, both /private URLs blocked", len(sink.results), stats.Pages, stats.RobotsBlocked)
+		}
+		var blocked *Result
+		for _, r := range sink.results {
+			if r.URL == "http://x/private/a" {
+				blocked = r
+			}
+		}
+		if blocked == nil || blocked.OK || blocked.Line != 2 || blocked.Attempts != 0 || blocked.Err == nil || blocked.Err.Kind != fetch.KindRobots {
+			t.Errorf("the disallowed seed's record is %+v, want a robots error on line 2 and no request", blocked)
+		}
+		if got := site.startsOf("x"); len(got) != 2 { // robots.txt and /
+			t.Errorf("%d requests, want robots.txt and / only", len(got))
+		}
+	})
+}
+
 // A robots.txt whose host does not resolve, refuses the connection or
 // fails TLS is tried again soon, after 1 s and 5 s, then the site is
 // given up (a mistyped port took 71 s to say so). A reset or a timeout is
@@ -186,8 +221,12 @@ func TestLastingRobotsFailureIsRetriedSoon(t *testing.T) {
 				if got := int(robotsTries.Load()); got != tt.wantTries || took != tt.wantTook {
 					t.Errorf("robots.txt fetched %d times, crawl took %s; want %d times in %s", got, took, tt.wantTries, tt.wantTook)
 				}
-				if len(sink.results) != 0 || stats.SiteDeferred != 1 {
-					t.Errorf("%d records, %d deferred; want none fetched and the seed deferred", len(sink.results), stats.SiteDeferred)
+				// The seed is not fetched, and its record says why.
+				if len(sink.results) != 1 || stats.SiteDeferred != 1 || stats.Pages != 0 {
+					t.Fatalf("%d records, %d deferred, %d pages; want the seed's record only, deferred", len(sink.results), stats.SiteDeferred, stats.Pages)
+				}
+				if r := sink.results[0]; r.OK || r.Attempts != 0 || r.Err == nil || r.Err.Kind != fetch.KindRobots || !strings.Contains(r.Err.Error(), "("+string(tt.kind)+")") {
+					t.Errorf("seed record %+v (%v), want a robots error naming %s", r, r.Err, tt.kind)
 				}
 				if notes := robots.Notes(); len(notes) != 1 || !strings.Contains(notes[0], "("+string(tt.kind)+")") || !strings.Contains(notes[0], "site not crawled") {
 					t.Errorf("notes %q, want the site given up for %s", notes, tt.kind)

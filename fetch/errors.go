@@ -34,6 +34,7 @@ const (
 	KindDecoding          Kind = "decoding"           // the body's Content-Encoding could not be decoded
 	KindChallenge         Kind = "challenge"          // a bot challenge ("Just a moment..."), not the page
 	KindSave              Kind = "save"               // fetched, but the body could not be saved (--save-dir)
+	KindRobots            Kind = "robots"             // a crawl's seed that robots.txt disallows, or whose robots.txt could not be read: not fetched
 )
 
 // Error is why one fetch failed: a Kind for programs and the underlying
