@@ -18,6 +18,7 @@ import (
 type Summary struct {
 	Total   int
 	OK      int
+	Sent    int // results that sent a request (not a bad line, nor a seed robots.txt kept back)
 	Saved   int // bodies saved (--save-dir)
 	Bytes   int64
 	Latency Histogram
@@ -30,6 +31,9 @@ type Summary struct {
 // Write counts one result.
 func (s *Summary) Write(r *crawler.Result) error {
 	s.Total++
+	if r.Attempts > 0 {
+		s.Sent++
+	}
 	s.Bytes += r.Bytes
 	if r.SavedPath != "" {
 		s.Saved++
@@ -102,7 +106,7 @@ func (s *Summary) Report(w io.Writer, elapsed time.Duration) {
 		s.Total, elapsed.Round(time.Millisecond), s.OK, s.Failed(), failed)
 	rate := 0.0
 	if elapsed > 0 {
-		rate = float64(s.Total) / elapsed.Seconds()
+		rate = float64(s.Sent) / elapsed.Seconds() // a bad line is no request
 	}
 	fmt.Fprintf(w, "%.1f requests/s, %s read", rate, HumanBytes(s.Bytes))
 	if s.Latency.Count() > 0 {
