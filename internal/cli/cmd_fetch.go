@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -236,15 +237,39 @@ func notTheInput(output, input string) error {
 	if output == "" || input == "" || input == "-" {
 		return nil
 	}
-	out, err := os.Stat(output)
-	if err != nil {
-		return nil // not there yet: it cannot be the input
-	}
-	in, err := os.Stat(input)
-	if err == nil && os.SameFile(in, out) {
+	if sameFile(output, input) {
 		return fmt.Errorf("output %s is the input %s: records would be read back as URLs; write them elsewhere", output, input)
 	}
 	return nil
+}
+
+// flagFile is a file or folder a flag names.
+type flagFile struct{ flag, path string }
+
+// distinctFiles refuses one file given to a run under two flags (-o and
+// --warc, --replay and --warc...): each would write over, or into, the
+// other; the second one opened was blamed on another process.
+func distinctFiles(files ...flagFile) error {
+	for i, a := range files {
+		for _, b := range files[i+1:] {
+			if a.path != "" && b.path != "" && a.path != "-" && b.path != "-" && sameFile(a.path, b.path) {
+				return fmt.Errorf("%s and %s both name %s: give each its own", a.flag, b.flag, b.path)
+			}
+		}
+	}
+	return nil
+}
+
+// sameFile says whether a and b name one file: by device and inode when
+// both exist (through any link), else by absolute path.
+func sameFile(a, b string) bool {
+	if ia, err := os.Stat(a); err == nil {
+		ib, err := os.Stat(b)
+		return err == nil && os.SameFile(ia, ib)
+	}
+	absA, errA := filepath.Abs(a)
+	absB, errB := filepath.Abs(b)
+	return errA == nil && errB == nil && absA == absB
 }
 
 // openOutput opens the records' destination: a file, or stdout when name

@@ -220,6 +220,17 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		}
 		j.Output.Path, j.Output.Errors = os.DevNull, ""
 	}
+	itemsFlag := "output.path"
+	if opts.output != "" {
+		itemsFlag = "-o"
+	}
+	files := []flagFile{{"--warc", co.archive.path}, {itemsFlag, j.Output.Path}}
+	for _, r := range opts.replay {
+		files = append(files, flagFile{"--replay", r})
+	}
+	if err := distinctFiles(files...); err != nil {
+		return usageError(err)
+	}
 	for _, out := range []string{j.Output.Path, j.Output.Errors} {
 		if err := notTheInput(out, j.StartFile); err != nil {
 			return usageError(err)

@@ -68,7 +68,7 @@ func (o *outputOptions) validate() error {
 	if o.fieldSet, err = output.ParseFields(o.fields, o.headerFields); err != nil {
 		return fmt.Errorf("--fields: %w", err)
 	}
-	return nil
+	return distinctFiles(flagFile{"-o", o.output}, flagFile{"--save-dir", o.saveDir}, flagFile{"--warc", o.archive.path})
 }
 
 // recordOutput is an open destination for records with its summary and

@@ -316,3 +316,34 @@ func TestFullDiskIsSaidAndNotCounted(t *testing.T) {
 		t.Errorf("run -o /dev/full: exit %d, stderr %q; want exit 1 and 0 items written", res.code, res.stderr)
 	}
 }
+
+// One file under two of a run's output flags is refused before anything
+// is opened: -o and --warc blamed "another process", --replay and --warc
+// appended the replayed archive to itself.
+func TestOneFileUnderTwoFlagsIsRefused(t *testing.T) {
+	site, base := startSite(t)
+	list := writeFile(t, "list.txt", base+"/page/1\n")
+	dir := filepath.Dir(list)
+	archive := writeFile(t, "a.warc.gz", "kept")
+	job := exampleJob(t, "catalogue", base)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{list, "-o", filepath.Join(dir, "out"), "--warc", filepath.Join(dir, ".", "out")}, "-o and --warc both name"},
+		{[]string{"crawl", base + "/", "-o", filepath.Join(dir, "x"), "--save-dir", filepath.Join(dir, "x")}, "-o and --save-dir both name"},
+		{[]string{"run", job, "--replay", archive, "--warc", archive}, "--warc and --replay both name"},
+		{[]string{"run", job, "--replay", archive, "-o", archive}, "-o and --replay both name"},
+	} {
+		res := runCLI(t, "", append(tt.args, "-q")...)
+		if res.code != 2 || !strings.Contains(res.stderr, tt.want) {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and %q", tt.args, res.code, res.stderr, tt.want)
+		}
+	}
+	if data, _ := os.ReadFile(archive); string(data) != "kept" {
+		t.Errorf("the archive was changed: %q", data)
+	}
+	if n := len(site.URICounts()); n != 0 {
+		t.Errorf("%d paths fetched, want none", n)
+	}
+}
