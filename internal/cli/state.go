@@ -214,7 +214,7 @@ func finishState(st *state.State, runErr error, whole, report bool, w io.Writer,
 		if err := st.Finish(); err != nil {
 			runErr = fmt.Errorf("state: %w", err)
 		} else if n := st.Failed(); n > 0 {
-			runErr = fmt.Errorf("%w: %d records of this run and the ones before it", errSomeFailed, n)
+			runErr = fmt.Errorf("%w: %d of the %d records in the output are not ok (from this run or an earlier one)", errSomeFailed, n, st.Done)
 		}
 	}
 	if report {
