@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/fetchall/fetchall/crawler"
+	"github.com/fetchall/fetchall/crawler/redisfrontier"
 	"github.com/fetchall/fetchall/crawler/state"
 	"github.com/fetchall/fetchall/fetch"
 	"github.com/fetchall/fetchall/output"
@@ -211,7 +212,7 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 		runErr = finishState(st, runErr, ctx.Err() == nil, !opts.quiet, s.Err, opts.state)
 	}
 	if !opts.quiet {
-		reportCrawl(s.Err, stats, run, cs.rssStart)
+		reportCrawl(ctx, s.Err, stats, run, cs.rssStart, opts.shared)
 	}
 	return crawlOutcome(ctx, runErr, out.summary, stats, fmt.Sprintf("%d records", out.records.Written()))
 }
@@ -341,14 +342,19 @@ func boolInt(b bool) int {
 }
 
 // reportCrawl adds the crawl's own lines to the summary: what was not
-// fetched and why, robots.txt's effects, and memory.
-func reportCrawl(w io.Writer, stats crawler.CrawlStats, run *crawler.Crawler, rssStart int64) {
+// fetched and why, robots.txt's effects, and memory. A shared crawl's
+// counts are this process's, and a line says where the whole crawl stands.
+func reportCrawl(ctx context.Context, w io.Writer, stats crawler.CrawlStats, run *crawler.Crawler, rssStart int64, shared sharedOptions) {
 	robots := run.Robots()
 	robotsNote := fmt.Sprintf("%d blocked by robots.txt", stats.RobotsBlocked)
 	if robots == nil {
 		robotsNote = "robots.txt IGNORED (--ignore-robots)"
 	}
-	fmt.Fprintf(w, "crawl: %d pages, %d URLs seen, %d links out of scope, %s", stats.Pages, stats.Seen, stats.OutOfScope, robotsNote)
+	label := "crawl"
+	if shared.url != "" {
+		label = "crawl (this process)"
+	}
+	fmt.Fprintf(w, "%s: %d pages, %d URLs seen, %d links out of scope, %s", label, stats.Pages, stats.Seen, stats.OutOfScope, robotsNote)
 	if stats.SiteDeferred > 0 {
 		fmt.Fprintf(w, ", %d on sites whose robots.txt could not be read", stats.SiteDeferred)
 	}
@@ -374,4 +380,31 @@ func reportCrawl(w io.Writer, stats crawler.CrawlStats, run *crawler.Crawler, rs
 		}
 		fmt.Fprintf(w, "memory: peak %s%s\n", output.HumanBytes(peak), perURL)
 	}
+	if shared.url != "" {
+		reportShared(ctx, w, shared)
+	}
+}
+
+// reportShared says where a shared crawl stands in Redis, all processes
+// together, after this process's part; the summary's other counts are
+// this process's alone.
+func reportShared(ctx context.Context, w io.Writer, o sharedOptions) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	r, err := redisfrontier.Status(ctx, o.url, o.crawlID)
+	if err != nil {
+		fmt.Fprintf(w, "shared crawl %q: where it stands could not be read: %v\n", o.crawlID, err)
+		return
+	}
+	state := "other processes go on"
+	switch {
+	case r.Finished():
+		state = "finished"
+	case r.Capped():
+		state = fmt.Sprintf("stopped at --max-pages %d", r.MaxPages)
+	case r.Leased == 0:
+		state = "unfinished: start a process to go on"
+	}
+	fmt.Fprintf(w, "shared crawl %q, all processes: %d URLs found, %d done, %d queued, %d leased, %d waiting to retry; %s\n",
+		o.crawlID, r.Seen, r.Done, r.Queued, r.Leased, r.Delayed, state)
 }

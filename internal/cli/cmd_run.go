@@ -393,7 +393,7 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		runErr = finishState(st, runErr, ctx.Err() == nil, !opts.quiet, s.Err, co.state)
 	}
 	if !opts.quiet {
-		reportCrawl(s.Err, stats, run, cs.rssStart)
+		reportCrawl(ctx, s.Err, stats, run, cs.rssStart, co.shared)
 	}
 	if broken := countBroken(results); broken > 0 && runErr == nil && ctx.Err() == nil {
 		return runFailure(fmt.Errorf("%d contract(s) of %s broken (see above)", broken, j.File))

@@ -264,3 +264,29 @@ func TestSharedStatusAfterMaxPages(t *testing.T) {
 		t.Errorf("--status: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
 }
+
+// A shared crawl's summary says which counts are this process's, and ends
+// with where the whole crawl stands (a process that wrote 497 of 2,182
+// pages said "373 URLs seen", which read as the crawl's total).
+func TestSharedSummarySaysWhoseCountsTheyAre(t *testing.T) {
+	rs := redistest.Start(t)
+	site := testsite.New()
+	srv := httptest.NewServer(site)
+	defer srv.Close()
+	out := filepath.Join(t.TempDir(), "out.jsonl")
+	res := runCLI(t, "", "crawl", srv.URL+"/", "--max-depth", "1", "--no-progress", "--frontier", rs.URL(), "--crawl-id", "sum", "-o", out)
+	if res.code != 0 {
+		t.Fatalf("crawl: exit %d: %s", res.code, res.stderr)
+	}
+	n := len(readJSONL(t, out))
+	var found, done int
+	i := strings.Index(res.stderr, `shared crawl "sum", all processes: `)
+	if i < 0 || !strings.Contains(res.stderr, "crawl (this process): ") {
+		t.Fatalf("summary:\n%s\nwant the per-process label and the shared crawl's line", res.stderr)
+	}
+	line := res.stderr[i:]
+	if _, err := fmt.Sscanf(line, "shared crawl \"sum\", all processes: %d URLs found, %d done, 0 queued, 0 leased", &found, &done); err != nil ||
+		found != done || done < n || !strings.Contains(line, "; finished") {
+		t.Errorf("shared line %q (%v), want every one of the %d pages found and done, and finished", line, err, n)
+	}
+}
