@@ -26,6 +26,7 @@ func (e *engine) coordinate(ctx context.Context, input <-chan Task, workersDone 
 		}
 		select {
 		case <-heldDue:
+			e.relink(ctx)
 			e.flushHeld()
 		case t, ok := <-input:
 			if !ok {
@@ -298,6 +299,31 @@ func (e *engine) lower(ctx context.Context, t Task) {
 	e.heldAt[t.Depth] = append(e.heldAt[t.Depth], p)
 	self := Task{URL: p.rec.URL, Depth: t.Depth, Parent: t.Parent, Hops: t.Hops, SeedChain: t.SeedChain, Data: p.task.Data, Chain: p.task.Chain}
 	e.follow(ctx, self, &Result{}, p.rich, expandLinks(p.links), p.redirect)
+}
+
+// relink takes the pages that another process (or this one) met by a
+// shorter path while this one holds their records: each record gets the
+// new depth and the page's links are queued again from there (lower);
+// only then is the frontier told, so that no deeper record is final in
+// between. A page whose record is elsewhere, or whose answer has not come
+// yet, is left for later: its record is held until then.
+func (e *engine) relink(ctx context.Context) {
+	if e.relinks == nil || len(e.held) == 0 {
+		return
+	}
+	tasks, err := e.relinks.Relinks(ctx)
+	for _, t := range tasks {
+		if err != nil {
+			break
+		}
+		if p, ok := e.held[t.Key()]; ok && !p.written {
+			e.lower(ctx, t)
+			err = e.relinks.Relinked(ctx, t)
+		}
+	}
+	if err != nil && ctx.Err() == nil {
+		e.fail(fmt.Errorf("frontier: %w", err))
+	}
 }
 
 // final says whether a page at depth can no longer be reached by a shorter

@@ -64,6 +64,7 @@ func Run(ctx context.Context, cfg CrawlConfig, f Fetcher, src Source, frontier F
 	}
 	e.depths, _ = frontier.(DepthReporter)
 	e.delays, _ = frontier.(DelaySetter)
+	e.relinks, _ = frontier.(Relinker)
 	e.inputOpen.Store(true)
 
 	input := make(chan Task)
@@ -180,6 +181,7 @@ type engine struct {
 	fr          Frontier
 	depths      DepthReporter // nil when the frontier cannot tell
 	delays      DelaySetter   // nil when the frontier cannot widen spacing
+	relinks     Relinker      // nil unless the frontier is shared
 	cancel      context.CancelCauseFunc
 	stopLeasing context.CancelFunc
 	results     chan answer

@@ -107,7 +107,9 @@ type AddResult struct {
 	// Lowered are tasks already seen and already leased or done, now met
 	// at a smaller depth than the one they were leased at: their records
 	// must say the smaller depth, and their links go one level shallower.
-	// Tasks still queued are lowered in place and not listed.
+	// Tasks still queued are lowered in place and not listed. A shared
+	// frontier (a Relinker) lists none: the record may be in another
+	// process, which learns of it through Relinks.
 	Lowered []Task
 }
 
@@ -156,6 +158,19 @@ type DepthReporter interface {
 	// MinOpenDepth is the smallest depth queued or leased, or -1 when
 	// nothing is.
 	MinOpenDepth() int
+}
+
+// Relinker is implemented by a Frontier shared by many processes, where
+// one process may meet a page by a shorter path while another holds its
+// record. Such a page counts as open at its new depth until the process
+// holding its record has queued the page's links again from there: no
+// deeper record can be taken as final in between.
+type Relinker interface {
+	// Relinks returns the pages met by a shorter path whose links are
+	// not yet queued again, each at its new depth, with its new parent.
+	Relinks(ctx context.Context) ([]Task, error)
+	// Relinked says that t's links are queued again from t.Depth.
+	Relinked(ctx context.Context, t Task) error
 }
 
 // DelaySetter is implemented by a Frontier whose per-host spacing can be

@@ -13,7 +13,13 @@
 --                 the process's output; the lease stays until 'recorded',
 --                 so that a process killed before its write loses nothing
 -- delayed   ZSET  lease id \n host \n depth \n member -> not before (ms): retries
--- open      HASH  depth -> tasks queued, leased (not yet completed) or delayed at that depth
+-- open      HASH  depth -> tasks queued, leased (not yet completed) or delayed at that depth,
+--                 and relinks waiting at that depth
+-- relink    HASH  URL key -> depth \n member: a page met by a shorter path
+--                 after it was leased; the process that holds its record
+--                 queues its links again from there, then says 'relinked'.
+--                 Until then it counts as open at its new depth, so that no
+--                 deeper record is taken as final meanwhile
 -- stats     HASH  queued, pages (leased or done), done, expired, seq, leaseseq, gnext
 -- outputs   HASH  "machine:path" -> the output's length at its last commit
 -- byhost    HASH  host -> pages done;  statuses  HASH  HTTP status ("0": no answer) -> pages done
@@ -74,11 +80,25 @@ local function ended(host, now, cool)
   end
 end
 
+-- relinked ends k's relink, if it is at depth d (any depth when d is nil):
+-- its links are queued from there.
+local function relinked(k, d)
+  local v = redis.call('HGET', p .. 'relink', k)
+  if not v then
+    return
+  end
+  local at = tonumber(string.match(v, '^(%d+)'))
+  if d == nil or at == d then
+    redis.call('HDEL', p .. 'relink', k)
+    redis.call('HINCRBY', p .. 'open', at, -1)
+  end
+end
+
 local op = ARGV[4]
 
 if op == 'add' then
   -- ARGV[5..]: key, depth, host, member, repeated
-  local new, lowered = 0, {}
+  local new = 0
   for i = 5, #ARGV, 4 do
     local k, d, host, member = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
     local old = redis.call('HGET', p .. 'seen', k)
@@ -98,13 +118,20 @@ if op == 'add' then
           redis.call('HINCRBY', p .. 'stats', 'queued', -1)
           queue(host, d, member)
         else
+          -- Leased, done or waiting for a retry, maybe in another process:
+          -- whichever holds its record relinks it (see relink above).
           redis.call('HSET', p .. 'seen', k, d * 4 + st)
-          lowered[#lowered + 1] = tostring((i - 5) / 4)
+          local prev = redis.call('HGET', p .. 'relink', k)
+          if prev then
+            redis.call('HINCRBY', p .. 'open', tonumber(string.match(prev, '^(%d+)')), -1)
+          end
+          redis.call('HSET', p .. 'relink', k, d .. '\n' .. member)
+          redis.call('HINCRBY', p .. 'open', d, 1)
         end
       end
     end
   end
-  return {new, lowered}
+  return new
 end
 
 if op == 'lease' then
@@ -202,6 +229,16 @@ if op == 'lease' then
   return {'wait', tostring(math.max(at, now + 1))}
 end
 
+if op == 'relinks' then
+  return redis.call('HVALS', p .. 'relink')
+end
+
+if op == 'relinked' then
+  -- ARGV[5] URL key, ARGV[6] the depth its links were queued from
+  relinked(ARGV[5], tonumber(ARGV[6]))
+  return 1
+end
+
 if op == 'complete' or op == 'release' then
   -- ARGV[5] lease id, ARGV[6] cool-down ms; for complete ARGV[7] the HTTP
   -- status and ARGV[8] '1' when no record follows; for release ARGV[7]
@@ -227,6 +264,10 @@ if op == 'complete' or op == 'release' then
     if ARGV[8] == '1' then
       -- No record will come: the lease ends now. Nothing was fetched
       -- (robots.txt said no), so the page does not count against max_pages.
+      -- It has no links to relink: its depth is left at 0, where no
+      -- shorter path can lower it again.
+      redis.call('HSET', p .. 'seen', k, 2)
+      relinked(k, nil)
       redis.call('HDEL', p .. 'lease', id)
       redis.call('ZREM', p .. 'leases', id)
       redis.call('HINCRBY', p .. 'stats', 'pages', -1)

@@ -200,24 +200,50 @@ func (f *Frontier) Add(ctx context.Context, tasks []crawler.Task) (crawler.AddRe
 		if err != nil {
 			return res, fmt.Errorf("add to the shared frontier: %w", err)
 		}
-		parts, _ := out.([]any)
-		if len(parts) != 2 {
+		// A page met by a shorter path after its lease is not Lowered here
+		// but relinked (Relinks): its record may be in another process.
+		n, ok := out.(int64)
+		if !ok {
 			return res, fmt.Errorf("add to the shared frontier: unexpected answer %v", out)
 		}
-		n, _ := parts[0].(int64)
 		res.New += int(n)
-		lowered, _ := parts[1].([]any)
-		for _, i := range lowered {
-			idx, _ := strconv.Atoi(fmt.Sprint(i))
-			if idx >= 0 && idx < len(batch) {
-				res.Lowered = append(res.Lowered, batch[idx])
-			}
-		}
 	}
 	if res.New > 0 {
 		f.kick()
 	}
 	return res, nil
+}
+
+// Relinks implements crawler.Relinker: the pages met by a shorter path
+// after they were leased, in any process, at their new depth and parent.
+func (f *Frontier) Relinks(ctx context.Context) ([]crawler.Task, error) {
+	out, err := f.run(ctx, "relinks")
+	if err != nil {
+		return nil, fmt.Errorf("read the shared frontier's relinks: %w", err)
+	}
+	values, _ := out.([]any)
+	tasks := make([]crawler.Task, 0, len(values))
+	for _, v := range values {
+		s, _ := v.(string)
+		_, m, ok := strings.Cut(s, "\n")
+		if !ok || len(m) < 16 {
+			return nil, fmt.Errorf("read the shared frontier's relinks: unexpected entry %q", s)
+		}
+		t, err := crawler.UnmarshalTask([]byte(m[16:]))
+		if err != nil {
+			return nil, fmt.Errorf("read the shared frontier's relinks: %w", err)
+		}
+		tasks = append(tasks, t)
+	}
+	return tasks, nil
+}
+
+// Relinked implements crawler.Relinker.
+func (f *Frontier) Relinked(ctx context.Context, t crawler.Task) error {
+	if _, err := f.run(ctx, "relinked", fmt.Sprintf("%016x", t.Key()), t.Depth); err != nil {
+		return fmt.Errorf("relink %s in the shared frontier: %w", t.URL, err)
+	}
+	return nil
 }
 
 // kick wakes this process's waiting Leases.

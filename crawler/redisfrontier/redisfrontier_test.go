@@ -359,3 +359,75 @@ func TestCompletedButUnrecordedGoesBack(t *testing.T) {
 		t.Errorf("status %+v, %v; want 2 done, 1 expired, finished", r, err)
 	}
 }
+
+// A leased page met by a shorter path, in any process, is relinked: it is
+// listed with its new depth and parent, and counts as open at that depth
+// until Relinked (so no deeper record is final meanwhile). A page that
+// ends with no record has no links to relink: its relink ends with it.
+func TestLoweredLeaseIsRelinked(t *testing.T) {
+	srv := redistest.Start(t)
+	a := open(t, srv, "rl", Options{})
+	b := open(t, srv, "rl", Options{})
+	ctx := t.Context()
+	minOpen := func(f *Frontier) int {
+		time.Sleep(pollEvery + 5*time.Millisecond) // past its cached reading
+		return f.MinOpenDepth()
+	}
+	deep := []crawler.Task{{URL: "http://h/x", Depth: 3, Parent: "http://h/b"}, {URL: "http://h/z", Depth: 3, Parent: "http://h/b"}}
+	if _, err := a.Add(ctx, deep); err != nil {
+		t.Fatal(err)
+	}
+	var leases []crawler.Lease
+	for range 2 {
+		l, err := lease(t, a, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		leases = append(leases, l)
+	}
+	if err := a.Complete(ctx, leases[0], crawler.Outcome{Status: 200}); err != nil { // its record is held, not written
+		t.Fatal(err)
+	}
+	shorter := []crawler.Task{{URL: "http://h/x", Depth: 2, Parent: "http://h/s"}, {URL: "http://h/z", Depth: 1, Parent: "http://h/"}}
+	res, err := b.Add(ctx, shorter)
+	if err != nil || res.New != 0 || len(res.Lowered) != 0 {
+		t.Fatalf("b.Add = %+v, %v; want nothing new and nothing Lowered (relinked instead)", res, err)
+	}
+	relinks, err := a.Relinks(ctx)
+	if err != nil || len(relinks) != 2 {
+		t.Fatalf("Relinks = %+v, %v; want both pages", relinks, err)
+	}
+	byURL := map[string]crawler.Task{}
+	for _, r := range relinks {
+		byURL[r.URL] = r
+	}
+	if x := byURL["http://h/x"]; x.Depth != 2 || x.Parent != "http://h/s" {
+		t.Errorf("relinked x = %+v, want depth 2 from http://h/s", x)
+	}
+	if d := minOpen(a); d != 1 {
+		t.Errorf("MinOpenDepth = %d with relinks at 1 and 2, want 1", d)
+	}
+	// z ends with no record (robots.txt): its relink goes with it.
+	if err := a.Complete(ctx, leases[1], crawler.Outcome{NoRecord: true}); err != nil {
+		t.Fatal(err)
+	}
+	if d := minOpen(a); d != 2 {
+		t.Errorf("MinOpenDepth = %d after z ended with no record, want 2 (x's relink)", d)
+	}
+	// A Relinked at a depth that is no longer the relink's changes nothing.
+	if err := a.Relinked(ctx, crawler.Task{URL: "http://h/x", Depth: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if d := minOpen(a); d != 2 {
+		t.Errorf("MinOpenDepth = %d after a stale Relinked, want 2", d)
+	}
+	if err := a.Relinked(ctx, byURL["http://h/x"]); err != nil {
+		t.Fatal(err)
+	}
+	if relinks, err := b.Relinks(ctx); err != nil || len(relinks) != 0 {
+		t.Errorf("Relinks after Relinked = %+v, %v; want none", relinks, err)
+	}
+	if d := minOpen(a); d != -1 {
+		t.Errorf("MinOpenDepth = %d with nothing open, want -1", d)
+	}
+}

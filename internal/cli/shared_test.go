@@ -290,3 +290,71 @@ func TestSharedSummarySaysWhoseCountsTheyAre(t *testing.T) {
 		t.Errorf("shared line %q (%v), want every one of the %d pages found and done, and finished", line, err, n)
 	}
 }
+
+// A page one process fetched by a long path (/ /a /b /x) and another
+// process then met by a shorter one (/ /s /x, /s slow) is recorded at the
+// shorter depth, and so are its links: the shorter path used to reach
+// only the process that found it, and the records said depth 3 and 4
+// where one process says 2 and 3. Each round runs two processes; the one
+// that gets /s is busy with it while the other walks the long path.
+func TestSharedDepthIsExactWhenAnotherProcessFindsTheShorterPath(t *testing.T) {
+	bin := buildBinary(t)
+	rs := redistest.Start(t)
+	links := map[string][]string{"/": {"/s", "/a"}, "/s": {"/x"}, "/a": {"/b"}, "/b": {"/x"}, "/x": {"/y"}, "/y": nil}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		out, ok := links[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		if r.URL.Path == "/s" {
+			time.Sleep(500 * time.Millisecond)
+		} else {
+			time.Sleep(20 * time.Millisecond)
+		}
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, "<title>%s</title>", r.URL.Path)
+		for _, l := range out {
+			fmt.Fprintf(w, `<a href="%s">%s</a>`, l, l)
+		}
+	}))
+	defer srv.Close()
+	want := map[string]float64{"/": 0, "/s": 1, "/a": 1, "/b": 2, "/x": 2, "/y": 3}
+	dir := t.TempDir()
+	for round := range 3 {
+		id := fmt.Sprintf("relink-%d", round)
+		var procs []*exec.Cmd
+		var outs []string
+		for i := range 2 {
+			out := filepath.Join(dir, fmt.Sprintf("%s-%d.jsonl", id, i))
+			cmd := exec.CommandContext(t.Context(), bin, "crawl", srv.URL+"/", "--max-depth", "-1", "-c", "1", "--per-host", "4", "-q",
+				"--frontier", rs.URL(), "--crawl-id", id, "-o", out)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			procs, outs = append(procs, cmd), append(outs, out)
+		}
+		for i, cmd := range procs {
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("round %d, process %d: %v", round, i, err)
+				}
+			case <-time.After(30 * time.Second):
+				_ = cmd.Process.Kill()
+				t.Fatalf("round %d, process %d did not stop by itself", round, i)
+			}
+		}
+		got := map[string]float64{}
+		for _, out := range outs {
+			for _, r := range readJSONL(t, out) {
+				got[strings.TrimPrefix(r["url"].(string), srv.URL)] = r["depth"].(float64)
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("round %d: depths %v, want %v", round, got, want)
+		}
+	}
+}
