@@ -347,7 +347,7 @@ func (c *Client) Get(ctx context.Context, rawURL string, keep KeepBody) *Result 
 		}
 		if !ctxsleep.Sleep(ctx, wait) {
 			res.Duration = time.Since(start)
-			res.Err = &Error{Kind: KindCanceled, Err: ctx.Err()}
+			res.Err = &Error{Kind: KindCanceled, Err: errors.New("stopped while waiting to try again: the run was interrupted or ended")}
 			return res
 		}
 	}
@@ -530,9 +530,14 @@ func ParseURL(raw string) (*url.URL, error) {
 // message is what a record says of a failed attempt: the cause in a
 // user's words.
 func (c *Client) message(err error) string {
-	if errors.Is(err, context.DeadlineExceeded) {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
 		// Go's "context deadline exceeded" names no deadline.
 		return fmt.Sprintf("no complete answer within the %s timeout", c.cfg.Timeout)
+	case errors.Is(err, context.Canceled):
+		// The lean path adds what the closed connection did, which is
+		// the cancellation's effect, not news.
+		return "stopped before the answer came: the run was interrupted or ended"
 	}
 	return cleanMessage(err)
 }

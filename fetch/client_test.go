@@ -193,11 +193,20 @@ func TestGetRefused(t *testing.T) {
 
 func TestGetCanceled(t *testing.T) {
 	_, base := newSite(t)
-	ctx, cancel := context.WithCancel(t.Context())
-	time.AfterFunc(50*time.Millisecond, cancel)
-	res := newClient(t, Config{Retries: 3}).Get(ctx, base+"/hang", nil)
-	if res.Err == nil || res.Err.Kind != KindCanceled || res.Attempts != 1 {
-		t.Fatalf("Get after cancel = err %v attempts %d, want kind %s, no retry", res.Err, res.Attempts, KindCanceled)
+	// The lean path, and net/http (a URL with credentials).
+	for _, u := range []string{base + "/hang", strings.Replace(base, "://", "://user:pw@", 1) + "/hang"} {
+		ctx, cancel := context.WithCancel(t.Context())
+		time.AfterFunc(50*time.Millisecond, cancel)
+		res := newClient(t, Config{Retries: 3}).Get(ctx, u, nil)
+		if res.Err == nil || res.Err.Kind != KindCanceled || res.Attempts != 1 {
+			t.Fatalf("Get(%s) after cancel = err %v attempts %d, want kind %s, no retry", u, res.Err, res.Attempts, KindCanceled)
+		}
+		// In words: the lean path said what its closed connection did
+		// ("the server closed connection before returning the first
+		// response byte. make sure the server returns 'connection: close'...").
+		if want := "canceled: stopped before the answer came: the run was interrupted or ended"; res.Err.Error() != want {
+			t.Errorf("Get(%s): message %q, want %q", u, res.Err.Error(), want)
+		}
 	}
 }
 

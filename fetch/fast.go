@@ -361,7 +361,7 @@ func isRedirectStatus(code int) bool {
 func fastError(ctx context.Context, err error) error {
 	switch {
 	case ctx.Err() != nil:
-		return fmt.Errorf("%w: %w", ctx.Err(), err)
+		return ctx.Err() // what fasthttp says is the closed connection's side of it
 	case errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, fasthttp.ErrDialTimeout):
 		return context.DeadlineExceeded // as net/http says it
 	case errors.Is(err, fasthttp.ErrConnectionClosed):
