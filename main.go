@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/fetchall/fetchall/internal/cli"
@@ -29,27 +30,43 @@ func run() int {
 
 	// The first SIGINT/SIGTERM cancels the run, which then flushes what it
 	// has and reports; a second one means "now", so exit at once.
+	// The exit code says which signal it was, as a shell does: 130 for
+	// SIGINT, 143 for SIGTERM.
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	finished := make(chan struct{})
+	var interruptCode atomic.Int32
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer close(finished)
 	defer signal.Stop(sigs)
 	wg.Go(func() {
 		select {
-		case <-sigs:
+		case sig := <-sigs:
+			interruptCode.Store(int32(codeFor(sig)))
 		case <-finished:
 			return
 		}
 		cancel()
 		select {
-		case <-sigs:
+		case sig := <-sigs:
 			fmt.Fprintln(os.Stderr, "fetchall: interrupted again, exiting now")
-			os.Exit(cli.ExitInterrupted)
+			os.Exit(codeFor(sig))
 		case <-finished:
 		}
 	})
 
-	return cli.Execute(ctx, cli.OSStreams(), os.Args[1:])
+	code := cli.Execute(ctx, cli.OSStreams(), os.Args[1:])
+	if c := interruptCode.Load(); code == cli.ExitInterrupted && c != 0 {
+		code = int(c)
+	}
+	return code
+}
+
+// codeFor is the exit code of a run a signal stopped.
+func codeFor(sig os.Signal) int {
+	if sig == syscall.SIGTERM {
+		return 128 + int(syscall.SIGTERM)
+	}
+	return cli.ExitInterrupted
 }

@@ -14,7 +14,8 @@ const (
 	exitOK       = 0
 	exitFailures = 1 // some URLs failed, or the run stopped on an error
 	exitUsage    = 2 // bad flags, config or input file: nothing was fetched
-	// ExitInterrupted is the code of a run stopped by SIGINT or SIGTERM.
+	// ExitInterrupted is the code of a run stopped by a signal (main makes
+	// it 143 for SIGTERM).
 	ExitInterrupted = 130
 	exitInterrupted = ExitInterrupted
 )

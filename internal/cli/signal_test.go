@@ -53,6 +53,12 @@ func buildBinary(t *testing.T) string {
 // process took to stop after the signal.
 func interruptAfter(t *testing.T, bin string, n int, args ...string) (lines []string, stderr string, stopped time.Duration) {
 	t.Helper()
+	return signalAfter(t, bin, syscall.SIGINT, exitInterrupted, n, args...)
+}
+
+// signalAfter is interruptAfter with sig, and the exit code it must give.
+func signalAfter(t *testing.T, bin string, sig syscall.Signal, code, n int, args ...string) (lines []string, stderr string, stopped time.Duration) {
+	t.Helper()
 	cmd := exec.CommandContext(t.Context(), bin, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -71,7 +77,7 @@ func interruptAfter(t *testing.T, bin string, n int, args ...string) (lines []st
 		t.Fatalf("got %d records before the interrupt, want %d; stderr:\n%s", len(lines), n, errBuf.String())
 	}
 	at := time.Now()
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+	if err := cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
 	for sc.Scan() {
@@ -80,8 +86,8 @@ func interruptAfter(t *testing.T, bin string, n int, args ...string) (lines []st
 	err = cmd.Wait()
 	stopped = time.Since(at)
 	var exitErr *exec.ExitError
-	if !errors.As(err, &exitErr) || exitErr.ExitCode() != exitInterrupted {
-		t.Fatalf("exit = %v, want code %d; stderr:\n%s", err, exitInterrupted, errBuf.String())
+	if !errors.As(err, &exitErr) || exitErr.ExitCode() != code {
+		t.Fatalf("exit = %v, want code %d; stderr:\n%s", err, code, errBuf.String())
 	}
 	return lines, errBuf.String(), stopped
 }
@@ -123,6 +129,25 @@ func TestSIGINTFlushesRecordsAndExits130(t *testing.T) {
 	canceled := checkInterrupted(t, lines, stderr, stopped)
 	if canceled == 0 || len(lines) > 5+8 {
 		t.Errorf("%d records, %d canceled; want the 5 pages plus the in-flight requests marked canceled", len(lines), canceled)
+	}
+}
+
+// SIGTERM (what a service manager or a container runtime sends) stops a
+// run as SIGINT does, and the exit code says which signal it was, as a
+// shell's does (it said 130, SIGINT's).
+func TestSIGTERMFlushesRecordsAndExits143(t *testing.T) {
+	bin := buildBinary(t)
+	_, base := startSite(t)
+	var list strings.Builder
+	for i := range 5 {
+		fmt.Fprintf(&list, "%s/page/%d\n", base, i)
+	}
+	for range 50 {
+		list.WriteString(base + "/hang\n")
+	}
+	lines, stderr, stopped := signalAfter(t, bin, syscall.SIGTERM, 143, 5, writeFile(t, "urls.txt", list.String()), "-c", "4")
+	if canceled := checkInterrupted(t, lines, stderr, stopped); canceled == 0 {
+		t.Errorf("%d records, none canceled; want the in-flight requests marked canceled", len(lines))
 	}
 }
 
