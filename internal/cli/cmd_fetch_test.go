@@ -152,6 +152,7 @@ func TestFetchUsageErrorsExit2AndFetchNothing(t *testing.T) {
 		{"unknown config key", []string{list, "--config", unknownKey}, `did you mean "concurrency"`},
 		{"missing config", []string{list, "--config", "/nonexistent.yaml"}, "config:"},
 		{"two lists", []string{list, list}, "one URL list at a time"},
+		{"URLs and a typo", []string{base + "/page/1", "htp://x/", base + "/page/2"}, `argument 2, "htp://x/", is not an http:// or https:// URL`},
 	}
 	for _, tt := range tests {
 		res := runCLI(t, "", tt.args...)

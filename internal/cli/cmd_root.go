@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -72,6 +73,14 @@ Try it offline against the built-in test site: fetchall demo`
 func listOrURLs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 && allURLs(args) {
 		return nil
+	}
+	if len(args) > 1 && slices.ContainsFunc(args, func(a string) bool { return allURLs([]string{a}) }) {
+		// URLs with a typo among them, not two lists: name the odd one.
+		for i, a := range args {
+			if !allURLs([]string{a}) {
+				return usageError(fmt.Errorf("argument %d, %q, is not an http:// or https:// URL: give URLs, or one URL list FILE (see '%s --help')", i+1, a, cmd.CommandPath()))
+			}
+		}
 	}
 	return oneListArg(cmd, args)
 }
