@@ -250,7 +250,7 @@ type crawlSetup struct {
 func (o *crawlOptions) setup(stdin io.Reader) (*crawlSetup, error) {
 	settings, err := o.crawlSettings()
 	if err != nil {
-		return nil, err
+		return nil, o.traced(err)
 	}
 	if err := checkOpenFiles(o.concurrency); err != nil {
 		return nil, err

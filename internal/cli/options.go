@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/fetchall/fetchall/crawler"
 	"github.com/fetchall/fetchall/fetch"
@@ -36,6 +38,7 @@ type requestOptions struct {
 	maxRedirects   int
 	okStatus       statusSet
 	configFile     string
+	fromFile       map[string]bool // flags --config set
 	method         string
 	delay          time.Duration // crawl only: least spacing per host
 }
@@ -91,7 +94,33 @@ func (o *requestOptions) loadConfig(cmd *cobra.Command) error {
 		return fmt.Errorf("config: %w", err)
 	}
 	defer f.Close()
-	return config.ApplyShared(cmd.Flags(), o.configFile, f, func(name string) bool { return !notInConfigFile[name] }, sharedSetting)
+	fs := cmd.Flags()
+	onCommandLine := map[string]bool{}
+	fs.Visit(func(f *pflag.Flag) { onCommandLine[f.Name] = true })
+	err = config.ApplyShared(fs, o.configFile, f, func(name string) bool { return !notInConfigFile[name] }, sharedSetting)
+	o.fromFile = map[string]bool{}
+	fs.Visit(func(f *pflag.Flag) {
+		if !onCommandLine[f.Name] {
+			o.fromFile[f.Name] = true
+		}
+	})
+	return err
+}
+
+// traced names the --config line and key that set a value which parses
+// but cannot work (concurrency: 0): such a value is found only once every
+// setting is known, and said "--concurrency must be 1 or more" of a flag
+// the user never typed.
+func (o *requestOptions) traced(err error) error {
+	var ferr *FlagError
+	if !errors.As(err, &ferr) || !o.fromFile[ferr.Flag] {
+		return err
+	}
+	line, key, ok := config.KeyLine(o.configFile, ferr.Flag)
+	if !ok {
+		return err
+	}
+	return &config.Error{File: o.configFile, Line: line, Key: key, Err: ferr.Err}
 }
 
 // clientConfig validates the request flags and builds the fetch client's
@@ -125,6 +154,9 @@ func (o *requestOptions) clientConfig() (fetch.Config, error) {
 	if err != nil {
 		return fetch.Config{}, err
 	}
+	if !httpguts.ValidHeaderFieldValue(o.userAgent) {
+		return fetch.Config{}, flagErrorf("user-agent", "%q has a control character (a line break?), which cannot be sent", o.userAgent)
+	}
 	cfg := fetch.Config{
 		Timeout:        o.timeout,
 		ConnectTimeout: o.connectTimeout,
@@ -156,7 +188,7 @@ func (o *requestOptions) clientConfig() (fetch.Config, error) {
 func (o *requestOptions) settings() (crawler.Settings, error) {
 	fc, err := o.clientConfig()
 	if err != nil {
-		return crawler.Settings{}, err
+		return crawler.Settings{}, o.traced(err)
 	}
 	fc.Retries = o.retries
 	return crawler.Settings{
@@ -179,7 +211,16 @@ func parseHeaders(lines []string) (http.Header, error) {
 		if !ok || name == "" || strings.ContainsAny(name, " \t") {
 			return nil, flagErrorf("header", "%q: want 'Name: value'", line)
 		}
-		h.Add(name, strings.TrimSpace(value))
+		value = strings.TrimSpace(value)
+		// Sent as given, a line break would start another header (the
+		// lean path turned it into spaces, net/http refused every request).
+		if !httpguts.ValidHeaderFieldName(name) {
+			return nil, flagErrorf("header", "%q: %q is not a header name (letters, digits and !#$%%&'*+-.^_`|~ only)", line, name)
+		}
+		if !httpguts.ValidHeaderFieldValue(value) {
+			return nil, flagErrorf("header", "%q: the value has a control character (a line break?), which cannot be sent", line)
+		}
+		h.Add(name, value)
 	}
 	return h, nil
 }

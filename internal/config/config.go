@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -106,6 +107,29 @@ func applyNode(fs *pflag.FlagSet, file string, root *yaml.Node, allowed, shared 
 		}
 	}
 	return nil
+}
+
+// KeyLine finds the key of file that sets the flag name (spelled with _
+// or -): its line and its spelling. ok is false when the file cannot be
+// read or has no such key. It lets a value that parses but cannot work
+// (concurrency: 0), found only once every setting is known, be named by
+// its line like any other.
+func KeyLine(file, name string) (line int, key string, ok bool) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return 0, "", false
+	}
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return 0, "", false
+	}
+	root := doc.Content[0]
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if k := root.Content[i]; strings.ReplaceAll(k.Value, "_", "-") == name {
+			return k.Line, k.Value, true
+		}
+	}
+	return 0, "", false
 }
 
 // scalars returns the value of a scalar node, or the items of a list of scalars.

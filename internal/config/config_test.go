@@ -2,6 +2,8 @@ package config
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -129,4 +131,22 @@ func FuzzApply(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestKeyLineFindsEitherSpelling(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(file, []byte("# settings\nconcurrency: 4\nper_host: 0\nmax-depth: 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		flag  string
+		line  int
+		key   string
+		found bool
+	}{{"concurrency", 2, "concurrency", true}, {"per-host", 3, "per_host", true}, {"max-depth", 4, "max-depth", true}, {"timeout", 0, "", false}} {
+		line, key, ok := KeyLine(file, tt.flag)
+		if line != tt.line || key != tt.key || ok != tt.found {
+			t.Errorf("KeyLine(%q) = %d, %q, %v; want %d, %q, %v", tt.flag, line, key, ok, tt.line, tt.key, tt.found)
+		}
+	}
 }
