@@ -65,6 +65,7 @@ func Run(ctx context.Context, cfg CrawlConfig, f Fetcher, src Source, frontier F
 	e.depths, _ = frontier.(DepthReporter)
 	e.delays, _ = frontier.(DelaySetter)
 	e.relinks, _ = frontier.(Relinker)
+	e.keep = e.keepBody // once: a method value made per page is an allocation per page
 	e.inputOpen.Store(true)
 
 	input := make(chan Task)
@@ -182,6 +183,7 @@ type engine struct {
 	depths      DepthReporter // nil when the frontier cannot tell
 	delays      DelaySetter   // nil when the frontier cannot widen spacing
 	relinks     Relinker      // nil unless the frontier is shared
+	keep        fetch.KeepBody
 	cancel      context.CancelCauseFunc
 	stopLeasing context.CancelFunc
 	results     chan answer
@@ -318,11 +320,7 @@ func (e *engine) process(ctx context.Context, l Lease) answer {
 	if t.FirstTry.IsZero() {
 		t.FirstTry = time.Now()
 	}
-	// A body without a Content-Type is kept so that it can be sniffed.
-	keep := func(contentType string) bool {
-		return e.cfg.Saver != nil || contentType == "" || isHTML(contentType) || e.cfg.Extractor != nil && isJSON(contentType)
-	}
-	fr := e.f.Get(ctx, t.URL, keep)
+	fr := e.f.Get(ctx, t.URL, e.keep)
 	defer fr.Release()
 	contentType := fr.ContentType
 	if contentType == "" && len(fr.Body) > 0 {
@@ -432,6 +430,12 @@ func robotsRecord(t Task, v Verdict, why string) *Result {
 		err = fmt.Errorf("its site's robots.txt could not be read (%s), so nothing of the site was fetched", why)
 	}
 	return &Result{URL: t.URL, Line: t.Line, Crawled: true, Err: &fetch.Error{Kind: fetch.KindRobots, Err: err}}
+}
+
+// keepBody says which bodies a worker needs in memory. A body without a
+// Content-Type is kept so that it can be sniffed.
+func (e *engine) keepBody(contentType string) bool {
+	return e.cfg.Saver != nil || contentType == "" || isHTML(contentType) || e.cfg.Extractor != nil && isJSON(contentType)
 }
 
 // extract runs the Extractor on a page: its items go in the record, its

@@ -244,8 +244,7 @@ func (c *Client) attemptFast(ctx context.Context, rawURL string, first *url.URL,
 		if err != nil && staleConnection(err) && ctx.Err() == nil {
 			err = c.fast.client.DoDeadline(req, resp, deadline)
 		}
-		var small *fasthttp.ErrSmallBuffer
-		if errors.As(err, &small) {
+		if err != nil && isSmallBuffer(err) {
 			// A header larger than the lean path's buffer: net/http
 			// takes such a response (the request is sent again).
 			return c.attemptStd(ctx, currentText, keep, res, first, hops, credit)
@@ -354,6 +353,14 @@ func isRedirectStatus(code int) bool {
 		return true
 	}
 	return false
+}
+
+// isSmallBuffer says whether err is fasthttp's "header too large for the
+// buffer". Apart from the call, so that its target escapes only for a
+// failed request, not every request.
+func isSmallBuffer(err error) bool {
+	var small *fasthttp.ErrSmallBuffer
+	return errors.As(err, &small)
 }
 
 // fastError turns fasthttp's errors into the ones classify knows: its
