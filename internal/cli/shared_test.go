@@ -42,6 +42,25 @@ func (p *politeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.mu.Unlock()
 }
 
+// waitAll waits for each process to exit by itself, with status 0,
+// killing it and failing the test if it has not within limit.
+func waitAll(t *testing.T, procs []*exec.Cmd, limit time.Duration) {
+	t.Helper()
+	for i, cmd := range procs {
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("process %d: %v", i, err)
+			}
+		case <-time.After(limit):
+			_ = cmd.Process.Kill()
+			t.Fatalf("process %d did not stop by itself within %s", i, limit)
+		}
+	}
+}
+
 // readRecords reads the records of a JSONL file that a kill may have cut:
 // a last line without its newline is not a record.
 func readRecords(t *testing.T, path string) []map[string]any {
@@ -111,19 +130,7 @@ func TestThreeProcessesShareOneCrawl(t *testing.T) {
 		t.Fatal(err)
 	}
 	procs[0] = restarted
-	for i, cmd := range procs {
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("process %d: %v", i, err)
-			}
-		case <-time.After(60 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Fatalf("process %d did not stop by itself", i)
-		}
-	}
+	waitAll(t, procs, 60*time.Second)
 
 	got := map[string]float64{}
 	for _, out := range outs {
@@ -334,19 +341,7 @@ func TestSharedDepthIsExactWhenAnotherProcessFindsTheShorterPath(t *testing.T) {
 			}
 			procs, outs = append(procs, cmd), append(outs, out)
 		}
-		for i, cmd := range procs {
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Fatalf("round %d, process %d: %v", round, i, err)
-				}
-			case <-time.After(30 * time.Second):
-				_ = cmd.Process.Kill()
-				t.Fatalf("round %d, process %d did not stop by itself", round, i)
-			}
-		}
+		waitAll(t, procs, 30*time.Second)
 		got := map[string]float64{}
 		for _, out := range outs {
 			for _, r := range readJSONL(t, out) {

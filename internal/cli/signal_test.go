@@ -115,17 +115,23 @@ func checkInterrupted(t *testing.T, lines []string, stderr string, stopped time.
 	return canceled
 }
 
+// pagesThenHangs writes a list of pages quick pages, then hangs URLs
+// that never answer, and returns its path.
+func pagesThenHangs(t *testing.T, base string, pages, hangs int) string {
+	var list strings.Builder
+	for i := range pages {
+		fmt.Fprintf(&list, "%s/page/%d\n", base, i)
+	}
+	for range hangs {
+		list.WriteString(base + "/hang\n")
+	}
+	return writeFile(t, "urls.txt", list.String())
+}
+
 func TestSIGINTFlushesRecordsAndExits130(t *testing.T) {
 	bin := buildBinary(t)
 	_, base := startSite(t)
-	var list strings.Builder
-	for i := range 5 {
-		fmt.Fprintf(&list, "%s/page/%d\n", base, i)
-	}
-	for range 200 {
-		list.WriteString(base + "/hang\n")
-	}
-	lines, stderr, stopped := interruptAfter(t, bin, 5, writeFile(t, "urls.txt", list.String()), "-c", "8")
+	lines, stderr, stopped := interruptAfter(t, bin, 5, pagesThenHangs(t, base, 5, 200), "-c", "8")
 	canceled := checkInterrupted(t, lines, stderr, stopped)
 	if canceled == 0 || len(lines) > 5+8 {
 		t.Errorf("%d records, %d canceled; want the 5 pages plus the in-flight requests marked canceled", len(lines), canceled)
@@ -138,14 +144,7 @@ func TestSIGINTFlushesRecordsAndExits130(t *testing.T) {
 func TestSIGTERMFlushesRecordsAndExits143(t *testing.T) {
 	bin := buildBinary(t)
 	_, base := startSite(t)
-	var list strings.Builder
-	for i := range 5 {
-		fmt.Fprintf(&list, "%s/page/%d\n", base, i)
-	}
-	for range 50 {
-		list.WriteString(base + "/hang\n")
-	}
-	lines, stderr, stopped := signalAfter(t, bin, syscall.SIGTERM, 143, 5, writeFile(t, "urls.txt", list.String()), "-c", "4")
+	lines, stderr, stopped := signalAfter(t, bin, syscall.SIGTERM, 143, 5, pagesThenHangs(t, base, 5, 50), "-c", "4")
 	if canceled := checkInterrupted(t, lines, stderr, stopped); canceled == 0 {
 		t.Errorf("%d records, none canceled; want the in-flight requests marked canceled", len(lines))
 	}
