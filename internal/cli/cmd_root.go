@@ -121,7 +121,12 @@ func plainFlagError(err error) error {
 		"duration": "a duration such as 500ms, 10s or 2m",
 	}[invalid.GetFlag().Value.Type()]
 	if want == "" {
-		return err // the flag's own parser already says what it wants
+		// The flag's own parser already says what it wants; pflag's
+		// framing ('invalid argument "0" for "--max-body" flag') repeats it.
+		if cause := invalid.Unwrap(); cause != nil {
+			return fmt.Errorf("--%s: %w", invalid.GetFlag().Name, cause)
+		}
+		return err
 	}
 	return fmt.Errorf("--%s %q: want %s", invalid.GetFlag().Name, invalid.GetValue(), want)
 }

@@ -139,6 +139,12 @@ func (o *requestOptions) clientConfig() (fetch.Config, error) {
 	if o.timeout <= 0 {
 		return fetch.Config{}, flagErrorf("timeout", "must be positive, got %s", o.timeout)
 	}
+	if o.connectTimeout < 0 {
+		return fetch.Config{}, flagErrorf("connect-timeout", "must be 0 (the smaller of --timeout and 10s) or more, got %s", o.connectTimeout)
+	}
+	if o.maxRetryWait <= 0 {
+		return fetch.Config{}, flagErrorf("max-retry-wait", "must be positive, got %s", o.maxRetryWait)
+	}
 	if o.maxRedirects < 0 {
 		return fetch.Config{}, flagErrorf("max-redirects", "must be 0 or more, got %d", o.maxRedirects)
 	}
