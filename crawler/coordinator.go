@@ -312,13 +312,10 @@ func (e *engine) relink(ctx context.Context) {
 		return
 	}
 	tasks, err := e.relinks.Relinks(ctx)
-	for _, t := range tasks {
-		if err != nil {
-			break
-		}
-		if p, ok := e.held[t.Key()]; ok && !p.written {
-			e.lower(ctx, t)
-			err = e.relinks.Relinked(ctx, t)
+	for i := 0; err == nil && i < len(tasks); i++ {
+		if _, held := e.held[tasks[i].Key()]; held { // written records leave held
+			e.lower(ctx, tasks[i])
+			err = e.relinks.Relinked(ctx, tasks[i])
 		}
 	}
 	if err != nil && ctx.Err() == nil {
