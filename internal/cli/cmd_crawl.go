@@ -396,15 +396,6 @@ func reportShared(ctx context.Context, w io.Writer, o sharedOptions) {
 		fmt.Fprintf(w, "shared crawl %q: where it stands could not be read: %v\n", o.crawlID, err)
 		return
 	}
-	state := "other processes go on"
-	switch {
-	case r.Finished():
-		state = "finished"
-	case r.Capped():
-		state = fmt.Sprintf("stopped at --max-pages %d", r.MaxPages)
-	case r.Leased == 0:
-		state = "unfinished: start a process to go on"
-	}
 	fmt.Fprintf(w, "shared crawl %q, all processes: %d URLs found, %d done, %d queued, %d leased, %d waiting to retry; %s\n",
-		o.crawlID, r.Seen, r.Done, r.Queued, r.Leased, r.Delayed, state)
+		o.crawlID, r.Seen, r.Done, r.Queued, r.Leased, r.Delayed, standing(r))
 }

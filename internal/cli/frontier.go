@@ -93,16 +93,7 @@ func (o *sharedOptions) open(ctx context.Context, fingerprint string, limits lim
 }
 
 func printShared(w io.Writer, id string, r *redisfrontier.Report) {
-	status := "in progress (or stopped: start a process to go on)"
-	switch {
-	case r.Command == "":
-		status = "no such crawl"
-	case r.Finished():
-		status = "finished"
-	case r.Capped():
-		status = fmt.Sprintf("stopped at --max-pages %d (what is queued is not fetched)", r.MaxPages)
-	}
-	fmt.Fprintf(w, "crawl:    %s, %s\n", id, status)
+	fmt.Fprintf(w, "crawl:    %s, %s\n", id, standing(r))
 	if r.Command != "" {
 		fmt.Fprintf(w, "command:  %s\n", r.Command)
 	}
@@ -113,6 +104,19 @@ func printShared(w io.Writer, id string, r *redisfrontier.Report) {
 	fmt.Fprintf(w, "status:   %s\n", counts(r.ByStatus, 0))
 	fmt.Fprintf(w, "hosts:    %d (%s)\n", len(r.ByHost), counts(r.ByHost, 5))
 	fmt.Fprintf(w, "redis:    %s\n", output.HumanBytes(r.Bytes))
+}
+
+// standing says where a shared crawl stands, in a few words.
+func standing(r *redisfrontier.Report) string {
+	switch {
+	case r.Command == "":
+		return "no such crawl"
+	case r.Finished():
+		return "finished"
+	case r.Capped():
+		return fmt.Sprintf("stopped at --max-pages %d (what is queued is not fetched)", r.MaxPages)
+	}
+	return "in progress (or stopped: start a process to go on)"
 }
 
 // usageErrorOrNil is usageError for a non-nil err.
