@@ -295,3 +295,19 @@ func TestFormatFollowsTheOutputName(t *testing.T) {
 		}
 	}
 }
+
+// serve refuses settings that describe no site, before it listens.
+func TestServeRefusesSettingsThatMakeNoSite(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--pages", "-5"}, "--pages must be 1 or more, got -5"},
+		{[]string{"--latency", "-1s"}, "--latency must be 0 or more, got -1s"},
+	} {
+		res := runCLI(t, "", append([]string{"serve", "--addr", "127.0.0.1:0"}, tt.args...)...)
+		if res.code != 2 || !strings.Contains(res.stderr, tt.want) || strings.Contains(res.stderr, "listening") {
+			t.Errorf("serve %q: exit %d, stderr %q; want 2 and %q", tt.args, res.code, res.stderr, tt.want)
+		}
+	}
+}

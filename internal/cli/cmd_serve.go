@@ -33,6 +33,14 @@ with the requests counted per path. Stop it with Ctrl-C.`,
 			if runF != nil {
 				return runF(cmd.Context(), addr)
 			}
+			switch {
+			case opts.Pages < 1:
+				return usageError(flagErrorf("pages", "must be 1 or more, got %d", opts.Pages))
+			case opts.Latency < 0:
+				return usageError(flagErrorf("latency", "must be 0 or more, got %s", opts.Latency))
+			case opts.SlowLatency < 0:
+				return usageError(flagErrorf("slow-latency", "must be 0 or more, got %s", opts.SlowLatency))
+			}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return usageError(fmt.Errorf("serve: %w", err))
