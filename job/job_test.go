@@ -1,6 +1,8 @@
 package job
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +14,8 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/fetchall/fetchall/crawler"
+	"github.com/fetchall/fetchall/fetch"
+	"github.com/fetchall/fetchall/output"
 )
 
 func TestExampleJobsParse(t *testing.T) {
@@ -235,5 +239,37 @@ items:
 	x = NewExtractor(j).Extract(&crawler.Page{URL: page, Body: []byte(`{"results":[],"cursor":null}`), Header: http.Header{}})
 	if len(x.Links) != 0 {
 		t.Errorf("null cursor: links %+v", x.Links)
+	}
+}
+
+// A start URL never fetched (not a URL, kept back by robots.txt) is not a
+// page: the summary counts it apart, and its record still goes to the
+// errors output. It said "job: 1 pages, 1 failed" where the crawl said 0.
+func TestReportCountsStartURLsNeverFetchedApart(t *testing.T) {
+	j, err := Parse("j.yaml", []byte("start: [http://a/]\nitems:\n  - fields:\n      t: {css: h1}\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var items, errs, report bytes.Buffer
+	w, err := NewWriter(j, &items, &errs, false, output.FieldSet{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := &crawler.Result{URL: "http://a/", Crawled: true, Err: &fetch.Error{Kind: fetch.KindRobots, Err: errors.New("robots.txt disallows it")}}
+	failed := &crawler.Result{URL: "http://a/x", Crawled: true, Attempts: 1, Status: 500, Err: &fetch.Error{Kind: fetch.KindHTTPStatus, Err: errors.New("status 500")}}
+	for _, r := range []*crawler.Result{kept, failed} {
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	w.Report(&report)
+	if want := "job: 1 pages, 1 failed, 1 start URLs not fetched (not URLs, or kept back by robots.txt)\n"; !strings.HasPrefix(report.String(), want) {
+		t.Errorf("report %q, want it to start %q", report.String(), want)
+	}
+	if n := strings.Count(errs.String(), "\n"); n != 2 {
+		t.Errorf("%d error records, want both", n)
 	}
 }

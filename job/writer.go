@@ -20,6 +20,7 @@ import (
 type Stats struct {
 	Pages      int   // pages fetched
 	Failed     int   // pages that failed
+	NotFetched int   // start URLs never fetched: not a URL, or kept back by robots.txt
 	Written    []int // items known to have reached the output, by rule
 	Dropped    []int // items left out for a missing required field
 	Duplicates []int // items left out by unique_by
@@ -97,9 +98,16 @@ func NewWriter(j *Job, items io.Writer, errs io.Writer, appending bool, errField
 
 // Write handles one page: its items, or its failure.
 func (w *Writer) Write(r *crawler.Result) error {
-	w.Stats.Pages++
-	if !r.OK {
+	switch {
+	case r.Attempts == 0 && !r.OK:
+		w.Stats.NotFetched++
+	case !r.OK:
+		w.Stats.Pages++
 		w.Stats.Failed++
+	default:
+		w.Stats.Pages++
+	}
+	if !r.OK {
 		if w.errs != nil {
 			return w.errs.Write(r)
 		}
@@ -334,7 +342,11 @@ func (w *Writer) Flush() error {
 
 // Report writes the per-rule summary.
 func (w *Writer) Report(out io.Writer) {
-	fmt.Fprintf(out, "job: %d pages, %d failed\n", w.Stats.Pages, w.Stats.Failed)
+	fmt.Fprintf(out, "job: %d pages, %d failed", w.Stats.Pages, w.Stats.Failed)
+	if w.Stats.NotFetched > 0 {
+		fmt.Fprintf(out, ", %d start URLs not fetched (not URLs, or kept back by robots.txt)", w.Stats.NotFetched)
+	}
+	fmt.Fprintln(out)
 	for i, r := range w.job.Rules {
 		fmt.Fprintf(out, "  %s: %d items written, %d dropped (missing a required field), %d duplicates dropped, %d matching pages gave no item\n",
 			r.Label(i), w.Stats.Written[i], w.Stats.Dropped[i], w.Stats.Duplicates[i], w.Stats.EmptyPages[i])
