@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
@@ -151,6 +152,9 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 	}
 	if opts.failOnSlower && opts.baseline == "" {
 		return usageError(errors.New("--fail-on-regression needs --baseline OLD.json"))
+	}
+	if err := benchFilesWritable(opts); err != nil {
+		return usageError(err)
 	}
 	env := benchEnvironment(opts, levels, list)
 	var baseline *bench.Report
@@ -335,6 +339,33 @@ func (e *errWriter) Write(p []byte) (int, error) {
 	n, err := e.w.Write(p)
 	e.err = err
 	return n, err
+}
+
+// benchFilesWritable checks, before a benchmark that may take minutes,
+// that the files it ends by writing can be: a missing folder, a folder
+// given as a file, one file under two flags, or a chart named for another
+// format (it is SVG) failed only at the end, the measurements spent.
+func benchFilesWritable(opts *benchOptions) error {
+	// --baseline may be --export-json: read first, it is replaced at the end.
+	files := []flagFile{{"-o", opts.output}, {"--plot", opts.plot}, {"--export-json", opts.exportJSON}, {"--export-markdown", opts.exportMarkdown}}
+	if err := distinctFiles(files...); err != nil {
+		return err
+	}
+	if opts.plot != "" && !strings.EqualFold(filepath.Ext(opts.plot), ".svg") {
+		return fmt.Errorf("--plot %s: the chart is SVG; name the file .svg", opts.plot)
+	}
+	for _, f := range files {
+		if f.path == "" || f.path == "-" {
+			continue
+		}
+		if info, err := os.Stat(filepath.Dir(f.path)); err != nil || !info.IsDir() {
+			return fmt.Errorf("%s %s: there is no folder %s to write it in", f.flag, f.path, filepath.Dir(f.path))
+		}
+		if info, err := os.Stat(f.path); err == nil && info.IsDir() {
+			return fmt.Errorf("%s %s: is a folder, want a file name", f.flag, f.path)
+		}
+	}
+	return nil
 }
 
 // writeBenchFiles writes the chart and exports that were asked for.

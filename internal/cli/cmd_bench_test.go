@@ -62,6 +62,31 @@ func TestBenchWantsYesBeforeManyRemoteRequests(t *testing.T) {
 	}
 }
 
+// The files a bench writes at its end are checked at its start: a
+// missing folder, a chart named .png (it is SVG), one file under two
+// flags failed only after the measurements.
+func TestBenchChecksItsFilesBeforeMeasuring(t *testing.T) {
+	site, base := startSite(t)
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--plot", filepath.Join(dir, "no", "b.svg")}, "there is no folder"},
+		{[]string{"--plot", filepath.Join(dir, "b.png")}, "the chart is SVG; name the file .svg"},
+		{[]string{"--plot", filepath.Join(dir, "x.svg"), "--export-markdown", filepath.Join(dir, "x.svg")}, "--plot and --export-markdown both name"},
+		{[]string{"--export-json", dir}, "is a folder, want a file name"},
+	} {
+		res := runCLI(t, base+"/page/1\n", append([]string{"bench", "-", "-c", "1,2", "--runs", "1"}, tt.args...)...)
+		if res.code != exitUsage || !strings.Contains(res.stderr, tt.want) {
+			t.Errorf("bench %q: exit %d stderr %q; want 2 and %q", tt.args, res.code, res.stderr, tt.want)
+		}
+	}
+	if site.Total() != 0 {
+		t.Errorf("the refused benches sent %d requests", site.Total())
+	}
+}
+
 func TestBenchBadLevels(t *testing.T) {
 	for _, levels := range []string{"0", "1,x", "", "-5"} {
 		res := runCLI(t, "http://127.0.0.1:1/\n", "bench", "-", "-c", levels)
