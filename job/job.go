@@ -162,7 +162,11 @@ func Parse(file string, data []byte, sets []string) (*Job, error) {
 	}
 	j := &Job{File: file, StartFile: string(top.StartFile), Output: top.Output}
 	if j.Output.Format != "jsonl" && j.Output.Format != "csv" {
-		return nil, d.at(nodes["output"], "output.format", fmt.Errorf("format %q: want jsonl or csv", j.Output.Format))
+		at := nodes["output"]
+		if n := valueOf(at, "format"); n != nil {
+			at = n // its own line, or --set's
+		}
+		return nil, d.at(at, "output.format", fmt.Errorf("format %q: want jsonl or csv", j.Output.Format))
 	}
 	if sn, ok := nodes["start"]; ok {
 		if j.Start, err = d.start(sn, top.Start); err != nil {
@@ -530,6 +534,8 @@ func (e *OverrideError) Unwrap() error { return e.Err }
 
 // applySet applies one "dotted.key=value" override to the document root.
 func applySet(root *yaml.Node, set string) error {
+	// Nodes from --set say so in errors (config.SetLine): their line in
+	// the value's own text is no line of the file.
 	path, value, ok := strings.Cut(set, "=")
 	if !ok || path == "" {
 		return &OverrideError{Set: set, Err: errors.New("want key=value, e.g. output.format=csv")}
@@ -538,6 +544,7 @@ func applySet(root *yaml.Node, set string) error {
 	if err := yaml.Unmarshal([]byte(value), &val); err != nil || len(val.Content) == 0 {
 		val = yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Tag: "!!str", Value: value}}}
 	}
+	markSet(val.Content[0])
 	n := root
 	keys := strings.Split(path, ".")
 	for i, key := range keys {
@@ -549,6 +556,7 @@ func applySet(root *yaml.Node, set string) error {
 			if n.Content[k].Value == key {
 				next = n.Content[k+1]
 				if i == len(keys)-1 {
+					n.Content[k].Line = config.SetLine // the value is --set's now, not the file's
 					n.Content[k+1] = val.Content[0]
 					return nil
 				}
@@ -559,9 +567,17 @@ func applySet(root *yaml.Node, set string) error {
 			if i == len(keys)-1 {
 				next = val.Content[0]
 			}
-			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, next)
+			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key, Line: config.SetLine}, next)
 		}
 		n = next
 	}
 	return nil
+}
+
+// markSet marks n and everything under it as given by --set.
+func markSet(n *yaml.Node) {
+	n.Line = config.SetLine
+	for _, c := range n.Content {
+		markSet(c)
+	}
 }

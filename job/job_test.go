@@ -34,6 +34,27 @@ func TestExampleJobsParse(t *testing.T) {
 	}
 }
 
+// A bad value or key given with --set is named as --set's, not by a line
+// of the file: a new key said "line 0", a replaced value the file's line
+// of the value it replaced, or "line 1" of its own text.
+func TestSetErrorsNameTheSet(t *testing.T) {
+	file := []byte("start: [http://a/]\nitems:\n  - fields:\n      t: {css: h1}\noutput:\n  format: jsonl\n")
+	for _, tt := range []struct{ set, want string }{
+		{"output.format=xml", `--set output.format: format "xml": want jsonl or csv`},
+		{"items=5", "--set items: "},
+		{"output.colour=red", "--set output.colour: unknown key"},
+	} {
+		_, err := Parse("j.yaml", file, []string{tt.set})
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("--set %s: %v, want it to start %q", tt.set, err, tt.want)
+		}
+	}
+	// The file's own mistakes keep their lines.
+	if _, err := Parse("j.yaml", []byte("start: [http://a/]\nitems:\n  - fields:\n      t: {css: h1}\noutput:\n  format: xml\n"), nil); err == nil || !strings.HasPrefix(err.Error(), "j.yaml line 6: ") {
+		t.Errorf("a bad format in the file: %v, want its line 6", err)
+	}
+}
+
 func TestSetOverrides(t *testing.T) {
 	j, err := Parse("j.yaml", []byte("start: [http://a/]\nitems:\n  - fields:\n      t: {css: h1}\noutput: {format: jsonl}\n"),
 		[]string{"output.format=csv", "output.path=out.csv", "max_pages=7", "start=http://b/"})

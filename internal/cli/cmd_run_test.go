@@ -176,6 +176,20 @@ func TestJobFileErrorsNameTheirLine(t *testing.T) {
 	}
 }
 
+// A setting given with --set that cannot work is said to be --set's:
+// "--set concurrency=0" blamed the file's line 6, where concurrency: 8 is.
+func TestJobSetErrorsNameTheSet(t *testing.T) {
+	for _, tt := range []struct{ set, want string }{
+		{"concurrency=0", "fetchall: --set concurrency: must be 1 or more, got 0"},
+		{"max_depht=2", `fetchall: --set max_depht: unknown key (did you mean "max_depth"?)`},
+	} {
+		res := runCLI(t, "", "run", "../../testdata/jobs/catalogue.yaml", "--dry-run", "--set", tt.set)
+		if res.code != exitUsage || strings.TrimSpace(res.stderr) != tt.want {
+			t.Errorf("--set %s: exit %d stderr %q; want exit 2 and %q", tt.set, res.code, res.stderr, tt.want)
+		}
+	}
+}
+
 func TestJobStartFileAndErrorsOutput(t *testing.T) {
 	_, base := startSite(t)
 	starts := writeFile(t, "starts.txt", base+"/shop/catalogue/sharp-objects_4/index.html\n"+base+"/status/500\n")

@@ -23,7 +23,14 @@ type Error struct {
 	Err  error
 }
 
+// SetLine is the line of a key or value given on the command line with
+// --set rather than in the file: its errors name --set, not a line.
+const SetLine = -1
+
 func (e *Error) Error() string {
+	if e.Line == SetLine {
+		return fmt.Sprintf("--set %s: %v", e.Key, e.Err)
+	}
 	if e.Key == "" {
 		return fmt.Sprintf("%s line %d: %v", e.File, e.Line, e.Err)
 	}
