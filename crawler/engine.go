@@ -271,7 +271,7 @@ func (e *engine) work(runCtx, leaseCtx context.Context) {
 // process fetches one leased task and parses what it needs to.
 func (e *engine) process(ctx context.Context, l Lease) answer {
 	t := l.Task
-	out := answer{lease: l, task: t}
+	out := answer{lease: l, task: t, outcome: Outcome{Unsent: true}} // until a request goes out
 	if ctx.Err() != nil || e.stopped.Load() {
 		out.unstarted = true
 		return out
@@ -293,7 +293,7 @@ func (e *engine) process(ctx context.Context, l Lease) answer {
 				// robots.txt cannot be read yet: the page waits in its
 				// host's queue until the file's next try.
 				out.retried = true
-				if err := e.fr.Release(ctx, l, Outcome{}, retryAt); err != nil && !errors.Is(err, ErrLeaseLost) && ctx.Err() == nil {
+				if err := e.fr.Release(ctx, l, out.outcome, retryAt); err != nil && !errors.Is(err, ErrLeaseLost) && ctx.Err() == nil {
 					e.cancel(fmt.Errorf("frontier: %w", err))
 				}
 				return out
@@ -320,6 +320,7 @@ func (e *engine) process(ctx context.Context, l Lease) answer {
 	if t.FirstTry.IsZero() {
 		t.FirstTry = time.Now()
 	}
+	out.outcome.Unsent = false
 	fr := e.f.Get(ctx, t.URL, e.keep)
 	defer fr.Release()
 	contentType := fr.ContentType

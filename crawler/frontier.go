@@ -98,6 +98,10 @@ type Outcome struct {
 	// records to reach the output (a Journal) need not wait for this one,
 	// and one that caps the pages fetched does not count it.
 	NoRecord bool
+	// Unsent says that no request went out (robots.txt kept the URL back,
+	// or the run ended first): the host's spacing is given back, so that
+	// a disallowed URL does not hold the next page a Crawl-delay longer.
+	Unsent bool
 }
 
 // AddResult says what Add did.

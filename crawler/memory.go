@@ -92,8 +92,9 @@ type Spill interface {
 }
 
 type leased struct {
-	task Task
-	host string
+	task   Task
+	host   string
+	ticket limiter.Ticket // what the start took, given back if nothing was sent
 }
 
 // NewMemoryFrontier returns an empty frontier enforcing limits per host.
@@ -419,8 +420,8 @@ func (f *MemoryFrontier) take(now time.Time) (Lease, bool) {
 	if f.inMemory[int32(t.Depth)]--; f.inMemory[int32(t.Depth)] == 0 {
 		delete(f.inMemory, int32(t.Depth))
 	}
-	f.lim.Start(h.name, now)
-	l := Lease{Task: t, ID: f.leased.add(leased{task: t, host: h.name})}
+	ticket := f.lim.Start(h.name, now)
+	l := Lease{Task: t, ID: f.leased.add(leased{task: t, host: h.name, ticket: ticket})}
 	if !t.Listed {
 		key := t.Key()
 		f.seen.Set(key, mark{depth: int32(t.Depth), state: taken})
@@ -491,6 +492,9 @@ func (f *MemoryFrontier) end(l Lease, o Outcome) (leased, bool) {
 	}
 	now := time.Now()
 	f.lim.Done(lt.host)
+	if o.Unsent {
+		f.lim.Refund(lt.host, lt.ticket)
+	}
 	if o.CoolDown > 0 {
 		f.lim.CoolDown(lt.host, now.Add(o.CoolDown))
 	}

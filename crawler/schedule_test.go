@@ -662,3 +662,30 @@ func TestLostLeaseWritesNoRecord(t *testing.T) {
 		}
 	})
 }
+
+// A URL robots.txt disallows sends nothing, so it takes nothing of its
+// host's Crawl-delay: the next page goes one delay after the last
+// request, not two (a crawl of / and /b, with /private/a between them in
+// the host's queue, took 20 s at a 10 s Crawl-delay).
+func TestDisallowedURLTakesNoCrawlDelay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		site := newFakeSite(func(string) time.Duration { return 10 * time.Millisecond })
+		site.files = map[string]string{"http://x/robots.txt": "User-agent: *\nDisallow: /private\nCrawl-delay: 0.3\n"}
+		site.links["http://x/"] = []string{"http://x/private/a", "http://x/private/b", "http://x/c"}
+		scope, _ := NewScope(ScopeAny, nil, nil, nil)
+		robots := NewRobots(site, "fetchall/test", 10*time.Second)
+		cfg := CrawlConfig{Config: Config{Workers: 4}, MaxDepth: -1, Scope: scope, Robots: robots}
+		var sink collect
+		stats, err := Run(t.Context(), cfg, site, Tasks(Task{URL: "http://x/"}), NewMemoryFrontier(limiter.Config{PerHost: 2, ProbeFirst: true}), &sink)
+		if err != nil {
+			t.Fatal(err)
+		}
+		starts := site.startsOf("x")[1:] // robots.txt first
+		if len(starts) != 2 || stats.RobotsBlocked != 2 {
+			t.Fatalf("%d page requests, %d blocked; want / and /c, and both /private URLs blocked", len(starts), stats.RobotsBlocked)
+		}
+		if gap := starts[1].Sub(starts[0]); gap != 300*time.Millisecond {
+			t.Errorf("/c started %s after /, want the one 300ms Crawl-delay", gap)
+		}
+	})
+}

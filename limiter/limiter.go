@@ -63,6 +63,7 @@ type Limiter struct {
 	global *rate.Limiter // nil when Rate is 0
 	hosts  map[string]*host
 	delays map[string]time.Duration // robots.txt Crawl-delay, kept while hosts come and go
+	starts uint64                   // Starts so far, for Refund
 }
 
 type host struct {
@@ -70,6 +71,12 @@ type host struct {
 	probed   bool          // a request has been done (ProbeFirst)
 	rate     *rate.Limiter // nil: no spacing
 	until    time.Time     // cool-down, or a Crawl-delay just learnt
+	starts   uint64        // Starts so far, for Refund
+}
+
+// Ticket is what a Start took, for Refund.
+type Ticket struct {
+	hostStarts, starts uint64
 }
 
 // New returns a Limiter enforcing cfg.
@@ -144,14 +151,33 @@ func (l *Limiter) GlobalNext(now time.Time) time.Time {
 // Start records that a request to name starts now: it takes a slot and a
 // token of the host's and the global rate (a start never waits here:
 // Next said when).
-func (l *Limiter) Start(name string, now time.Time) {
+func (l *Limiter) Start(name string, now time.Time) Ticket {
 	h := l.host(name)
 	h.inFlight++
+	h.starts++
+	l.starts++
 	if h.rate != nil {
 		h.rate.ReserveN(now, 1)
 	}
 	if l.global != nil {
 		l.global.ReserveN(now, 1)
+	}
+	return Ticket{hostStarts: h.starts, starts: l.starts}
+}
+
+// Refund gives back the tokens a Start took for a request that was never
+// sent (robots.txt kept it back): the host, and the run, may go again at
+// once rather than a Crawl-delay later, unless another request started
+// there since. Its slot is given back by Done, as for any start. (Every
+// bucket holds one token, full before a Start: a full bucket anew is the
+// state before it. rate's Reservation.Cancel cannot do this: it gives
+// nothing back once the reserved time has come, which it had at once.)
+func (l *Limiter) Refund(name string, t Ticket) {
+	if h := l.hosts[name]; h != nil && h.rate != nil && h.starts == t.hostStarts {
+		h.rate = rate.NewLimiter(h.rate.Limit(), 1)
+	}
+	if l.global != nil && l.starts == t.starts {
+		l.global = rate.NewLimiter(l.global.Limit(), 1)
 	}
 }
 

@@ -149,3 +149,35 @@ func TestProbeFirstSendsAHostsFirstRequestAlone(t *testing.T) {
 		t.Error("a.test still one at a time after its first request was done")
 	}
 }
+
+// A request never sent (robots.txt kept it back) gives its host's and the
+// run's spacing back: the next may go at once, not a delay later. A start
+// since then keeps what it took.
+func TestRefundGivesBackAnUnsentStart(t *testing.T) {
+	l := New(Config{Rate: 1})
+	l.SetDelay("a.test", 2*time.Second, t0.Add(-3*time.Second)) // learnt earlier: no hold now
+	ticket := l.Start("a.test", t0)
+	l.Done("a.test")
+	now := t0.Add(10 * time.Millisecond)
+	if mayGo(l, "a.test", now) {
+		t.Fatal("a.test may go 10ms after a start with a 2s Crawl-delay")
+	}
+	l.Refund("a.test", ticket)
+	if !mayGo(l, "a.test", now) {
+		t.Error("a.test held back after its start was refunded, want it free at once")
+	}
+	// Refunded after another start: that one keeps its tokens.
+	first := l.Start("a.test", now)
+	l.Done("a.test")
+	second := l.Start("b.test", now.Add(time.Second))
+	l.Done("b.test")
+	l.Refund("a.test", first)
+	later := now.Add(1100 * time.Millisecond)
+	if mayGo(l, "b.test", later) {
+		t.Error("the run's rate given back by an older start's refund: b.test's start no longer counts")
+	}
+	l.Refund("b.test", second)
+	if !mayGo(l, "b.test", later) {
+		t.Error("b.test held back after its own start was refunded")
+	}
+}

@@ -15,6 +15,8 @@
 -- delayed   ZSET  lease id \n host \n depth \n member -> not before (ms): retries
 -- open      HASH  depth -> tasks queued, leased (not yet completed) or delayed at that depth,
 --                 and relinks waiting at that depth
+-- spacing   HASH  lease id -> the host's next start it set, the one before,
+--                 and the same of the crawl's gnext: undone if nothing was sent
 -- relink    HASH  URL key -> depth \n member: a page met by a shorter path
 --                 after it was leased; the process that holds its record
 --                 queues its links again from there, then says 'relinked'.
@@ -77,6 +79,26 @@ local function ended(host, now, cool)
   if cool > 0 then
     local nxt = math.max(num(redis.call('HGET', h, 'next')), now + cool)
     redis.call('HSET', h, 'next', nxt)
+  end
+end
+
+-- unspace forgets what lease id's start did to its host's and the crawl's
+-- next start, and undoes it when no request was sent (robots.txt kept the
+-- URL back) and nothing started since: the next page need not wait a
+-- Crawl-delay for a request that never went out.
+local function unspace(id, host, unsent)
+  local v = redis.call('HGET', p .. 'spacing', id)
+  redis.call('HDEL', p .. 'spacing', id)
+  if not unsent or not v then
+    return
+  end
+  local nxt, prev, gnxt, gprev = string.match(v, '^(%S+) (%S+) (%S+) (%S+)$')
+  local h = p .. 'h:' .. host
+  if redis.call('HGET', h, 'next') == nxt then
+    redis.call('HSET', h, 'next', prev)
+  end
+  if gnxt ~= gprev and redis.call('HGET', p .. 'stats', 'gnext') == gnxt then
+    redis.call('HSET', p .. 'stats', 'gnext', gprev)
   end
 end
 
@@ -144,6 +166,7 @@ if op == 'lease' then
     local v = redis.call('HGET', p .. 'lease', id)
     redis.call('ZREM', p .. 'leases', id)
     redis.call('HDEL', p .. 'lease', id)
+    redis.call('HDEL', p .. 'spacing', id)
     if v then
       local host, d, member = split(v)
       local status = redis.call('HGET', p .. 'unrecorded', id)
@@ -201,15 +224,19 @@ if op == 'lease' then
         redis.call('HINCRBY', stats, 'pages', 1)
         local h = p .. 'h:' .. host
         redis.call('HINCRBY', h, 'inflight', 1)
+        local prev, gprev = num(redis.call('HGET', h, 'next')), num(redis.call('HGET', stats, 'gnext'))
         local nxt = now + math.max(interval, num(redis.call('HGET', h, 'delay')))
         redis.call('HSET', h, 'next', nxt)
         schedule(host)
+        local gnxt = gprev
         if ginterval > 0 then
-          redis.call('HSET', stats, 'gnext', now + ginterval)
+          gnxt = now + ginterval
+          redis.call('HSET', stats, 'gnext', gnxt)
         end
         local id = redis.call('HINCRBY', stats, 'leaseseq', 1)
         redis.call('ZADD', p .. 'leases', now + ttl, id)
         redis.call('HSET', p .. 'lease', id, host .. '\n' .. d .. '\n' .. member)
+        redis.call('HSET', p .. 'spacing', id, nxt .. ' ' .. prev .. ' ' .. gnxt .. ' ' .. gprev)
         return {'lease', tostring(id), member}
       end
       schedule(host) -- a stale copy, dropped
@@ -242,7 +269,8 @@ end
 if op == 'complete' or op == 'release' then
   -- ARGV[5] lease id, ARGV[6] cool-down ms; for complete ARGV[7] the HTTP
   -- status and ARGV[8] '1' when no record follows; for release ARGV[7]
-  -- the delay ms and ARGV[8] the task's new member
+  -- the delay ms and ARGV[8] the task's new member; ARGV[9] '1' when no
+  -- request was sent
   local now = now_ms()
   local id = ARGV[5]
   local v = redis.call('HGET', p .. 'lease', id)
@@ -252,6 +280,7 @@ if op == 'complete' or op == 'release' then
   local host, d, member = split(v)
   local k = string.sub(member, 1, 16)
   ended(host, now, num(ARGV[6]))
+  unspace(id, host, ARGV[9] == '1')
   if op == 'complete' then
     local seen = num(redis.call('HGET', p .. 'seen', k))
     redis.call('HSET', p .. 'seen', k, math.floor(seen / 4) * 4 + 2)

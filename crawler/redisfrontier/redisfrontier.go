@@ -330,7 +330,7 @@ func (f *Frontier) Lease(ctx context.Context) (crawler.Lease, error) {
 
 // Complete implements crawler.Frontier.
 func (f *Frontier) Complete(ctx context.Context, l crawler.Lease, o crawler.Outcome) error {
-	if err := f.end(ctx, l, "complete", ms(o.CoolDown), o.Status, boolArg(o.NoRecord)); err != nil {
+	if err := f.end(ctx, l, "complete", ms(o.CoolDown), o.Status, boolArg(o.NoRecord), boolArg(o.Unsent)); err != nil {
 		return err
 	}
 	f.mu.Lock()
@@ -409,7 +409,7 @@ func (f *Frontier) Release(ctx context.Context, l crawler.Lease, o crawler.Outco
 	if !notBefore.IsZero() {
 		wait = ms(time.Until(notBefore))
 	}
-	return f.end(ctx, l, "release", ms(o.CoolDown), wait, member(l.Task))
+	return f.end(ctx, l, "release", ms(o.CoolDown), wait, member(l.Task), boolArg(o.Unsent))
 }
 
 func (f *Frontier) end(ctx context.Context, l crawler.Lease, op string, args ...any) error {

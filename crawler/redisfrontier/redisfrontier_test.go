@@ -431,3 +431,32 @@ func TestLoweredLeaseIsRelinked(t *testing.T) {
 		t.Errorf("MinOpenDepth = %d with nothing open, want -1", d)
 	}
 }
+
+// A lease that sent nothing (robots.txt kept its URL back) gives its
+// host's spacing back: the host's next URL goes at once, not a delay
+// later. One that was sent keeps it.
+func TestUnsentLeaseGivesTheSpacingBack(t *testing.T) {
+	srv := redistest.Start(t)
+	f := open(t, srv, "unsent", Options{Limits: limiter.Config{PerHost: 1, Delay: 2 * time.Second}})
+	ctx := t.Context()
+	if _, err := f.Add(ctx, []crawler.Task{{URL: "http://h/private"}, {URL: "http://h/1"}, {URL: "http://h/2"}}); err != nil {
+		t.Fatal(err)
+	}
+	kept, err := lease(t, f, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Complete(ctx, kept, crawler.Outcome{NoRecord: true, Unsent: true}); err != nil {
+		t.Fatal(err)
+	}
+	sent, err := lease(t, f, 500*time.Millisecond)
+	if err != nil {
+		t.Fatalf("the host's next URL after an unsent one: %v, want it at once", err)
+	}
+	if err := recorded(ctx, f, sent); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := lease(t, f, 500*time.Millisecond); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("a URL of the host went %+v right after one that was sent; want the 2s delay", l.Task)
+	}
+}
