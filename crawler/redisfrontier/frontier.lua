@@ -342,8 +342,21 @@ if op == 'renew' then
 end
 
 if op == 'delay' then
-  -- ARGV[5] host, ARGV[6] least spacing ms (robots.txt Crawl-delay)
-  redis.call('HSET', p .. 'h:' .. ARGV[5], 'delay', ARGV[6])
+  -- ARGV[5] host, ARGV[6] least spacing ms (robots.txt Crawl-delay). It
+  -- is learnt just before the host's first request goes out, after that
+  -- request's lease: as the in-memory limiter has it, the host's next
+  -- start moves to a delay from now (the second request went right after
+  -- the first). Only a longer delay changes anything.
+  local h, d = p .. 'h:' .. ARGV[5], num(ARGV[6])
+  if d <= num(redis.call('HGET', h, 'delay')) then
+    return 0
+  end
+  redis.call('HSET', h, 'delay', d)
+  local nxt = now_ms() + d
+  if num(redis.call('HGET', h, 'next')) < nxt then
+    redis.call('HSET', h, 'next', nxt)
+    schedule(ARGV[5])
+  end
   return 1
 end
 

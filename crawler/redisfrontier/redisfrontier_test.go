@@ -460,3 +460,34 @@ func TestUnsentLeaseGivesTheSpacingBack(t *testing.T) {
 		t.Errorf("a URL of the host went %+v right after one that was sent; want the 2s delay", l.Task)
 	}
 }
+
+// A Crawl-delay learnt with a host's first request (its robots.txt is read
+// after that request's lease) holds the second request back from the
+// first, as in memory: the shared frontier let the second go at once.
+func TestCrawlDelayLearntSpacesTheSecondRequest(t *testing.T) {
+	srv := redistest.Start(t)
+	f := open(t, srv, "learnt", Options{Limits: limiter.Config{PerHost: 2}})
+	ctx := t.Context()
+	if _, err := f.Add(ctx, []crawler.Task{{URL: "http://h/1"}, {URL: "http://h/2"}}); err != nil {
+		t.Fatal(err)
+	}
+	first, err := lease(t, f, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.SetDelay("h", 600*time.Millisecond)
+	f.SetDelay("h", 600*time.Millisecond) // learnt again by the next page: no later
+	learnt := time.Now()
+	if err := recorded(ctx, f, first); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lease(t, f, 300*time.Millisecond); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("the second URL went before the Crawl-delay: %v", err)
+	}
+	if _, err := lease(t, f, 2*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if gap := time.Since(learnt); gap < 550*time.Millisecond || gap > 1500*time.Millisecond {
+		t.Errorf("the second URL went %s after the delay was learnt, want about 600ms", gap)
+	}
+}
