@@ -286,6 +286,22 @@ func TestCrawlDelayIsCapped(t *testing.T) {
 	}
 }
 
+// A Crawl-delay past a day is read as a day, and said so: the summary
+// said "Crawl-delay 24h0m0s" of a file asking 100000 seconds.
+func TestCrawlDelayPastADayIsSaidSo(t *testing.T) {
+	s := newCrawl(t, testsite.Options{Pages: 3, SlowbotDelay: 48 * time.Hour}, 2)
+	follow, _ := fetch.New(fetch.Config{UserAgent: "slowbot/1.0"})
+	defer follow.CloseIdleConnections()
+	s.cfg.Robots = NewRobots(follow, "slowbot/1.0", 50*time.Millisecond)
+	u, _ := url.Parse(s.base + "/")
+	if _, _, err := s.cfg.Robots.Allowed(t.Context(), u); err != nil {
+		t.Fatal(err)
+	}
+	if notes := s.cfg.Robots.Notes(); len(notes) != 1 || !strings.HasSuffix(notes[0], ": Crawl-delay of a day or more capped at 50ms") {
+		t.Errorf("robots notes = %q, want the delay said as a day or more", notes)
+	}
+}
+
 func TestCrawlSeedThatRedirectsKeepsItsSite(t *testing.T) {
 	site := testsite.NewWith(testsite.Options{Pages: 30})
 	srv := httptest.NewServer(site)

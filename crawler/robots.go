@@ -363,11 +363,11 @@ func (r *Robots) Notes() []string {
 		}
 		switch {
 		case site.asked > 0 && r.maxDelay < 0:
-			out = append(out, fmt.Sprintf("%s: Crawl-delay %s not applied", key, site.asked))
+			out = append(out, fmt.Sprintf("%s: Crawl-delay %s not applied", key, askedDelay(site.asked)))
 		case site.asked > r.maxDelay:
-			out = append(out, fmt.Sprintf("%s: Crawl-delay %s capped at %s", key, site.asked, r.maxDelay))
+			out = append(out, fmt.Sprintf("%s: Crawl-delay %s capped at %s", key, askedDelay(site.asked), r.maxDelay))
 		case site.asked > 0:
-			out = append(out, fmt.Sprintf("%s: Crawl-delay %s honoured", key, site.asked))
+			out = append(out, fmt.Sprintf("%s: Crawl-delay %s honoured", key, askedDelay(site.asked)))
 		}
 	}
 	sort.Strings(out)
@@ -443,7 +443,7 @@ func (g *groupDelay) HandleUnknownAction(_ int, action, value string) {
 	if err != nil || secs < 0 {
 		return
 	}
-	d := time.Duration(min(secs, 86400) * float64(time.Second))
+	d := time.Duration(min(secs, maxAskedDelay.Seconds()) * float64(time.Second))
 	if g.inMine && !g.mineSet {
 		g.mine, g.mineSet = d, true
 	}
@@ -451,6 +451,19 @@ func (g *groupDelay) HandleUnknownAction(_ int, action, value string) {
 		g.star, g.starSt = d, true
 	}
 }
+
+// askedDelay says a Crawl-delay as the file gave it: one past a day is
+// read as a day (maxAskedDelay), and said so.
+func askedDelay(d time.Duration) string {
+	if d >= maxAskedDelay {
+		return "of a day or more"
+	}
+	return d.String()
+}
+
+// maxAskedDelay bounds a Crawl-delay read from a file, so that no value
+// overflows a time.Duration.
+const maxAskedDelay = 24 * time.Hour
 
 // delay is the Crawl-delay that applies: our group's if we have one.
 func (g *groupDelay) delay() time.Duration {
