@@ -591,15 +591,15 @@ func Redact(raw string) string {
 	if !strings.Contains(raw, "@") {
 		return raw
 	}
-	if u, err := url.Parse(raw); err == nil {
-		if u.User == nil {
-			return raw
-		}
+	if u, err := url.Parse(raw); err == nil && u.User != nil {
 		return u.Redacted()
 	}
-	scheme, rest, ok := strings.Cut(raw, "://")
-	if !ok {
-		return raw
+	// Unparsable, or without a scheme ("user:pw@proxy:3128", which url
+	// reads as scheme "user"): the password is what stands between the
+	// first ':' and the last '@' of the authority.
+	prefix, rest := "", raw
+	if scheme, after, ok := strings.Cut(raw, "://"); ok {
+		prefix, rest = scheme+"://", after
 	}
 	authority := rest
 	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
@@ -613,5 +613,5 @@ func Redact(raw string) string {
 	if !hasPassword {
 		return raw
 	}
-	return scheme + "://" + user + ":xxxxx" + rest[at:]
+	return prefix + user + ":xxxxx" + rest[at:]
 }

@@ -181,7 +181,7 @@ func (o *requestOptions) clientConfig() (fetch.Config, error) {
 	if o.proxy != "" {
 		u, err := url.Parse(o.proxy)
 		if err != nil || u.Host == "" {
-			return fetch.Config{}, flagErrorf("proxy", "%q: want a URL such as http://host:3128", o.proxy)
+			return fetch.Config{}, flagErrorf("proxy", "%q: want a URL such as http://host:3128", fetch.Redact(o.proxy))
 		}
 		cfg.Proxy = u
 	}

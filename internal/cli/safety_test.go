@@ -86,6 +86,18 @@ func TestPasswordsAreMaskedEvenInBadURLs(t *testing.T) {
 	}
 }
 
+// A --proxy that is not a URL is refused without showing its password:
+// the error quoted it whole (and the line with no scheme, as url reads
+// "user:pw@host" as scheme "user", slipped through the masking too).
+func TestBadProxyErrorMasksItsPassword(t *testing.T) {
+	for _, proxy := range []string{"http://user:s3cret@bad host:1", "http://user:s3cret@[::1", "user:s3cret@proxy"} {
+		res := runCLI(t, "", "http://127.0.0.1:1/", "--proxy", proxy)
+		if res.code != exitUsage || strings.Contains(res.stderr, "s3cret") || !strings.Contains(res.stderr, "user:xxxxx@") {
+			t.Errorf("--proxy %q: exit %d, stderr %q; want exit 2 with the password masked", proxy, res.code, res.stderr)
+		}
+	}
+}
+
 // credentialCatcher is a server that records the credentials each path
 // received.
 type credentialCatcher struct {
