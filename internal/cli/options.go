@@ -206,6 +206,19 @@ func (o *requestOptions) settings() (crawler.Settings, error) {
 }
 
 // parseHeaders turns "Name: value" strings into a header.
+// headerStart is what an error may show of a header line: its first
+// word, at most 40 bytes of it.
+func headerStart(line string) string {
+	word := strings.TrimSpace(line)
+	if i := strings.IndexAny(word, " \t:"); i >= 0 {
+		word = word[:i]
+	}
+	if len(word) > 40 {
+		word = word[:40]
+	}
+	return word
+}
+
 func parseHeaders(lines []string) (http.Header, error) {
 	if len(lines) == 0 {
 		return nil, nil
@@ -214,17 +227,20 @@ func parseHeaders(lines []string) (http.Header, error) {
 	for _, line := range lines {
 		name, value, ok := strings.Cut(line, ":")
 		name = strings.TrimSpace(name)
+		// The errors name the header, never its value: it may be a token
+		// ("Authorization Bearer ..." without its colon), and an error
+		// goes to logs.
 		if !ok || name == "" || strings.ContainsAny(name, " \t") {
-			return nil, flagErrorf("header", "%q: want 'Name: value'", line)
+			return nil, flagErrorf("header", "%q...: want 'Name: value'", headerStart(line))
 		}
 		value = strings.TrimSpace(value)
 		// Sent as given, a line break would start another header (the
 		// lean path turned it into spaces, net/http refused every request).
 		if !httpguts.ValidHeaderFieldName(name) {
-			return nil, flagErrorf("header", "%q: %q is not a header name (letters, digits and !#$%%&'*+-.^_`|~ only)", line, name)
+			return nil, flagErrorf("header", "%q is not a header name (letters, digits and !#$%%&'*+-.^_`|~ only)", headerStart(name))
 		}
 		if !httpguts.ValidHeaderFieldValue(value) {
-			return nil, flagErrorf("header", "%q: the value has a control character (a line break?), which cannot be sent", line)
+			return nil, flagErrorf("header", "%s: the value has a control character (a line break?), which cannot be sent", name)
 		}
 		h.Add(name, value)
 	}
