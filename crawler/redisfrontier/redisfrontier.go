@@ -74,6 +74,18 @@ var ErrMismatch = errors.New("the crawl id names another crawl")
 // ErrUnreachable wraps the error of a Redis that cannot be reached at Open.
 var ErrUnreachable = errors.New("redis unreachable")
 
+// pingWithin is how long a Redis has to answer its first PING.
+const pingWithin = 5 * time.Second
+
+// unreachable says why the Redis at rawURL did not answer, in a user's
+// words for a silent one ("context deadline exceeded" named no wait).
+func unreachable(rawURL string, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %s: no answer to PING within %s (is a Redis server listening there?)", ErrUnreachable, redactURL(rawURL), pingWithin)
+	}
+	return fmt.Errorf("%w: %s: %v", ErrUnreachable, redactURL(rawURL), err)
+}
+
 // Frontier is the shared frontier of one crawl. Use Open; Close it.
 type Frontier struct {
 	rdb    *redis.Client
@@ -101,7 +113,7 @@ func Open(ctx context.Context, rawURL, crawlID string, opts Options) (*Frontier,
 	}
 	ropts, err := redis.ParseURL(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("frontier %q: %w", rawURL, err)
+		return nil, fmt.Errorf("frontier %q: %w", redactURL(rawURL), err)
 	}
 	ropts.MaxRetries = 2
 	silence.Do(func() { redis.SetLogger(quiet{}) })
@@ -110,11 +122,11 @@ func Open(ctx context.Context, rawURL, crawlID string, opts Options) (*Frontier,
 		opts.LeaseTTL = DefaultLeaseTTL
 	}
 	f := &Frontier{rdb: rdb, prefix: Prefix(crawlID), opts: opts, held: map[uint64]struct{}{}, unrecorded: map[uint64]uint64{}, wake: make(chan struct{}), depth: -1}
-	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	pingCtx, cancel := context.WithTimeout(ctx, pingWithin)
 	defer cancel()
 	if err := rdb.Ping(pingCtx).Err(); err != nil {
 		rdb.Close()
-		return nil, fmt.Errorf("%w: %s: %v", ErrUnreachable, redactURL(rawURL), err)
+		return nil, unreachable(rawURL, err)
 	}
 	if opts.Fingerprint != "" {
 		key := f.prefix + "config"

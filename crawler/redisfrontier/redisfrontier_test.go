@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -489,5 +490,19 @@ func TestCrawlDelayLearntSpacesTheSecondRequest(t *testing.T) {
 	}
 	if gap := time.Since(learnt); gap < 550*time.Millisecond || gap > 1500*time.Millisecond {
 		t.Errorf("the second URL went %s after the delay was learnt, want about 600ms", gap)
+	}
+}
+
+// A Redis URL that does not parse is quoted without its password: the
+// error showed "redis://:s3cret@..." whole.
+func TestBadURLErrorMasksThePassword(t *testing.T) {
+	for _, raw := range []string{"redis://:s3cret@127.0.0.1:6379/abc", "http://user:s3cret@127.0.0.1:6379/0"} {
+		_, err := Open(t.Context(), raw, "x", Options{})
+		_, statusErr := Status(t.Context(), raw, "x")
+		for _, e := range []error{err, statusErr} {
+			if e == nil || strings.Contains(e.Error(), "s3cret") || !strings.Contains(e.Error(), "***@127.0.0.1") {
+				t.Errorf("%s: %v, want an error with the password masked", raw, e)
+			}
+		}
 	}
 }

@@ -40,13 +40,15 @@ func (r *Report) Capped() bool {
 func connect(ctx context.Context, rawURL string) (*redis.Client, error) {
 	ropts, err := redis.ParseURL(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("frontier %q: %w", rawURL, err)
+		return nil, fmt.Errorf("frontier %q: %w", redactURL(rawURL), err)
 	}
 	silence.Do(func() { redis.SetLogger(quiet{}) })
 	rdb := redis.NewClient(ropts)
+	ctx, cancel := context.WithTimeout(ctx, pingWithin)
+	defer cancel()
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		rdb.Close()
-		return nil, fmt.Errorf("%w: %s: %v", ErrUnreachable, redactURL(rawURL), err)
+		return nil, unreachable(rawURL, err)
 	}
 	return rdb, nil
 }
