@@ -1,7 +1,6 @@
 package job
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
@@ -35,8 +34,9 @@ type Writer struct {
 	columns   []string // CSV: url, every rule's fields (nested ones as parent.child), then what follow rules pass
 	column    map[string]int
 	context   []string // names follow rules pass, in job order
-	out       *bufio.Writer
-	csv       *csv.Writer
+	out       *output.WholeWriter
+	csv       *csv.Writer  // writes an item's rows into rows
+	rows      bytes.Buffer // so that they go out whole
 	errs      crawler.Sink
 	seen      map[string]bool
 	pending   []int // items buffered since the last flush, by rule
@@ -49,7 +49,7 @@ type Writer struct {
 // this job's items (a resumed run): no second CSV header is written.
 func NewWriter(j *Job, items io.Writer, errs io.Writer, appending bool, errFields output.FieldSet) (*Writer, error) {
 	n := len(j.Rules)
-	w := &Writer{job: j, out: bufio.NewWriter(items), seen: map[string]bool{},
+	w := &Writer{job: j, out: output.NewWholeWriter(items), seen: map[string]bool{},
 		Stats:     Stats{Written: make([]int, n), Dropped: make([]int, n), Duplicates: make([]int, n), EmptyPages: make([]int, n)},
 		pending:   make([]int, n),
 		context:   j.ContextNames(),
@@ -79,9 +79,9 @@ func NewWriter(j *Job, items io.Writer, errs io.Writer, appending bool, errField
 		addColumn(name)
 	}
 	if j.Output.Format == "csv" {
-		w.csv = csv.NewWriter(w.out)
+		w.csv = csv.NewWriter(&w.rows)
 		if !appending {
-			if err := w.csv.Write(w.columns); err != nil {
+			if err := w.addRows([][]string{w.columns}); err != nil {
 				return nil, err
 			}
 		}
@@ -215,15 +215,13 @@ func (w *Writer) writeItem(it Item) error {
 				base[w.column[name]] = cell(v)
 			}
 		}
-		for _, row := range w.rows(base, "", fields, it.Values) {
+		rows := w.flatten(base, "", fields, it.Values)
+		for _, row := range rows {
 			for i, c := range row {
 				row[i] = output.DefuseFormula(c)
 			}
-			if err := w.csv.Write(row); err != nil {
-				return err
-			}
 		}
-		return nil
+		return w.addRows(rows)
 	}
 	// JSON objects in field order: url first, then the job's fields, then
 	// what follow rules passed on (unless the item has a field so named).
@@ -254,14 +252,24 @@ func (w *Writer) writeItem(it Item) error {
 		}
 	}
 	b.WriteString("}\n")
-	_, err := w.out.WriteString(b.String())
-	return err
+	w.out.Add([]byte(b.String()))
+	return nil
 }
 
-// rows flattens an object into CSV rows: one per innermost nested object,
+// addRows writes CSV rows, together and whole.
+func (w *Writer) addRows(rows [][]string) error {
+	w.rows.Reset()
+	if err := w.csv.WriteAll(rows); err != nil { // WriteAll flushes
+		return err
+	}
+	w.out.Add(w.rows.Bytes())
+	return nil
+}
+
+// flatten flattens an object into CSV rows: one per innermost nested object,
 // the parent's values repeated on each; sibling nested lists give their
 // rows one after the other. An object without nested objects is one row.
-func (w *Writer) rows(base []string, prefix string, fields []Field, values []any) [][]string {
+func (w *Writer) flatten(base []string, prefix string, fields []Field, values []any) [][]string {
 	row := slices.Clone(base)
 	var nested []int
 	for k, f := range fields {
@@ -275,7 +283,7 @@ func (w *Writer) rows(base []string, prefix string, fields []Field, values []any
 	for _, k := range nested {
 		objs, _ := values[k].([]Object)
 		for _, o := range objs {
-			out = append(out, w.rows(row, prefix+fields[k].Name+".", o.Fields, o.Values)...)
+			out = append(out, w.flatten(row, prefix+fields[k].Name+".", o.Fields, o.Values)...)
 		}
 	}
 	if len(out) == 0 {
@@ -320,12 +328,6 @@ func cell(v any) string {
 
 // Flush writes out what is buffered.
 func (w *Writer) Flush() error {
-	if w.csv != nil {
-		w.csv.Flush()
-		if err := w.csv.Error(); err != nil {
-			return err
-		}
-	}
 	if err := w.out.Flush(); err != nil {
 		return err
 	}

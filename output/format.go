@@ -1,7 +1,7 @@
 package output
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -16,8 +16,9 @@ import (
 var Formats = []string{"jsonl", "csv", "table"}
 
 // NewSink returns a sink writing records to w in the named format. Records
-// are buffered and reach w at every Flush; a record is never split across
-// two flushes, so an interrupted run leaves whole lines only. crawl says
+// are buffered and reach w at every Flush, in whole records only (a
+// WholeWriter): an interrupted run, or a disk that fills up, leaves whole
+// lines only. crawl says
 // whether the records are a crawl's: only then does CSV have the crawl
 // columns (depth, parent, links). appending says that w already holds
 // records of this run (a resumed one): CSV writes no second header.
@@ -28,20 +29,22 @@ func NewSink(format string, w io.Writer, crawl, appending bool) (crawler.Sink, e
 // NewSinkWith is NewSink with extra fields in every record (JSON Lines and
 // CSV; a table shows the default columns only).
 func NewSinkWith(format string, w io.Writer, crawl, appending bool, fields FieldSet) (crawler.Sink, error) {
-	bw := bufio.NewWriterSize(w, 64<<10)
+	ww := NewWholeWriter(w)
 	switch format {
 	case "jsonl":
-		return &jsonlSink{w: bw, fields: fields}, nil
+		return &jsonlSink{w: ww, fields: fields}, nil
 	case "csv":
-		return &csvSink{w: bw, csv: csv.NewWriter(bw), crawl: crawl, started: appending, fields: fields}, nil
+		s := &csvSink{w: ww, crawl: crawl, started: appending, fields: fields}
+		s.csv = csv.NewWriter(&s.row)
+		return s, nil
 	case "table":
-		return &tableSink{w: bw}, nil
+		return &tableSink{w: ww}, nil
 	}
 	return nil, fmt.Errorf("unknown format %q (want %s)", format, strings.Join(Formats, ", "))
 }
 
 type jsonlSink struct {
-	w      *bufio.Writer
+	w      *WholeWriter
 	fields FieldSet
 	line   []byte // reused for each record
 }
@@ -55,15 +58,16 @@ func (s *jsonlSink) Write(r *crawler.Result) error {
 			return err
 		}
 	}
-	_, err := s.w.Write(s.line)
-	return err
+	s.w.Add(s.line)
+	return nil
 }
 
 func (s *jsonlSink) Flush() error { return s.w.Flush() }
 
 type csvSink struct {
-	w       *bufio.Writer
-	csv     *csv.Writer
+	w       *WholeWriter
+	csv     *csv.Writer  // writes one row at a time into row
+	row     bytes.Buffer // so that the row goes out whole
 	crawl   bool
 	started bool
 	fields  FieldSet
@@ -72,7 +76,7 @@ type csvSink struct {
 func (s *csvSink) Write(r *crawler.Result) error {
 	if !s.started {
 		s.started = true
-		if err := s.csv.Write(slices.Concat(s.columns(Columns), s.fields.Columns())); err != nil {
+		if err := s.add(slices.Concat(s.columns(Columns), s.fields.Columns())); err != nil {
 			return err
 		}
 	}
@@ -83,7 +87,21 @@ func (s *csvSink) Write(r *crawler.Result) error {
 	for i, c := range cells {
 		cells[i] = DefuseFormula(c)
 	}
-	return s.csv.Write(cells)
+	return s.add(cells)
+}
+
+// add writes one CSV row, whole.
+func (s *csvSink) add(cells []string) error {
+	s.row.Reset()
+	if err := s.csv.Write(cells); err != nil {
+		return err
+	}
+	s.csv.Flush()
+	if err := s.csv.Error(); err != nil {
+		return err
+	}
+	s.w.Add(s.row.Bytes())
+	return nil
 }
 
 // columns drops the crawl columns, the last ones, from a list's rows.
@@ -94,13 +112,7 @@ func (s *csvSink) columns(row []string) []string {
 	return row[:len(row)-len(CrawlColumns)]
 }
 
-func (s *csvSink) Flush() error {
-	s.csv.Flush()
-	if err := s.csv.Error(); err != nil {
-		return err
-	}
-	return s.w.Flush()
-}
+func (s *csvSink) Flush() error { return s.w.Flush() }
 
 // DefuseFormula keeps a spreadsheet from running a cell as a formula: a
 // cell that starts with =, +, -, @ (or a tab or carriage return, which
@@ -119,14 +131,15 @@ func DefuseFormula(cell string) string {
 // tableSink writes fixed-width columns as results arrive; a tabwriter would
 // have to hold every row until the end.
 type tableSink struct {
-	w       *bufio.Writer
+	w       *WholeWriter
 	started bool
+	line    []byte // reused for each row
 }
 
 func (s *tableSink) Write(r *crawler.Result) error {
 	if !s.started {
 		s.started = true
-		fmt.Fprintf(s.w, "%-6s %-4s %9s %10s  %-50s %s\n", "LINE", "CODE", "MS", "BYTES", "URL", "TITLE / ERROR")
+		s.w.Add(fmt.Appendf(nil, "%-6s %-4s %9s %10s  %-50s %s\n", "LINE", "CODE", "MS", "BYTES", "URL", "TITLE / ERROR"))
 	}
 	rec := NewRecord(r)
 	code := "-"
@@ -137,9 +150,10 @@ func (s *tableSink) Write(r *crawler.Result) error {
 	if !rec.OK {
 		note = rec.Error + ": " + rec.ErrorMessage
 	}
-	_, err := fmt.Fprintf(s.w, "%-6d %-4s %9.1f %10d  %-50s %s\n", rec.Line, code, rec.DurationMS, rec.Bytes,
+	s.line = fmt.Appendf(s.line[:0], "%-6d %-4s %9.1f %10d  %-50s %s\n", rec.Line, code, rec.DurationMS, rec.Bytes,
 		clip(rec.URL, 50), clip(note, 60))
-	return err
+	s.w.Add(s.line)
+	return nil
 }
 
 func (s *tableSink) Flush() error { return s.w.Flush() }
