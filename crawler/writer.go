@@ -6,24 +6,19 @@ import (
 	"time"
 )
 
-// flushEvery is the longest a written record waits in the sink's buffer,
-// and flushRecords the most records it holds.
-const (
-	flushEvery   = 20 * time.Millisecond
-	flushRecords = 1024
-)
+// flushEvery is the longest a written record waits in the sink's buffer.
+const flushEvery = 20 * time.Millisecond
 
 // writer is the engine's single owner of the Sink. It flushes on a timer
 // rather than after every record, which keeps output prompt (a record waits
 // at most flushEvery) at a handful of writes a second. After the first
 // write error it drops everything and cancels the run.
 type writer struct {
-	sink    Sink
-	cancel  context.CancelCauseFunc
-	timer   *time.Timer
-	armed   bool
-	pending int // records since the last flush
-	err     error
+	sink   Sink
+	cancel context.CancelCauseFunc
+	timer  *time.Timer
+	armed  bool
+	err    error
 }
 
 func newWriter(sink Sink, cancel context.CancelCauseFunc) *writer {
@@ -41,10 +36,6 @@ func (w *writer) write(r *Result) {
 		w.fail(err)
 		return
 	}
-	if w.pending++; w.pending >= flushRecords {
-		w.flush() // the sink's buffer stays small on a fast run
-		return
-	}
 	if !w.armed {
 		w.timer.Reset(flushEvery)
 		w.armed = true
@@ -56,7 +47,7 @@ func (w *writer) write(r *Result) {
 func (w *writer) due() <-chan time.Time { return w.timer.C }
 
 func (w *writer) flush() {
-	w.armed, w.pending = false, 0
+	w.armed = false
 	if w.err != nil {
 		return
 	}

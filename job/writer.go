@@ -78,10 +78,11 @@ func NewWriter(j *Job, items io.Writer, errs io.Writer, appending bool, errField
 	for _, name := range w.context {
 		addColumn(name)
 	}
+	w.out.OnWritten = w.itemsWritten
 	if j.Output.Format == "csv" {
 		w.csv = csv.NewWriter(&w.rows)
 		if !appending {
-			if err := w.addRows([][]string{w.columns}); err != nil {
+			if err := w.addRows([][]string{w.columns}, 0); err != nil {
 				return nil, err
 			}
 		}
@@ -221,7 +222,7 @@ func (w *Writer) writeItem(it Item) error {
 				row[i] = output.DefuseFormula(c)
 			}
 		}
-		return w.addRows(rows)
+		return w.addRows(rows, 1)
 	}
 	// JSON objects in field order: url first, then the job's fields, then
 	// what follow rules passed on (unless the item has a field so named).
@@ -252,18 +253,26 @@ func (w *Writer) writeItem(it Item) error {
 		}
 	}
 	b.WriteString("}\n")
-	w.out.Add([]byte(b.String()))
-	return nil
+	return w.out.Add([]byte(b.String()), 1)
 }
 
-// addRows writes CSV rows, together and whole.
-func (w *Writer) addRows(rows [][]string) error {
+// itemsWritten counts the items buffered as written: they have reached
+// the file.
+func (w *Writer) itemsWritten() {
+	for rule, n := range w.pending {
+		w.Stats.Written[rule] += n
+		w.pending[rule] = 0
+	}
+}
+
+// addRows writes CSV rows, together and whole: an item's (items 1), or
+// the header (0).
+func (w *Writer) addRows(rows [][]string, items int) error {
 	w.rows.Reset()
 	if err := w.csv.WriteAll(rows); err != nil { // WriteAll flushes
 		return err
 	}
-	w.out.Add(w.rows.Bytes())
-	return nil
+	return w.out.Add(w.rows.Bytes(), items)
 }
 
 // flatten flattens an object into CSV rows: one per innermost nested object,
@@ -330,11 +339,6 @@ func cell(v any) string {
 func (w *Writer) Flush() error {
 	if err := w.out.Flush(); err != nil {
 		return err
-	}
-	// Only now have the items reached the file: count them written.
-	for rule, n := range w.pending {
-		w.Stats.Written[rule] += n
-		w.pending[rule] = 0
 	}
 	if w.errs != nil {
 		return w.errs.Flush()

@@ -16,8 +16,8 @@ import (
 var Formats = []string{"jsonl", "csv", "table"}
 
 // NewSink returns a sink writing records to w in the named format. Records
-// are buffered and reach w at every Flush, in whole records only (a
-// WholeWriter): an interrupted run, or a disk that fills up, leaves whole
+// are buffered and reach w in chunks of whole records (a WholeWriter), the
+// last at Flush: an interrupted run, or a disk that fills up, leaves whole
 // lines only. crawl says
 // whether the records are a crawl's: only then does CSV have the crawl
 // columns (depth, parent, links). appending says that w already holds
@@ -58,11 +58,13 @@ func (s *jsonlSink) Write(r *crawler.Result) error {
 			return err
 		}
 	}
-	s.w.Add(s.line)
-	return nil
+	return s.w.Add(s.line, 1)
 }
 
 func (s *jsonlSink) Flush() error { return s.w.Flush() }
+
+// Written is how many records reached the file.
+func (s *jsonlSink) Written() int { return s.w.Written() }
 
 type csvSink struct {
 	w       *WholeWriter
@@ -76,7 +78,7 @@ type csvSink struct {
 func (s *csvSink) Write(r *crawler.Result) error {
 	if !s.started {
 		s.started = true
-		if err := s.add(slices.Concat(s.columns(Columns), s.fields.Columns())); err != nil {
+		if err := s.add(slices.Concat(s.columns(Columns), s.fields.Columns()), 0); err != nil {
 			return err
 		}
 	}
@@ -87,11 +89,11 @@ func (s *csvSink) Write(r *crawler.Result) error {
 	for i, c := range cells {
 		cells[i] = DefuseFormula(c)
 	}
-	return s.add(cells)
+	return s.add(cells, 1)
 }
 
-// add writes one CSV row, whole.
-func (s *csvSink) add(cells []string) error {
+// add writes one CSV row, whole: a record, or the header (records 0).
+func (s *csvSink) add(cells []string, records int) error {
 	s.row.Reset()
 	if err := s.csv.Write(cells); err != nil {
 		return err
@@ -100,8 +102,7 @@ func (s *csvSink) add(cells []string) error {
 	if err := s.csv.Error(); err != nil {
 		return err
 	}
-	s.w.Add(s.row.Bytes())
-	return nil
+	return s.w.Add(s.row.Bytes(), records)
 }
 
 // columns drops the crawl columns, the last ones, from a list's rows.
@@ -113,6 +114,9 @@ func (s *csvSink) columns(row []string) []string {
 }
 
 func (s *csvSink) Flush() error { return s.w.Flush() }
+
+// Written is how many records reached the file.
+func (s *csvSink) Written() int { return s.w.Written() }
 
 // DefuseFormula keeps a spreadsheet from running a cell as a formula: a
 // cell that starts with =, +, -, @ (or a tab or carriage return, which
@@ -139,7 +143,9 @@ type tableSink struct {
 func (s *tableSink) Write(r *crawler.Result) error {
 	if !s.started {
 		s.started = true
-		s.w.Add(fmt.Appendf(nil, "%-6s %-4s %9s %10s  %-50s %s\n", "LINE", "CODE", "MS", "BYTES", "URL", "TITLE / ERROR"))
+		if err := s.w.Add(fmt.Appendf(nil, "%-6s %-4s %9s %10s  %-50s %s\n", "LINE", "CODE", "MS", "BYTES", "URL", "TITLE / ERROR"), 0); err != nil {
+			return err
+		}
 	}
 	rec := NewRecord(r)
 	code := "-"
@@ -152,11 +158,13 @@ func (s *tableSink) Write(r *crawler.Result) error {
 	}
 	s.line = fmt.Appendf(s.line[:0], "%-6d %-4s %9.1f %10d  %-50s %s\n", rec.Line, code, rec.DurationMS, rec.Bytes,
 		clip(rec.URL, 50), clip(note, 60))
-	s.w.Add(s.line)
-	return nil
+	return s.w.Add(s.line, 1)
 }
 
 func (s *tableSink) Flush() error { return s.w.Flush() }
+
+// Written is how many records reached the file.
+func (s *tableSink) Written() int { return s.w.Written() }
 
 // clip shortens s to at most n runes, marking the cut with an ellipsis.
 func clip(s string, n int) string {
@@ -191,7 +199,8 @@ func (t Tee) Flush() error {
 }
 
 // Counted is a sink that counts the records known to have reached the
-// writer under it: those written before its last successful Flush. A
+// writer under it: as its sink counts them (the formats' sinks do, chunk
+// by chunk), else those written before its last successful Flush. A
 // summary says that many were written, not how many were handed over.
 type Counted struct {
 	crawler.Sink
@@ -218,4 +227,9 @@ func (c *Counted) Flush() error {
 }
 
 // Written is how many records reached the writer.
-func (c *Counted) Written() int { return c.committed }
+func (c *Counted) Written() int {
+	if w, ok := c.Sink.(interface{ Written() int }); ok {
+		return w.Written()
+	}
+	return c.committed
+}
