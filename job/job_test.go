@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"net/http"
@@ -292,5 +293,63 @@ func TestReportCountsStartURLsNeverFetchedApart(t *testing.T) {
 	}
 	if n := strings.Count(errs.String(), "\n"); n != 2 {
 		t.Errorf("%d error records, want both", n)
+	}
+}
+
+// roomyFile takes room more bytes, then fails as a full disk does.
+type roomyFile struct {
+	*os.File
+	room int
+}
+
+func (f *roomyFile) Write(p []byte) (int, error) {
+	n := min(len(p), f.room)
+	n, _ = f.File.Write(p[:n])
+	f.room -= n
+	if n < len(p) {
+		return n, syscall.ENOSPC
+	}
+	return n, nil
+}
+
+// On a full disk the items file keeps whole items only, as many as the
+// summary counts written.
+func TestItemsOnAFullDiskAreWholeAndCounted(t *testing.T) {
+	for _, format := range []string{"jsonl", "csv"} {
+		j, err := Parse("j.yaml", []byte("start: [http://a/]\nitems:\n  - fields:\n      t: {css: h1}\noutput: {format: "+format+"}\n"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "items")
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		w, err := NewWriter(j, &roomyFile{File: f, room: 300}, nil, false, output.FieldSet{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var flushErr error
+		for i := 0; i < 40 && flushErr == nil; i++ {
+			page := PageItems{Items: []Item{{URL: fmt.Sprintf("http://a/%d", i), Values: []any{strings.Repeat("t", i)}}}}
+			if err := w.Write(&crawler.Result{URL: "http://a/", OK: true, Attempts: 1, Items: page}); err != nil {
+				t.Fatal(err)
+			}
+			if i%3 == 2 {
+				flushErr = w.Flush()
+			}
+		}
+		if !errors.Is(flushErr, syscall.ENOSPC) {
+			t.Fatalf("%s: flush error %v, want the full disk's", format, flushErr)
+		}
+		data, _ := os.ReadFile(path)
+		lines := strings.Count(string(data), "\n")
+		if format == "csv" {
+			lines--
+		}
+		if len(data) == 0 || data[len(data)-1] != '\n' || lines != w.Stats.Written[0] {
+			t.Errorf("%s: %q: %d items, want whole lines, as many as the %d counted", format, data, lines, w.Stats.Written[0])
+		}
 	}
 }
