@@ -119,6 +119,17 @@ func (w *Writer) write(r *warc.Record) (string, error) {
 	return id, nil
 }
 
+// cutBack ends the file at start, where an exchange that could not be
+// written whole began, and returns err. A record cut short (a full disk)
+// is a broken gzip member no reader gets past, and a response without
+// its request is half an exchange.
+func (w *Writer) cutBack(start int64, err error) error {
+	if w.file.Truncate(start) == nil {
+		w.counted.n = start
+	}
+	return err
+}
+
 // Record writes an exchange: its response record, then its request
 // record pointing to it. Credentials in the request (Authorization,
 // Cookie, a URL's password) are masked: an archive is shared.
@@ -146,6 +157,7 @@ func (w *Writer) record(x *fetch.Exchange) error {
 			return err
 		}
 	}
+	start := w.counted.n
 	target := fetch.Redact(x.Request.URL.String())
 	date := x.Started.UTC().Format(time.RFC3339Nano)
 
@@ -171,7 +183,7 @@ func (w *Writer) record(x *fetch.Exchange) error {
 	}
 	id, err := w.write(resp)
 	if err != nil {
-		return err
+		return w.cutBack(start, err)
 	}
 
 	req := warc.NewRecord("", false)
@@ -184,7 +196,7 @@ func (w *Writer) record(x *fetch.Exchange) error {
 		return err
 	}
 	if _, err := w.write(req); err != nil {
-		return err
+		return w.cutBack(start, err)
 	}
 	w.records += 2
 	return nil
