@@ -242,6 +242,14 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 	if opts.test {
 		co.state, co.shared = stateOptions{}, sharedOptions{}
 	}
+	if j.StartFile != "" && j.StartFile != "-" {
+		if _, err := os.Stat(j.StartFile); err != nil {
+			// Read from the working directory, not the job's folder: say
+			// which, as a job run from cron or CI starts elsewhere.
+			wd, _ := os.Getwd()
+			return usageError(fmt.Errorf("%s: start_file %s: %w (a relative path is read from the working directory, %s)", j.File, j.StartFile, errors.Unwrap(err), wd))
+		}
+	}
 	cs, err := co.setup(s.In)
 	if err != nil {
 		return usageError(err)

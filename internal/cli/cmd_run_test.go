@@ -190,6 +190,19 @@ func TestJobSetErrorsNameTheSet(t *testing.T) {
 	}
 }
 
+// A start_file that is not there names the job, the key and where a
+// relative path is read from: a job run from cron starts elsewhere, and
+// the error said only "seeds: URL list: stat seeds.txt".
+func TestJobMissingStartFileSaysWhereItLooked(t *testing.T) {
+	job := writeFile(t, "job.yaml", "start_file: nowhere-seeds.txt\nitems:\n  - fields:\n      t: {css: title}\n")
+	res := runCLI(t, "", "run", job, "-q")
+	wd, _ := os.Getwd()
+	want := job + ": start_file nowhere-seeds.txt: no such file or directory (a relative path is read from the working directory, " + wd + ")"
+	if res.code != exitUsage || strings.TrimSpace(res.stderr) != "fetchall: "+want {
+		t.Errorf("exit %d, stderr %q; want exit 2 and %q", res.code, res.stderr, want)
+	}
+}
+
 func TestJobStartFileAndErrorsOutput(t *testing.T) {
 	_, base := startSite(t)
 	starts := writeFile(t, "starts.txt", base+"/shop/catalogue/sharp-objects_4/index.html\n"+base+"/status/500\n")
