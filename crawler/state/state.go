@@ -700,7 +700,7 @@ func Inspect(dir string) (*Report, error) {
 	db, err := bolt.Open(path, 0o644, &bolt.Options{ReadOnly: true, Timeout: time.Second})
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {
-			return nil, fmt.Errorf("state %s is in use by a running fetchall", path)
+			return nil, fmt.Errorf("state %s is in use by a running fetchall: it can be read once that run stops (an interrupt keeps its place), and meanwhile its progress line says where it is", path)
 		}
 		return nil, fmt.Errorf("open state %s: %w", path, err)
 	}

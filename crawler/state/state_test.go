@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -127,5 +128,19 @@ func TestDoneLogCommitsWithTheState(t *testing.T) {
 	}
 	if fi, err := os.Stat(filepath.Join(dir, doneName)); err != nil || fi.Size() > 1<<10 {
 		t.Errorf("done log: %v, %v", fi, err)
+	}
+}
+
+// Inspecting a state a run holds says what to do, not only that it is
+// busy (fetchall state DIR during a run).
+func TestInspectWhileARunHoldsItSaysWhatToDo(t *testing.T) {
+	dir := t.TempDir()
+	st, err := Open(dir, "fetch list", false, limiter.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := Inspect(dir); err == nil || !strings.Contains(err.Error(), "in use by a running fetchall: it can be read once that run stops") {
+		t.Errorf("Inspect during a run: %v", err)
 	}
 }
