@@ -112,6 +112,9 @@ significant slow-down into exit 1.`,
 
 func runBench(ctx context.Context, opts *benchOptions) error {
 	s := opts.streams
+	if opts.output == "-" {
+		opts.output = "" // standard output
+	}
 	levels, err := parseLevels(opts.levels)
 	if err != nil {
 		return usageError(err)

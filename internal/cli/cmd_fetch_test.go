@@ -312,3 +312,19 @@ func TestServeRefusesSettingsThatMakeNoSite(t *testing.T) {
 		}
 	}
 }
+
+// -o - is standard output, as a list's - is standard input: it made a
+// file named "-".
+func TestOutputDashIsStandardOutput(t *testing.T) {
+	_, base := startSite(t)
+	for _, args := range [][]string{{base + "/page/1"}, {"crawl", base + "/", "--max-pages", "1"}} {
+		res := runCLI(t, "", append(args, "-o", "-", "-q")...)
+		if res.code != 0 || !strings.Contains(res.stdout, `"url":"`+base) {
+			t.Errorf("%q -o -: exit %d, stdout %q; want the record on standard output", args, res.code, res.stdout)
+		}
+		if _, err := os.Stat("-"); err == nil {
+			os.Remove("-")
+			t.Errorf("%q -o -: a file named - was made", args)
+		}
+	}
+}

@@ -211,7 +211,11 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 	if err != nil {
 		return usageError(err)
 	}
-	if opts.output != "" {
+	switch opts.output {
+	case "":
+	case "-": // standard output, as everywhere else
+		j.Output.Path = ""
+	default:
 		j.Output.Path = opts.output
 	}
 	if opts.test {

@@ -54,6 +54,9 @@ func (o *outputOptions) bindFields(fs *pflag.FlagSet) {
 }
 
 func (o *outputOptions) validate() error {
+	if o.output == "-" {
+		o.output = "" // standard output, as a list's - is standard input (it made a file named -)
+	}
 	if o.format == "" {
 		// A user who names the file out.csv means CSV.
 		o.format = "jsonl"
