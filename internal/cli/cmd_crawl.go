@@ -300,6 +300,9 @@ func (o *crawlOptions) crawlSettings() (crawler.Settings, error) {
 	if o.maxPages < 0 {
 		return settings, flagErrorf("max-pages", "must be 0 (no limit) or more, got %d", o.maxPages)
 	}
+	if o.maxDepth < -1 {
+		return settings, flagErrorf("max-depth", "must be -1 (no limit) or more, got %d", o.maxDepth)
+	}
 	if o.maxCrawlDelay < 0 {
 		return settings, flagErrorf("max-crawl-delay", "must be 0 or more, got %s", o.maxCrawlDelay)
 	}

@@ -297,6 +297,25 @@ func TestFormatFollowsTheOutputName(t *testing.T) {
 	}
 }
 
+// A crawl flag's error names the flag once and says what was wrong
+// ("--include include \"(\"" named it twice), and a depth below -1 is
+// refused rather than read as no limit.
+func TestCrawlFlagErrorsNameTheFlagOnce(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--include", "("}, `fetchall: --include "(": error parsing regexp`},
+		{[]string{"--scope", "galaxy"}, `fetchall: --scope "galaxy": want host, domain or any`},
+		{[]string{"--max-depth", "-5"}, "fetchall: --max-depth must be -1 (no limit) or more, got -5"},
+	} {
+		res := runCLI(t, "", append([]string{"crawl", "http://127.0.0.1:1/"}, tt.args...)...)
+		if res.code != exitUsage || !strings.HasPrefix(res.stderr, tt.want) {
+			t.Errorf("crawl %q: exit %d, stderr %q; want 2 and %q", tt.args, res.code, res.stderr, tt.want)
+		}
+	}
+}
+
 // serve refuses settings that describe no site, before it listens.
 func TestServeRefusesSettingsThatMakeNoSite(t *testing.T) {
 	for _, tt := range []struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/fetchall/fetchall/crawler"
 	"github.com/fetchall/fetchall/output"
@@ -94,7 +95,11 @@ type FlagError struct {
 	Err  error
 }
 
-func (e *FlagError) Error() string { return "--" + e.Flag + " " + e.Err.Error() }
+func (e *FlagError) Error() string {
+	// A library error that names its setting first ("include \"(\": ...")
+	// needs no second name after the flag's.
+	return "--" + e.Flag + " " + strings.TrimPrefix(e.Err.Error(), e.Flag+" ")
+}
 func (e *FlagError) Unwrap() error { return e.Err }
 
 func flagErrorf(flag, format string, args ...any) error {
