@@ -7,8 +7,6 @@ package job
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -18,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/fetchall/fetchall/internal/config"
+	"github.com/fetchall/fetchall/internal/samefile"
 )
 
 // Job is a checked job file.
@@ -197,19 +196,6 @@ func Parse(file string, data []byte, sets []string) (*Job, error) {
 	return j, d.contracts(j, nodes["items"])
 }
 
-// samePath says whether two paths name one file, spelled differently or
-// through a link.
-func samePath(a, b string) bool {
-	absA, errA := filepath.Abs(a)
-	absB, errB := filepath.Abs(b)
-	if errA == nil && errB == nil && absA == absB {
-		return true
-	}
-	infoA, errA := os.Stat(a)
-	infoB, errB := os.Stat(b)
-	return errA == nil && errB == nil && os.SameFile(infoA, infoB)
-}
-
 // check enforces what spans keys.
 func (j *Job) check(root *yaml.Node) error {
 	switch {
@@ -220,7 +206,7 @@ func (j *Job) check(root *yaml.Node) error {
 	case len(j.Rules) == 0:
 		return errorAt(j.File, root, "items", errors.New("the job needs at least one rule under items"))
 	}
-	if j.Output.Errors != "" && j.Output.Path != "" && samePath(j.Output.Errors, j.Output.Path) {
+	if j.Output.Errors != "" && j.Output.Path != "" && samefile.Same(j.Output.Errors, j.Output.Path) {
 		at := root
 		if n := valueOf(valueOf(root, "output"), "errors"); n != nil {
 			at = n

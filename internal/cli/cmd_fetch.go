@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/fetchall/fetchall/crawler"
 	"github.com/fetchall/fetchall/crawler/state"
 	"github.com/fetchall/fetchall/internal/filelock"
+	"github.com/fetchall/fetchall/internal/samefile"
 	"github.com/fetchall/fetchall/internal/urllist"
 	"github.com/fetchall/fetchall/output"
 )
@@ -237,7 +237,7 @@ func notTheInput(output, input string) error {
 	if output == "" || input == "" || input == "-" {
 		return nil
 	}
-	if sameFile(output, input) {
+	if samefile.Same(output, input) {
 		return fmt.Errorf("output %s is the input %s: records would be read back as URLs; write them elsewhere", output, input)
 	}
 	return nil
@@ -252,24 +252,12 @@ type flagFile struct{ flag, path string }
 func distinctFiles(files ...flagFile) error {
 	for i, a := range files {
 		for _, b := range files[i+1:] {
-			if a.path != "" && b.path != "" && a.path != "-" && b.path != "-" && sameFile(a.path, b.path) {
+			if a.path != "" && b.path != "" && a.path != "-" && b.path != "-" && samefile.Same(a.path, b.path) {
 				return fmt.Errorf("%s and %s both name %s: give each its own", a.flag, b.flag, b.path)
 			}
 		}
 	}
 	return nil
-}
-
-// sameFile says whether a and b name one file: by device and inode when
-// both exist (through any link), else by absolute path.
-func sameFile(a, b string) bool {
-	if ia, err := os.Stat(a); err == nil {
-		ib, err := os.Stat(b)
-		return err == nil && os.SameFile(ia, ib)
-	}
-	absA, errA := filepath.Abs(a)
-	absB, errB := filepath.Abs(b)
-	return errA == nil && errB == nil && absA == absB
 }
 
 // openOutput opens the records' destination: a file, or stdout when name
