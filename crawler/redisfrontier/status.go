@@ -53,8 +53,20 @@ func connect(ctx context.Context, rawURL string) (*redis.Client, error) {
 	return rdb, nil
 }
 
-// Status reads where the crawl crawlID stands, without changing it.
+// Status reads where the crawl crawlID stands, without changing it, in
+// full: by host, by status, and the crawl's memory in Redis (a walk over
+// all its keys, one per host).
 func Status(ctx context.Context, rawURL, crawlID string) (*Report, error) {
+	return read(ctx, rawURL, crawlID, true)
+}
+
+// Counts is Status without the detail (ByHost, ByStatus, Bytes): a few
+// fixed reads, however large the crawl, for a process's summary at its end.
+func Counts(ctx context.Context, rawURL, crawlID string) (*Report, error) {
+	return read(ctx, rawURL, crawlID, false)
+}
+
+func read(ctx context.Context, rawURL, crawlID string, detail bool) (*Report, error) {
 	rdb, err := connect(ctx, rawURL)
 	if err != nil {
 		return nil, err
@@ -69,8 +81,11 @@ func Status(ctx context.Context, rawURL, crawlID string) (*Report, error) {
 	stats := pipe.HGetAll(ctx, p+"stats")
 	leased := pipe.ZCard(ctx, p+"leases")
 	delayed := pipe.ZCard(ctx, p+"delayed")
-	byHost := pipe.HGetAll(ctx, p+"byhost")
-	byStatus := pipe.HGetAll(ctx, p+"statuses")
+	var byHost, byStatus *redis.MapStringStringCmd
+	if detail {
+		byHost = pipe.HGetAll(ctx, p+"byhost")
+		byStatus = pipe.HGetAll(ctx, p+"statuses")
+	}
 	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
 		return nil, fmt.Errorf("status of crawl %q: %w", crawlID, err)
 	}
@@ -82,6 +97,9 @@ func Status(ctx context.Context, rawURL, crawlID string) (*Report, error) {
 	r.Done = atoi(st["done"])
 	r.Started = atoi(st["pages"])
 	r.Expired = atoi(st["expired"])
+	if !detail {
+		return r, nil
+	}
 	for h, n := range byHost.Val() {
 		r.ByHost[h] = int(atoi(n))
 	}

@@ -394,7 +394,7 @@ func reportCrawl(ctx context.Context, w io.Writer, stats crawler.CrawlStats, run
 func reportShared(ctx context.Context, w io.Writer, o sharedOptions) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	r, err := redisfrontier.Status(ctx, o.url, o.crawlID)
+	r, err := redisfrontier.Counts(ctx, o.url, o.crawlID)
 	if err != nil {
 		fmt.Fprintf(w, "shared crawl %q: where it stands could not be read: %v\n", o.crawlID, err)
 		return
