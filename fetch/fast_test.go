@@ -325,3 +325,85 @@ func TestKeepingHeadersChangesNothingElse(t *testing.T) {
 		}
 	}
 }
+
+// deadlineCounter counts the deadlines set on it.
+type deadlineCounter struct {
+	net.Conn
+	reads, writes int
+}
+
+func (c *deadlineCounter) SetReadDeadline(time.Time) error  { c.reads++; return nil }
+func (c *deadlineCounter) SetWriteDeadline(time.Time) error { c.writes++; return nil }
+
+// A connection's deadline is set again only when it moves by a grain, and
+// never earlier than asked nor later than a grain past it.
+func TestDeadlinesWithinAGrainAreSetOnce(t *testing.T) {
+	grain := deadlineGrain(10 * time.Second)
+	if grain != 16*time.Millisecond {
+		t.Fatalf("grain for a 10s timeout = %v, want 16ms", grain)
+	}
+	if g := deadlineGrain(80 * time.Millisecond); g != 5*time.Millisecond {
+		t.Fatalf("grain for an 80ms timeout = %v, want 5ms", g)
+	}
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, off := range []time.Duration{0, time.Nanosecond, 7 * time.Millisecond, grain - time.Nanosecond, grain} {
+		want := base.Add(off)
+		got := roundDeadline(want, grain)
+		if got.Before(want) || got.Sub(want) >= grain {
+			t.Errorf("roundDeadline(+%v) = +%v: not within [asked, asked+grain)", off, got.Sub(base))
+		}
+	}
+	if !roundDeadline(time.Time{}, grain).IsZero() {
+		t.Error("no deadline became one")
+	}
+
+	inner := &deadlineCounter{}
+	c := &trackedConn{Conn: inner, fp: &fastPath{grain: grain}}
+	for _, off := range []time.Duration{time.Millisecond, 2 * time.Millisecond, 15 * time.Millisecond} {
+		_ = c.SetReadDeadline(base.Add(off))
+		_ = c.SetWriteDeadline(base.Add(off))
+	}
+	if inner.reads != 1 || inner.writes != 1 {
+		t.Fatalf("three deadlines within one grain set %d read and %d write deadlines, want 1 each", inner.reads, inner.writes)
+	}
+	_ = c.SetReadDeadline(base.Add(17 * time.Millisecond))
+	_ = c.SetReadDeadline(time.Time{})
+	if inner.reads != 3 {
+		t.Fatalf("a deadline in the next grain, then none, set %d read deadlines in all, want 3", inner.reads)
+	}
+}
+
+// A request that hangs on a connection kept alive from a quick one still
+// times out, within its timeout and a grain.
+func TestHangOnAReusedConnectionTimesOut(t *testing.T) {
+	if forceStandard {
+		t.Skip("the lean path's connections")
+	}
+	hang := make(chan struct{})
+	defer close(hang)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/hang" {
+			select {
+			case <-hang:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		_, _ = w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	timeout := 200 * time.Millisecond
+	c := newClient(t, Config{Timeout: timeout})
+	if res := c.Get(t.Context(), srv.URL+"/quick", nil); res.Err != nil {
+		t.Fatalf("quick: %v", res.Err)
+	}
+	start := time.Now()
+	res := c.Get(t.Context(), srv.URL+"/hang", nil)
+	took := time.Since(start)
+	if res.Err == nil || res.Err.Kind != KindTimeout {
+		t.Fatalf("hang: err = %v, want kind %s", res.Err, KindTimeout)
+	}
+	if took < timeout || took > timeout+deadlineGrain(timeout)+2*time.Second {
+		t.Fatalf("hang timed out after %v, want %v to %v and a little", took, timeout, timeout+deadlineGrain(timeout))
+	}
+}
