@@ -197,7 +197,7 @@ func TestSummaryReport(t *testing.T) {
 	var buf bytes.Buffer
 	s.Report(&buf, 2*time.Second)
 	out := buf.String()
-	for _, want := range []string{"fetched 3 URLs in 2s: 1 ok, 2 failed (bad_url 1, http_status 1)", "1.0 requests/s", "p50", "p99"} {
+	for _, want := range []string{"fetched 3 URLs in 2s: 1 ok, 2 failed (bad_url 1, http_status 1; 1 of them sent no request)", "1.0 requests/s", "p50", "p99"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}

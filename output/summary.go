@@ -100,7 +100,13 @@ func (s *Summary) FailedByKind() []string {
 func (s *Summary) Report(w io.Writer, elapsed time.Duration) {
 	failed := ""
 	if s.Failed() > 0 {
-		failed = fmt.Sprintf(" (%s)", strings.Join(s.FailedByKind(), ", "))
+		// A bad line or a seed robots.txt keeps back is a failed record
+		// that was never fetched: the count says so, not "fetched".
+		unsent := ""
+		if n := s.Total - s.Sent; n > 0 {
+			unsent = fmt.Sprintf("; %d of them sent no request", n)
+		}
+		failed = fmt.Sprintf(" (%s%s)", strings.Join(s.FailedByKind(), ", "), unsent)
 	}
 	fmt.Fprintf(w, "fetched %d URLs in %s: %d ok, %d failed%s\n",
 		s.Total, elapsed.Round(time.Millisecond), s.OK, s.Failed(), failed)

@@ -92,7 +92,7 @@ func TestFetchOneRecordPerLineAndExitCode(t *testing.T) {
 	if recs[1].Error != "http_status" || recs[2].Error != "bad_url" || !recs[3].OK || recs[0].Title != "Page 1" {
 		t.Errorf("records = %+v", recs)
 	}
-	if !strings.Contains(res.stderr, "fetched 4 URLs") || !strings.Contains(res.stderr, "2 failed (bad_url 1, http_status 1)") {
+	if !strings.Contains(res.stderr, "fetched 4 URLs") || !strings.Contains(res.stderr, "2 failed (bad_url 1, http_status 1; 1 of them sent no request)") {
 		t.Errorf("summary missing or wrong on stderr:\n%s", res.stderr)
 	}
 }
