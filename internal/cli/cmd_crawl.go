@@ -121,7 +121,6 @@ func (o *crawlOptions) bind(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&o.exclude, "exclude", nil, "never follow URLs matching this regular expression (repeatable)")
 	fs.BoolVar(&o.ignoreRobots, "ignore-robots", false, "do not fetch or obey robots.txt")
 	fs.DurationVar(&o.maxCrawlDelay, "max-crawl-delay", 10*time.Second, "cap on a robots.txt Crawl-delay")
-	fs.DurationVar(&o.delay, "delay", 0, "least time between two requests to one host")
 	fs.BoolVar(&o.followSitemaps, "follow-sitemaps", false, "also start from the pages the seeds' sitemaps list")
 	fs.BoolVar(&o.followNofollow, "follow-nofollow", false, "follow rel=nofollow links too")
 	fs.BoolVar(&o.keepParams, "keep-params", false, "keep tracking and session parameters (utm_*, fbclid, ;jsessionid=...) in links")

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fetchall/fetchall/internal/testsite"
 )
@@ -344,6 +345,25 @@ func TestOutputDashIsStandardOutput(t *testing.T) {
 		if _, err := os.Stat("-"); err == nil {
 			os.Remove("-")
 			t.Errorf("%q -o -: a file named - was made", args)
+		}
+	}
+}
+
+// fetch spaces one host's requests by --delay (or the file's delay), as
+// crawl does: three URLs of one host take at least two delays.
+func TestFetchDelaySpacesAHost(t *testing.T) {
+	_, base := startSite(t)
+	list := writeFile(t, "urls.txt", base+"/page/1\n"+base+"/page/2\n"+base+"/page/3\n")
+	cfg := writeFile(t, "c.yaml", "delay: 150ms\n")
+	for _, args := range [][]string{{"--delay", "150ms"}, {"--config", cfg}} {
+		start := time.Now()
+		res := runCLI(t, "", append([]string{list, "-q", "-c", "3"}, args...)...)
+		took := time.Since(start)
+		if res.code != 0 || len(parseRecords(t, res.stdout)) != 3 {
+			t.Fatalf("%v: exit %d, stdout %q, stderr %q", args, res.code, res.stdout, res.stderr)
+		}
+		if took < 300*time.Millisecond {
+			t.Errorf("%v: three requests to one host took %v, want at least two delays (300ms)", args, took)
 		}
 	}
 }

@@ -40,7 +40,7 @@ type requestOptions struct {
 	configFile     string
 	fromFile       map[string]bool // flags --config set
 	method         string
-	delay          time.Duration // crawl only: least spacing per host
+	delay          time.Duration // least spacing per host
 }
 
 // bind binds every request flag but --concurrency, whose form differs
@@ -50,6 +50,7 @@ func (o *requestOptions) bind(fs *pflag.FlagSet) {
 	fs.IntVar(&o.perHost, "per-host", 0, "requests in flight at once to one host (0: no extra cap)")
 	fs.Float64Var(&o.rate, "rate", 0, "requests per second overall (0: unlimited)")
 	fs.Float64Var(&o.hostRate, "host-rate", 0, "requests per second to one host (0: unlimited)")
+	fs.DurationVar(&o.delay, "delay", 0, "least time between two requests to one host")
 	fs.DurationVarP(&o.timeout, "timeout", "t", fetch.DefaultTimeout, "time for one attempt: connect, headers and body")
 	fs.DurationVar(&o.connectTimeout, "connect-timeout", 0, "time to connect and finish TLS (0: the smaller of --timeout and 10s)")
 	fs.IntVar(&o.retries, "retries", 2, "retries after network errors and 429, 502, 503, 504")
@@ -151,9 +152,10 @@ func (o *requestOptions) clientConfig() (fetch.Config, error) {
 	for _, limit := range []struct {
 		flag  string
 		value float64
-	}{{"per-host", float64(o.perHost)}, {"rate", o.rate}, {"host-rate", o.hostRate}, {"delay", o.delay.Seconds()}} {
+		shown any
+	}{{"per-host", float64(o.perHost), o.perHost}, {"rate", o.rate, o.rate}, {"host-rate", o.hostRate, o.hostRate}, {"delay", o.delay.Seconds(), o.delay}} {
 		if limit.value < 0 {
-			return fetch.Config{}, flagErrorf(limit.flag, "must be 0 (no limit) or more, got %v", limit.value)
+			return fetch.Config{}, flagErrorf(limit.flag, "must be 0 (no limit) or more, got %v", limit.shown)
 		}
 	}
 	header, err := parseHeaders(o.headers)
