@@ -303,9 +303,12 @@ func (c *Client) attemptFast(ctx context.Context, rawURL string, first *url.URL,
 		if err != nil && staleConnection(err) && ctx.Err() == nil {
 			err = c.fast.client.DoDeadline(req, resp, deadline)
 		}
-		if err != nil && isSmallBuffer(err) {
-			// A header larger than the lean path's buffer: net/http
-			// takes such a response (the request is sent again).
+		if err != nil && (isSmallBuffer(err) || unparsedHeader(err)) {
+			// A header larger than the lean path's buffer, or one
+			// fasthttp cannot parse (lines ending in a bare LF, which
+			// net/http and curl take): net/http reads such a response,
+			// or says in its own words what is wrong with it (the
+			// request is sent again).
 			return c.attemptStd(ctx, currentText, keep, res, first, hops, credit)
 		}
 		if err != nil {
@@ -422,6 +425,16 @@ func isSmallBuffer(err error) bool {
 	return errors.As(err, &small)
 }
 
+// unparsedHeader says whether fasthttp read a response header and could
+// not parse it, as opposed to the connection failing under it.
+func unparsedHeader(err error) bool {
+	var opErr *net.OpError
+	return strings.HasPrefix(err.Error(), headerReadError) && !errors.As(err, &opErr) && !errors.Is(err, fasthttp.ErrTimeout)
+}
+
+// headerReadError starts fasthttp's errors about a response header.
+const headerReadError = "error when reading response headers: "
+
 // fastError turns fasthttp's errors into the ones classify knows: its
 // timeout, and a server that closed the connection before answering.
 func fastError(ctx context.Context, err error) error {
@@ -439,8 +452,12 @@ func fastError(ctx context.Context, err error) error {
 	}
 	// fasthttp quotes the bytes it read after the reason (", buffer
 	// size=41, contents: ..."): the reason is the user's news.
-	if msg := err.Error(); strings.HasPrefix(msg, "error when reading response headers: ") {
-		msg = strings.TrimPrefix(msg, "error when reading response headers: ")
+	var opErr *net.OpError
+	if errors.As(err, &opErr) {
+		return opErr // the connection failed under the header: a reset, say
+	}
+	if msg := err.Error(); strings.HasPrefix(msg, headerReadError) {
+		msg = strings.TrimPrefix(msg, headerReadError)
 		if i := strings.Index(msg, ": buffer size="); i >= 0 {
 			msg = msg[:i]
 		}
