@@ -321,7 +321,7 @@ func (c *Client) attemptFast(ctx context.Context, rawURL string, first *url.URL,
 		}
 		next, err := current.Parse(loc)
 		if err != nil {
-			return 0, fmt.Errorf("redirect to %q: %w", loc, err)
+			return 0, fmt.Errorf("failed to parse Location header %q: %v", loc, err) // as net/http says it; %v, for cleanMessage would drop this context with the url.Error
 		}
 		next.RawQuery, _ = EscapeQuery(next.RawQuery)
 		_ = resp.CloseBodyStream() // a redirect's body is not read

@@ -448,3 +448,12 @@ func TestBareLFHeadersAreRead(t *testing.T) {
 		}
 	}
 }
+
+// A Location that does not parse is named in the error, in the same
+// words on both paths.
+func TestBadLocationIsNamed(t *testing.T) {
+	res := newClient(t, Config{}).Get(t.Context(), rawServer(t, "HTTP/1.1 302 Found\r\nLocation: http://[::1\r\nContent-Length: 0\r\n\r\n"), nil)
+	if res.Err == nil || !strings.Contains(res.Err.Error(), `failed to parse Location header "http://[::1"`) {
+		t.Fatalf("err %v, want the Location named", res.Err)
+	}
+}
