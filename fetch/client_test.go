@@ -242,8 +242,24 @@ func TestHeadersAndUserAgentAreSent(t *testing.T) {
 	if res := c.Get(t.Context(), srv.URL, nil); res.Err != nil {
 		t.Fatal(res.Err)
 	}
-	if got.Get("User-Agent") != "fetchall/test" || got.Get("X-Token") != "abc" {
-		t.Errorf("server saw User-Agent %q X-Token %q, want fetchall/test abc", got.Get("User-Agent"), got.Get("X-Token"))
+	if got.Get("User-Agent") != "fetchall/test" || got.Get("X-Token") != "abc" || got.Get("Accept-Encoding") != acceptEncoding {
+		t.Errorf("server saw User-Agent %q X-Token %q Accept-Encoding %q, want fetchall/test abc %q", got.Get("User-Agent"), got.Get("X-Token"), got.Get("Accept-Encoding"), acceptEncoding)
+	}
+	// The user's own stand; an empty one does not.
+	for _, tt := range []struct {
+		header          http.Header
+		agent, encoding string
+	}{
+		{http.Header{"User-Agent": {"mine/1"}, "Accept-Encoding": {"identity"}}, "mine/1", "identity"},
+		{http.Header{"Accept-Encoding": {""}}, "fetchall/test", acceptEncoding},
+	} {
+		c := newClient(t, Config{UserAgent: "fetchall/test", Header: tt.header})
+		if res := c.Get(t.Context(), srv.URL, nil); res.Err != nil {
+			t.Fatal(res.Err)
+		}
+		if got.Get("User-Agent") != tt.agent || got.Get("Accept-Encoding") != tt.encoding {
+			t.Errorf("headers %v: server saw User-Agent %q Accept-Encoding %q, want %q %q", tt.header, got.Get("User-Agent"), got.Get("Accept-Encoding"), tt.agent, tt.encoding)
+		}
 	}
 }
 

@@ -386,6 +386,10 @@ func (c *Client) fastRequest(req *fasthttp.Request, rawURL string, credit bool) 
 	req.Reset()
 	req.Header.SetMethod(c.cfg.Method)
 	req.SetRequestURI(rawURL)
+	// The user's own Accept-Encoding or User-Agent (not empty) stands.
+	// Seen here rather than looked up after: fasthttp normalizes the
+	// name of every header it is asked for.
+	userEncoding, userAgent := false, false
 	for k, vs := range c.cfg.Header {
 		if !credit && isCredential(k) {
 			continue
@@ -399,15 +403,21 @@ func (c *Client) fastRequest(req *fasthttp.Request, rawURL string, credit bool) 
 		}
 		for _, v := range vs {
 			req.Header.Add(k, v)
+			if v != "" {
+				userEncoding = userEncoding || strings.EqualFold(k, "Accept-Encoding")
+				userAgent = userAgent || strings.EqualFold(k, "User-Agent")
+			}
 		}
 	}
-	if len(req.Header.Peek("Accept-Encoding")) == 0 {
-		req.Header.Set("Accept-Encoding", acceptEncoding)
+	if !userEncoding {
+		req.Header.SetCanonical(acceptEncodingName, acceptEncodingValue)
 	}
-	if c.cfg.UserAgent != "" && len(req.Header.Peek("User-Agent")) == 0 {
-		req.Header.Set("User-Agent", c.cfg.UserAgent)
+	if c.cfg.UserAgent != "" && !userAgent {
+		req.Header.SetUserAgent(c.cfg.UserAgent)
 	}
 }
+
+var acceptEncodingName, acceptEncodingValue = []byte("Accept-Encoding"), []byte(acceptEncoding)
 
 func isRedirectStatus(code int) bool {
 	switch code {
