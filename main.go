@@ -10,6 +10,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"log"
 	"os"
 	"os/signal"
 	"sync"
@@ -25,6 +27,12 @@ func main() {
 
 // run executes the command line and returns the process exit code.
 func run() int {
+	// net/http reports some slips of servers (bytes after a body: "Unsolicited
+	// response received on idle HTTP channel...") through the standard
+	// logger, which would print them between our own lines. A record already
+	// says what a fetch met; nothing of ours logs.
+	log.SetOutput(io.Discard)
+
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
