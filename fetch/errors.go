@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/textproto"
 	"net/url"
+	"strings"
 	"syscall"
 )
 
@@ -30,7 +32,8 @@ const (
 	KindBadURL            Kind = "bad_url"            // not an absolute http(s) URL
 	KindHTTPStatus        Kind = "http_status"        // a status the caller does not accept
 	KindCanceled          Kind = "canceled"           // the run was interrupted or failed fast
-	KindNetwork           Kind = "network"            // any other network or protocol failure
+	KindNetwork           Kind = "network"            // any other network failure
+	KindProtocol          Kind = "protocol"           // the answer broke HTTP (status line, header, chunk, Location): not retried
 	KindDecoding          Kind = "decoding"           // the body's Content-Encoding could not be decoded
 	KindChallenge         Kind = "challenge"          // a bot challenge ("Just a moment..."), not the page
 	KindSave              Kind = "save"               // fetched, but the body could not be saved (--save-dir)
@@ -108,8 +111,31 @@ func classify(err error, parent context.Context) Kind {
 		return KindTLS
 	case errors.As(err, &netErr) && netErr.Timeout():
 		return KindTimeout
+	case brokeHTTP(err):
+		return KindProtocol
 	}
 	return KindNetwork
+}
+
+// brokeHTTP says whether err is a server's answer that is not HTTP, in the
+// words of net/http (whose errors are mostly unexported) or of fasthttp
+// (its chunk parser): the same answer would come again, so it is not
+// retried. The tests hold these words to both libraries' answers.
+func brokeHTTP(err error) bool {
+	var textErr textproto.ProtocolError
+	if errors.As(err, &textErr) {
+		return true
+	}
+	msg := strings.ToLower(err.Error())
+	for _, words := range []string{
+		"malformed http", "malformed mime header", "malformed chunked", "bad content-length", "multiple content-length",
+		"transfer encoding", "chunk length", "chunk size", "end of chunk", "hex number", "location header",
+	} {
+		if strings.Contains(msg, words) {
+			return true
+		}
+	}
+	return false
 }
 
 // retryable reports whether a failure of this kind may pass if tried again.

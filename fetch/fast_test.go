@@ -228,8 +228,8 @@ func TestDialAfterAnAbortIsRefused(t *testing.T) {
 	conn.Close()
 }
 
-// A malformed response is a network error that says what was wrong,
-// without fasthttp's dump of the bytes it read.
+// A malformed response is a protocol error that says what was wrong,
+// without fasthttp's dump of the bytes it read, and is not retried.
 func TestMalformedResponseIsSaidPlainly(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -250,9 +250,9 @@ func TestMalformedResponseIsSaidPlainly(t *testing.T) {
 			conn.Close()
 		}
 	})
-	res := newClient(t, Config{}).Get(t.Context(), "http://"+ln.Addr().String()+"/", nil)
-	if res.Err == nil || res.Err.Kind != KindNetwork {
-		t.Fatalf("err %v, want kind %s", res.Err, KindNetwork)
+	res := newClient(t, Config{Retries: 2}).Get(t.Context(), "http://"+ln.Addr().String()+"/", nil)
+	if res.Err == nil || res.Err.Kind != KindProtocol || res.Attempts != 1 {
+		t.Fatalf("err %v after %d attempts, want kind %s after one", res.Err, res.Attempts, KindProtocol)
 	}
 	if msg := res.Err.Error(); strings.Contains(msg, "buffer size") || strings.Contains(msg, "HTTP/1.1 200 OK") || !strings.Contains(strings.ToLower(msg), "content-length") {
 		t.Errorf("error %q: want the reason (the Content-Length), not the bytes read", msg)
@@ -455,5 +455,32 @@ func TestBadLocationIsNamed(t *testing.T) {
 	res := newClient(t, Config{}).Get(t.Context(), rawServer(t, "HTTP/1.1 302 Found\r\nLocation: http://[::1\r\nContent-Length: 0\r\n\r\n"), nil)
 	if res.Err == nil || !strings.Contains(res.Err.Error(), `failed to parse Location header "http://[::1"`) {
 		t.Fatalf("err %v, want the Location named", res.Err)
+	}
+}
+
+// An answer that breaks HTTP, in its status line, a header, a chunk or a
+// Location, is error kind protocol on both paths, and is not retried.
+func TestAnswersThatBreakHTTPAreProtocolErrors(t *testing.T) {
+	for _, resp := range []string{
+		"HTTP/1.1 2000 OK\r\nContent-Length: 2\r\n\r\nok",
+		"HTTP/1.1 200 OK\r\nBad header\r\nContent-Length: 2\r\n\r\nok",
+		"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nabcdef",
+		"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\nok",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: foo\r\n\r\nhello",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFFFF\r\nhello\r\n0\r\n\r\n",
+		"garbage",
+		"HTTP/1.1 302 Found\r\nLocation: http://[::1\r\nContent-Length: 0\r\n\r\n",
+	} {
+		res := newClient(t, Config{Retries: 2}).Get(t.Context(), rawServer(t, resp), func(string) bool { return true })
+		if res.Err == nil || res.Err.Kind != KindProtocol || res.Attempts != 1 {
+			t.Errorf("%q: err %v after %d attempts; want kind %s after one", resp, res.Err, res.Attempts, KindProtocol)
+		}
+	}
+	// A body cut short stays what it was.
+	res := newClient(t, Config{}).Get(t.Context(), rawServer(t, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel"), func(string) bool { return true })
+	if res.Err == nil || res.Err.Kind != KindIncompleteBody {
+		t.Errorf("a chunk cut short: err %v, want kind %s", res.Err, KindIncompleteBody)
 	}
 }
