@@ -76,7 +76,7 @@ type Written struct {
 // later: a timeout, a reset, a refused connection, a 5xx or a 429.
 func (w Written) Retryable() bool {
 	switch w.Kind {
-	case fetch.KindTimeout, fetch.KindReset, fetch.KindRefused, fetch.KindIncompleteBody, fetch.KindNetwork:
+	case fetch.KindTimeout, fetch.KindReset, fetch.KindRefused, fetch.KindIncompleteBody, fetch.KindNetwork, fetch.KindProtocol:
 		return true
 	case fetch.KindHTTPStatus:
 		return w.Status >= 500 || w.Status == http.StatusTooManyRequests

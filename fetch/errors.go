@@ -33,7 +33,7 @@ const (
 	KindHTTPStatus        Kind = "http_status"        // a status the caller does not accept
 	KindCanceled          Kind = "canceled"           // the run was interrupted or failed fast
 	KindNetwork           Kind = "network"            // any other network failure
-	KindProtocol          Kind = "protocol"           // the answer broke HTTP (status line, header, chunk, Location): not retried
+	KindProtocol          Kind = "protocol"           // the answer broke HTTP (status line, header, chunk, Location)
 	KindDecoding          Kind = "decoding"           // the body's Content-Encoding could not be decoded
 	KindChallenge         Kind = "challenge"          // a bot challenge ("Just a moment..."), not the page
 	KindSave              Kind = "save"               // fetched, but the body could not be saved (--save-dir)
@@ -119,8 +119,8 @@ func classify(err error, parent context.Context) Kind {
 
 // brokeHTTP says whether err is a server's answer that is not HTTP, in the
 // words of net/http (whose errors are mostly unexported) or of fasthttp
-// (its chunk parser): the same answer would come again, so it is not
-// retried. The tests hold these words to both libraries' answers.
+// (its chunk parser). The tests hold these words to both libraries'
+// answers.
 func brokeHTTP(err error) bool {
 	var textErr textproto.ProtocolError
 	if errors.As(err, &textErr) {
@@ -141,7 +141,9 @@ func brokeHTTP(err error) bool {
 // retryable reports whether a failure of this kind may pass if tried again.
 func (k Kind) retryable() bool {
 	switch k {
-	case KindTimeout, KindRefused, KindReset, KindIncompleteBody, KindNetwork:
+	case KindTimeout, KindRefused, KindReset, KindIncompleteBody, KindNetwork, KindProtocol:
+		// A broken answer may be the last one's leftovers on a kept-alive
+		// connection (a body sent after HEAD): a retry takes a fresh one.
 		return true
 	}
 	return false

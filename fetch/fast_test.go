@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -229,7 +230,7 @@ func TestDialAfterAnAbortIsRefused(t *testing.T) {
 }
 
 // A malformed response is a protocol error that says what was wrong,
-// without fasthttp's dump of the bytes it read, and is not retried.
+// without fasthttp's dump of the bytes it read.
 func TestMalformedResponseIsSaidPlainly(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -250,9 +251,9 @@ func TestMalformedResponseIsSaidPlainly(t *testing.T) {
 			conn.Close()
 		}
 	})
-	res := newClient(t, Config{Retries: 2}).Get(t.Context(), "http://"+ln.Addr().String()+"/", nil)
-	if res.Err == nil || res.Err.Kind != KindProtocol || res.Attempts != 1 {
-		t.Fatalf("err %v after %d attempts, want kind %s after one", res.Err, res.Attempts, KindProtocol)
+	res := newClient(t, Config{}).Get(t.Context(), "http://"+ln.Addr().String()+"/", nil)
+	if res.Err == nil || res.Err.Kind != KindProtocol {
+		t.Fatalf("err %v, want kind %s", res.Err, KindProtocol)
 	}
 	if msg := res.Err.Error(); strings.Contains(msg, "buffer size") || strings.Contains(msg, "HTTP/1.1 200 OK") || !strings.Contains(strings.ToLower(msg), "content-length") {
 		t.Errorf("error %q: want the reason (the Content-Length), not the bytes read", msg)
@@ -459,7 +460,7 @@ func TestBadLocationIsNamed(t *testing.T) {
 }
 
 // An answer that breaks HTTP, in its status line, a header, a chunk or a
-// Location, is error kind protocol on both paths, and is not retried.
+// Location, is error kind protocol on both paths.
 func TestAnswersThatBreakHTTPAreProtocolErrors(t *testing.T) {
 	for _, resp := range []string{
 		"HTTP/1.1 2000 OK\r\nContent-Length: 2\r\n\r\nok",
@@ -473,14 +474,59 @@ func TestAnswersThatBreakHTTPAreProtocolErrors(t *testing.T) {
 		"garbage",
 		"HTTP/1.1 302 Found\r\nLocation: http://[::1\r\nContent-Length: 0\r\n\r\n",
 	} {
-		res := newClient(t, Config{Retries: 2}).Get(t.Context(), rawServer(t, resp), func(string) bool { return true })
-		if res.Err == nil || res.Err.Kind != KindProtocol || res.Attempts != 1 {
-			t.Errorf("%q: err %v after %d attempts; want kind %s after one", resp, res.Err, res.Attempts, KindProtocol)
+		res := newClient(t, Config{}).Get(t.Context(), rawServer(t, resp), func(string) bool { return true })
+		if res.Err == nil || res.Err.Kind != KindProtocol {
+			t.Errorf("%q: err %v; want kind %s", resp, res.Err, KindProtocol)
 		}
 	}
 	// A body cut short stays what it was.
 	res := newClient(t, Config{}).Get(t.Context(), rawServer(t, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel"), func(string) bool { return true })
 	if res.Err == nil || res.Err.Kind != KindIncompleteBody {
 		t.Errorf("a chunk cut short: err %v, want kind %s", res.Err, KindIncompleteBody)
+	}
+}
+
+// A server that sends a body after HEAD leaves it on the kept-alive
+// connection, where the next answer reads as broken: the retry, on a
+// fresh connection, gets the page.
+func TestBodyAfterHeadIsOvercomeByTheRetry(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var server sync.WaitGroup
+	defer server.Wait()
+	defer ln.Close()
+	server.Go(func() {
+		var conns sync.WaitGroup
+		defer conns.Wait()
+		for range 50 {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Go(func() {
+				defer conn.Close()
+				br := bufio.NewReader(conn)
+				leftover := ""
+				for range 50 {
+					if _, err := http.ReadRequest(br); err != nil {
+						return
+					}
+					// The body comes late, just before the next answer, so
+					// that the client has already sent its next request.
+					_, _ = conn.Write([]byte(leftover + "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"))
+					leftover = "hello"
+				}
+			})
+		}
+	})
+	c := newClient(t, Config{Method: http.MethodHead, Retries: 2, Backoff: time.Millisecond})
+	defer c.CloseIdleConnections() // before the server waits for its connections
+	for i := range 8 {
+		res := c.Get(t.Context(), fmt.Sprintf("http://%s/%d", ln.Addr(), i), nil)
+		if res.Err != nil || res.Status != 200 {
+			t.Errorf("HEAD /%d: err %v, status %d; want 200", i, res.Err, res.Status)
+		}
 	}
 }
