@@ -1,6 +1,7 @@
 package fetch
 
 import (
+	"bytes"
 	"context"
 	"net"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fetchall/fetchall/internal/testsite"
+	"github.com/klauspost/compress/zstd"
 )
 
 func newSite(t *testing.T) (*testsite.Site, string) {
@@ -367,5 +369,39 @@ func TestSameOriginAgreesWithOrigin(t *testing.T) {
 				t.Errorf("sameOrigin(%s, %s) = %v, want %v", x, y, got, want)
 			}
 		}
+	}
+}
+
+// A zstd body may use a window of up to 8 MiB, as RFC 9659 says; a larger
+// one is a decoding error, not memory held for it (512 MiB a response
+// with the library's default).
+func TestZstdWindowIsCappedAsHTTPSays(t *testing.T) {
+	page := bytes.Repeat([]byte("<title>z</title><p>hello</p>"), 1000)
+	bodies := map[string][]byte{}
+	for name, window := range map[string]int{"/8m": 8 << 20, "/16m": 16 << 20} {
+		var buf bytes.Buffer
+		enc, err := zstd.NewWriter(&buf, zstd.WithWindowSize(window), zstd.WithSingleSegment(false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = enc.Write(page)
+		_ = enc.Flush() // a stream: the frame keeps the window asked for, not one fitted to the page
+		_ = enc.Close()
+		bodies[name] = buf.Bytes()
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Encoding", "zstd")
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write(bodies[r.URL.Path])
+	}))
+	defer srv.Close()
+	c := newClient(t, Config{})
+	keep := func(string) bool { return true }
+	if res := c.Get(t.Context(), srv.URL+"/8m", keep); res.Err != nil || !bytes.Equal(res.Body, page) {
+		t.Errorf("8 MiB window: err %v, %d bytes; want the page", res.Err, len(res.Body))
+	}
+	res := c.Get(t.Context(), srv.URL+"/16m", keep)
+	if res.Err == nil || res.Err.Kind != KindDecoding || !strings.Contains(res.Err.Error(), "RFC 9659") {
+		t.Errorf("16 MiB window: err %v; want kind %s naming the limit", res.Err, KindDecoding)
 	}
 }

@@ -17,6 +17,9 @@ import (
 // otherwise; every body is decoded whatever was asked.
 const acceptEncoding = "gzip, br, zstd"
 
+// zstdMaxWindow is the largest zstd window a body may use (RFC 9659).
+const zstdMaxWindow = 8 << 20
+
 // decodeBody wraps body in the decoders its Content-Encoding names, last
 // applied first ("gzip, br" was gzipped, then brotli'd). It returns the
 // decoded stream and a function closing the decoders; an unknown coding
@@ -57,7 +60,10 @@ func decodeBody(body io.Reader, contentEncoding string) (io.Reader, func(), erro
 		case "br":
 			r = brotli.NewReader(r)
 		case "zstd":
-			zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+			// RFC 9659 caps the zstd content coding's window at 8 MiB;
+			// the library's default, 512 MiB, let a frame that declares a
+			// large window hold that much per response (3.7 GB for 32).
+			zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxWindow(zstdMaxWindow))
 			if err != nil {
 				closeAll()
 				return nil, nil, decodingError("zstd", err)
@@ -72,7 +78,7 @@ func decodeBody(body io.Reader, contentEncoding string) (io.Reader, func(), erro
 	if r == body {
 		return r, closeAll, nil
 	}
-	return &decodedReader{r: r}, closeAll, nil
+	return &decodedReader{r: r, codings: strings.TrimSpace(contentEncoding)}, closeAll, nil
 }
 
 // bodyError marks an error of the raw body (a reset, a timeout), so that it
@@ -93,9 +99,12 @@ func (b rawBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// decodedReader reports a decoder's own failures as ErrDecoding and the
-// wire's as they are.
-type decodedReader struct{ r io.Reader }
+// decodedReader reports a decoder's own failures as ErrDecoding, naming
+// the body's codings, and the wire's as they are.
+type decodedReader struct {
+	r       io.Reader
+	codings string // the Content-Encoding
+}
 
 func (d *decodedReader) Read(p []byte) (int, error) {
 	n, err := d.r.Read(p)
@@ -104,8 +113,10 @@ func (d *decodedReader) Read(p []byte) (int, error) {
 	case err == nil || err == io.EOF:
 	case errors.As(err, &be):
 		err = be.err
+	case errors.Is(err, zstd.ErrWindowSizeExceeded):
+		err = fmt.Errorf("%w: zstd: its window is over the %d MiB that HTTP allows (RFC 9659)", ErrDecoding, zstdMaxWindow>>20)
 	default:
-		err = decodingError("body", err)
+		err = decodingError(d.codings, err)
 	}
 	return n, err
 }
