@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"strings"
+	"unicode"
 
 	"github.com/fetchall/fetchall/fetch"
 	"golang.org/x/net/html"
@@ -101,12 +102,23 @@ func utf8Reader(body []byte, contentType string) io.Reader {
 	return transform.NewReader(bytes.NewReader(body), enc.NewDecoder())
 }
 
-// normalizeSpace trims s and folds every run of white space into one space.
+// normalizeSpace trims s, folds every run of white space into one space
+// and drops control characters.
 func normalizeSpace(s string) string {
 	if isNormalSpace(s) {
 		return s // most titles: nothing to do, nothing to allocate
 	}
-	return strings.Join(strings.Fields(s), " ")
+	// Control characters (an escape sequence, say) mean nothing in a
+	// title, which a terminal may show: they go.
+	return strings.Join(strings.Fields(strings.Map(dropControl, s)), " ")
+}
+
+// dropControl drops the control characters but the white space ones.
+func dropControl(r rune) rune {
+	if unicode.IsControl(r) && !unicode.IsSpace(r) {
+		return -1
+	}
+	return r
 }
 
 // isNormalSpace says whether s is ASCII with its words separated by
@@ -120,8 +132,8 @@ func isNormalSpace(s string) bool {
 			if i == 0 || i == len(s)-1 || s[i+1] == ' ' {
 				return false
 			}
-		case c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r':
-			return false
+		case c < ' ' || c == 0x7f:
+			return false // white space to collapse, or a control character
 		}
 	}
 	return true

@@ -27,6 +27,16 @@ var titlePages = []string{
 	`<titles>not</titles><title>yes</title>`,
 	"<title>\x00nul</title>",
 	`<title>x</titlex></title>`,
+	"<title>a\x1b[31mRED\x1b]0;pwn\x07 \u009b1m end</title>",
+}
+
+// A title's control characters (a terminal's escape sequences) go; its
+// white space folds as ever.
+func TestTitleDropsControlCharacters(t *testing.T) {
+	page := "<title>a\x1b[31mRED\x1b]0;pwn\x07 \u009b1m\tend\x7f</title>"
+	if got, want := extractTitle([]byte(page), "text/html; charset=utf-8"), "a[31mRED]0;pwn 1m end"; got != want {
+		t.Errorf("title %q, want %q", got, want)
+	}
 }
 
 func TestQuickTitleAgreesWithTokenizer(t *testing.T) {

@@ -353,3 +353,27 @@ func TestItemsOnAFullDiskAreWholeAndCounted(t *testing.T) {
 		}
 	}
 }
+
+// An item's text cannot drive the terminal that shows the CSV: control
+// characters become U+FFFD, line ends stay.
+func TestCSVItemsAreInert(t *testing.T) {
+	j, err := Parse("j.yaml", []byte("start: [http://a/]\nitems:\n  - fields:\n      t: {css: h1}\noutput: {format: csv}\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w, err := NewWriter(j, &buf, nil, false, output.FieldSet{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := PageItems{Items: []Item{{URL: "http://a/", Values: []any{"x\x1b]52;c;cHdu\x07y\nz"}}}}
+	if err := w.Write(&crawler.Result{URL: "http://a/", OK: true, Attempts: 1, Items: page}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if out := buf.String(); strings.ContainsAny(out, "\x1b\x07") || !strings.Contains(out, "x\uFFFD]52;c;cHdu\uFFFDy\nz") {
+		t.Errorf("items CSV %q: want the escape and the bell as U+FFFD, the line end kept", out)
+	}
+}

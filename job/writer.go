@@ -219,7 +219,7 @@ func (w *Writer) writeItem(it Item) error {
 		rows := w.flatten(base, "", fields, it.Values)
 		for _, row := range rows {
 			for i, c := range row {
-				row[i] = output.DefuseFormula(c)
+				row[i] = output.CSVCell(c)
 			}
 		}
 		return w.addRows(rows, 1)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/fetchall/fetchall/crawler"
@@ -87,7 +88,7 @@ func (s *csvSink) Write(r *crawler.Result) error {
 		cells = append(cells, s.fields.cells(r)...)
 	}
 	for i, c := range cells {
-		cells[i] = DefuseFormula(c)
+		cells[i] = CSVCell(c)
 	}
 	return s.add(cells, 1)
 }
@@ -117,6 +118,35 @@ func (s *csvSink) Flush() error { return s.w.Flush() }
 
 // Written is how many records reached the file.
 func (s *csvSink) Written() int { return s.w.Written() }
+
+// CSVCell is cell as a CSV file may hold it: inert for a terminal that
+// shows the file, and for a spreadsheet that opens it.
+func CSVCell(cell string) string {
+	return DefuseFormula(inert(cell, true))
+}
+
+// inert replaces the control characters of s with U+FFFD, but tabs and
+// line ends when keepLines: a record's text comes from servers, and an
+// escape sequence in it would drive the terminal that shows the table or
+// the file (set its title, write to its clipboard, hide lines).
+func inert(s string, keepLines bool) string {
+	clean := true
+	for i := 0; i < len(s) && clean; i++ {
+		c := s[i]
+		// 0xC2 starts the UTF-8 of the C1 controls (and of other runes:
+		// the slow path tells them apart).
+		clean = c >= ' ' && c != 0x7f && c != 0xc2 || keepLines && (c == '\t' || c == '\n' || c == '\r')
+	}
+	if clean {
+		return s // nearly every cell
+	}
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) && !(keepLines && (r == '\t' || r == '\n' || r == '\r')) {
+			return utf8.RuneError
+		}
+		return r
+	}, s)
+}
 
 // DefuseFormula keeps a spreadsheet from running a cell as a formula: a
 // cell that starts with =, +, -, @ (or a tab or carriage return, which
@@ -157,7 +187,7 @@ func (s *tableSink) Write(r *crawler.Result) error {
 		note = rec.Error + ": " + rec.ErrorMessage
 	}
 	s.line = fmt.Appendf(s.line[:0], "%-6d %-4s %9.1f %10d  %-50s %s\n", rec.Line, code, rec.DurationMS, rec.Bytes,
-		clip(rec.URL, 50), clip(note, 60))
+		inert(clip(rec.URL, 50), false), inert(clip(note, 60), false))
 	return s.w.Add(s.line, 1)
 }
 

@@ -105,6 +105,33 @@ func TestCSVDefusesFormulas(t *testing.T) {
 	}
 }
 
+// A record's text from a server cannot drive the terminal that shows the
+// table or the CSV: its control characters become U+FFFD (the CSV keeps
+// its line ends and tabs).
+func TestTableAndCSVCellsAreInert(t *testing.T) {
+	r := &crawler.Result{URL: "http://a.test/", Line: 1, OK: true, Status: 200, Title: "a\x1b]0;pwn\x07b\u009bc\td\ne"}
+	for format, want := range map[string]string{"table": "a\uFFFD]0;pwn\uFFFDb\uFFFDc\uFFFDd\uFFFDe", "csv": "a\uFFFD]0;pwn\uFFFDb\uFFFDc\td\ne"} {
+		var buf bytes.Buffer
+		sink, err := NewSink(format, &buf, false, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sink.Write(r); err != nil {
+			t.Fatal(err)
+		}
+		if err := sink.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		out := buf.String()
+		if strings.ContainsAny(out, "\x1b\x07\u009b") || !strings.Contains(out, want) {
+			t.Errorf("%s: %q; want the title as %q, no control characters", format, out, want)
+		}
+	}
+	if got := CSVCell("=1\x1b"); got != "'=1\uFFFD" {
+		t.Errorf("CSVCell(\"=1\\x1b\") = %q, want %q", got, "'=1\uFFFD")
+	}
+}
+
 func TestUnknownFormat(t *testing.T) {
 	if _, err := NewSink("xml", &bytes.Buffer{}, false, false); err == nil {
 		t.Error("NewSink(xml) = nil error, want unknown format")
