@@ -466,6 +466,10 @@ func fastError(ctx context.Context, err error) error {
 	if errors.As(err, &opErr) {
 		return opErr // the connection failed under the header: a reset, say
 	}
+	if msg := err.Error(); strings.Contains(msg, "hex number") || strings.Contains(msg, "chunk") {
+		// fasthttp's chunk parser says "empty hex number": say what it read.
+		return &reworded{msg: "malformed chunked encoding: " + msg, err: err}
+	}
 	if msg := err.Error(); strings.HasPrefix(msg, headerReadError) {
 		msg = strings.TrimPrefix(msg, headerReadError)
 		if i := strings.Index(msg, ": buffer size="); i >= 0 {

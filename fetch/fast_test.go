@@ -477,6 +477,8 @@ func TestAnswersThatBreakHTTPAreProtocolErrors(t *testing.T) {
 		res := newClient(t, Config{}).Get(t.Context(), rawServer(t, resp), func(string) bool { return true })
 		if res.Err == nil || res.Err.Kind != KindProtocol {
 			t.Errorf("%q: err %v; want kind %s", resp, res.Err, KindProtocol)
+		} else if strings.Contains(resp, "chunked") && !strings.Contains(res.Err.Error(), "chunk") {
+			t.Errorf("%q: err %v; want it to say the chunks were wrong", resp, res.Err)
 		}
 	}
 	// A body cut short stays what it was.
