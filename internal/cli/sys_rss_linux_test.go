@@ -35,16 +35,3 @@ func TestPeakMemoryIsTheProcesssOwn(t *testing.T) {
 		t.Errorf("peak %.1f MiB reported: the parent's, not fetchall's", mib)
 	}
 }
-
-func TestStatusKiB(t *testing.T) {
-	status := []byte("Name:\tfetchall\nVmPeak:\t  812340 kB\nVmHWM:\t   23456 kB\nVmRSS:\t   20000 kB\n")
-	if n, ok := statusKiB(status, "VmHWM:"); !ok || n != 23456 {
-		t.Errorf("VmHWM = %d, %v; want 23456", n, ok)
-	}
-	if _, ok := statusKiB(status, "VmSwap:"); ok {
-		t.Error("a missing line was read")
-	}
-	if _, ok := statusKiB([]byte("VmHWM:\t12 MB\n"), "VmHWM:"); ok {
-		t.Error("a line in another unit was read")
-	}
-}

@@ -34,6 +34,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/fetchall/fetchall/internal/procstatus"
 )
 
 func main() {
@@ -682,7 +684,7 @@ func runWatched(cmd *exec.Cmd) (time.Duration, int64, error) {
 		tick := time.NewTicker(10 * time.Millisecond)
 		defer tick.Stop()
 		for {
-			if kib, ok := readHWM(status); ok {
+			if kib, ok := procstatus.PeakKiB(status); ok {
 				peak.Store(kib)
 			}
 			select {
@@ -700,24 +702,6 @@ func runWatched(cmd *exec.Cmd) (time.Duration, int64, error) {
 		return wall, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss, err
 	}
 	return wall, peak.Load(), err
-}
-
-// readHWM reads VmHWM (KiB) from a /proc/PID/status file.
-func readHWM(path string) (int64, bool) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return 0, false
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			f := strings.Fields(rest)
-			if len(f) == 2 && f[1] == "kB" {
-				n, err := strconv.ParseInt(f[0], 10, 64)
-				return n, err == nil
-			}
-		}
-	}
-	return 0, false
 }
 
 // wrkLatency is wrk's mean latency for url at conns connections.
