@@ -131,7 +131,7 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 	if err != nil {
 		return usageError(err)
 	}
-	list, err := readWholeList(opts.input, s.In)
+	list, err := readWholeList(ctx, opts.input, s.In)
 	if err != nil {
 		return usageError(err)
 	}
@@ -421,8 +421,8 @@ func parseLevels(s string) ([]int, error) {
 
 // readWholeList reads the list into memory: bench replays it many times,
 // and standard input can be read only once.
-func readWholeList(name string, stdin io.Reader) ([]byte, error) {
-	r, closeList, err := openList(name, stdin)
+func readWholeList(ctx context.Context, name string, stdin io.Reader) ([]byte, error) {
+	r, closeList, err := openList(ctx, name, stdin)
 	if err != nil {
 		return nil, err
 	}

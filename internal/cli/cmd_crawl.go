@@ -141,7 +141,7 @@ func (o *crawlOptions) fingerprint(command string) string {
 
 func runCrawl(ctx context.Context, opts *crawlOptions) error {
 	s := opts.streams
-	cs, err := opts.setup(s.In)
+	cs, err := opts.setup(ctx, s.In)
 	if err != nil {
 		return usageError(err)
 	}
@@ -246,7 +246,7 @@ type crawlSetup struct {
 }
 
 // setup checks the crawl options; its errors are the user's (exit 2).
-func (o *crawlOptions) setup(stdin io.Reader) (*crawlSetup, error) {
+func (o *crawlOptions) setup(ctx context.Context, stdin io.Reader) (*crawlSetup, error) {
 	settings, err := o.crawlSettings()
 	if err != nil {
 		return nil, o.traced(err)
@@ -276,7 +276,7 @@ func (o *crawlOptions) setup(stdin io.Reader) (*crawlSetup, error) {
 		if err := notTheInput(o.output, o.seedsFile); err != nil {
 			return nil, err
 		}
-		r, closeList, err := openList(o.seedsFile, stdin)
+		r, closeList, err := openList(ctx, o.seedsFile, stdin)
 		if err != nil {
 			return nil, fmt.Errorf("seeds: %w", err)
 		}

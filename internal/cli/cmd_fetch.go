@@ -99,7 +99,7 @@ func runFetch(ctx context.Context, opts *fetchOptions) error {
 	var list io.Reader = strings.NewReader(strings.Join(opts.urls, "\n"))
 	total := len(opts.urls)
 	if opts.urls == nil {
-		l, closeList, err := openList(opts.input, s.In)
+		l, closeList, err := openList(ctx, opts.input, s.In)
 		if err != nil {
 			return usageError(err)
 		}
@@ -186,8 +186,9 @@ func fetchOutcome(ctx context.Context, runErr error, summary *output.Summary, wr
 	return nil
 }
 
-// openList opens the URL list: a file, or standard input for "-".
-func openList(name string, stdin io.Reader) (io.Reader, func(), error) {
+// openList opens the URL list: a file, or standard input for "-". A
+// named pipe's open waits for its writer until ctx ends.
+func openList(ctx context.Context, name string, stdin io.Reader) (io.Reader, func(), error) {
 	if name == "-" {
 		return stdin, func() {}, nil
 	}
@@ -198,9 +199,22 @@ func openList(name string, stdin io.Reader) (io.Reader, func(), error) {
 	if info.IsDir() {
 		return nil, nil, fmt.Errorf("URL list %s: is a directory, want a file with one URL per line", name)
 	}
-	f, err := os.Open(name)
+	var f *os.File
+	if info.Mode()&os.ModeNamedPipe != 0 {
+		if f, err = openNamedPipe(ctx, name); err != nil && ctx.Err() != nil {
+			return nil, nil, fmt.Errorf("%w while the URL list %s, a named pipe, waited for a writer", errInterrupted, name)
+		}
+	} else {
+		f, err = os.Open(name)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("URL list: %w", err)
+	}
+	if !info.Mode().IsRegular() {
+		// A pipe (<(command), a named pipe) or a device: what is in it
+		// comes when it comes, so it is looked at when the run reads it,
+		// where an interrupt reaches the read.
+		return &sniffedList{name: name, f: f}, func() { f.Close() }, nil
 	}
 	text, err := listText(name, f)
 	if err != nil {
@@ -218,16 +232,44 @@ func openList(name string, stdin io.Reader) (io.Reader, func(), error) {
 func listText(name string, f io.Reader) (io.Reader, error) {
 	head := make([]byte, 8192)
 	n, _ := io.ReadFull(f, head)
-	head = head[:n]
+	return sniff("URL list "+name, head[:n], f)
+}
+
+// sniff is the text of a list (what, in errors) that starts with head and
+// goes on in rest.
+func sniff(what string, head []byte, rest io.Reader) (io.Reader, error) {
 	// Not Seek: the "file" may be a pipe, as with <(command).
-	all := io.MultiReader(bytes.NewReader(head), f)
+	all := io.MultiReader(bytes.NewReader(head), rest)
 	switch {
 	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}), bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
 		return transform.NewReader(all, unicode.BOMOverride(unicode.UTF8.NewDecoder())), nil
 	case bytes.IndexByte(head, 0) >= 0:
-		return nil, fmt.Errorf("URL list %s looks like a binary file (it has NUL bytes), not one URL per line", name)
+		return nil, fmt.Errorf("%s looks like a binary file (it has NUL bytes), not one URL per line", what)
 	}
 	return all, nil
+}
+
+// sniffedList is listText for a list that is not a regular file: its
+// first read takes what has come (at least two bytes, for a byte-order
+// mark), not 8 KiB, so that the first URLs of a slow pipe go at once.
+type sniffedList struct {
+	name string
+	f    io.Reader
+	text io.Reader // after the first read
+}
+
+func (l *sniffedList) Read(p []byte) (int, error) {
+	if l.text == nil {
+		head := make([]byte, 8192)
+		n, err := io.ReadAtLeast(l.f, head, 2)
+		if n == 0 && err != nil {
+			return 0, err
+		}
+		if l.text, err = sniff(l.name, head[:n], l.f); err != nil { // read errors say "URL list" already
+			return 0, err
+		}
+	}
+	return l.text.Read(p)
 }
 
 // notTheInput refuses an output file that is the input file (the same
@@ -303,10 +345,10 @@ func lockOutput(f *os.File, path string) error {
 }
 
 // countURLs counts the entries of a list file for the progress total; -1
-// when that would mean reading standard input twice.
+// for anything but a regular file, which it would read up.
 func countURLs(name string) int {
-	if name == "-" {
-		return -1
+	if info, err := os.Stat(name); err != nil || !info.Mode().IsRegular() {
+		return -1 // standard input, a pipe: counting would read it up
 	}
 	f, err := os.Open(name)
 	if err != nil {

@@ -254,7 +254,7 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 			return usageError(fmt.Errorf("%s: start_file %s: %w (a relative path is read from the working directory, %s)", j.File, j.StartFile, errors.Unwrap(err), wd))
 		}
 	}
-	cs, err := co.setup(s.In)
+	cs, err := co.setup(ctx, s.In)
 	if err != nil {
 		return usageError(err)
 	}
