@@ -206,7 +206,8 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 	}
 	rep.Environment = env
 	// Interrupted after some levels: report and export those.
-	dest, closeDest, err := openOutput(opts.output, s.Out)
+	// Without ctx's end: an interrupted bench still reports what it measured.
+	dest, closeDest, err := openOutput(context.WithoutCancel(ctx), opts.output, s.Out)
 	if err != nil {
 		return runFailure(err)
 	}

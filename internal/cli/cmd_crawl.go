@@ -171,7 +171,9 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 		defer fr.Close()
 		frontier = fr
 		cs.settings.RobotsStore, cs.settings.Journal = fr, fr
-		if opts.output != "" && opts.output != "-" {
+		// A file is cut back to its last commit when a process starts
+		// again; standard output, a device or a pipe is only written to.
+		if opts.output != "" && opts.output != "-" && regularOutput("--frontier", "-o", opts.output) == nil {
 			files, err := opts.shared.openOutputs(ctx, fr, opts.output)
 			if err != nil {
 				return usageError(err)
@@ -179,7 +181,7 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 			opts.outputOptions.resumed = files[0]
 		}
 	}
-	out, err := opts.outputOptions.openRecords(s, opts.maxPages-boolInt(opts.maxPages == 0), true)
+	out, err := opts.outputOptions.openRecords(ctx, s, opts.maxPages-boolInt(opts.maxPages == 0), true)
 	if err != nil {
 		return usageError(err)
 	}

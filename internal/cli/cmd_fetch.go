@@ -132,7 +132,7 @@ func runFetch(ctx context.Context, opts *fetchOptions) error {
 		defer st.Close()
 		settings.Journal, frontier, src = st, st, st.SkipDone(src)
 	}
-	out, err := opts.outputOptions.openRecords(s, total, false)
+	out, err := opts.outputOptions.openRecords(ctx, s, total, false)
 	if err != nil {
 		return usageError(err)
 	}
@@ -201,7 +201,7 @@ func openList(ctx context.Context, name string, stdin io.Reader) (io.Reader, fun
 	}
 	var f *os.File
 	if info.Mode()&os.ModeNamedPipe != 0 {
-		if f, err = openNamedPipe(ctx, name); err != nil && ctx.Err() != nil {
+		if f, err = openNamedPipe(ctx, name, false); err != nil && ctx.Err() != nil {
 			return nil, nil, fmt.Errorf("%w while the URL list %s, a named pipe, waited for a writer", errInterrupted, name)
 		}
 	} else {
@@ -304,9 +304,27 @@ func distinctFiles(files ...flagFile) error {
 
 // openOutput opens the records' destination: a file, or stdout when name
 // is empty. The close function reports a failed final write.
-func openOutput(name string, stdout io.Writer) (io.Writer, func() error, error) {
+func openOutput(ctx context.Context, name string, stdout io.Writer) (io.Writer, func() error, error) {
 	if name == "" {
 		return stdout, func() error { return nil }, nil
+	}
+	if info, err := os.Stat(name); err == nil && !info.Mode().IsRegular() {
+		// A device (/dev/null) or a pipe: written to, never emptied or
+		// locked. A named pipe's open waits for its reader, until ctx ends;
+		// opened read-write, as a file is, the pipe was its own reader and
+		// the records were lost when the run ended with none.
+		var f *os.File
+		if info.Mode()&os.ModeNamedPipe != 0 {
+			if f, err = openNamedPipe(ctx, name, true); err != nil && ctx.Err() != nil {
+				return nil, nil, fmt.Errorf("%w while the output %s, a named pipe, waited for a reader", errInterrupted, name)
+			}
+		} else {
+			f, err = os.OpenFile(name, os.O_WRONLY, 0)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("output: %w", err)
+		}
+		return f, f.Close, nil
 	}
 	f, err := createOutput(name)
 	if err != nil {

@@ -289,6 +289,11 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		if j.Output.Path == "" {
 			return usageError(errors.New("--state needs the items in a file (output.path, or -o FILE): standard output cannot be taken back after a crash"))
 		}
+		for flag, path := range map[string]string{"output.path": j.Output.Path, "output.errors": j.Output.Errors} {
+			if err := regularOutput("--state", flag, path); path != "" && err != nil {
+				return usageError(err)
+			}
+		}
 		st, err = co.state.open(jobFingerprint(path, opts.sets), cs.settings.CrawlLimits())
 		if errors.Is(err, errFinished) {
 			fmt.Fprintf(s.Err, "fetchall: the job in %s is finished; nothing to do (--state-reset starts over)\n", co.state.dir)
@@ -315,6 +320,11 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		defer fr.Close()
 		frontier = fr
 		cs.settings.RobotsStore, cs.settings.Journal = fr, fr
+		for flag, path := range map[string]string{"output.path": j.Output.Path, "output.errors": j.Output.Errors} {
+			if err := regularOutput("--frontier", flag, path); path != "" && err != nil {
+				return usageError(err)
+			}
+		}
 		files, err := co.shared.openOutputs(ctx, fr, jobOutputPaths(j)...)
 		if err != nil {
 			return usageError(err)
@@ -324,11 +334,11 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		if co.shared.url != "" {
 			return usageError(errors.New("--frontier needs the items in a file (output.path, or -o FILE)"))
 		}
-		if items, closeItems, err = openOutput(j.Output.Path, s.Out); err != nil {
+		if items, closeItems, err = openOutput(ctx, j.Output.Path, s.Out); err != nil {
 			return usageError(err)
 		}
 		if j.Output.Errors != "" {
-			if errs, closeErrs, err = openOutput(j.Output.Errors, nil); err != nil {
+			if errs, closeErrs, err = openOutput(ctx, j.Output.Errors, nil); err != nil {
 				closeItems()
 				return usageError(err)
 			}

@@ -9,18 +9,22 @@ import (
 	"time"
 )
 
-// openNamedPipe opens a named pipe for reading. The open waits until a
-// writer opens the pipe too; if ctx ends first (the user pressed Ctrl-C),
-// this process opens the write end itself, which ends that wait, and
-// closes both.
-func openNamedPipe(ctx context.Context, name string) (*os.File, error) {
+// openNamedPipe opens a named pipe for reading, or for writing. The open
+// waits until the other end is opened too; if ctx ends first (the user
+// pressed Ctrl-C), this process opens that other end itself, which ends
+// the wait, and closes both.
+func openNamedPipe(ctx context.Context, name string, write bool) (*os.File, error) {
+	flag, other := os.O_RDONLY, os.O_WRONLY
+	if write {
+		flag, other = os.O_WRONLY, os.O_RDONLY
+	}
 	type opened struct {
 		f   *os.File
 		err error
 	}
 	done := make(chan opened, 1)
 	go func() {
-		f, err := os.Open(name)
+		f, err := os.OpenFile(name, flag, 0)
 		done <- opened{f, err}
 	}()
 	select {
@@ -28,12 +32,13 @@ func openNamedPipe(ctx context.Context, name string) (*os.File, error) {
 		return o.f, o.err
 	case <-ctx.Done():
 	}
-	// The write end opens without waiting once a reader is there; until
-	// the goroutine's open is under way it fails (ENXIO), so try again,
-	// briefly: the open starts within microseconds.
+	// A non-blocking open of the other end ends the wait once the
+	// goroutine's open is under way (a write end fails with ENXIO until
+	// then), so it is tried again, briefly: that open starts within
+	// microseconds.
 	for range 200 {
-		if w, err := os.OpenFile(name, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
-			w.Close()
+		if f, err := os.OpenFile(name, other|syscall.O_NONBLOCK, 0); err == nil {
+			f.Close()
 		}
 		select {
 		case o := <-done:

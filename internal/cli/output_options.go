@@ -88,7 +88,7 @@ type recordOutput struct {
 // openRecords opens the record destination, the save folder and the
 // progress line (on a terminal, with total results expected, -1 unknown).
 // Its errors are the user's: a folder or file that cannot be written.
-func (o *outputOptions) openRecords(s *Streams, total int, crawl bool) (*recordOutput, error) {
+func (o *outputOptions) openRecords(ctx context.Context, s *Streams, total int, crawl bool) (*recordOutput, error) {
 	ro := &recordOutput{summary: &output.Summary{}}
 	if o.saveDir != "" {
 		dir, err := output.OpenDir(o.saveDir)
@@ -104,7 +104,7 @@ func (o *outputOptions) openRecords(s *Streams, total int, crawl bool) (*recordO
 		out, ro.closeOut = o.resumed, o.resumed.Close
 		pos, err := o.resumed.Seek(0, io.SeekCurrent)
 		appending = err == nil && pos > 0
-	} else if out, ro.closeOut, err = openOutput(o.output, s.Out); err != nil {
+	} else if out, ro.closeOut, err = openOutput(ctx, o.output, s.Out); err != nil {
 		ro.close()
 		return nil, err
 	}

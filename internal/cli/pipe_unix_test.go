@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -123,5 +124,59 @@ func TestSlowPipeIsFetchedAsItComes(t *testing.T) {
 	data, _ := os.ReadFile(out)
 	if got := bytes.Count(data, []byte("\n")); code != 0 || got != 2 {
 		t.Errorf("exit %d, %d records; want 0 and both URLs", code, got)
+	}
+}
+
+// Records written to a named pipe reach its reader: the pipe was opened
+// read-write, as a file is, so that it was its own reader, and a run that
+// ended before the reader came lost every record, exiting 0. With no
+// reader, the first Ctrl-C stops the wait.
+func TestOutputToANamedPipeReachesItsReader(t *testing.T) {
+	_, base := startSite(t)
+	list := writeFile(t, "urls.txt", base+"/page/1\n"+base+"/page/2\n"+base+"/page/3\n")
+	fifo := makeFIFO(t)
+	got := make(chan int, 1)
+	go func() {
+		time.Sleep(200 * time.Millisecond) // the run is there first
+		f, err := os.Open(fifo)
+		if err != nil {
+			got <- -1
+			return
+		}
+		defer f.Close()
+		f.SetReadDeadline(time.Now().Add(10 * time.Second))
+		data, _ := io.ReadAll(f)
+		got <- bytes.Count(data, []byte("\n"))
+	}()
+	if res := runCLI(t, "", list, "-q", "-o", fifo); res.code != 0 {
+		t.Fatalf("exit %d: %s", res.code, res.stderr)
+	}
+	if n := <-got; n != 3 {
+		t.Errorf("the pipe's reader got %d records, want 3", n)
+	}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	var errOut bytes.Buffer
+	code := Execute(ctx, &Streams{In: strings.NewReader(""), Out: &bytes.Buffer{}, Err: &errOut}, []string{list, "-o", fifo})
+	if code != exitInterrupted || !strings.Contains(errOut.String(), "waited for a reader") {
+		t.Errorf("no reader: exit %d, stderr %q; want %d saying the pipe had no reader", code, errOut.String(), exitInterrupted)
+	}
+}
+
+// A device or a pipe as an output: a state run, which cuts its output
+// back on resume, refuses it before fetching anything (it failed at the
+// end: "sync /dev/null: invalid argument"); two flags may both name
+// /dev/null.
+func TestDeviceOutputs(t *testing.T) {
+	site, base := startSite(t)
+	list := writeFile(t, "urls.txt", base+"/page/1\n")
+	res := runCLI(t, "", list, "-q", "--state", filepath.Join(t.TempDir(), "st"), "-o", os.DevNull)
+	if res.code != exitUsage || !strings.Contains(res.stderr, "regular file") || len(site.URICounts()) != 0 {
+		t.Errorf("--state -o %s: exit %d, stderr %q, %d URLs fetched; want exit %d before any fetch", os.DevNull, res.code, res.stderr, len(site.URICounts()), exitUsage)
+	}
+	res = runCLI(t, "", list, "-q", "-o", os.DevNull, "--warc", os.DevNull)
+	if res.code != 0 {
+		t.Errorf("-o and --warc both %s: exit %d, stderr %q; want 0", os.DevNull, res.code, res.stderr)
 	}
 }

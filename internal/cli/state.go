@@ -47,6 +47,9 @@ func (o *stateOptions) openState(fingerprint string, limits limiter.Config, out 
 	case out.format == "table":
 		return nil, errors.New("--state needs -f jsonl or csv: a table cannot be resumed")
 	}
+	if err := regularOutput("--state", "-o", out.output); err != nil {
+		return nil, err
+	}
 	st, err := o.open(fingerprint, limits)
 	if err != nil {
 		return nil, err
@@ -68,6 +71,17 @@ func (o *stateOptions) openState(fingerprint string, limits limiter.Config, out 
 	}
 	out.resumed = files[0]
 	return st, nil
+}
+
+// regularOutput refuses, for a run of mode (--state, --frontier), an
+// output that is not a regular file: such a run cuts its outputs back to
+// their last commit when started again, which a pipe or a device cannot
+// be (it failed after the run: "sync /dev/null: invalid argument").
+func regularOutput(mode, flag, path string) error {
+	if info, err := os.Stat(path); err == nil && !info.Mode().IsRegular() {
+		return fmt.Errorf("%s needs %s to name a regular file, which it cuts back to its last commit when the run starts again; %s is not one", mode, flag, path)
+	}
+	return nil
 }
 
 // open opens the state; errFinished when its run was done.

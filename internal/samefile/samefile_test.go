@@ -32,3 +32,14 @@ func TestSame(t *testing.T) {
 		}
 	}
 }
+
+// A device takes any number of writers: -o /dev/null --warc /dev/null was
+// refused as one file under two flags.
+func TestADeviceIsNeverTheSameFile(t *testing.T) {
+	if _, err := os.Stat(os.DevNull); err != nil {
+		t.Skipf("no %s here", os.DevNull)
+	}
+	if Same(os.DevNull, os.DevNull) {
+		t.Errorf("Same(%q, %q) = true, want false", os.DevNull, os.DevNull)
+	}
+}
