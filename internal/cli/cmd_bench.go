@@ -395,8 +395,11 @@ func writeBenchFiles(rep *bench.Report, opts *benchOptions, out io.Writer) error
 	return nil
 }
 
+// writeFileWith writes a file with write. Write-only, not os.Create's
+// read-write: a named pipe opened read-write is its own reader, and what
+// is written there is lost when no other reader has come.
 func writeFileWith(path string, write func(io.Writer) error) error {
-	f, err := os.Create(path)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
 	if err != nil {
 		return err
 	}
