@@ -7,7 +7,6 @@ package job
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -135,10 +134,7 @@ func errorAt(file string, n *yaml.Node, key string, err error) error {
 func Parse(file string, data []byte, sets []string) (*Job, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		if line, msg := syntaxErrorLine(data, err); line > 0 {
-			return nil, fmt.Errorf("%s line %d: %s (a value holding ?, #, :, [ or { may need quotes)", file, line, msg)
-		}
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, config.SyntaxError(file, data, err)
 	}
 	if len(doc.Content) == 0 {
 		return nil, fmt.Errorf("%s: the job file is empty", file)
@@ -431,32 +427,6 @@ func (f Field) valueType() string {
 		return "string"
 	}
 	return f.Type
-}
-
-// yamlLine is the position yaml.v3 puts in some syntax errors, which for
-// some of them counts lines from 0 and for line 0 is left out.
-var yamlLine = regexp.MustCompile(`^yaml: (line \d+: )?`)
-
-// syntaxErrorLine finds the line of a YAML syntax error: the first line
-// whose prefix of the file fails the same way. It returns it with the
-// error's message, or 0 when the error is not a syntax error or no
-// prefix fails so.
-func syntaxErrorLine(data []byte, err error) (int, string) {
-	var terr *yaml.TypeError
-	if errors.As(err, &terr) {
-		return 0, ""
-	}
-	msg := yamlLine.ReplaceAllString(err.Error(), "")
-	lines := strings.SplitAfter(string(data), "\n")
-	var prefix strings.Builder
-	for i, l := range lines {
-		prefix.WriteString(l)
-		var n yaml.Node
-		if perr := yaml.Unmarshal([]byte(prefix.String()), &n); perr != nil && yamlLine.ReplaceAllString(perr.Error(), "") == msg {
-			return i + 1, msg
-		}
-	}
-	return 0, ""
 }
 
 func scalar(n *yaml.Node) (string, error) {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -57,12 +58,16 @@ func Apply(fs *pflag.FlagSet, file string, r io.Reader, allowed func(name string
 // setting, such as ordered for a crawl) is left alone instead of being an
 // unknown key. shared may be nil.
 func ApplyShared(fs *pflag.FlagSet, file string, r io.Reader, allowed, shared func(name string) bool) error {
-	var doc yaml.Node
-	if err := yaml.NewDecoder(r).Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil // an empty file sets nothing
-		}
+	data, err := io.ReadAll(io.LimitReader(r, maxFile+1))
+	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
+	}
+	if len(data) > maxFile {
+		return fmt.Errorf("%s: over %d MiB: not a settings file", file, maxFile>>20)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return SyntaxError(file, data, err)
 	}
 	if len(doc.Content) == 0 {
 		return nil
@@ -217,4 +222,37 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// maxFile is the largest settings file read.
+const maxFile = 1 << 20
+
+// yamlLine is the position yaml.v3 puts in some syntax errors, which for
+// some of them counts lines from 0 and for line 0 is left out.
+var yamlLine = regexp.MustCompile(`^yaml: (line \d+: )?`)
+
+// SyntaxError says what is wrong with a YAML file (data) that err, from
+// yaml.Unmarshal, refused: on which line, found as the first line whose
+// prefix of the file fails the same way, and what usually causes it. An
+// error that is not a syntax error is said as it is.
+func SyntaxError(file string, data []byte, err error) error {
+	var terr *yaml.TypeError
+	if errors.As(err, &terr) {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	msg := yamlLine.ReplaceAllString(err.Error(), "")
+	lines := strings.SplitAfter(string(data), "\n")
+	var prefix strings.Builder
+	for i, l := range lines {
+		prefix.WriteString(l)
+		var n yaml.Node
+		if perr := yaml.Unmarshal([]byte(prefix.String()), &n); perr != nil && yamlLine.ReplaceAllString(perr.Error(), "") == msg {
+			hint := "a value holding ?, #, :, [ or { may need quotes"
+			if indent := l[:len(l)-len(strings.TrimLeft(l, " \t"))]; strings.Contains(indent, "\t") {
+				hint = "YAML indents with spaces, not tabs"
+			}
+			return fmt.Errorf("%s line %d: %s (%s)", file, i+1, msg, hint)
+		}
+	}
+	return fmt.Errorf("%s: %w", file, err)
 }

@@ -70,7 +70,10 @@ func TestApplyErrorsNameFileLineAndKey(t *testing.T) {
 		{"concurrency: 1\nconcurrency: 2\n", `c.yaml line 2: key "concurrency": set twice`},
 		{"header: {a: b}\n", `c.yaml line 1: key "header": want a value or a list`},
 		{"- a\n- b\n", `c.yaml line 1: want a mapping`},
-		{"concurrency: 5\n  bad indent: [\n", `c.yaml: yaml: line 2`},
+		{"concurrency: 5\n  bad indent: [\n", `c.yaml line 2: mapping values are not allowed in this context (a value holding`},
+		{"a: 1\nb: [1, 2\n", `c.yaml line 2: did not find expected ',' or ']'`},
+		{"concurrency: 5\n\tretries: 1\n", `c.yaml line 2: found a tab character that violates indentation (YAML indents with spaces, not tabs)`},
+		{strings.Repeat("a", 1<<20+1), `c.yaml: over 1 MiB`},
 	}
 	for _, tt := range tests {
 		var s settings
