@@ -12,10 +12,10 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/fetchall/fetchall/internal/testsite"
 	"github.com/valyala/fasthttp"
 )
 
@@ -232,26 +232,8 @@ func TestDialAfterAnAbortIsRefused(t *testing.T) {
 // A malformed response is a protocol error that says what was wrong,
 // without fasthttp's dump of the bytes it read.
 func TestMalformedResponseIsSaidPlainly(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var server sync.WaitGroup
-	defer server.Wait()
-	defer ln.Close()
-	server.Go(func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			buf := make([]byte, 4096)
-			_, _ = conn.Read(buf)
-			_, _ = conn.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\nok"))
-			conn.Close()
-		}
-	})
-	res := newClient(t, Config{}).Get(t.Context(), "http://"+ln.Addr().String()+"/", nil)
+	_, base := newSite(t)
+	res := newClient(t, Config{}).Get(t.Context(), base+"/fault/raw/negative-length", nil)
 	if res.Err == nil || res.Err.Kind != KindProtocol {
 		t.Fatalf("err %v, want kind %s", res.Err, KindProtocol)
 	}
@@ -409,43 +391,16 @@ func TestHangOnAReusedConnectionTimesOut(t *testing.T) {
 	}
 }
 
-// rawServer answers every request on a connection of its own with resp
-// as it is, then closes it.
-func rawServer(t *testing.T, resp string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var server sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); server.Wait() })
-	server.Go(func() {
-		for range 100 {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			buf := make([]byte, 4096)
-			_, _ = conn.Read(buf)
-			_, _ = conn.Write([]byte(resp))
-			conn.Close()
-		}
-	})
-	return "http://" + ln.Addr().String() + "/"
-}
-
 // Header lines ending in a bare LF are read, as net/http and curl read
 // them: the lean path hands such a response to net/http (it failed with
 // "malformed response header: EOF", three times).
 func TestBareLFHeadersAreRead(t *testing.T) {
-	for _, resp := range []string{
-		"HTTP/1.1 200 OK\nContent-Type: text/plain\nContent-Length: 5\n\nhello",
-		"HTTP/1.0 200 OK\nContent-Type: text/plain\n\nhello",
-	} {
-		res := newClient(t, Config{}).Get(t.Context(), rawServer(t, resp), func(string) bool { return true })
+	_, base := newSite(t)
+	for _, name := range []string{"bare-lf", "http10-until-close"} {
+		res := newClient(t, Config{}).Get(t.Context(), base+"/fault/raw/"+name, func(string) bool { return true })
 		if res.Err != nil || res.Status != 200 || res.ContentType != "text/plain" || string(res.Body) != "hello" || res.Attempts != 1 {
-			t.Errorf("%q: err %v, status %d, type %q, body %q, %d attempts; want 200 text/plain hello at once",
-				resp[:15], res.Err, res.Status, res.ContentType, res.Body, res.Attempts)
+			t.Errorf("%s: err %v, status %d, type %q, body %q, %d attempts; want 200 text/plain hello at once",
+				name, res.Err, res.Status, res.ContentType, res.Body, res.Attempts)
 		}
 	}
 }
@@ -453,7 +408,8 @@ func TestBareLFHeadersAreRead(t *testing.T) {
 // A Location that does not parse is named in the error, in the same
 // words on both paths.
 func TestBadLocationIsNamed(t *testing.T) {
-	res := newClient(t, Config{}).Get(t.Context(), rawServer(t, "HTTP/1.1 302 Found\r\nLocation: http://[::1\r\nContent-Length: 0\r\n\r\n"), nil)
+	_, base := newSite(t)
+	res := newClient(t, Config{}).Get(t.Context(), base+"/fault/raw/bad-location", nil)
 	if res.Err == nil || !strings.Contains(res.Err.Error(), `failed to parse Location header "http://[::1"`) {
 		t.Fatalf("err %v, want the Location named", res.Err)
 	}
@@ -462,27 +418,20 @@ func TestBadLocationIsNamed(t *testing.T) {
 // An answer that breaks HTTP, in its status line, a header, a chunk or a
 // Location, is error kind protocol on both paths.
 func TestAnswersThatBreakHTTPAreProtocolErrors(t *testing.T) {
-	for _, resp := range []string{
-		"HTTP/1.1 2000 OK\r\nContent-Length: 2\r\n\r\nok",
-		"HTTP/1.1 200 OK\r\nBad header\r\nContent-Length: 2\r\n\r\nok",
-		"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nabcdef",
-		"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\nok",
-		"HTTP/1.1 200 OK\r\nTransfer-Encoding: foo\r\n\r\nhello",
-		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
-		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n",
-		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFFFF\r\nhello\r\n0\r\n\r\n",
-		"garbage",
-		"HTTP/1.1 302 Found\r\nLocation: http://[::1\r\nContent-Length: 0\r\n\r\n",
+	_, base := newSite(t)
+	for _, name := range []string{
+		"bad-status", "no-colon", "two-content-lengths", "bad-content-length", "negative-length", "bad-encoding",
+		"bad-chunk-size", "chunk-without-crlf", "huge-chunk", "not-http", "bad-location",
 	} {
-		res := newClient(t, Config{}).Get(t.Context(), rawServer(t, resp), func(string) bool { return true })
+		res := newClient(t, Config{}).Get(t.Context(), base+"/fault/raw/"+name, func(string) bool { return true })
 		if res.Err == nil || res.Err.Kind != KindProtocol {
-			t.Errorf("%q: err %v; want kind %s", resp, res.Err, KindProtocol)
-		} else if strings.Contains(resp, "chunked") && !strings.Contains(res.Err.Error(), "chunk") {
-			t.Errorf("%q: err %v; want it to say the chunks were wrong", resp, res.Err)
+			t.Errorf("%s: err %v; want kind %s", name, res.Err, KindProtocol)
+		} else if strings.Contains(testsite.RawAnswers[name], "chunked") && !strings.Contains(res.Err.Error(), "chunk") {
+			t.Errorf("%s: err %v; want it to say the chunks were wrong", name, res.Err)
 		}
 	}
 	// A body cut short stays what it was.
-	res := newClient(t, Config{}).Get(t.Context(), rawServer(t, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel"), func(string) bool { return true })
+	res := newClient(t, Config{}).Get(t.Context(), base+"/fault/raw/cut-chunk", func(string) bool { return true })
 	if res.Err == nil || res.Err.Kind != KindIncompleteBody {
 		t.Errorf("a chunk cut short: err %v, want kind %s", res.Err, KindIncompleteBody)
 	}
@@ -492,43 +441,12 @@ func TestAnswersThatBreakHTTPAreProtocolErrors(t *testing.T) {
 // connection, where the next answer reads as broken: the retry, on a
 // fresh connection, gets the page.
 func TestBodyAfterHeadIsOvercomeByTheRetry(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var server sync.WaitGroup
-	defer server.Wait()
-	defer ln.Close()
-	server.Go(func() {
-		var conns sync.WaitGroup
-		defer conns.Wait()
-		for range 50 {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns.Go(func() {
-				defer conn.Close()
-				br := bufio.NewReader(conn)
-				leftover := ""
-				for range 50 {
-					if _, err := http.ReadRequest(br); err != nil {
-						return
-					}
-					// The body comes late, just before the next answer, so
-					// that the client has already sent its next request.
-					_, _ = conn.Write([]byte(leftover + "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"))
-					leftover = "hello"
-				}
-			})
-		}
-	})
+	_, base := newSite(t)
 	c := newClient(t, Config{Method: http.MethodHead, Retries: 2, Backoff: time.Millisecond})
-	defer c.CloseIdleConnections() // before the server waits for its connections
 	for i := range 8 {
-		res := c.Get(t.Context(), fmt.Sprintf("http://%s/%d", ln.Addr(), i), nil)
+		res := c.Get(t.Context(), fmt.Sprintf("%s/fault/body-after-head?n=%d", base, i), nil)
 		if res.Err != nil || res.Status != 200 {
-			t.Errorf("HEAD /%d: err %v, status %d; want 200", i, res.Err, res.Status)
+			t.Errorf("HEAD %d: err %v, status %d; want 200", i, res.Err, res.Status)
 		}
 	}
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/fetchall/fetchall/internal/filelock"
 )
@@ -367,28 +365,8 @@ func TestOneFileUnderTwoFlagsIsRefused(t *testing.T) {
 // a log line between fetchall's own: with -q, standard error stays empty.
 func TestLibraryLogsDoNotReachStandardError(t *testing.T) {
 	bin := buildBinary(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var server sync.WaitGroup
-	defer server.Wait()
-	defer ln.Close()
-	server.Go(func() {
-		for range 10 {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			buf := make([]byte, 4096)
-			_, _ = conn.Read(buf)
-			_, _ = conn.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA"))
-			time.Sleep(50 * time.Millisecond) // the client reads the extra bytes on its idle connection
-			conn.Close()
-		}
-	})
-	base := "http://" + ln.Addr().String()
-	list := writeFile(t, "urls.txt", base+"/a\n"+base+"/b\n")
+	_, base := startSite(t)
+	list := writeFile(t, "urls.txt", base+"/fault/raw/extra-bytes\n"+base+"/fault/raw/extra-bytes?again\n")
 	// --fields connect_ms takes net/http's path, which is the one that logs.
 	out, err := exec.CommandContext(t.Context(), bin, list, "-q", "-c", "1", "--fields", "connect_ms", "-o", filepath.Join(t.TempDir(), "out.jsonl")).CombinedOutput()
 	if err != nil || len(out) != 0 {

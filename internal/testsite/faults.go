@@ -45,6 +45,10 @@ import (
 //	                           naming /cookie/canonical as its canonical URL
 //	/fault/challenge?status=N  a bot challenge page ("Just a moment..."),
 //	                           with cf-mitigated: challenge unless status is 200
+//	/fault/raw/{name}          bytes as a broken server sends them (RawAnswers:
+//	                           bare-lf, bad-status, bad-chunk-size, ...)
+//	/fault/body-after-head     a kept-alive connection whose every answer is
+//	                           preceded by the last one's 5-byte body
 
 func (s *Site) faults() {
 	s.mux.HandleFunc("GET /fault/reset", faultReset)
@@ -60,6 +64,8 @@ func (s *Site) faults() {
 	})
 	s.mux.HandleFunc("GET /fault/charset/{name}", faultCharset)
 	s.mux.HandleFunc("GET /fault/encoding/{coding}", faultEncoding)
+	s.mux.HandleFunc("GET /fault/raw/{name}", faultRaw)
+	s.mux.HandleFunc("/fault/body-after-head", faultBodyAfterHead)
 	s.mux.HandleFunc("GET /cookie/set", func(w http.ResponseWriter, r *http.Request) {
 		http.SetCookie(w, &http.Cookie{Name: "session", Value: r.URL.Query().Get("v"), Path: "/", Expires: time.Now().Add(time.Hour)})
 		_, _ = io.WriteString(w, `<html><body><a href="/cookie/check">check</a></body></html>`)
