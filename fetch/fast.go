@@ -164,26 +164,23 @@ func roundDeadline(t time.Time, grain time.Duration) time.Time {
 }
 
 func (c *trackedConn) SetReadDeadline(t time.Time) error {
-	t = roundDeadline(t, c.fp.grain)
-	if t.Equal(c.read) {
-		return nil
-	}
-	if err := c.Conn.SetReadDeadline(t); err != nil {
-		return err
-	}
-	c.read = t
-	return nil
+	return c.setDeadline(t, &c.read, c.Conn.SetReadDeadline)
 }
 
 func (c *trackedConn) SetWriteDeadline(t time.Time) error {
+	return c.setDeadline(t, &c.write, c.Conn.SetWriteDeadline)
+}
+
+// setDeadline sets t, rounded, with set, unless last already holds it.
+func (c *trackedConn) setDeadline(t time.Time, last *time.Time, set func(time.Time) error) error {
 	t = roundDeadline(t, c.fp.grain)
-	if t.Equal(c.write) {
+	if t.Equal(*last) {
 		return nil
 	}
-	if err := c.Conn.SetWriteDeadline(t); err != nil {
+	if err := set(t); err != nil {
 		return err
 	}
-	c.write = t
+	*last = t
 	return nil
 }
 

@@ -354,6 +354,9 @@ func TestDeadlinesWithinAGrainAreSetOnce(t *testing.T) {
 	if inner.reads != 3 {
 		t.Fatalf("a deadline in the next grain, then none, set %d read deadlines in all, want 3", inner.reads)
 	}
+	if n := testing.AllocsPerRun(100, func() { _ = c.SetWriteDeadline(base.Add(40 * time.Millisecond)) }); n != 0 {
+		t.Errorf("a deadline costs %v allocations, want none: it is set twice a request", n)
+	}
 }
 
 // A request that hangs on a connection kept alive from a quick one still
