@@ -419,7 +419,11 @@ func (c *Client) attemptStd(ctx context.Context, rawURL string, keep KeepBody, r
 	defer resp.Body.Close()
 	res.Status = resp.StatusCode
 	res.Header = resp.Header
-	res.ContentType = resp.Header.Get("Content-Type")
+	// The last of several, as browsers take it (and fasthttp, on the lean
+	// path, keeps only that one).
+	if types := resp.Header.Values("Content-Type"); len(types) > 0 {
+		res.ContentType = types[len(types)-1]
+	}
 	res.FinalURL = rawURL
 	if resp.Request != req { // redirected
 		res.FinalURL = resp.Request.URL.String()

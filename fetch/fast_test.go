@@ -408,6 +408,16 @@ func TestBareLFHeadersAreRead(t *testing.T) {
 	}
 }
 
+// Of two Content-Types the last counts, on both paths, as in browsers:
+// the lean path said text/html and net/http's text/plain.
+func TestTheLastContentTypeCounts(t *testing.T) {
+	_, base := newSite(t)
+	res := newClient(t, Config{}).Get(t.Context(), base+"/fault/raw/two-content-types", nil)
+	if res.Err != nil || res.ContentType != "text/html" {
+		t.Errorf("err %v, type %q; want text/html", res.Err, res.ContentType)
+	}
+}
+
 // A Location that does not parse is named in the error, in the same
 // words on both paths.
 func TestBadLocationIsNamed(t *testing.T) {

@@ -14,6 +14,8 @@ var RawAnswers = map[string]string{
 	// Read as net/http and curl read them.
 	"bare-lf":            "HTTP/1.1 200 OK\nContent-Type: text/plain\nContent-Length: 5\n\nhello",
 	"http10-until-close": "HTTP/1.0 200 OK\nContent-Type: text/plain\n\nhello",
+	// Two types: the last one counts, as in browsers.
+	"two-content-types": "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Type: text/html\r\nContent-Length: 16\r\n\r\n<title>T</title>",
 	// Not HTTP: error kind protocol.
 	"bad-status":          "HTTP/1.1 2000 OK\r\nContent-Length: 2\r\n\r\nok",
 	"no-colon":            "HTTP/1.1 200 OK\r\nBad header\r\nContent-Length: 2\r\n\r\nok",
