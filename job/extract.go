@@ -3,6 +3,7 @@ package job
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"slices"
 	"strings"
@@ -60,6 +61,10 @@ type PageItems struct {
 	// counts, by rule, items left out for a missing required field.
 	Matched []int
 	Dropped map[int]int
+	// JQErrors counts the jq programs that failed on the page (an error,
+	// or out of time): each gave no value. JQError is the first, said.
+	JQErrors int
+	JQError  string
 }
 
 // maxOutputs bounds the values one jq program may give on one page, and
@@ -143,7 +148,9 @@ func (e Extractor) Extract(p *crawler.Page) crawler.Extraction {
 			out.Items = append(out.Items, Item{Rule: i, URL: v.url, Values: values, Context: passed})
 		}
 	}
-	return crawler.Extraction{Items: out, Links: v.nextPages(paginate)}
+	links := v.nextPages(paginate)
+	out.JQErrors, out.JQError = v.jqErrors, v.jqError
+	return crawler.Extraction{Items: out, Links: links}
 }
 
 // object takes the fields' values within root; false when a required
@@ -180,6 +187,9 @@ type view struct {
 
 	ctx    context.Context // bounds jq programs
 	cancel context.CancelFunc
+	// The jq programs that failed here, and the first one's error.
+	jqErrors int
+	jqError  string
 }
 
 // node is where a field is read: an element (or the document), or a JSON
@@ -289,7 +299,7 @@ func (v *view) xpath(x *XPath, sel *goquery.Selection, fn func(*htmlquery.NodeNa
 }
 
 // jq runs a program on a JSON value, giving each output to fn until fn
-// says stop; errors are no value.
+// says stop; an error is no value, and is counted.
 func (v *view) jq(q *JQ, in any, fn func(any) bool) {
 	if v.ctx == nil {
 		v.ctx, v.cancel = context.WithTimeout(context.Background(), jqTimeout)
@@ -300,9 +310,12 @@ func (v *view) jq(q *JQ, in any, fn func(any) bool) {
 		if !ok {
 			return
 		}
-		if _, isErr := x.(error); isErr {
+		if err, isErr := x.(error); isErr {
 			if _, halt := x.(*gojq.HaltError); halt {
 				return
+			}
+			if v.jqErrors++; v.jqError == "" {
+				v.jqError = fmt.Sprintf("jq %q: %v", q.Text, err)
 			}
 			continue
 		}

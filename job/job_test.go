@@ -377,3 +377,34 @@ func TestCSVItemsAreInert(t *testing.T) {
 		t.Errorf("items CSV %q: want the escape and the bell as U+FFFD, the line end kept", out)
 	}
 }
+
+// A jq program that fails on a page gives no value, and the job's summary
+// says how many failed and what the first said (it was silent: a field
+// was null on every item, and nothing told why).
+func TestFailedJQRunsAreCountedAndSaid(t *testing.T) {
+	j, err := Parse("j.yaml", []byte("start: [\"http://a/api\"]\nitems:\n  - select: {jq: \".results[]\"}\n    fields:\n      name: {jq: .name}\n      price: {jq: \".name | tonumber\"}\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := url.Parse("http://a/api")
+	x := NewExtractor(j).Extract(&crawler.Page{URL: page, Body: []byte(`{"results":[{"name":"A"},{"name":"7"}]}`), Header: http.Header{}})
+	found := x.Items.(PageItems)
+	if len(found.Items) != 2 || found.Items[0].Values[1] != nil || found.Items[1].Values[1] != 7 {
+		t.Fatalf("items %+v: want price null for A and 7 for 7", found.Items)
+	}
+	if found.JQErrors != 1 || !strings.Contains(found.JQError, `".name | tonumber"`) {
+		t.Fatalf("jq errors %d, %q; want one, naming the program", found.JQErrors, found.JQError)
+	}
+	w, err := NewWriter(j, &bytes.Buffer{}, nil, false, output.FieldSet{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(&crawler.Result{URL: "http://a/api", OK: true, Attempts: 1, Items: found}); err != nil {
+		t.Fatal(err)
+	}
+	var report bytes.Buffer
+	w.Report(&report)
+	if !strings.Contains(report.String(), "jq: 1 run failed and gave no value; the first, on http://a/api: jq \".name | tonumber\"") {
+		t.Errorf("report:\n%s\nwant the failed jq run counted and said", report.String())
+	}
+}

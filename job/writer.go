@@ -17,13 +17,15 @@ import (
 
 // Stats counts a job's outcome, per rule where it says so.
 type Stats struct {
-	Pages      int   // pages fetched
-	Failed     int   // pages that failed
-	NotFetched int   // start URLs never fetched: not a URL, or kept back by robots.txt
-	Written    []int // items known to have reached the output, by rule
-	Dropped    []int // items left out for a missing required field
-	Duplicates []int // items left out by unique_by
-	EmptyPages []int // pages the rule matched that gave no item
+	Pages      int    // pages fetched
+	Failed     int    // pages that failed
+	NotFetched int    // start URLs never fetched: not a URL, or kept back by robots.txt
+	Written    []int  // items known to have reached the output, by rule
+	Dropped    []int  // items left out for a missing required field
+	Duplicates []int  // items left out by unique_by
+	EmptyPages []int  // pages the rule matched that gave no item
+	JQErrors   int    // jq programs that failed (each gave no value)
+	JQError    string // the first of them, said
 }
 
 // Writer is the crawl's sink for a job: items go to the items output,
@@ -116,6 +118,9 @@ func (w *Writer) Write(r *crawler.Result) error {
 	}
 	found, _ := r.Items.(PageItems)
 	w.Contracts.page(r.URL, found)
+	if w.Stats.JQErrors += found.JQErrors; w.Stats.JQError == "" && found.JQError != "" {
+		w.Stats.JQError = "on " + r.URL + ": " + found.JQError
+	}
 	for rule, n := range found.Dropped {
 		w.Stats.Dropped[rule] += n
 	}
@@ -356,6 +361,13 @@ func (w *Writer) Report(out io.Writer) {
 	for i, r := range w.job.Rules {
 		fmt.Fprintf(out, "  %s: %d items written, %d dropped (missing a required field), %d duplicates dropped, %d matching pages gave no item\n",
 			r.Label(i), w.Stats.Written[i], w.Stats.Dropped[i], w.Stats.Duplicates[i], w.Stats.EmptyPages[i])
+	}
+	if w.Stats.JQErrors > 0 {
+		runs := "runs"
+		if w.Stats.JQErrors == 1 {
+			runs = "run"
+		}
+		fmt.Fprintf(out, "  jq: %d %s failed and gave no value; the first, %s\n", w.Stats.JQErrors, runs, w.Stats.JQError)
 	}
 }
 
