@@ -431,9 +431,26 @@ func readWholeList(ctx context.Context, name string, stdin io.Reader) ([]byte, e
 		return nil, err
 	}
 	defer closeList()
-	data, err := io.ReadAll(io.LimitReader(r, maxBenchList+1))
-	if err != nil {
-		return nil, fmt.Errorf("URL list: %w", err)
+	// Read aside, so that Ctrl-C ends a wait on an idle standard input or
+	// pipe; the read then ends with the process, as the list reader's does.
+	type read struct {
+		data []byte
+		err  error
+	}
+	done := make(chan read, 1)
+	go func() {
+		data, err := io.ReadAll(io.LimitReader(r, maxBenchList+1))
+		done <- read{data, err}
+	}()
+	var data []byte
+	select {
+	case got := <-done:
+		if got.err != nil {
+			return nil, fmt.Errorf("URL list: %w", got.err)
+		}
+		data = got.data
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w while reading the URL list", errInterrupted)
 	}
 	if len(data) > maxBenchList {
 		return nil, errors.New("URL list: bench holds the list in memory and takes at most 64 MiB")

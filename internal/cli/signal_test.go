@@ -210,7 +210,17 @@ func TestSecondSIGINTExitsAtOnce(t *testing.T) {
 // must stop at the first SIGINT, though no line ever arrives.
 func TestSIGINTStopsARunReadingAnIdleStandardInput(t *testing.T) {
 	bin := buildBinary(t)
-	cmd := exec.CommandContext(t.Context(), bin, "-", "-q")
+	for _, args := range [][]string{{"-", "-q"}, {"bench", "-"}} {
+		sigintOnIdleStdin(t, bin, args...)
+	}
+}
+
+// sigintOnIdleStdin runs the binary with args and a standard input never
+// written, sends SIGINT, and wants it to exit at once as interrupted
+// (bench, which reads its whole list first, held on until a second).
+func sigintOnIdleStdin(t *testing.T, bin string, args ...string) {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), bin, args...)
 	stdin, err := cmd.StdinPipe() // never written: reads block
 	if err != nil {
 		t.Fatal(err)
@@ -227,10 +237,10 @@ func TestSIGINTStopsARunReadingAnIdleStandardInput(t *testing.T) {
 	case err := <-done:
 		var exitErr *exec.ExitError
 		if !errors.As(err, &exitErr) || exitErr.ExitCode() != exitInterrupted {
-			t.Errorf("SIGINT on an idle standard input: exit %v, want %d", err, exitInterrupted)
+			t.Errorf("%v: SIGINT on an idle standard input: exit %v, want %d", args, err, exitInterrupted)
 		}
 	case <-time.After(5 * time.Second):
 		_ = cmd.Process.Kill()
-		t.Fatal("still running 5s after SIGINT: the read of standard input held it")
+		t.Fatalf("%v: still running 5s after SIGINT: the read of standard input held it", args)
 	}
 }
