@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/fetchall/fetchall/internal/filelock"
 	"github.com/fetchall/fetchall/internal/warctest"
@@ -102,8 +103,55 @@ func TestArchiveHoldsEveryExchangeAndReplaysIt(t *testing.T) {
 			t.Errorf("%s replayed: %d %s %v %q; live %d %s %q", u, got.Status, got.FinalURL, got.Err, got.Body, live[u].Status, live[u].FinalURL, live[u].Body)
 		}
 	}
-	if got := replay.Get(context.Background(), srv.URL+"/page/99", nil); got.Err == nil || !errors.Is(errors.Unwrap(got.Err), nil) && !strings.Contains(got.Err.Error(), "not in the archive") {
-		t.Errorf("an unarchived URL: %+v", got.Err)
+	replay, _ = fetch.New(fetch.Config{Replay: rp, Retries: 2, Backoff: time.Millisecond})
+	if got := replay.Get(context.Background(), srv.URL+"/page/99", nil); got.Err == nil || got.Err.Kind != fetch.KindNotArchived || got.Attempts != 1 {
+		t.Errorf("an unarchived URL: %+v after %d attempts; want kind %s at once", got.Err, got.Attempts, fetch.KindNotArchived)
+	}
+}
+
+// An archive cut short (a crash, a full disk) is replayed up to the damage,
+// which is said; it was refused whole. A file with no record before the
+// damage is refused.
+func TestReplayOfADamagedArchiveGivesWhatCameBefore(t *testing.T) {
+	srv := testServer(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "run.warc.gz")
+	w, err := Create(path, 0, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, _ := fetch.New(fetch.Config{Archive: w})
+	for i := range 20 {
+		client.Get(context.Background(), fmt.Sprintf("%s/page/%d", srv.URL, i), nil)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	whole, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(dir, "cut.warc.gz")
+	if err := os.WriteFile(cut, whole[:len(whole)*2/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rp, err := OpenReplay(cut)
+	if err != nil {
+		t.Fatalf("a damaged archive: %v; want what came before the damage", err)
+	}
+	if len(rp.Damaged) != 1 || !strings.Contains(rp.Damaged[0], "cut.warc.gz is damaged after its first") || rp.Len() < 5 || rp.Len() >= 20 {
+		t.Errorf("damaged %q, %d URLs; want the damage said and some of the 20 pages", rp.Damaged, rp.Len())
+	}
+	replay, _ := fetch.New(fetch.Config{Replay: rp})
+	if got := replay.Get(context.Background(), srv.URL+"/page/0", func(string) bool { return true }); got.Err != nil || !strings.Contains(string(got.Body), "Page 0") {
+		t.Errorf("the first page, before the damage: %v %q", got.Err, got.Body)
+	}
+	head := filepath.Join(dir, "head.warc.gz")
+	if err := os.WriteFile(head, whole[:20], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenReplay(head); err == nil {
+		t.Error("a file damaged before its first record was taken")
 	}
 }
 

@@ -12,11 +12,12 @@ import (
 	"os"
 	"sync"
 
+	"github.com/fetchall/fetchall/fetch"
 	warc "github.com/internetarchive/gowarc"
 )
 
 // ErrNotArchived is a replayed request the archives do not answer.
-var ErrNotArchived = errors.New("not in the archive (a replay fetches nothing from the network)")
+var ErrNotArchived = fetch.ErrNotArchived
 
 // Replay answers requests from WARC files instead of the network: an
 // http.RoundTripper. It keeps an index of response records in memory
@@ -24,6 +25,10 @@ var ErrNotArchived = errors.New("not in the archive (a replay fetches nothing fr
 type Replay struct {
 	files []string
 	index map[string]location // by WARC-Target-URI; the last response wins
+	// Damaged says, for each archive that ends in a damaged record (cut
+	// short by a crash or a full disk), where; what came before it is
+	// replayed.
+	Damaged []string
 }
 
 type location struct {
@@ -63,8 +68,12 @@ func (r *Replay) indexFile(i int, path string) error {
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		if err != nil {
+		if err != nil && n == 0 {
 			return fmt.Errorf("replay %s: not a WARC file, or a damaged one: %w", path, err)
+		}
+		if err != nil {
+			r.Damaged = append(r.Damaged, fmt.Sprintf("%s is damaged after its first %d records (%v): those are replayed", path, n, err))
+			return nil
 		}
 		if rec.Header.Get("WARC-Type") == "response" {
 			r.index[rec.Header.Get("WARC-Target-URI")] = location{file: i, offset: rec.Offset}
@@ -85,7 +94,7 @@ func (r *Replay) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	loc, ok := r.index[req.URL.String()]
 	if !ok {
-		return nil, fmt.Errorf("%s: %w", req.URL.Redacted(), ErrNotArchived)
+		return nil, ErrNotArchived // the record names the URL
 	}
 	block, err := r.read(loc)
 	if err != nil {

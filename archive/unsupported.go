@@ -14,7 +14,7 @@ import (
 var ErrUnsupported = errors.New("web archives (--warc, --replay) are available on Linux, macOS and Windows builds only")
 
 // ErrNotArchived is a replayed request the archives do not answer.
-var ErrNotArchived = errors.New("not in the archive (a replay fetches nothing from the network)")
+var ErrNotArchived = fetch.ErrNotArchived
 
 // Writer is not available on this system.
 type Writer struct{}
@@ -30,7 +30,7 @@ func (*Writer) Files() []string        { return nil }
 func (*Writer) Records() int           { return 0 }
 
 // Replay is not available on this system.
-type Replay struct{}
+type Replay struct{ Damaged []string }
 
 // OpenReplay says that archives are not available here.
 func OpenReplay(...string) (*Replay, error) { return nil, ErrUnsupported }

@@ -34,6 +34,7 @@ const (
 	KindCanceled          Kind = "canceled"           // the run was interrupted or failed fast
 	KindNetwork           Kind = "network"            // any other network failure
 	KindProtocol          Kind = "protocol"           // the answer broke HTTP (status line, header, chunk, Location)
+	KindNotArchived       Kind = "not_archived"       // a replay's archives have no answer for the URL: not retried
 	KindDecoding          Kind = "decoding"           // the body's Content-Encoding could not be decoded
 	KindChallenge         Kind = "challenge"          // a bot challenge ("Just a moment..."), not the page
 	KindSave              Kind = "save"               // fetched, but the body could not be saved (--save-dir)
@@ -58,6 +59,10 @@ var ErrTooManyRedirects = errors.New("too many redirects")
 // ErrUnsupportedScheme is returned for a URL or redirect target whose scheme
 // is not http or https.
 var ErrUnsupportedScheme = errors.New("only http and https URLs are fetched")
+
+// ErrNotArchived is a replayed request (Config.Replay) that the archives
+// do not answer: the same request would get the same answer.
+var ErrNotArchived = errors.New("not in the archive (a replay fetches nothing from the network)")
 
 // ErrDecoding is returned for a body that its Content-Encoding does not
 // describe: a corrupt gzip, brotli or zstd stream, or an unknown coding.
@@ -93,6 +98,8 @@ func classify(err error, parent context.Context) Kind {
 		return KindUnsupportedScheme
 	case errors.Is(err, ErrDecoding):
 		return KindDecoding
+	case errors.Is(err, ErrNotArchived):
+		return KindNotArchived
 	case errors.Is(err, context.DeadlineExceeded):
 		return KindTimeout
 	case errors.As(err, &dnsErr):

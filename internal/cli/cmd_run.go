@@ -351,6 +351,9 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 			closeErrs()
 			return usageError(err)
 		}
+		for _, damage := range rp.Damaged {
+			fmt.Fprintf(s.Err, "fetchall: replay: %s\n", damage)
+		}
 		// Nothing reaches a server: no politeness to keep.
 		cs.settings.Fetch.Replay = rp
 		cs.settings.Limits.Delay, cs.settings.Limits.Rate, cs.settings.Limits.HostRate = 0, 0, 0
