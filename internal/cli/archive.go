@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 
 	"github.com/spf13/pflag"
@@ -31,6 +32,12 @@ func (o *archiveOptions) bind(fs *pflag.FlagSet) {
 func (o *archiveOptions) start(ctx context.Context, settings *crawler.Settings) (runCtx context.Context, finish func(runErr error) error, report func(w io.Writer), err error) {
 	if o.path == "" {
 		return ctx, func(err error) error { return err }, func(io.Writer) {}, nil
+	}
+	if info, err := os.Stat(o.path); err == nil && info.Mode()&os.ModeNamedPipe != 0 {
+		// An archive is appended to, rotated, and cut back after a
+		// failed write: a pipe can be none of these (and its open would
+		// wait for a reader past any Ctrl-C).
+		return nil, nil, nil, fmt.Errorf("--warc %s is a named pipe; give a file (or %s to keep nothing)", o.path, os.DevNull)
 	}
 	runCtx, cancel := context.WithCancelCause(ctx)
 	robots := "obey"

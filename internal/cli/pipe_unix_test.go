@@ -167,7 +167,7 @@ func TestOutputToANamedPipeReachesItsReader(t *testing.T) {
 // A device or a pipe as an output: a state run, which cuts its output
 // back on resume, refuses it before fetching anything (it failed at the
 // end: "sync /dev/null: invalid argument"); two flags may both name
-// /dev/null.
+// /dev/null; --warc refuses a named pipe.
 func TestDeviceOutputs(t *testing.T) {
 	site, base := startSite(t)
 	list := writeFile(t, "urls.txt", base+"/page/1\n")
@@ -178,5 +178,11 @@ func TestDeviceOutputs(t *testing.T) {
 	res = runCLI(t, "", list, "-q", "-o", os.DevNull, "--warc", os.DevNull)
 	if res.code != 0 {
 		t.Errorf("-o and --warc both %s: exit %d, stderr %q; want 0", os.DevNull, res.code, res.stderr)
+	}
+	// A WARC is appended to, rotated and cut back: not a pipe, whose open
+	// also waited for a reader past any Ctrl-C.
+	res = runCLI(t, "", list, "-q", "-o", os.DevNull, "--warc", makeFIFO(t))
+	if res.code != exitUsage || !strings.Contains(res.stderr, "named pipe") {
+		t.Errorf("--warc a named pipe: exit %d, stderr %q; want %d saying why", res.code, res.stderr, exitUsage)
 	}
 }
