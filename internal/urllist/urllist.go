@@ -70,11 +70,15 @@ func (r *Reader) Next() (Entry, error) {
 }
 
 // readLine returns the next line without its end, or io.EOF when there is
-// none. Past MaxLineLength it discards the rest of the line and says so.
+// none; the line is valid until the next call. Past MaxLineLength it
+// discards the rest of the line and says so.
 func (r *Reader) readLine() (line []byte, tooLong bool, err error) {
 	var buf []byte
 	for {
 		chunk, err := r.r.ReadSlice('\n')
+		if err == nil && buf == nil && !tooLong && len(chunk) <= MaxLineLength+2 {
+			return bytes.TrimRight(chunk, "\r\n"), false, nil // whole in the buffer, as nearly every line: no copy
+		}
 		if !tooLong {
 			if len(buf)+len(chunk) > MaxLineLength+2 { // +2 leaves room for "\r\n"
 				tooLong, buf = true, nil
