@@ -2,6 +2,8 @@ package crawler
 
 import (
 	"cmp"
+	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -134,5 +136,31 @@ func TestNormalizeSpaceShortcut(t *testing.T) {
 		if got, want := normalizeSpace(s), strings.Join(strings.Fields(s), " "); got != want {
 			t.Errorf("normalizeSpace(%q) = %q, want %q", s, got, want)
 		}
+	}
+}
+
+// A task's key is the 64-bit FNV-1a of its canonical URL, or of "line:N"
+// for a list line, exactly as hash/fnv computes it: states and shared
+// frontiers keep these keys, so they may never change.
+func TestKeyIsFNV1a(t *testing.T) {
+	want := func(s string) uint64 {
+		h := fnv.New64a()
+		h.Write([]byte(s))
+		return h.Sum64()
+	}
+	for _, u := range []string{"", "http://a/", "https://example.org/path?q=1", strings.Repeat("é", 100)} {
+		if got := (Task{URL: u}).Key(); got != want(u) {
+			t.Errorf("Key(%q) = %x, want %x", u, got, want(u))
+		}
+	}
+	for _, line := range []int{0, 1, 99, 100, 123456789, -1} {
+		if got := (Task{Listed: true, Line: line}).Key(); got != want(fmt.Sprintf("line:%d", line)) {
+			t.Errorf("Key(line %d) = %x, want %x", line, got, want(fmt.Sprintf("line:%d", line)))
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		_ = (Task{Listed: true, Line: 123456}).Key() + (Task{URL: "http://a/b/c/d/e/f/g/h/i/j/k/l"}).Key()
+	}); n != 0 {
+		t.Errorf("a key costs %v allocations, want none", n)
 	}
 }
