@@ -154,8 +154,7 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 		}
 		st, err = opts.state.openState(opts.fingerprint("crawl"), cs.settings.CrawlLimits(), &opts.outputOptions)
 		if errors.Is(err, errFinished) {
-			fmt.Fprintf(s.Err, "fetchall: the crawl in %s is finished; nothing to do (--state-reset starts over)\n", opts.state.dir)
-			return nil
+			return finishedRun(s.Err, "crawl", opts.state.dir, opts.output)
 		}
 		if err != nil {
 			return usageError(err)

@@ -123,8 +123,7 @@ func runFetch(ctx context.Context, opts *fetchOptions) error {
 		}
 		st, err = opts.state.openState(fingerprint("fetch", input, "-f", opts.format), settings.Limits, &opts.outputOptions)
 		if errors.Is(err, errFinished) {
-			fmt.Fprintf(s.Err, "fetchall: the run in %s is finished; nothing to do (--state-reset starts over)\n", opts.state.dir)
-			return nil
+			return finishedRun(s.Err, "run", opts.state.dir, opts.output)
 		}
 		if err != nil {
 			return usageError(err)

@@ -296,8 +296,7 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		}
 		st, err = co.state.open(jobFingerprint(path, opts.sets), cs.settings.CrawlLimits())
 		if errors.Is(err, errFinished) {
-			fmt.Fprintf(s.Err, "fetchall: the job in %s is finished; nothing to do (--state-reset starts over)\n", co.state.dir)
-			return nil
+			return finishedRun(s.Err, "job", co.state.dir, jobOutputPaths(j)...)
 		}
 		if err != nil {
 			return usageError(err)

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -54,7 +57,15 @@ func writeStateReport(w io.Writer, r *state.Report) {
 	fmt.Fprintf(w, "not done: %d URLs found (queued, in flight at the last stop, or kept out by robots.txt)\n", r.Queued)
 	fmt.Fprintf(w, "hosts:    %d (%s)\n", len(r.DoneByHost), counts(r.DoneByHost, 5))
 	for _, name := range slices.Sorted(maps.Keys(r.Outputs)) {
-		fmt.Fprintf(w, "output:   %s, %s committed\n", name, output.HumanBytes(r.Outputs[name]))
+		now := ""
+		if filepath.IsAbs(name) { // a relative one is the run's, from a folder this may not be in
+			if info, err := os.Stat(name); errors.Is(err, fs.ErrNotExist) {
+				now = " (no longer there)"
+			} else if err == nil && info.Size() < r.Outputs[name] {
+				now = fmt.Sprintf(" (only %s there now)", output.HumanBytes(info.Size()))
+			}
+		}
+		fmt.Fprintf(w, "output:   %s, %s committed%s\n", name, output.HumanBytes(r.Outputs[name]), now)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,6 +82,19 @@ func regularOutput(mode, flag, path string) error {
 	if info, err := os.Stat(path); err == nil && !info.Mode().IsRegular() {
 		return fmt.Errorf("%s needs %s to name a regular file, which it cuts back to its last commit when the run starts again; %s is not one", mode, flag, path)
 	}
+	return nil
+}
+
+// finishedRun is what a run whose state says it is finished answers: nothing
+// to do, unless one of its outputs is gone since (deleted, moved), which
+// the run cannot give back without starting over.
+func finishedRun(w io.Writer, what, dir string, outputs ...string) error {
+	for _, path := range outputs {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return usageError(fmt.Errorf("the %s in %s is finished, but its output %s is no longer there: --state-reset fetches it all again", what, dir, path))
+		}
+	}
+	fmt.Fprintf(w, "fetchall: the %s in %s is finished; nothing to do (--state-reset starts over)\n", what, dir)
 	return nil
 }
 

@@ -176,6 +176,19 @@ func TestStateIsForOneRun(t *testing.T) {
 	if res.code != 0 || !strings.Contains(res.stderr, "finished; nothing to do") {
 		t.Errorf("finished run again: exit %d, stderr %q", res.code, res.stderr)
 	}
+	// Its output deleted since: not "nothing to do" (exit 0 with no records).
+	kept, _ := os.ReadFile(out)
+	os.Remove(out)
+	res = runCLI(t, "", a, "--state", state, "-o", out)
+	if res.code != 2 || !strings.Contains(res.stderr, "no longer there") || !strings.Contains(res.stderr, "--state-reset") {
+		t.Errorf("finished run whose output is gone: exit %d, stderr %q", res.code, res.stderr)
+	}
+	if res := runCLI(t, "", "state", state); !strings.Contains(res.stdout, out+", ") || !strings.Contains(res.stdout, "(no longer there)") {
+		t.Errorf("fetchall state with the output gone:\n%s", res.stdout)
+	}
+	if err := os.WriteFile(out, kept, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	res = runCLI(t, "", b, "--state", state, "-o", out)
 	if res.code != 2 || !strings.Contains(res.stderr, "made by") || !strings.Contains(res.stderr, "--state-reset") {
 		t.Errorf("another list on the state: exit %d, stderr %q", res.code, res.stderr)
