@@ -543,7 +543,39 @@ func (c *Client) message(err error) string {
 		// the cancellation's effect, not news.
 		return "stopped before the answer came: the run was interrupted or ended"
 	}
-	return cleanMessage(err)
+	return redactText(cleanMessage(err))
+}
+
+// redactText masks the passwords of the URLs a message quotes (a Location
+// that does not parse, in net/http's words or ours): a record's message
+// says no more than its URLs do.
+func redactText(msg string) string {
+	if !strings.Contains(msg, "@") {
+		return msg // nearly every message
+	}
+	var b strings.Builder
+	for rest := msg; ; {
+		i := strings.Index(rest, "://")
+		if i < 0 {
+			b.WriteString(rest)
+			return b.String()
+		}
+		b.WriteString(rest[:i+3])
+		rest = rest[i+3:]
+		end := strings.IndexAny(rest, "/?#\"' ")
+		if end < 0 {
+			end = len(rest)
+		}
+		authority := rest[:end]
+		at := strings.LastIndexByte(authority, '@')
+		if at < 0 {
+			continue
+		}
+		if user, _, hasPassword := strings.Cut(authority[:at], ":"); hasPassword {
+			b.WriteString(user + ":xxxxx")
+			rest = rest[at:]
+		}
+	}
 }
 
 // EscapeQuery percent-encodes in a raw query what a browser does (WHATWG's

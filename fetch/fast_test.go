@@ -426,6 +426,25 @@ func TestBadLocationIsNamed(t *testing.T) {
 	if res.Err == nil || !strings.Contains(res.Err.Error(), `failed to parse Location header "http://[::1"`) {
 		t.Fatalf("err %v, want the Location named", res.Err)
 	}
+	// Named with its password masked, as a URL in a record is.
+	res = newClient(t, Config{}).Get(t.Context(), base+"/fault/raw/bad-location-password", nil)
+	if res.Err == nil || strings.Contains(res.Err.Error(), "s3cret") || !strings.Contains(res.Err.Error(), `"http://admin:xxxxx@[::1"`) {
+		t.Fatalf("err %v, want the Location named without its password", res.Err)
+	}
+}
+
+func TestRedactText(t *testing.T) {
+	for in, want := range map[string]string{
+		"no url here":                             "no url here",
+		"mail me@example.org":                     "mail me@example.org",
+		`bad "http://a:b@h/x" and "ftp://u:p@[h"`: `bad "http://a:xxxxx@h/x" and "ftp://u:xxxxx@[h"`,
+		"http://user@h/ has no password":          "http://user@h/ has no password",
+		"http://h/p@q is a path":                  "http://h/p@q is a path",
+	} {
+		if got := redactText(in); got != want {
+			t.Errorf("redactText(%q) = %q, want %q", in, got, want)
+		}
+	}
 }
 
 // An answer that breaks HTTP, in its status line, a header, a chunk or a
