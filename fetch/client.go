@@ -507,6 +507,11 @@ func retryStatus(code int) bool {
 // ParseURL accepts an absolute http or https URL with a host. Its errors
 // wrap ErrBadURL or ErrUnsupportedScheme.
 func ParseURL(raw string) (*url.URL, error) {
+	if schemeless(raw) {
+		// "localhost:8080" parses as scheme "localhost", and
+		// "127.0.0.1:8080" not at all: both are a host without a scheme.
+		return nil, fmt.Errorf("%w: no scheme (want http:// or https:// before the host)", ErrBadURL)
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrBadURL, cleanMessage(err))
@@ -529,6 +534,21 @@ func ParseURL(raw string) (*url.URL, error) {
 		}
 	}
 	return u, nil
+}
+
+// schemeless says whether raw is a host, with a port and a path or not,
+// given without its scheme: "example.org/a", "127.0.0.1:8080/", not
+// "mailto:x".
+func schemeless(raw string) bool {
+	if strings.Contains(raw, "://") {
+		return false
+	}
+	authority, _, _ := strings.Cut(raw, "/")
+	host, port, hasPort := strings.Cut(authority, ":")
+	if host == "" || (hasPort && (port == "" || strings.Trim(port, "0123456789") != "")) {
+		return false
+	}
+	return strings.Trim(strings.ToLower(host), "abcdefghijklmnopqrstuvwxyz0123456789.-") == ""
 }
 
 // message is what a record says of a failed attempt: the cause in a

@@ -227,11 +227,22 @@ func TestGetBadURLs(t *testing.T) {
 		{"ftp://127.0.0.1/x", KindUnsupportedScheme},
 		{"file:///etc/passwd", KindUnsupportedScheme},
 		{"javascript:alert(1)", KindUnsupportedScheme},
+		{"mailto:a@b.test", KindUnsupportedScheme},
+		// A host without its scheme: said so ("localhost:8080" read as
+		// the scheme "localhost", "127.0.0.1:8080" as a colon in a path).
+		{"localhost:8080", KindBadURL},
+		{"127.0.0.1:8080/page/1", KindBadURL},
+		{"example.org/page", KindBadURL},
 	}
 	for _, tt := range tests {
 		res := c.Get(t.Context(), tt.in, nil)
 		if res.Err == nil || res.Err.Kind != tt.want || res.Attempts != 0 {
 			t.Errorf("Get(%q) = err %v attempts %d, want kind %s and no attempt", tt.in, res.Err, res.Attempts, tt.want)
+		}
+	}
+	for _, host := range []string{"localhost:8080", "127.0.0.1:8080/page/1", "example.org/page"} {
+		if res := c.Get(t.Context(), host, nil); !strings.Contains(res.Err.Error(), "no scheme (want http:// or https:// before the host)") {
+			t.Errorf("Get(%q) = err %v, want it to say the scheme is missing", host, res.Err)
 		}
 	}
 }

@@ -80,7 +80,7 @@ themselves when nothing is queued or leased anywhere.`,
   fetchall crawl https://example.org/ --frontier redis://10.0.0.5:6379/0 --crawl-id site -o part-1.jsonl
   fetchall crawl --frontier redis://10.0.0.5:6379/0 --crawl-id site --status`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.seeds = args
+			opts.seeds = trimmed(args)
 			if err := opts.requestOptions.loadConfig(cmd); err != nil {
 				return usageError(err)
 			}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/fetchall/fetchall/crawler"
 	"github.com/fetchall/fetchall/crawler/state"
+	"github.com/fetchall/fetchall/fetch"
 	"github.com/fetchall/fetchall/internal/filelock"
 	"github.com/fetchall/fetchall/internal/samefile"
 	"github.com/fetchall/fetchall/internal/urllist"
@@ -55,7 +57,7 @@ file (nothing fetched), 130 interrupted.`,
 		Args: listOrURLs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if allURLs(args) {
-				opts.urls = args
+				opts.urls = trimmed(args)
 			} else {
 				opts.input = args[0]
 			}
@@ -193,6 +195,15 @@ func openList(ctx context.Context, name string, stdin io.Reader) (io.Reader, fun
 	}
 	info, err := os.Stat(name)
 	if err != nil {
+		// A host with a port or a path, or a www. name, is more likely a
+		// URL without its scheme than a file ("urls.txt" is a file).
+		authority, path, hasPath := strings.Cut(name, "/")
+		hostLike := strings.Contains(authority, ":") || strings.HasPrefix(name, "www.") || (hasPath && path != "" && strings.Contains(authority, ".") && !strings.HasPrefix(name, "."))
+		if errors.Is(err, fs.ErrNotExist) && hostLike {
+			if _, perr := fetch.ParseURL("http://" + name); perr == nil {
+				return nil, nil, fmt.Errorf("URL list: %w (if it is a URL, give its scheme: http://%s)", err, name)
+			}
+		}
 		return nil, nil, fmt.Errorf("URL list: %w", err)
 	}
 	if info.IsDir() {

@@ -47,16 +47,17 @@ func writeFile(t *testing.T, name, content string) string {
 }
 
 type record struct {
-	URL        string  `json:"url"`
-	Line       int     `json:"line"`
-	OK         bool    `json:"ok"`
-	Status     int     `json:"status"`
-	Title      string  `json:"title"`
-	Error      string  `json:"error"`
-	Attempts   int     `json:"attempts"`
-	DurationMS float64 `json:"duration_ms"`
-	SavedPath  string  `json:"saved_path"`
-	Bytes      int64   `json:"bytes"`
+	URL          string  `json:"url"`
+	Line         int     `json:"line"`
+	OK           bool    `json:"ok"`
+	Status       int     `json:"status"`
+	Title        string  `json:"title"`
+	Error        string  `json:"error"`
+	ErrorMessage string  `json:"error_message"`
+	Attempts     int     `json:"attempts"`
+	DurationMS   float64 `json:"duration_ms"`
+	SavedPath    string  `json:"saved_path"`
+	Bytes        int64   `json:"bytes"`
 }
 
 func parseRecords(t *testing.T, jsonl string) []record {

@@ -89,7 +89,7 @@ func listOrURLs(cmd *cobra.Command, args []string) error {
 // than a file name.
 func allURLs(args []string) bool {
 	for _, a := range args {
-		lower := strings.ToLower(a)
+		lower := strings.ToLower(strings.TrimSpace(a))
 		if !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://") {
 			return false
 		}
@@ -129,4 +129,14 @@ func plainFlagError(err error) error {
 		return err
 	}
 	return fmt.Errorf("--%s %q: want %s", invalid.GetFlag().Name, invalid.GetValue(), want)
+}
+
+// trimmed is args without the spaces around each, as a list's lines are
+// read: a URL pasted with a trailing space is the URL.
+func trimmed(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = strings.TrimSpace(a)
+	}
+	return out
 }

@@ -204,6 +204,26 @@ func TestURLArgumentsAreFetched(t *testing.T) {
 	if res.code != 2 || !strings.Contains(res.stderr, "--method") {
 		t.Errorf("-X POST: exit %d, stderr %q; want 2 naming --method", res.code, res.stderr)
 	}
+	// A URL pasted with spaces around it is the URL, as a list line is (a
+	// crawl fetched "/%20", a fetch took it for a file name).
+	res = runCLI(t, "", " "+base+"/page/4 ", "-q")
+	if recs := parseRecords(t, res.stdout); res.code != 0 || len(recs) != 1 || recs[0].URL != base+"/page/4" {
+		t.Errorf("a URL with spaces around it: exit %d, records %v, stderr %q", res.code, recs, res.stderr)
+	}
+	res = runCLI(t, "", "crawl", base+"/page/5 ", "--max-depth", "0", "-q")
+	if recs := parseRecords(t, res.stdout); res.code != 0 || len(recs) != 1 || recs[0].URL != base+"/page/5" {
+		t.Errorf("a seed with a space after it: exit %d, records %v, stderr %q", res.code, recs, res.stderr)
+	}
+	// A host given without its scheme: the message says so.
+	host := strings.TrimPrefix(base, "http://")
+	res = runCLI(t, "", host+"/page/1", "-q")
+	if res.code != 2 || !strings.Contains(res.stderr, "give its scheme: http://"+host+"/page/1") {
+		t.Errorf("a URL without its scheme: exit %d, stderr %q; want 2 saying to give the scheme", res.code, res.stderr)
+	}
+	res = runCLI(t, "", "crawl", host, "--max-depth", "0", "-q")
+	if recs := parseRecords(t, res.stdout); len(recs) != 1 || !strings.Contains(recs[0].ErrorMessage, "no scheme") {
+		t.Errorf("a seed without its scheme: records %v; want a bad_url saying the scheme is missing", recs)
+	}
 }
 
 // Issue 11, item 20: crawl traps end by themselves, each skip counted by
