@@ -122,7 +122,7 @@ func (s *csvSink) Written() int { return s.w.Written() }
 // CSVCell is cell as a CSV file may hold it: inert for a terminal that
 // shows the file, and for a spreadsheet that opens it.
 func CSVCell(cell string) string {
-	return DefuseFormula(inert(cell, true))
+	return defuseFormula(inert(cell, true))
 }
 
 // inert replaces the control characters of s with U+FFFD, but tabs and
@@ -148,10 +148,10 @@ func inert(s string, keepLines bool) string {
 	}, s)
 }
 
-// DefuseFormula keeps a spreadsheet from running a cell as a formula: a
+// defuseFormula keeps a spreadsheet from running a cell as a formula: a
 // cell that starts with =, +, -, @ (or a tab or carriage return, which
 // some spreadsheets skip first) gets a leading apostrophe.
-func DefuseFormula(cell string) string {
+func defuseFormula(cell string) string {
 	if cell == "" {
 		return cell
 	}

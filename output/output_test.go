@@ -99,8 +99,8 @@ func TestCSVDefusesFormulas(t *testing.T) {
 		t.Errorf("formula cell = %q, want it prefixed with an apostrophe", got)
 	}
 	for in, want := range map[string]string{"+1": "'+1", "-x": "'-x", "@SUM(A1)": "'@SUM(A1)", "plain": "plain", "": ""} {
-		if got := DefuseFormula(in); got != want {
-			t.Errorf("DefuseFormula(%q) = %q, want %q", in, got, want)
+		if got := defuseFormula(in); got != want {
+			t.Errorf("defuseFormula(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
