@@ -154,7 +154,7 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 		}
 		st, err = opts.state.openState(opts.fingerprint("crawl"), cs.settings.CrawlLimits(), &opts.outputOptions)
 		if errors.Is(err, errFinished) {
-			return finishedRun(s.Err, "crawl", opts.state.dir, opts.output)
+			return finishedRun(s.Err, err, "crawl", opts.state.dir, opts.output)
 		}
 		if err != nil {
 			return usageError(err)

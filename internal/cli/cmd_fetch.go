@@ -125,7 +125,7 @@ func runFetch(ctx context.Context, opts *fetchOptions) error {
 		}
 		st, err = opts.state.openState(fingerprint("fetch", input, "-f", opts.format), settings.Limits, &opts.outputOptions)
 		if errors.Is(err, errFinished) {
-			return finishedRun(s.Err, "run", opts.state.dir, opts.output)
+			return finishedRun(s.Err, err, "run", opts.state.dir, opts.output)
 		}
 		if err != nil {
 			return usageError(err)

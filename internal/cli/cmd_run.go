@@ -296,7 +296,7 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		}
 		st, err = co.state.open(jobFingerprint(path, opts.sets), cs.settings.CrawlLimits())
 		if errors.Is(err, errFinished) {
-			return finishedRun(s.Err, "job", co.state.dir, jobOutputPaths(j)...)
+			return finishedRun(s.Err, err, "job", co.state.dir, jobOutputPaths(j)...)
 		}
 		if err != nil {
 			return usageError(err)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,13 +86,27 @@ func regularOutput(mode, flag, path string) error {
 	return nil
 }
 
-// finishedRun is what a run whose state says it is finished answers: nothing
-// to do, unless one of its outputs is gone since (deleted, moved), which
-// the run cannot give back without starting over.
-func finishedRun(w io.Writer, what, dir string, outputs ...string) error {
+// finishedState is errFinished with the outputs' committed lengths.
+type finishedState struct{ committed map[string]int64 }
+
+func (finishedState) Error() string        { return errFinished.Error() }
+func (finishedState) Is(target error) bool { return target == errFinished }
+
+// finishedRun is what a run whose state says it is finished (err, from
+// open) answers: nothing to do, unless one of its outputs is gone or cut
+// short since (deleted, moved, emptied), which the run cannot give back
+// without starting over.
+func finishedRun(w io.Writer, err error, what, dir string, outputs ...string) error {
+	var done finishedState
+	errors.As(err, &done)
 	for _, path := range outputs {
-		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		info, err := os.Stat(path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
 			return usageError(fmt.Errorf("the %s in %s is finished, but its output %s is no longer there: --state-reset fetches it all again", what, dir, path))
+		case err == nil && info.Size() < done.committed[path]:
+			return usageError(fmt.Errorf("the %s in %s is finished, but its output %s is shorter than it wrote (%s of %s): --state-reset fetches it all again", what, dir, path,
+				output.HumanBytes(info.Size()), output.HumanBytes(done.committed[path])))
 		}
 	}
 	fmt.Fprintf(w, "fetchall: the %s in %s is finished; nothing to do (--state-reset starts over)\n", what, dir)
@@ -115,8 +130,9 @@ func (o *stateOptions) open(fingerprint string, limits limiter.Config) (*state.S
 		}
 	}
 	if st.Finished {
+		committed := maps.Clone(st.Offsets)
 		st.Close()
-		return nil, errFinished
+		return nil, finishedState{committed}
 	}
 	return st, nil
 }

@@ -186,6 +186,14 @@ func TestStateIsForOneRun(t *testing.T) {
 	if res := runCLI(t, "", "state", state); !strings.Contains(res.stdout, out+", ") || !strings.Contains(res.stdout, "(no longer there)") {
 		t.Errorf("fetchall state with the output gone:\n%s", res.stdout)
 	}
+	// Or cut short since.
+	if err := os.WriteFile(out, kept[:len(kept)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res = runCLI(t, "", a, "--state", state, "-o", out)
+	if res.code != 2 || !strings.Contains(res.stderr, "shorter than it wrote") {
+		t.Errorf("finished run whose output is cut short: exit %d, stderr %q", res.code, res.stderr)
+	}
 	if err := os.WriteFile(out, kept, 0o644); err != nil {
 		t.Fatal(err)
 	}
