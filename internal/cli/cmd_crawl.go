@@ -172,7 +172,7 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 		cs.settings.RobotsStore, cs.settings.Journal = fr, fr
 		// A file is cut back to its last commit when a process starts
 		// again; standard output, a device or a pipe is only written to.
-		if opts.output != "" && opts.output != "-" && regularOutput("--frontier", "-o", opts.output) == nil {
+		if opts.output != "" && opts.output != "-" && !notRegular(opts.output) {
 			files, err := opts.shared.openOutputs(ctx, fr, opts.output)
 			if err != nil {
 				return usageError(err)

@@ -289,10 +289,8 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		if j.Output.Path == "" {
 			return usageError(errors.New("--state needs the items in a file (output.path, or -o FILE): standard output cannot be taken back after a crash"))
 		}
-		for flag, path := range map[string]string{"output.path": j.Output.Path, "output.errors": j.Output.Errors} {
-			if err := regularOutput("--state", flag, path); path != "" && err != nil {
-				return usageError(err)
-			}
+		if err := regularJobOutputs("--state", j); err != nil {
+			return usageError(err)
 		}
 		st, err = co.state.open(jobFingerprint(path, opts.sets), cs.settings.CrawlLimits())
 		if errors.Is(err, errFinished) {
@@ -319,10 +317,8 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		defer fr.Close()
 		frontier = fr
 		cs.settings.RobotsStore, cs.settings.Journal = fr, fr
-		for flag, path := range map[string]string{"output.path": j.Output.Path, "output.errors": j.Output.Errors} {
-			if err := regularOutput("--frontier", flag, path); path != "" && err != nil {
-				return usageError(err)
-			}
+		if err := regularJobOutputs("--frontier", j); err != nil {
+			return usageError(err)
 		}
 		files, err := co.shared.openOutputs(ctx, fr, jobOutputPaths(j)...)
 		if err != nil {

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -59,10 +57,8 @@ func writeStateReport(w io.Writer, r *state.Report) {
 	for _, name := range slices.Sorted(maps.Keys(r.Outputs)) {
 		now := ""
 		if filepath.IsAbs(name) { // a relative one is the run's, from a folder this may not be in
-			if info, err := os.Stat(name); errors.Is(err, fs.ErrNotExist) {
-				now = " (no longer there)"
-			} else if err == nil && info.Size() < r.Outputs[name] {
-				now = fmt.Sprintf(" (only %s there now)", output.HumanBytes(info.Size()))
+			if short := outputShortfall(name, r.Outputs[name]); short != "" {
+				now = " (" + short + ")"
 			}
 		}
 		fmt.Fprintf(w, "output:   %s, %s committed%s\n", name, output.HumanBytes(r.Outputs[name]), now)

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/fetchall/fetchall/crawler/state"
+	"github.com/fetchall/fetchall/job"
 	"github.com/fetchall/fetchall/limiter"
 	"github.com/fetchall/fetchall/output"
 )
@@ -80,10 +81,42 @@ func (o *stateOptions) openState(fingerprint string, limits limiter.Config, out 
 // their last commit when started again, which a pipe or a device cannot
 // be (it failed after the run: "sync /dev/null: invalid argument").
 func regularOutput(mode, flag, path string) error {
-	if info, err := os.Stat(path); err == nil && !info.Mode().IsRegular() {
+	if notRegular(path) {
 		return fmt.Errorf("%s needs %s to name a regular file, which it cuts back to its last commit when the run starts again; %s is not one", mode, flag, path)
 	}
 	return nil
+}
+
+// notRegular says whether path is there and not a regular file: a device
+// or a pipe.
+func notRegular(path string) bool {
+	info, err := os.Stat(path)
+	return err == nil && !info.Mode().IsRegular()
+}
+
+// regularJobOutputs is regularOutput for a job's items and errors files.
+func regularJobOutputs(mode string, j *job.Job) error {
+	for _, out := range []struct{ key, path string }{{"output.path", j.Output.Path}, {"output.errors", j.Output.Errors}} {
+		if out.path != "" {
+			if err := regularOutput(mode, out.key, out.path); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// outputShortfall says how an output differs now from the committed
+// bytes a state or a shared crawl holds for it: "" when it has them all.
+func outputShortfall(path string, committed int64) string {
+	info, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "no longer there"
+	case err == nil && info.Size() < committed:
+		return fmt.Sprintf("shorter than it wrote, %s of %s", output.HumanBytes(info.Size()), output.HumanBytes(committed))
+	}
+	return ""
 }
 
 // finishedState is errFinished with the outputs' committed lengths.
@@ -100,13 +133,8 @@ func finishedRun(w io.Writer, err error, what, dir string, outputs ...string) er
 	var done finishedState
 	errors.As(err, &done)
 	for _, path := range outputs {
-		info, err := os.Stat(path)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			return usageError(fmt.Errorf("the %s in %s is finished, but its output %s is no longer there: --state-reset fetches it all again", what, dir, path))
-		case err == nil && info.Size() < done.committed[path]:
-			return usageError(fmt.Errorf("the %s in %s is finished, but its output %s is shorter than it wrote (%s of %s): --state-reset fetches it all again", what, dir, path,
-				output.HumanBytes(info.Size()), output.HumanBytes(done.committed[path])))
+		if short := outputShortfall(path, done.committed[path]); short != "" {
+			return usageError(fmt.Errorf("the %s in %s is finished, but its output %s is %s: --state-reset fetches it all again", what, dir, path, short))
 		}
 	}
 	fmt.Fprintf(w, "fetchall: the %s in %s is finished; nothing to do (--state-reset starts over)\n", what, dir)
