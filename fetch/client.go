@@ -581,20 +581,8 @@ func redactText(msg string) string {
 			return b.String()
 		}
 		b.WriteString(rest[:i+3])
-		rest = rest[i+3:]
-		end := strings.IndexAny(rest, "/?#\"' ")
-		if end < 0 {
-			end = len(rest)
-		}
-		authority := rest[:end]
-		at := strings.LastIndexByte(authority, '@')
-		if at < 0 {
-			continue
-		}
-		if user, _, hasPassword := strings.Cut(authority[:at], ":"); hasPassword {
-			b.WriteString(user + ":xxxxx")
-			rest = rest[at:]
-		}
+		// A quoted URL ends at its quote, or a space.
+		rest = maskPassword(rest[i+3:], "/?#\"' ")
 	}
 }
 
@@ -657,17 +645,24 @@ func Redact(raw string) string {
 	if scheme, after, ok := strings.Cut(raw, "://"); ok {
 		prefix, rest = scheme+"://", after
 	}
+	return prefix + maskPassword(rest, "/?#")
+}
+
+// maskPassword masks the password of the authority that starts rest and
+// ends at the first of ends: what stands between its first ':' and its
+// last '@'. rest is returned as it is when it has none.
+func maskPassword(rest, ends string) string {
 	authority := rest
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+	if i := strings.IndexAny(rest, ends); i >= 0 {
 		authority = rest[:i]
 	}
 	at := strings.LastIndexByte(authority, '@')
 	if at < 0 {
-		return raw
+		return rest
 	}
 	user, _, hasPassword := strings.Cut(authority[:at], ":")
 	if !hasPassword {
-		return raw
+		return rest
 	}
-	return prefix + user + ":xxxxx" + rest[at:]
+	return user + ":xxxxx" + rest[at:]
 }
