@@ -211,9 +211,7 @@ func openList(ctx context.Context, name string, stdin io.Reader) (io.Reader, fun
 	}
 	var f *os.File
 	if info.Mode()&os.ModeNamedPipe != 0 {
-		if f, err = openNamedPipe(ctx, name, false); err != nil && ctx.Err() != nil {
-			return nil, nil, fmt.Errorf("%w while the URL list %s, a named pipe, waited for a writer", errInterrupted, name)
-		}
+		f, err = openNamedPipe(ctx, name, false)
 	} else {
 		f, err = os.Open(name)
 	}
@@ -325,9 +323,7 @@ func openOutput(ctx context.Context, name string, stdout io.Writer) (io.Writer, 
 		// the records were lost when the run ended with none.
 		var f *os.File
 		if info.Mode()&os.ModeNamedPipe != 0 {
-			if f, err = openNamedPipe(ctx, name, true); err != nil && ctx.Err() != nil {
-				return nil, nil, fmt.Errorf("%w while the output %s, a named pipe, waited for a reader", errInterrupted, name)
-			}
+			f, err = openNamedPipe(ctx, name, true)
 		} else {
 			f, err = os.OpenFile(name, os.O_WRONLY, 0)
 		}

@@ -4,6 +4,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"syscall"
 	"time"
@@ -12,12 +13,13 @@ import (
 // openNamedPipe opens a named pipe for reading, or for writing. The open
 // waits until the other end is opened too; if ctx ends first (the user
 // pressed Ctrl-C), this process opens that other end itself, which ends
-// the wait, and closes both.
+// the wait, closes both, and says the run was interrupted.
 func openNamedPipe(ctx context.Context, name string, write bool) (*os.File, error) {
-	flag, other := os.O_RDONLY, os.O_WRONLY
+	flag, other, partner := os.O_RDONLY, os.O_WRONLY, "writer"
 	if write {
-		flag, other = os.O_WRONLY, os.O_RDONLY
+		flag, other, partner = os.O_WRONLY, os.O_RDONLY, "reader"
 	}
+	interrupted := fmt.Errorf("%w while %s, a named pipe, waited for a %s", errInterrupted, name, partner)
 	type opened struct {
 		f   *os.File
 		err error
@@ -45,9 +47,9 @@ func openNamedPipe(ctx context.Context, name string, write bool) (*os.File, erro
 			if o.f != nil {
 				o.f.Close()
 			}
-			return nil, ctx.Err()
+			return nil, interrupted
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
-	return nil, ctx.Err() // the open never started: nothing left to wait for
+	return nil, interrupted // the open never started: nothing left to wait for
 }
