@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -242,17 +243,32 @@ func SyntaxError(file string, data []byte, err error) error {
 	}
 	msg := yamlLine.ReplaceAllString(err.Error(), "")
 	lines := strings.SplitAfter(string(data), "\n")
-	var prefix strings.Builder
-	for i, l := range lines {
-		prefix.WriteString(l)
-		var n yaml.Node
-		if perr := yaml.Unmarshal([]byte(prefix.String()), &n); perr != nil && yamlLine.ReplaceAllString(perr.Error(), "") == msg {
-			hint := "a value holding ?, #, :, [ or { may need quotes"
-			if indent := l[:len(l)-len(strings.TrimLeft(l, " \t"))]; strings.Contains(indent, "\t") {
-				hint = "YAML indents with spaces, not tabs"
-			}
-			return fmt.Errorf("%s line %d: %s (%s)", file, i+1, msg, hint)
-		}
+	failsSo := func(n int) bool { // the first n lines fail as the file does
+		var node yaml.Node
+		perr := yaml.Unmarshal([]byte(strings.Join(lines[:n], "")), &node)
+		return perr != nil && yamlLine.ReplaceAllString(perr.Error(), "") == msg
 	}
-	return fmt.Errorf("%s: %w", file, err)
+	// Line by line in a short file; in a long one, by halves: parsing
+	// every prefix of a 20,000-line file took four minutes. (A prefix that
+	// fails so is followed by longer ones that do too, nearly always.)
+	n := 0
+	if len(lines) <= 200 {
+		for i := range lines {
+			if failsSo(i + 1) {
+				n = i + 1
+				break
+			}
+		}
+	} else if failsSo(len(lines)) {
+		n = sort.Search(len(lines), func(i int) bool { return failsSo(i + 1) }) + 1
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	l := lines[n-1]
+	hint := "a value holding ?, #, :, [ or { may need quotes"
+	if indent := l[:len(l)-len(strings.TrimLeft(l, " \t"))]; strings.Contains(indent, "\t") {
+		hint = "YAML indents with spaces, not tabs"
+	}
+	return fmt.Errorf("%s line %d: %s (%s)", file, n, msg, hint)
 }
