@@ -142,6 +142,21 @@ type trackedConn struct {
 	// from the one goroutine that holds the connection; each set is a
 	// runtime timer update, about 1.5% of a request's CPU on a bulk list.
 	read, write time.Time
+	paired      *pairedIO // nil where the platform has no raw socket I/O
+}
+
+func (c *trackedConn) Write(p []byte) (int, error) {
+	if c.paired == nil {
+		return c.Conn.Write(p)
+	}
+	return c.paired.write(c.Conn, p)
+}
+
+func (c *trackedConn) Read(p []byte) (int, error) {
+	if c.paired == nil {
+		return c.Conn.Read(p)
+	}
+	return c.paired.read(c.Conn, p)
 }
 
 // deadlineGrain is how late a lean request's timeout may fire, at most: a
@@ -225,7 +240,7 @@ func (fp *fastPath) track(conn net.Conn) (net.Conn, error) {
 		}
 	}
 	fp.conns[conn] = struct{}{}
-	return &trackedConn{Conn: conn, fp: fp}, nil
+	return &trackedConn{Conn: conn, fp: fp, paired: newPairedIO(conn)}, nil
 }
 
 // staleConnection says whether a request failed on a connection that
