@@ -331,9 +331,11 @@ func (c *Client) attemptFast(ctx context.Context, rawURL string, first *url.URL,
 		if err != nil {
 			return 0, fastError(ctx, err)
 		}
-		status := resp.StatusCode()
-		loc := string(resp.Header.Peek("Location"))
-		if !isRedirectStatus(status) || loc == "" || c.cfg.MaxRedirects < 0 {
+		if !isRedirectStatus(resp.StatusCode()) || c.cfg.MaxRedirects < 0 {
+			break
+		}
+		loc := string(resp.Header.Peek("Location")) // looked up only here: fasthttp copies a name to look it up
+		if loc == "" {
 			break
 		}
 		next, err := current.Parse(loc)
