@@ -6,7 +6,10 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -158,4 +161,35 @@ func TestPairedReadEndsAsARead(t *testing.T) {
 			t.Fatalf("read past its deadline = %v; want a read timeout", err)
 		}
 	})
+}
+
+// A kept-alive connection the server closed while idle is found closed by
+// the next request (sent from within its read, it meets the server's
+// end), which goes again on a new connection, unseen in the result.
+func TestRequestAfterTheServerClosedAnIdleConnection(t *testing.T) {
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("ok"))
+	}))
+	srv.Config.IdleTimeout = 20 * time.Millisecond
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c := newClient(t, Config{Timeout: 5 * time.Second, Retries: 0})
+	for i := range 3 {
+		if i > 0 {
+			time.Sleep(100 * time.Millisecond) // past the server's idle timeout
+		}
+		res := c.Get(t.Context(), srv.URL+"/", nil)
+		if res.Err != nil || res.Status != 200 || res.Attempts != 1 {
+			t.Fatalf("request %d: status %d, attempts %d, err %v; want 200 at the first attempt", i+1, res.Status, res.Attempts, res.Err)
+		}
+	}
+	if n := conns.Load(); n != 3 {
+		t.Errorf("%d connections for three requests each after an idle close, want 3", n)
+	}
 }
