@@ -514,7 +514,7 @@ func ParseURL(raw string) (*url.URL, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrBadURL, cleanMessage(err))
+		return nil, fmt.Errorf("%w: %s", ErrBadURL, URLProblem(raw, err))
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "http", "https":

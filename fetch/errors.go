@@ -165,3 +165,14 @@ func cleanMessage(err error) string {
 	}
 	return err.Error()
 }
+
+// URLProblem says what url.Parse found wrong with raw, in err's words
+// without raw itself (url.Parse's errors quote it whole, password and all),
+// and without the bad escape when raw has a password it may stand in.
+func URLProblem(raw string, err error) string {
+	var escape url.EscapeError
+	if errors.As(err, &escape) && Redact(raw) != raw {
+		return "invalid URL escape: a '%' not followed by two hex digits"
+	}
+	return cleanMessage(err)
+}

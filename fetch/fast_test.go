@@ -482,3 +482,22 @@ func TestBodyAfterHeadIsOvercomeByTheRetry(t *testing.T) {
 		}
 	}
 }
+
+// A URL that does not parse is said to be bad without its password: not
+// in the words of url.Parse, which quote the URL whole, nor as the bad
+// escape, which may be part of the password.
+func TestBadURLMessageKeepsThePasswordOut(t *testing.T) {
+	for raw, want := range map[string]string{
+		"http://u:PW%zzsecret@h/": "invalid URL escape: a '%' not followed by two hex digits",
+		"http://u:PW secret@h/":   "net/url: invalid userinfo",
+		"http://h/a%zz":           `invalid URL escape "%zz"`, // no password: the escape helps
+	} {
+		_, err := ParseURL(raw)
+		if err == nil || !errors.Is(err, ErrBadURL) || !strings.HasSuffix(err.Error(), ": "+want) {
+			t.Errorf("ParseURL(%q) = %v, want ErrBadURL saying %q", raw, err, want)
+		}
+		if err != nil && (strings.Contains(err.Error(), "PW") || strings.Contains(err.Error(), "secret")) {
+			t.Errorf("ParseURL(%q): the message %q shows the password", raw, err)
+		}
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,6 +30,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/fetchall/fetchall/crawler"
+	"github.com/fetchall/fetchall/fetch"
 	"github.com/fetchall/fetchall/limiter"
 )
 
@@ -111,9 +113,9 @@ func Open(ctx context.Context, rawURL, crawlID string, opts Options) (*Frontier,
 	if crawlID == "" || strings.ContainsAny(crawlID, "{}\n") {
 		return nil, fmt.Errorf("crawl id %q: want a name without braces or newlines", crawlID)
 	}
-	ropts, err := redis.ParseURL(rawURL)
+	ropts, err := parseURL(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("frontier %q: %w", redactURL(rawURL), err)
+		return nil, err
 	}
 	ropts.MaxRetries = 2
 	silence.Do(func() { redis.SetLogger(quiet{}) })
@@ -162,14 +164,22 @@ func Open(ctx context.Context, rawURL, crawlID string, opts Options) (*Frontier,
 // slot, as its scripts need.
 func Prefix(crawlID string) string { return "fetchall:{" + crawlID + "}:" }
 
-// redactURL hides a password in a Redis URL.
-func redactURL(raw string) string {
-	if i := strings.Index(raw, "@"); i >= 0 {
-		if j := strings.Index(raw, "://"); j >= 0 && j < i {
-			return raw[:j+3] + "***" + raw[i:]
+// redactURL hides a password in a Redis URL, wherever its '@'s stand
+// (one in the password showed the rest of it).
+func redactURL(raw string) string { return fetch.Redact(raw) }
+
+// parseURL reads a Redis URL. Its error names the URL with the password
+// hidden: url.Parse's own quotes it whole.
+func parseURL(rawURL string) (*redis.Options, error) {
+	ropts, err := redis.ParseURL(rawURL)
+	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = errors.New(fetch.URLProblem(rawURL, err))
 		}
+		return nil, fmt.Errorf("frontier %q: %w", redactURL(rawURL), err)
 	}
-	return raw
+	return ropts, nil
 }
 
 // Close stops renewing leases and closes the connection.

@@ -493,14 +493,20 @@ func TestCrawlDelayLearntSpacesTheSecondRequest(t *testing.T) {
 	}
 }
 
-// A Redis URL that does not parse is quoted without its password: the
-// error showed "redis://:s3cret@..." whole.
+// A Redis URL that does not parse, or names no Redis, is quoted without
+// its password: the error showed "redis://:s3cret@..." whole, and a
+// password with an '@' from that '@' on; url.Parse's own error quoted it
+// whole, and a bad escape in it.
 func TestBadURLErrorMasksThePassword(t *testing.T) {
-	for _, raw := range []string{"redis://:s3cret@127.0.0.1:6379/abc", "http://user:s3cret@127.0.0.1:6379/0"} {
+	for _, raw := range []string{
+		"redis://:PWsecret@127.0.0.1:6379/abc", "http://user:PWsecret@127.0.0.1:6379/0",
+		"redis://:PW@secret@127.0.0.1:1/0", "redis://u:PW secret@127.0.0.1:1/0", "redis://u:PW%zzsecret@127.0.0.1:1/0",
+	} {
 		_, err := Open(t.Context(), raw, "x", Options{})
 		_, statusErr := Status(t.Context(), raw, "x")
 		for _, e := range []error{err, statusErr} {
-			if e == nil || strings.Contains(e.Error(), "s3cret") || !strings.Contains(e.Error(), "***@127.0.0.1") {
+			if e == nil || strings.Contains(e.Error(), "PW") || strings.Contains(e.Error(), "secret") ||
+				strings.Contains(e.Error(), "%zz") || !strings.Contains(e.Error(), ":xxxxx@127.0.0.1") {
 				t.Errorf("%s: %v, want an error with the password masked", raw, e)
 			}
 		}

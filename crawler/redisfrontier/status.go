@@ -38,9 +38,9 @@ func (r *Report) Capped() bool {
 
 // connect opens a client and checks that the server answers.
 func connect(ctx context.Context, rawURL string) (*redis.Client, error) {
-	ropts, err := redis.ParseURL(rawURL)
+	ropts, err := parseURL(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("frontier %q: %w", redactURL(rawURL), err)
+		return nil, err
 	}
 	silence.Do(func() { redis.SetLogger(quiet{}) })
 	rdb := redis.NewClient(ropts)
