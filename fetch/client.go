@@ -563,13 +563,13 @@ func (c *Client) message(err error) string {
 		// the cancellation's effect, not news.
 		return "stopped before the answer came: the run was interrupted or ended"
 	}
-	return redactText(cleanMessage(err))
+	return RedactText(cleanMessage(err))
 }
 
-// redactText masks the passwords of the URLs a message quotes (a Location
-// that does not parse, in net/http's words or ours): a record's message
-// says no more than its URLs do.
-func redactText(msg string) string {
+// RedactText masks the passwords of the URLs a text quotes (a Location
+// that does not parse, in net/http's words or ours; a command line): a
+// record's message, or a state's command, says no more than its URLs do.
+func RedactText(msg string) string {
 	if !strings.Contains(msg, "@") {
 		return msg // nearly every message
 	}

@@ -441,8 +441,8 @@ func TestRedactText(t *testing.T) {
 		"http://user@h/ has no password":          "http://user@h/ has no password",
 		"http://h/p@q is a path":                  "http://h/p@q is a path",
 	} {
-		if got := redactText(in); got != want {
-			t.Errorf("redactText(%q) = %q, want %q", in, got, want)
+		if got := RedactText(in); got != want {
+			t.Errorf("RedactText(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -143,7 +143,7 @@ func Open(ctx context.Context, rawURL, crawlID string, opts Options) (*Frontier,
 		}
 		if first != opts.Fingerprint {
 			rdb.Close()
-			return nil, fmt.Errorf("%w: crawl %q is `%s`, this is `%s` (another --crawl-id, or --reset it first)", ErrMismatch, crawlID, first, opts.Fingerprint)
+			return nil, fmt.Errorf("%w: crawl %q is `%s`, this is `%s` (another --crawl-id, or --reset it first)", ErrMismatch, crawlID, fetch.RedactText(first), fetch.RedactText(opts.Fingerprint))
 		}
 	}
 	if opts.MaxPages > 0 {

@@ -63,6 +63,13 @@ var (
 	swapPrefix     = "swap:"             // + an output's name: the file to rename over it (Retry)
 )
 
+// A state holds the run's URLs as given, passwords and all (a resume
+// fetches them), as its list does: only its owner may read it.
+const (
+	privateDir  = 0o700
+	privateFile = 0o600
+)
+
 // ErrMismatch is returned by Open for a state made by another command.
 var ErrMismatch = errors.New("the state was made by another command")
 
@@ -98,7 +105,7 @@ type State struct {
 // naming what differs, unless reset, which starts over. limits are the
 // frontier's.
 func Open(dir, fingerprint string, reset bool, limits limiter.Config) (*State, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, privateDir); err != nil {
 		return nil, fmt.Errorf("state folder: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
@@ -109,19 +116,19 @@ func Open(dir, fingerprint string, reset bool, limits limiter.Config) (*State, e
 			}
 		}
 	}
-	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: time.Second})
+	db, err := bolt.Open(path, privateFile, &bolt.Options{Timeout: time.Second})
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("state %s is in use by another fetchall", path)
 		}
 		return nil, fmt.Errorf("open state %s: %w", path, err)
 	}
-	log, err := os.OpenFile(filepath.Join(dir, logName), os.O_RDWR|os.O_CREATE, 0o644)
+	log, err := os.OpenFile(filepath.Join(dir, logName), os.O_RDWR|os.O_CREATE, privateFile)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("state: %w", err)
 	}
-	done, err := os.OpenFile(filepath.Join(dir, doneName), os.O_RDWR|os.O_CREATE, 0o644)
+	done, err := os.OpenFile(filepath.Join(dir, doneName), os.O_RDWR|os.O_CREATE, privateFile)
 	if err != nil {
 		log.Close()
 		db.Close()
@@ -157,7 +164,7 @@ func (s *State) load(fingerprint string) error {
 			return meta.Put(keyFingerprint, []byte(fingerprint))
 		}
 		if string(old) != fingerprint {
-			return fmt.Errorf("%w: it was made by `%s`, this is `%s` (run with --state-reset to start over)", ErrMismatch, old, fingerprint)
+			return fmt.Errorf("%w: it was made by `%s`, this is `%s` (run with --state-reset to start over)", ErrMismatch, fetch.RedactText(string(old)), fetch.RedactText(fingerprint))
 		}
 		s.Resumed = true
 		s.Finished = meta.Get(keyFinished) != nil
@@ -464,7 +471,7 @@ func openSpill(dir string) (*diskSpill, error) {
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, fmt.Errorf("spill: %w", err)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, privateDir); err != nil {
 		return nil, fmt.Errorf("spill: %w", err)
 	}
 	return &diskSpill{dir: dir}, nil
@@ -473,7 +480,7 @@ func openSpill(dir string) (*diskSpill, error) {
 func (d *diskSpill) level(depth int) (*spillLevel, error) {
 	for len(d.levels) <= depth {
 		path := filepath.Join(d.dir, fmt.Sprintf("depth-%d", len(d.levels)))
-		w, err := os.Create(path)
+		w, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, privateFile)
 		if err != nil {
 			return nil, err
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fetchall/fetchall/crawler/state"
+	"github.com/fetchall/fetchall/fetch"
 	"github.com/fetchall/fetchall/output"
 )
 
@@ -49,7 +50,7 @@ func writeStateReport(w io.Writer, r *state.Report) {
 		status = "finished"
 	}
 	fmt.Fprintf(w, "state:    %s (%s on disk)\n", r.Path, output.HumanBytes(r.Size))
-	fmt.Fprintf(w, "made by:  fetchall %s\n", r.Command)
+	fmt.Fprintf(w, "made by:  fetchall %s\n", fetch.RedactText(r.Command))
 	fmt.Fprintf(w, "status:   %s\n", status)
 	fmt.Fprintf(w, "done:     %d records in the output (%s)\n", r.Done, counts(r.DoneByKind, 0))
 	fmt.Fprintf(w, "not done: %d URLs found (queued, in flight at the last stop, or kept out by robots.txt)\n", r.Queued)

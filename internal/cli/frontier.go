@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/fetchall/fetchall/crawler/redisfrontier"
+	"github.com/fetchall/fetchall/fetch"
 	"github.com/fetchall/fetchall/limiter"
 	"github.com/fetchall/fetchall/output"
 )
@@ -95,7 +96,7 @@ func (o *sharedOptions) open(ctx context.Context, fingerprint string, limits lim
 func printShared(w io.Writer, id string, r *redisfrontier.Report) {
 	fmt.Fprintf(w, "crawl:    %s, %s\n", id, standing(r))
 	if r.Command != "" {
-		fmt.Fprintf(w, "command:  %s\n", r.Command)
+		fmt.Fprintf(w, "command:  %s\n", fetch.RedactText(r.Command))
 	}
 	fmt.Fprintf(w, "urls:     %d found, %d done, %d queued, %d leased, %d waiting to retry\n", r.Seen, r.Done, r.Queued, r.Leased, r.Delayed)
 	if r.Expired > 0 {

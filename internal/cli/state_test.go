@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -270,6 +272,48 @@ func TestStateCommandReports(t *testing.T) {
 	}
 	if res := runCLI(t, "", "state", filepath.Join(dir, "none")); res.code != 2 {
 		t.Errorf("state of no state: exit %d", res.code)
+	}
+}
+
+// A state keeps the URLs as given, passwords and all, for a resume fetches
+// them: only its owner may read it, and nothing shows the password of the
+// command that made it (fetchall state, another command on it).
+func TestStateKeepsPasswordsToItself(t *testing.T) {
+	_, base := startSite(t)
+	dir := t.TempDir()
+	state, out := filepath.Join(dir, "st"), filepath.Join(dir, "out.jsonl")
+	withPassword := func(path string) string { return strings.Replace(base, "http://", "http://user:TOPSECRET@", 1) + path }
+	if res := runCLI(t, "", withPassword("/page/1"), "--state", state, "-o", out, "-q"); res.code != 0 {
+		t.Fatalf("run: exit %d, %s", res.code, res.stderr)
+	}
+	report := runCLI(t, "", "state", state)
+	other := runCLI(t, "", withPassword("/page/2"), "--state", state, "-o", out)
+	if other.code != 2 || !strings.Contains(other.stderr, "made by") {
+		t.Fatalf("another command on the state: exit %d, %s", other.code, other.stderr)
+	}
+	for what, text := range map[string]string{"fetchall state": report.stdout, "another command": other.stderr} {
+		if strings.Contains(text, "TOPSECRET") || !strings.Contains(text, "user:xxxxx@") {
+			t.Errorf("%s shows the command's password, or no masked one:\n%s", what, text)
+		}
+	}
+	if runtime.GOOS == "windows" {
+		return // no Unix permission bits
+	}
+	err := filepath.WalkDir(state, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if info.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s is %v: others may read it", path, info.Mode().Perm())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
