@@ -273,8 +273,9 @@ func TestMaxPagesAndMismatch(t *testing.T) {
 	if r, err := Status(ctx, srv.URL(), "c6"); err != nil || !r.Capped() || r.Finished() || r.MaxPages != 3 || r.Queued != 7 {
 		t.Errorf("status after the cap: %+v, %v; want capped at 3, not finished, 7 queued", r, err)
 	}
-	if _, err := Open(ctx, srv.URL(), "c6", Options{Fingerprint: "crawl http://other/"}); !errors.Is(err, ErrMismatch) {
-		t.Errorf("another command on the crawl id: %v, want ErrMismatch", err)
+	_, err := Open(ctx, srv.URL(), "c6", Options{Fingerprint: "crawl http://u:TOPSECRET@other/"})
+	if !errors.Is(err, ErrMismatch) || strings.Contains(err.Error(), "TOPSECRET") || !strings.Contains(err.Error(), "u:xxxxx@other") {
+		t.Errorf("another command on the crawl id: %v, want ErrMismatch, its password masked", err)
 	}
 }
 
