@@ -563,8 +563,17 @@ func (c *Client) message(err error) string {
 		// the cancellation's effect, not news.
 		return "stopped before the answer came: the run was interrupted or ended"
 	}
-	return RedactText(cleanMessage(err))
+	msg := cleanMessage(err)
+	if msg == "EOF" {
+		// net/http's bare word for it; the lean path's fastError says it so.
+		return errClosedUnanswered.Error() + ": EOF"
+	}
+	return RedactText(msg)
 }
+
+// errClosedUnanswered is a connection the server closed before any byte
+// of an answer, on either path.
+var errClosedUnanswered = errors.New("the server closed the connection before answering")
 
 // RedactText masks the passwords of the URLs a text quotes (a Location
 // that does not parse, in net/http's words or ours; a command line): a

@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -142,8 +143,12 @@ type trackedConn struct {
 	// from the one goroutine that holds the connection; each set is a
 	// runtime timer update, about 1.5% of a request's CPU on a bulk list.
 	read, write time.Time
-	paired      *pairedIO // nil where the platform has no raw socket I/O
+	paired      *pairedIO   // nil where the platform has no raw socket I/O
+	local       *connAddr   // LocalAddr, made once
+	answered    atomic.Bool // some bytes were read: a later request reuses it
 }
+
+func (c *trackedConn) LocalAddr() net.Addr { return c.local }
 
 func (c *trackedConn) Write(p []byte) (int, error) {
 	if c.paired == nil {
@@ -152,11 +157,16 @@ func (c *trackedConn) Write(p []byte) (int, error) {
 	return c.paired.write(c.Conn, p)
 }
 
-func (c *trackedConn) Read(p []byte) (int, error) {
+func (c *trackedConn) Read(p []byte) (n int, err error) {
 	if c.paired == nil {
-		return c.Conn.Read(p)
+		n, err = c.Conn.Read(p)
+	} else {
+		n, err = c.paired.read(c.Conn, p)
 	}
-	return c.paired.read(c.Conn, p)
+	if n > 0 && !c.answered.Load() {
+		c.answered.Store(true)
+	}
+	return n, err
 }
 
 // deadlineGrain is how late a lean request's timeout may fire, at most: a
@@ -240,15 +250,34 @@ func (fp *fastPath) track(conn net.Conn) (net.Conn, error) {
 		}
 	}
 	fp.conns[conn] = struct{}{}
-	return &trackedConn{Conn: conn, fp: fp, paired: newPairedIO(conn)}, nil
+	tc := &trackedConn{Conn: conn, fp: fp, paired: newPairedIO(conn)}
+	tc.local = &connAddr{Addr: conn.LocalAddr(), conn: tc}
+	return tc, nil
+}
+
+// connAddr is a lean connection's local address, which fasthttp keeps in
+// the Response of each request (even one that failed): through it a
+// failed request finds the connection it failed on.
+type connAddr struct {
+	net.Addr
+	conn *trackedConn
+}
+
+// failedOnReusedConn says whether resp's request failed on a connection
+// that had answered before: kept alive, then closed by the server.
+func failedOnReusedConn(resp *fasthttp.Response) bool {
+	a, ok := resp.LocalAddr().(*connAddr)
+	return ok && a.conn.answered.Load()
 }
 
 // staleConnection says whether a request failed on a connection that
-// was closed before any answer came: a kept-alive one the server had
-// dropped when idle. net/http sends such a request again; so does the
-// lean path, once, unless the caller's context has ended (an abort closes
-// connections too).
+// was closed before any byte of an answer came: a kept-alive one the
+// server had dropped when idle (part of an answer is a broken answer:
+// see unparsedHeader).
 func staleConnection(err error) bool {
+	if strings.HasPrefix(err.Error(), headerReadError) {
+		return false
+	}
 	return errors.Is(err, fasthttp.ErrConnectionClosed) || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed)
 }
 
@@ -317,7 +346,16 @@ func (c *Client) attemptFast(ctx context.Context, rawURL string, first *url.URL,
 	for hops := 0; ; hops++ {
 		c.fastRequest(req, currentText, credit)
 		err := c.fast.client.DoDeadline(req, resp, deadline)
-		if err != nil && staleConnection(err) && ctx.Err() == nil {
+		// A request that found its connection closed goes again, as
+		// net/http sends it: always once (a server may close a fresh
+		// connection at once under load), and then for as long as the
+		// connection it failed on had answered before, up to the pool's
+		// size: a server that closes each connection after an answer,
+		// without saying so, leaves every idle one closed.
+		for retries := 0; err != nil && staleConnection(err) && ctx.Err() == nil; retries++ {
+			if retries > 0 && (!failedOnReusedConn(resp) || retries > c.fast.client.MaxConnsPerHost) {
+				break
+			}
 			err = c.fast.client.DoDeadline(req, resp, deadline)
 		}
 		if err != nil && (isSmallBuffer(err) || unparsedHeader(err)) {
@@ -482,7 +520,7 @@ func fastError(ctx context.Context, err error) error {
 	case errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, fasthttp.ErrDialTimeout):
 		return context.DeadlineExceeded // as net/http says it
 	case errors.Is(err, fasthttp.ErrConnectionClosed):
-		return fmt.Errorf("the server closed the connection before answering: %w", io.EOF)
+		return fmt.Errorf("%w: %w", errClosedUnanswered, io.EOF)
 	}
 	var netErr net.Error
 	if errors.As(err, &netErr) && netErr.Timeout() {

@@ -31,6 +31,13 @@ var RawAnswers = map[string]string{
 	"bad-location-password": "HTTP/1.1 302 Found\r\nLocation: http://admin:s3cret@[::1\r\nContent-Length: 0\r\n\r\n",
 	// A chunk cut short: incomplete_body.
 	"cut-chunk": "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
+	// A whole answer on a connection then closed, with no
+	// "Connection: close": the client finds that out on its next request.
+	"close-after-answer": "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok",
+	// No answer at all: the connection is closed.
+	"close-unanswered": "",
+	// An HTTP/2 server's SETTINGS frame, to a client speaking HTTP/1.1.
+	"h2-settings": "\x00\x00\x12\x04\x00\x00\x00\x00\x00",
 	// Bytes after the body, which net/http reports on its idle connection.
 	"extra-bytes": "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA",
 }
