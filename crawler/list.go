@@ -2,9 +2,11 @@ package crawler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/fetchall/fetchall/fetch"
 )
@@ -91,7 +93,7 @@ func fromFetch(fr *fetch.Result, accept func(int) bool) *Result {
 		r.Header = fr.Header
 	}
 	if r.Err == nil && !accept(r.Status) {
-		r.Err = &fetch.Error{Kind: fetch.KindHTTPStatus, Err: fmt.Errorf("status %d %s", r.Status, http.StatusText(r.Status))}
+		r.Err = &fetch.Error{Kind: fetch.KindHTTPStatus, Err: errors.New(strings.TrimSpace(fmt.Sprintf("status %d %s", r.Status, http.StatusText(r.Status))))} // a status Go has no name for: no space after it
 	}
 	r.OK = r.Err == nil
 	return r

@@ -361,3 +361,13 @@ func TestSaveFailureStopsTheRunAndLosesNoRecord(t *testing.T) {
 		}
 	})
 }
+
+// A status not taken as ok is said with its name, or alone when it has none.
+func TestStatusErrorNamesTheStatus(t *testing.T) {
+	for status, want := range map[int]string{404: "status 404 Not Found", 999: "status 999", 299: "status 299"} {
+		r := fromFetch(&fetch.Result{URL: "http://h/", Status: status}, func(s int) bool { return s < 299 })
+		if r.Err == nil || r.Err.Err.Error() != want {
+			t.Errorf("status %d: %v, want %q", status, r.Err, want)
+		}
+	}
+}
