@@ -70,6 +70,10 @@ const (
 	privateFile = 0o600
 )
 
+// ErrListChanged is a resumed run's list whose lines differ from those the
+// state's run read: records would be matched to other lines.
+var ErrListChanged = errors.New("the list has changed since the state was made")
+
 // ErrMismatch is returned by Open for a state made by another command.
 var ErrMismatch = errors.New("the state was made by another command")
 
@@ -80,7 +84,8 @@ type State struct {
 	log      *os.File // found.log, open for appending at its committed length
 	done     *os.File // done.log, likewise
 	dir      string
-	failed   int // records in the output that failed, of every run
+	failed   int               // records in the output that failed, of every run
+	lineURLs map[uint64]uint64 // list lines done: their urlCheck, by key (see skipDone)
 	spill    *diskSpill
 	frontier *crawler.MemoryFrontier
 	outputs  []output
@@ -189,7 +194,7 @@ func (s *State) load(fingerprint string) error {
 	if err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
-	s.Done, s.failed = d.count, len(d.failed)
+	s.Done, s.failed, s.lineURLs = d.count, len(d.failed), d.urls
 	keys := make([]uint64, 0, len(d.keys))
 	for k := range d.keys {
 		keys = append(keys, k)
@@ -680,6 +685,9 @@ func (d *skipDone) Next(ctx context.Context) (crawler.Task, error) {
 		t, err := d.src.Next(ctx)
 		if err != nil || !d.s.Resumed || !(t.Listed || t.Invalid != nil) || !d.s.IsDone(t.Key()) {
 			return t, err
+		}
+		if want, ok := d.s.lineURLs[t.Key()]; ok && t.Listed && want != urlCheck(t.URL) {
+			return crawler.Task{}, fmt.Errorf("%w: line %d is now %s, not the URL whose record the output holds (give the list as it was, or --state-reset to start over)", ErrListChanged, t.Line, fetch.Redact(t.URL))
 		}
 	}
 }

@@ -275,6 +275,49 @@ func TestStateCommandReports(t *testing.T) {
 	}
 }
 
+// A resumed list is checked line by line against the records the state
+// holds: a line deleted or edited since (which moves the URLs under the
+// line numbers) stops the run, where the records were matched to other
+// lines silently; the list as it was, or with lines added at its end,
+// resumes.
+func TestResumeRefusesAnEditedList(t *testing.T) {
+	_, base := startSite(t)
+	dir := t.TempDir()
+	state, out := filepath.Join(dir, "st"), filepath.Join(dir, "out.jsonl")
+	lines := []string{base + "/page/1", base + "/status/404", base + "/page/3", base + "/page/4"}
+	list := filepath.Join(dir, "urls.txt")
+	write := func(lines ...string) {
+		if err := os.WriteFile(list, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(lines...)
+	// --fail-fast stops the run at line 2, with lines 1 and 2 recorded.
+	if res := runCLI(t, "", list, "-c", "1", "--fail-fast", "--state", state, "-o", out, "-q"); res.code != 1 || len(readJSONL(t, out)) != 2 {
+		t.Fatalf("first run: exit %d, %d records; %s", res.code, len(readJSONL(t, out)), res.stderr)
+	}
+	write(lines[1:]...) // line 1 deleted: every URL moves up a line
+	res := runCLI(t, "", list, "-c", "1", "--state", state, "-o", out, "-q")
+	if res.code != 1 || !strings.Contains(res.stderr, "the list has changed since the state was made: line 1 is now "+base+"/status/404") {
+		t.Errorf("resume on an edited list: exit %d, stderr %q", res.code, res.stderr)
+	}
+	if got := len(readJSONL(t, out)); got != 2 {
+		t.Errorf("the refused resume left %d records, want the first run's 2", got)
+	}
+	write(append(lines, base+"/page/5")...) // as it was, and a line more
+	if res := runCLI(t, "", list, "-c", "1", "--state", state, "-o", out, "-q"); res.code != 1 {
+		t.Fatalf("resume on the list as it was: exit %d, %s", res.code, res.stderr)
+	}
+	recs := readJSONL(t, out)
+	seen := map[float64]bool{}
+	for _, r := range recs {
+		seen[r["line"].(float64)] = true
+	}
+	if len(recs) != 5 || len(seen) != 5 {
+		t.Errorf("after the resume: %d records for %d lines, want one for each of 5", len(recs), len(seen))
+	}
+}
+
 // A state keeps the URLs as given, passwords and all, for a resume fetches
 // them: only its owner may read it, and nothing shows the password of the
 // command that made it (fetchall state, another command on it).
