@@ -98,3 +98,18 @@ func TestIDNHostIsSentAsPunycode(t *testing.T) {
 		t.Errorf("records %+v: want the URL as the user wrote it", recs)
 	}
 }
+
+// An unknown FETCHALL_HTTP is refused before anything is fetched: a
+// misspelt one did nothing, silently.
+func TestUnknownHTTPPathIsRefused(t *testing.T) {
+	_, base := startSite(t)
+	t.Setenv("FETCHALL_HTTP", "standard")
+	res := runCLI(t, "", base+"/page/1")
+	if res.code != 2 || res.stdout != "" || !strings.Contains(res.stderr, `FETCHALL_HTTP="standard": want std`) {
+		t.Errorf("FETCHALL_HTTP=standard: exit %d, stdout %q, stderr %q", res.code, res.stdout, res.stderr)
+	}
+	t.Setenv("FETCHALL_HTTP", "std")
+	if res := runCLI(t, "", base+"/page/1", "-q"); res.code != 0 {
+		t.Errorf("FETCHALL_HTTP=std: exit %d, %s", res.code, res.stderr)
+	}
+}

@@ -61,6 +61,7 @@ Try it offline against the built-in test site: fetchall demo`
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError(fmt.Errorf("%w (see '%s --help')", plainFlagError(err), c.CommandPath()))
 	})
+	root.PersistentPreRunE = func(*cobra.Command, []string) error { return checkEnvironment() }
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
@@ -139,4 +140,13 @@ func trimmed(args []string) []string {
 		out[i] = strings.TrimSpace(a)
 	}
 	return out
+}
+
+// checkEnvironment refuses an environment variable of ours with a value
+// it does not know: a misspelt FETCHALL_HTTP would silently do nothing.
+func checkEnvironment() error {
+	if v, ok := os.LookupEnv("FETCHALL_HTTP"); ok && v != "" && v != "std" {
+		return usageError(fmt.Errorf("FETCHALL_HTTP=%q: want std (every request through net/http), or leave it unset", v))
+	}
+	return nil
 }
