@@ -47,7 +47,7 @@ func newPairedIO(conn net.Conn) *pairedIO {
 	if err != nil {
 		return nil
 	}
-	pio := &pairedIO{raw: raw, pending: make([]byte, 0, 4<<10)}
+	pio := &pairedIO{raw: raw, pending: make([]byte, 0, 1<<10)} // a request is a few hundred bytes; one with big headers grows it once
 	pio.step = pio.sendThenRead
 	return pio
 }
