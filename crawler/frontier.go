@@ -53,6 +53,10 @@ func (t Task) Key() uint64 {
 	return fnv64a(t.URL)
 }
 
+// StableHash is the hash Task keys are made with: the same in every
+// process and every run, for what a state or a shared frontier keeps.
+func StableHash(s string) uint64 { return fnv64a(s) }
+
 // fnv64a is hash/fnv's 64-bit FNV-1a, by hand: through hash.Hash64 the
 // bytes escaped, an allocation for every key made (TestKeyIsFNV1a holds
 // the two to one answer, as persisted and shared keys need).

@@ -3,7 +3,6 @@ package state
 import (
 	"bufio"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"os"
 	"strconv"
@@ -33,9 +32,7 @@ type doneEntry struct {
 // the URL it did (an edited list would otherwise match its records to
 // other lines, silently).
 func urlCheck(url string) uint64 {
-	h := fnv.New64a()
-	_, _ = io.WriteString(h, url)
-	return h.Sum64() | 1 // never 0, which means none
+	return crawler.StableHash(url) | 1 // never 0, which means none
 }
 
 // appendDone appends entries to f (not synced).
