@@ -9,7 +9,7 @@ import (
 )
 
 // pairedIO does a lean connection's reads and writes on its descriptor,
-// with raw system calls where the platform has them (see rawRead), and
+// with raw system calls where the platform has them (see rawCall), and
 // sends each request from within the read that waits for its answer. A
 // read on a socket is first tried at once, and just after a request it
 // nearly always finds nothing yet: half of a bulk list's reads were such
