@@ -157,6 +157,11 @@ func TestFetchUsageErrorsExit2AndFetchNothing(t *testing.T) {
 		{"negative connect timeout", []string{list, "--connect-timeout", "-1s"}, "--connect-timeout must be 0 (the smaller of --timeout and 10s) or more, got -1s"},
 		{"zero retry wait", []string{list, "--max-retry-wait", "0s"}, "--max-retry-wait must be positive, got 0s"},
 		{"bad status list", []string{list, "--ok-status", "2xx"}, "is not a status"},
+		// NaN meant no limit, and a rate too small for a time.Duration let
+		// every request go at once.
+		{"rate that is not a number", []string{list, "--rate", "NaN"}, "--rate must be 0 (no limit) or a rate of requests per second from 1e-09 (one every 31 years), got NaN"},
+		{"rate too small to wait for", []string{list, "--host-rate", "1e-200"}, "--host-rate must be 0 (no limit) or a rate of requests per second from 1e-09"},
+		{"config rate that is not a number", []string{list, "--config", writeFile(t, "nan.yaml", "rate: NaN\n")}, `nan.yaml line 1: key "rate": must be 0 (no limit) or a rate`},
 		{"bad config value", []string{list, "--config", badConfig}, `bad.yaml line 2: key "timeout": invalid value "forever"`},
 		{"config value that cannot work", []string{list, "--config", writeFile(t, "zero.yaml", "timeout: 5s\nconcurrency: 0\n")}, `zero.yaml line 2: key "concurrency": must be 1 or more, got 0`},
 		{"config header with a line break", []string{list, "--config", writeFile(t, "crlf.yaml", "header: [\"X-A: a\\r\\nB: c\"]\n")}, `crlf.yaml line 1: key "header": X-A: the value has a control character`},

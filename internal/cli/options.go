@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -42,6 +43,10 @@ type requestOptions struct {
 	method         string
 	delay          time.Duration // least spacing per host
 }
+
+// minRate is the smallest --rate or --host-rate: one request every 31.7
+// years, well within what a time.Duration holds (292 years).
+const minRate = 1e-9
 
 // bind binds every request flag but --concurrency, whose form differs
 // between commands (a number for fetch, a list of levels for bench).
@@ -156,6 +161,17 @@ func (o *requestOptions) clientConfig() (fetch.Config, error) {
 	}{{"per-host", float64(o.perHost), o.perHost}, {"rate", o.rate, o.rate}, {"host-rate", o.hostRate, o.hostRate}, {"delay", o.delay.Seconds(), o.delay}} {
 		if limit.value < 0 {
 			return fetch.Config{}, flagErrorf(limit.flag, "must be 0 (no limit) or more, got %v", limit.shown)
+		}
+	}
+	for _, r := range []struct {
+		flag  string
+		value float64
+	}{{"rate", o.rate}, {"host-rate", o.hostRate}} {
+		// NaN passed the check above and meant no limit; a rate below
+		// minRate spaces requests further apart than a time.Duration
+		// holds, and the rate limiter then let every request go at once.
+		if math.IsNaN(r.value) || math.IsInf(r.value, 0) || (r.value > 0 && r.value < minRate) {
+			return fetch.Config{}, flagErrorf(r.flag, "must be 0 (no limit) or a rate of requests per second from %g (one every 31 years), got %v", minRate, r.value)
 		}
 	}
 	header, err := parseHeaders(o.headers)
