@@ -417,12 +417,7 @@ func (e *engine) journal(ctx context.Context) {
 }
 
 // release frees one place in the reading window.
-func (e *engine) release() {
-	select {
-	case <-e.slots:
-	default:
-	}
-}
+func (e *engine) release() { e.window.release() }
 
 // finish writes what is still held when the run ends: records held for
 // their depth, and ordered records whose predecessors never came (the run

@@ -55,7 +55,7 @@ func Run(ctx context.Context, cfg CrawlConfig, f Fetcher, src Source, frontier F
 		cfg: cfg, f: f, fr: frontier, cancel: cancel, stopLeasing: stopLeasing,
 		w:         newWriter(sink, cancel),
 		results:   make(chan answer, cfg.Workers),
-		slots:     make(chan struct{}, cfg.window()),
+		window:    newReadWindow(cfg.window()),
 		held:      map[uint64]*heldPage{},
 		improve:   map[uint64]Task{},
 		hostPages: map[string]int{},
@@ -73,7 +73,7 @@ func Run(ctx context.Context, cfg CrawlConfig, f Fetcher, src Source, frontier F
 	var readErr error
 	feeder.Go(func() {
 		defer close(input)
-		if readErr = feed(runCtx, src, input, e.slots, e.addListed); readErr != nil {
+		if readErr = feed(runCtx, src, input, e.window, e.addListed); readErr != nil {
 			cancel(readErr)
 		}
 	})
@@ -123,11 +123,11 @@ func Run(ctx context.Context, cfg CrawlConfig, f Fetcher, src Source, frontier F
 	return e.stats, nil
 }
 
-// feed reads src until it ends or ctx does, taking a window slot for each
+// feed reads src until it ends or ctx does, taking a place in the window for each
 // task so that reading stays ahead of the workers by a bounded number of
 // tasks. A valid list line goes straight to addListed; the rest (seeds,
 // sitemap entries, bad lines) go to the coordinator through input.
-func feed(ctx context.Context, src Source, input chan<- Task, slots chan struct{}, addListed func(context.Context, Task) error) error {
+func feed(ctx context.Context, src Source, input chan<- Task, window *readWindow, addListed func(context.Context, Task) error) error {
 	for seq := 0; ; seq++ {
 		t, err := src.Next(ctx)
 		if errors.Is(err, io.EOF) || (err != nil && ctx.Err() != nil) {
@@ -137,9 +137,7 @@ func feed(ctx context.Context, src Source, input chan<- Task, slots chan struct{
 			return err
 		}
 		t.seq = seq
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
+		if !window.acquire(ctx) {
 			return nil
 		}
 		if t.Listed && t.Invalid == nil {
@@ -187,8 +185,8 @@ type engine struct {
 	cancel      context.CancelCauseFunc
 	stopLeasing context.CancelFunc
 	results     chan answer
-	slots       chan struct{} // the reading window
-	gate        *gate         // kicked when input arrives or ends
+	window      *readWindow // how far the reader may read ahead
+	gate        *gate       // kicked when input arrives or ends
 	inputOpen   atomic.Bool
 	started     atomic.Int64 // pages started, for MaxPages
 	listedSeen  int          // list lines queued by the reader (the reader's; read after it ends)
