@@ -355,6 +355,9 @@ func benchFilesWritable(opts *benchOptions) error {
 	if err := distinctFiles(files...); err != nil {
 		return err
 	}
+	if err := notAnInput(files, flagFile{"the URL list", opts.input}, flagFile{"--config", opts.configFile}); err != nil {
+		return err
+	}
 	if opts.plot != "" && !strings.EqualFold(filepath.Ext(opts.plot), ".svg") {
 		return fmt.Errorf("--plot %s: the chart is SVG; name the file .svg", opts.plot)
 	}

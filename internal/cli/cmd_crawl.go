@@ -273,10 +273,10 @@ func (o *crawlOptions) setup(ctx context.Context, stdin io.Reader) (*crawlSetup,
 		given = append(given, crawler.Task{URL: seed})
 	}
 	cs.seeds = crawler.Tasks(given...)
+	if err := notAnInput([]flagFile{{"-o", o.output}, {"--warc", o.archive.path}}, flagFile{"--seeds", o.seedsFile}, flagFile{"--config", o.configFile}); err != nil {
+		return nil, err
+	}
 	if o.seedsFile != "" {
-		if err := notTheInput(o.output, o.seedsFile); err != nil {
-			return nil, err
-		}
 		r, closeList, err := openList(ctx, o.seedsFile, stdin)
 		if err != nil {
 			return nil, fmt.Errorf("seeds: %w", err)

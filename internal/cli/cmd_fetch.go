@@ -95,7 +95,7 @@ func runFetch(ctx context.Context, opts *fetchOptions) error {
 	if err := checkOpenFiles(opts.concurrency); err != nil {
 		return usageError(err)
 	}
-	if err := notTheInput(opts.output, opts.input); err != nil {
+	if err := notAnInput([]flagFile{{"-o", opts.output}, {"--warc", opts.archive.path}}, flagFile{"the URL list", opts.input}, flagFile{"--config", opts.configFile}); err != nil {
 		return usageError(err)
 	}
 	var list io.Reader = strings.NewReader(strings.Join(opts.urls, "\n"))
@@ -280,15 +280,21 @@ func (l *sniffedList) Read(p []byte) (int, error) {
 	return l.text.Read(p)
 }
 
-// notTheInput refuses an output file that is the input file (the same
-// file by device and inode, through any link): the run would read its own
-// records back as input and never end.
-func notTheInput(output, input string) error {
-	if output == "" || input == "" || input == "-" {
-		return nil
-	}
-	if samefile.Same(output, input) {
-		return fmt.Errorf("output %s is the input %s: records would be read back as URLs; write them elsewhere", output, input)
+// notAnInput refuses an output file that is one of the run's inputs (the
+// same file by device and inode, through any link): the list would have
+// its own records read back as URLs, and a settings file, a job or a seed
+// list would be written over (-o and --warc took --config's or --seeds'
+// file, and bench's exports the list, silently).
+func notAnInput(outputs []flagFile, inputs ...flagFile) error {
+	for _, out := range outputs {
+		for _, in := range inputs {
+			if out.path == "" || in.path == "" || out.path == "-" || in.path == "-" {
+				continue
+			}
+			if samefile.Same(out.path, in.path) {
+				return fmt.Errorf("%s %s is the input %s (%s): it would be written over while it is read; write it elsewhere", out.flag, out.path, in.path, in.flag)
+			}
+		}
 	}
 	return nil
 }

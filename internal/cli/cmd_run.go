@@ -235,13 +235,9 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 	if err := distinctFiles(files...); err != nil {
 		return usageError(err)
 	}
-	for _, out := range []string{j.Output.Path, j.Output.Errors} {
-		if err := notTheInput(out, j.StartFile); err != nil {
-			return usageError(err)
-		}
-		if err := notTheInput(out, path); err != nil {
-			return usageError(err)
-		}
+	outputs := []flagFile{{itemsFlag, j.Output.Path}, {"output.errors", j.Output.Errors}, {"--warc", co.archive.path}}
+	if err := notAnInput(outputs, flagFile{"start_file", j.StartFile}, flagFile{"the job", path}, flagFile{"--config", co.configFile}); err != nil {
+		return usageError(err)
 	}
 	if opts.test {
 		co.state, co.shared = stateOptions{}, sharedOptions{}

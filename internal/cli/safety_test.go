@@ -24,11 +24,24 @@ func TestOutputThatIsTheInputIsRefused(t *testing.T) {
 	if err := os.Symlink(list, link); err != nil {
 		t.Fatal(err)
 	}
+	// Any file a run writes, against any file it reads: --warc, bench's
+	// exports and -o over a list, a settings file, seeds or a job wrote
+	// over it, silently.
+	config := writeFile(t, "settings.yaml", "concurrency: 2\n")
+	job := writeFile(t, "job.yaml", "start: ["+base+"/page/1]\nitems:\n  - name: p\n    select: {css: html}\n    fields: {t: {css: title}}\noutput: {format: jsonl, path: "+filepath.Join(t.TempDir(), "items.jsonl")+"}\n")
 	for _, args := range [][]string{
 		{list, "-o", list},
 		{list, "-o", link},
 		{link, "-o", list},
 		{"crawl", "--seeds", list, "-o", link},
+		{list, "--warc", link, "-o", os.DevNull},
+		{list, "--config", config, "-o", config},
+		{"crawl", "--seeds", list, "--warc", list, "-o", os.DevNull},
+		{"crawl", base + "/", "--config", config, "--warc", config, "-o", os.DevNull},
+		{"bench", list, "--export-json", link},
+		{"bench", list, "--config", config, "--export-markdown", config},
+		{"run", job, "--warc", job},
+		{"run", job, "-o", job},
 	} {
 		res := runCLI(t, "", append(args, "-q")...)
 		if res.code != 2 || !strings.Contains(res.stderr, "is the input") {
@@ -37,6 +50,12 @@ func TestOutputThatIsTheInputIsRefused(t *testing.T) {
 	}
 	if data, _ := os.ReadFile(list); string(data) != base+"/page/1\n" {
 		t.Errorf("the list was changed: %q", data)
+	}
+	if data, _ := os.ReadFile(config); string(data) != "concurrency: 2\n" {
+		t.Errorf("the settings file was changed: %q", data)
+	}
+	if data, _ := os.ReadFile(job); !strings.HasPrefix(string(data), "start: [") {
+		t.Errorf("the job was changed: %q", data)
 	}
 	if n := site.URICounts()["/page/1"]; n != 0 {
 		t.Errorf("the list was fetched %d times, want none", n)
