@@ -158,20 +158,16 @@ func (o *requestOptions) clientConfig() (fetch.Config, error) {
 		flag  string
 		value float64
 		shown any
-	}{{"per-host", float64(o.perHost), o.perHost}, {"rate", o.rate, o.rate}, {"host-rate", o.hostRate, o.hostRate}, {"delay", o.delay.Seconds(), o.delay}} {
+		rate  bool
+	}{{"per-host", float64(o.perHost), o.perHost, false}, {"rate", o.rate, o.rate, true}, {"host-rate", o.hostRate, o.hostRate, true}, {"delay", o.delay.Seconds(), o.delay, false}} {
 		if limit.value < 0 {
 			return fetch.Config{}, flagErrorf(limit.flag, "must be 0 (no limit) or more, got %v", limit.shown)
 		}
-	}
-	for _, r := range []struct {
-		flag  string
-		value float64
-	}{{"rate", o.rate}, {"host-rate", o.hostRate}} {
 		// NaN passed the check above and meant no limit; a rate below
 		// minRate spaces requests further apart than a time.Duration
 		// holds, and the rate limiter then let every request go at once.
-		if math.IsNaN(r.value) || math.IsInf(r.value, 0) || (r.value > 0 && r.value < minRate) {
-			return fetch.Config{}, flagErrorf(r.flag, "must be 0 (no limit) or a rate of requests per second from %g (one every 31 years), got %v", minRate, r.value)
+		if limit.rate && (math.IsNaN(limit.value) || math.IsInf(limit.value, 0) || (limit.value > 0 && limit.value < minRate)) {
+			return fetch.Config{}, flagErrorf(limit.flag, "must be 0 (no limit) or a rate of requests per second from %g (one every 31 years), got %v", minRate, limit.value)
 		}
 	}
 	header, err := parseHeaders(o.headers)
