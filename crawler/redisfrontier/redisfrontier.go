@@ -83,9 +83,9 @@ const pingWithin = 5 * time.Second
 // words for a silent one ("context deadline exceeded" named no wait).
 func unreachable(rawURL string, err error) error {
 	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%w: %s: no answer to PING within %s (is a Redis server listening there?)", ErrUnreachable, redactURL(rawURL), pingWithin)
+		return fmt.Errorf("%w: %s: no answer to PING within %s (is a Redis server listening there?)", ErrUnreachable, fetch.Redact(rawURL), pingWithin)
 	}
-	return fmt.Errorf("%w: %s: %v", ErrUnreachable, redactURL(rawURL), err)
+	return fmt.Errorf("%w: %s: %v", ErrUnreachable, fetch.Redact(rawURL), err)
 }
 
 // Frontier is the shared frontier of one crawl. Use Open; Close it.
@@ -164,10 +164,6 @@ func Open(ctx context.Context, rawURL, crawlID string, opts Options) (*Frontier,
 // slot, as its scripts need.
 func Prefix(crawlID string) string { return "fetchall:{" + crawlID + "}:" }
 
-// redactURL hides a password in a Redis URL, wherever its '@'s stand
-// (one in the password showed the rest of it).
-func redactURL(raw string) string { return fetch.Redact(raw) }
-
 // parseURL reads a Redis URL. Its error names the URL with the password
 // hidden: url.Parse's own quotes it whole.
 func parseURL(rawURL string) (*redis.Options, error) {
@@ -177,7 +173,7 @@ func parseURL(rawURL string) (*redis.Options, error) {
 		if errors.As(err, &uerr) {
 			err = errors.New(fetch.URLProblem(rawURL, err))
 		}
-		return nil, fmt.Errorf("frontier %q: %w", redactURL(rawURL), err)
+		return nil, fmt.Errorf("frontier %q: %w", fetch.Redact(rawURL), err)
 	}
 	return ropts, nil
 }
