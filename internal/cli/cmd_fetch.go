@@ -123,12 +123,25 @@ func runFetch(ctx context.Context, opts *fetchOptions) error {
 			line, err := strconv.Atoi(rec["line"])
 			return crawler.Task{Listed: true, Line: line}.Key(), err == nil
 		}
+		if opts.urls == nil {
+			opts.state.hasNewWork = func(st *state.State) (bool, error) { return listHasNewLines(ctx, st, opts.input) }
+		}
 		st, err = opts.state.openState(fingerprint("fetch", input, "-f", opts.format), settings.Limits, &opts.outputOptions)
 		if errors.Is(err, errFinished) {
 			return finishedRun(s.Err, err, "run", opts.state.dir, opts.output)
 		}
+		if errors.Is(err, state.ErrListChanged) {
+			return runFailure(err) // as when a resume meets the change
+		}
 		if err != nil {
 			return usageError(err)
+		}
+		if opts.state.reopened {
+			what := "its list has lines it has not fetched, which it fetches now"
+			if !isRegularFile(opts.input) {
+				what = "it reads its list again and fetches the lines it has not fetched"
+			}
+			fmt.Fprintf(s.Err, "fetchall: the run in %s was finished; %s\n", opts.state.dir, what)
 		}
 		defer st.Close()
 		settings.Journal, frontier, src = st, st, st.SkipDone(src)
@@ -160,7 +173,7 @@ func runFetch(ctx context.Context, opts *fetchOptions) error {
 	if st != nil {
 		runErr = finishState(st, runErr, ctx.Err() == nil, !opts.quiet, s.Err, opts.state)
 	}
-	if !opts.quiet && out.summary.Total == 0 && runErr == nil && ctx.Err() == nil {
+	if !opts.quiet && out.summary.Total == 0 && runErr == nil && ctx.Err() == nil && (st == nil || !st.Resumed) {
 		fmt.Fprintf(s.Err, "fetchall: %s has no URLs (blank lines and # comments are skipped)\n", listName(opts.input))
 	}
 	return fetchOutcome(ctx, runErr, out.summary, fmt.Sprintf("%d records", out.records.Written()))
@@ -189,6 +202,37 @@ func fetchOutcome(ctx context.Context, runErr error, summary *output.Summary, wr
 
 // openList opens the URL list: a file, or standard input for "-". A
 // named pipe's open waits for its writer until ctx ends.
+// listHasNewLines says whether the list name holds a line that the
+// finished run of st has no record of: lines appended since. Standard
+// input and pipes can be read only once, so for them it says yes, and the
+// run reads them, leaving out what is done.
+func listHasNewLines(ctx context.Context, st *state.State, name string) (bool, error) {
+	if !isRegularFile(name) {
+		return true, nil // the run itself says what is wrong with it
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return true, nil
+	}
+	defer f.Close()
+	text, err := listText(name, f)
+	if err != nil {
+		return true, nil
+	}
+	_, err = st.SkipDone(crawler.ListSource(text)).Next(ctx)
+	if errors.Is(err, io.EOF) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// isRegularFile says whether the list name is a file that can be read
+// twice: not standard input, a pipe or a device.
+func isRegularFile(name string) bool {
+	info, err := os.Stat(name)
+	return name != "-" && err == nil && info.Mode().IsRegular()
+}
+
 func openList(ctx context.Context, name string, stdin io.Reader) (io.Reader, func(), error) {
 	if name == "-" {
 		return stdin, func() {}, nil

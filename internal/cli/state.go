@@ -29,6 +29,10 @@ type stateOptions struct {
 	// keyOf names the task of a record of the output, for --retry-failed.
 	keyOf   func(rec map[string]string) (uint64, bool)
 	retried int // records --retry-failed took back
+	// hasNewWork says whether a finished run's input now holds work its
+	// state has not done (lines appended to a list); nil when it cannot.
+	hasNewWork func(st *state.State) (bool, error)
+	reopened   bool // a finished run goes on, for hasNewWork's sake
 }
 
 func (o *stateOptions) bind(fs *pflag.FlagSet) {
@@ -151,6 +155,17 @@ func (o *stateOptions) open(fingerprint string, limits limiter.Config) (*state.S
 		cands, err := st.RetryCandidates()
 		if err == nil && len(cands) > 0 {
 			err = st.Reopen() // failures to fetch again: the run goes on
+		}
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	if st.Finished && o.hasNewWork != nil {
+		more, err := o.hasNewWork(st)
+		if err == nil && more {
+			err = st.Reopen()
+			o.reopened = true
 		}
 		if err != nil {
 			st.Close()

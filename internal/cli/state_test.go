@@ -318,6 +318,52 @@ func TestResumeRefusesAnEditedList(t *testing.T) {
 	}
 }
 
+// A finished run given its list with lines appended fetches those lines,
+// and only those; given the list as it was, it does nothing; given an
+// edited list, it refuses as a resume does.
+func TestFinishedRunFetchesAppendedLines(t *testing.T) {
+	_, base := startSite(t)
+	dir := t.TempDir()
+	state, out := filepath.Join(dir, "st"), filepath.Join(dir, "out.jsonl")
+	list := filepath.Join(dir, "urls.txt")
+	write := func(lines ...string) {
+		if err := os.WriteFile(list, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lines := []string{base + "/page/1", base + "/page/2"}
+	write(lines...)
+	if res := runCLI(t, "", list, "--state", state, "-o", out, "-q"); res.code != 0 {
+		t.Fatalf("first run: exit %d, %s", res.code, res.stderr)
+	}
+	lines = append(lines, "# a comment", "", base+"/page/3", "not a url")
+	write(lines...)
+	res := runCLI(t, "", list, "--state", state, "-o", out)
+	if res.code != 1 || !strings.Contains(res.stderr, "was finished; its list has lines it has not fetched") {
+		t.Errorf("finished run, lines appended: exit %d (want 1, for the bad line), stderr %q", res.code, res.stderr)
+	}
+	recs := readJSONL(t, out)
+	byLine := map[float64]int{}
+	for _, r := range recs {
+		byLine[r["line"].(float64)]++
+	}
+	if len(recs) != 4 || len(byLine) != 4 || byLine[5] != 1 || byLine[6] != 1 {
+		t.Errorf("after the appended lines: %d records by line %v, want one for each of lines 1, 2, 5 and 6", len(recs), byLine)
+	}
+	res = runCLI(t, "", list, "--state", state, "-o", out)
+	if res.code != 0 || !strings.Contains(res.stderr, "finished; nothing to do") {
+		t.Errorf("finished again, nothing appended: exit %d, stderr %q", res.code, res.stderr)
+	}
+	write(append([]string{base + "/page/9"}, lines[1:]...)...)
+	res = runCLI(t, "", list, "--state", state, "-o", out)
+	if res.code != 1 || !strings.Contains(res.stderr, "line 1 is now "+base+"/page/9") {
+		t.Errorf("finished run, line 1 edited: exit %d, stderr %q", res.code, res.stderr)
+	}
+	if got := len(readJSONL(t, out)); got != 4 {
+		t.Errorf("the refused run left %d records, want 4", got)
+	}
+}
+
 // A state keeps the URLs as given, passwords and all, for a resume fetches
 // them: only its owner may read it, and nothing shows the password of the
 // command that made it (fetchall state, another command on it).
