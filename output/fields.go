@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/fetchall/fetchall/crawler"
 )
 
@@ -52,14 +54,21 @@ func ParseFields(lists, headers []string) (FieldSet, error) {
 	slices.SortFunc(fs.names, func(a, b string) int { return slices.Index(ExtraFields, a) - slices.Index(ExtraFields, b) })
 	for _, h := range headers {
 		h = strings.TrimSpace(h)
-		if h == "" || strings.ContainsAny(h, " :\t") {
-			return FieldSet{}, fmt.Errorf("header field %q: want a header name such as Server or X-Cache", h)
+		if !httpguts.ValidHeaderFieldName(h) {
+			return FieldSet{}, &HeaderFieldError{Name: h}
 		}
 		if c := http.CanonicalHeaderKey(h); !slices.Contains(fs.headers, c) {
 			fs.headers = append(fs.headers, c)
 		}
 	}
 	return fs, nil
+}
+
+// HeaderFieldError is a header field asked for that is not a header name.
+type HeaderFieldError struct{ Name string }
+
+func (e *HeaderFieldError) Error() string {
+	return fmt.Sprintf("header field %q: want a header name such as Server or X-Cache", e.Name)
 }
 
 // Empty says whether the set adds nothing.

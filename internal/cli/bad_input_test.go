@@ -49,6 +49,8 @@ func TestBadInput(t *testing.T) {
 		{"duplicates fetched each time", []string{"-"}, strings.Repeat(base+"/page/dup\n", 1000), 0, 1000, "", ""},
 		{"a word for a number", []string{"-", "-c", "many"}, base + "/page/1\n", exitUsage, 0, `--concurrency "many": want a whole number`, ""},
 		{"a bare number for a duration", []string{"-", "--timeout", "5"}, base + "/page/1\n", exitUsage, 0, `--timeout "5": want a duration such as 500ms`, ""},
+		{"a header field that is no header name", []string{"-", "--header-field", "X Cache"}, base + "/page/1\n", exitUsage, 0, `--header-field "X Cache": want a header name`, ""},
+		{"a header field with a line break", []string{"-", "--header-field", "X-Cache\r\nY"}, base + "/page/1\n", exitUsage, 0, `--header-field "X-Cache\r\nY"`, ""},
 		{"concurrency beyond the open-file limit", []string{"-", "-c", "10000000"}, base + "/page/1\n", exitUsage, 0, "ulimit -n", ""},
 	}
 	for _, tt := range tests {

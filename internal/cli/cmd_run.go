@@ -174,7 +174,7 @@ func loadJob(path string, opts *runOptions) (*job.Job, *crawlOptions, error) {
 	co.fields = append(co.fields, opts.fields...)
 	co.headerFields = append(co.headerFields, opts.headerFields...)
 	if co.fieldSet, err = output.ParseFields(co.fields, co.headerFields); err != nil {
-		return nil, nil, fmt.Errorf("--fields: %w", err)
+		return nil, nil, fieldsError(err)
 	}
 	co.quiet, co.noProgress = opts.quiet, opts.noProgress
 	// A value that parses but cannot work (concurrency: -5) is named by

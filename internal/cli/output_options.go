@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -69,7 +70,7 @@ func (o *outputOptions) validate() error {
 	}
 	var err error
 	if o.fieldSet, err = output.ParseFields(o.fields, o.headerFields); err != nil {
-		return fmt.Errorf("--fields: %w", err)
+		return fieldsError(err)
 	}
 	return distinctFiles(flagFile{"-o", o.output}, flagFile{"--save-dir", o.saveDir}, flagFile{"--warc", o.archive.path})
 }
@@ -182,4 +183,13 @@ func (ro *recordOutput) finish(ctx context.Context, runErr error, report bool, w
 		ro.reportStopped(w, stats, runErr != nil || ctx.Err() != nil)
 	}
 	return runErr
+}
+
+// fieldsError names the flag that asked for the field output.ParseFields
+// refused.
+func fieldsError(err error) error {
+	if hf, ok := errors.AsType[*output.HeaderFieldError](err); ok {
+		return fmt.Errorf("--header-field %q: want a header name such as Server or X-Cache", hf.Name)
+	}
+	return fmt.Errorf("--fields: %w", err)
 }
