@@ -125,7 +125,7 @@ func (o *crawlOptions) bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.followNofollow, "follow-nofollow", false, "follow rel=nofollow links too")
 	fs.BoolVar(&o.keepParams, "keep-params", false, "keep tracking and session parameters (utm_*, fbclid, ;jsessionid=...) in links")
 	fs.StringVar(&o.cookiesFile, "cookies", "", "load cookies from this Netscape cookies.txt file (as curl and wget write it)")
-	fs.StringVar(&o.cookieJarFile, "cookie-jar", "", "save the crawl's cookies to this file, in the same format, when it ends")
+	fs.StringVar(&o.cookieJarFile, "cookie-jar", "", "save the crawl's cookies to this file, in the same format, when it ends (readable by you alone; may be the --cookies file)")
 	fs.IntVar(&o.maxPerHost, "max-pages-per-host", crawler.DefaultMaxPagesPerHost, "trap guard: pages taken from one host at most (0: no cap)")
 	o.state.bind(fs)
 	o.shared.bind(fs)
@@ -226,12 +226,14 @@ func showRobotsWaits(run *crawler.Crawler, progress *output.Progress) {
 	}
 }
 
-// saveCookies writes the crawl's cookies to --cookie-jar, if asked.
+// saveCookies writes the crawl's cookies to --cookie-jar, if asked: only
+// its owner may read it (cookies are sessions), and a failed save leaves
+// the file as it was (it may be the --cookies the crawl started from).
 func (o *crawlOptions) saveCookies(jar *fetch.Jar) error {
 	if o.cookieJarFile == "" {
 		return nil
 	}
-	if err := writeFileWith(o.cookieJarFile, jar.Save); err != nil {
+	if err := replaceFile(o.cookieJarFile, 0o600, jar.Save); err != nil {
 		return fmt.Errorf("save cookies to %s: %w", o.cookieJarFile, err)
 	}
 	return nil
@@ -273,7 +275,14 @@ func (o *crawlOptions) setup(ctx context.Context, stdin io.Reader) (*crawlSetup,
 		given = append(given, crawler.Task{URL: seed})
 	}
 	cs.seeds = crawler.Tasks(given...)
-	if err := notAnInput([]flagFile{{"-o", o.output}, {"--warc", o.archive.path}}, flagFile{"--seeds", o.seedsFile}, flagFile{"--config", o.configFile}); err != nil {
+	jar := flagFile{"--cookie-jar", o.cookieJarFile}
+	if err := notAnInput([]flagFile{{"-o", o.output}, {"--warc", o.archive.path}, jar}, flagFile{"--seeds", o.seedsFile}, flagFile{"--config", o.configFile}); err != nil {
+		return nil, err
+	}
+	if err := distinctFiles(flagFile{"-o", o.output}, flagFile{"--warc", o.archive.path}, flagFile{"--save-dir", o.saveDir}, jar); err != nil {
+		return nil, err
+	}
+	if err := canReplace(jar); err != nil {
 		return nil, err
 	}
 	if o.seedsFile != "" {

@@ -310,6 +310,46 @@ func TestCrawlKeepsCookiesAndSaysCanonical(t *testing.T) {
 	}
 }
 
+// A cookie jar is checked before the crawl (a crawl of hours lost its
+// cookies to a missing folder at the end), written for its owner alone
+// (cookies are sessions), and replaced whole, so it may be the --cookies
+// file it was loaded from; it is no other file of the run.
+func TestCookieJarIsCheckedFirstAndPrivate(t *testing.T) {
+	_, base := startSite(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.jsonl")
+	seeds := writeFile(t, "seeds.txt", base+"/cookie/set?v=abc\n")
+	for _, c := range []struct{ name, jar, want string }{
+		{"a missing folder", filepath.Join(dir, "nope", "jar.txt"), "--cookie-jar " + filepath.Join(dir, "nope", "jar.txt") + " cannot be written"},
+		{"a folder", dir, "is a folder"},
+		{"the output", out, "-o and --cookie-jar both name"},
+		{"the seeds", seeds, "is the input " + seeds + " (--seeds)"},
+	} {
+		res := runCLI(t, "", "crawl", "--seeds", seeds, "--ignore-robots", "--cookie-jar", c.jar, "-o", out, "-q")
+		if res.code != 2 || !strings.Contains(res.stderr, c.want) {
+			t.Errorf("--cookie-jar %s: exit %d, stderr %q; want 2 and %q", c.name, res.code, res.stderr, c.want)
+		}
+		if data, err := os.ReadFile(out); err == nil && len(data) > 0 {
+			t.Errorf("--cookie-jar %s: the crawl ran before the refusal (%d bytes of records)", c.name, len(data))
+		}
+	}
+	if data, _ := os.ReadFile(seeds); string(data) != base+"/cookie/set?v=abc\n" {
+		t.Errorf("the seeds file was written over: %q", data)
+	}
+	jar := writeFile(t, "jar.txt", "# Netscape HTTP Cookie File\n")
+	res := runCLI(t, "", "crawl", "--seeds", seeds, "--ignore-robots", "--cookies", jar, "--cookie-jar", jar, "-o", out, "-q")
+	info, err := os.Stat(jar)
+	if res.code != 0 || err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("jar in and out: exit %d, stderr %q, %v %v; want 0 and a file of mode 0600", res.code, res.stderr, info, err)
+	}
+	if saved, _ := os.ReadFile(jar); !strings.Contains(string(saved), "\tsession\tabc") {
+		t.Errorf("the jar holds %q, want the session cookie", saved)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(jar)); len(entries) != 1 {
+		t.Errorf("the jar's folder holds %d files, want the jar alone (a temporary file left?)", len(entries))
+	}
+}
+
 // Issue 11, item 17: the samples work with a test site on any port: serve
 // prints the commands for its own address, and they run.
 func TestSampleCommandsWorkOnAnyPort(t *testing.T) {

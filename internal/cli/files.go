@@ -1,0 +1,81 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// canReplace checks, before a run, that the file a flag names can be
+// written when the run ends: a crawl of hours must not end in "no such
+// file or directory" with what it was to save lost.
+func canReplace(file flagFile) error {
+	if file.path == "" {
+		return nil
+	}
+	info, err := os.Stat(file.path)
+	switch {
+	case err == nil && info.IsDir():
+		return fmt.Errorf("%s %s is a folder; give a file name", file.flag, file.path)
+	case err == nil && !info.Mode().IsRegular():
+		return nil // a device or a pipe is written to, not replaced
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%s: %w", file.flag, err)
+	}
+	probe, err := os.CreateTemp(filepath.Dir(file.path), ".fetchall-probe-*")
+	if err != nil {
+		return fmt.Errorf("%s %s cannot be written: %w", file.flag, file.path, unwrapPathError(err))
+	}
+	probe.Close()
+	return os.Remove(probe.Name())
+}
+
+// unwrapPathError is err without the temporary file's name, which would
+// only puzzle a user.
+func unwrapPathError(err error) error {
+	if pe, ok := errors.AsType[*fs.PathError](err); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// replaceFile writes path anew through write, with mode perm: into a
+// temporary file beside it, synced, then renamed over it, so that a
+// failure (a full disk, a crash) leaves the old file whole. A device or a
+// pipe is written to directly.
+func replaceFile(path string, perm os.FileMode, write func(io.Writer) error) error {
+	if info, err := os.Stat(path); err == nil && !info.Mode().IsRegular() {
+		return writeFileWith(path, write)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	done := false
+	defer func() {
+		if !done {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err := tmp.Chmod(perm); err != nil {
+		return err
+	}
+	if err := write(tmp); err != nil {
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	done = true
+	return nil
+}
