@@ -192,8 +192,35 @@ func Parse(file string, data []byte, sets []string) (*Job, error) {
 	return j, d.contracts(j, nodes["items"])
 }
 
+// misspelt is the key among the job's settings whose spelling is close to
+// one of keys; nil when none is (or keys is empty).
+func (j *Job) misspelt(keys []string) *yaml.Node {
+	if j.Settings == nil || len(keys) == 0 {
+		return nil
+	}
+	for i := 0; i+1 < len(j.Settings.Content); i += 2 {
+		if k := j.Settings.Content[i]; config.Suggest(k.Value, keys) != "" {
+			return k
+		}
+	}
+	return nil
+}
+
 // check enforces what spans keys.
 func (j *Job) check(root *yaml.Node) error {
+	// A missing key was most likely misspelt: "itemz" is a setting to the
+	// decoder, and the user wants to hear about it, not that items is
+	// missing.
+	var missing []string
+	if len(j.Start) == 0 && j.StartFile == "" {
+		missing = append(missing, "start", "start_file")
+	}
+	if len(j.Rules) == 0 {
+		missing = append(missing, "items")
+	}
+	if k := j.misspelt(missing); k != nil {
+		return errorAt(j.File, k, k.Value, fmt.Errorf("unknown key (did you mean %q?)", config.Suggest(k.Value, missing)))
+	}
 	switch {
 	case len(j.Start) == 0 && j.StartFile == "":
 		return errorAt(j.File, root, "start", errors.New("the job needs start (a list of URLs) or start_file"))
