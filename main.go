@@ -17,6 +17,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/fetchall/fetchall/internal/cli"
 )
@@ -37,7 +38,8 @@ func run() int {
 	defer cancel()
 
 	// The first SIGINT/SIGTERM cancels the run, which then flushes what it
-	// has and reports; a second one means "now", so exit at once.
+	// has and reports; a second one means "now", so exit at once, as does
+	// a run still going interruptGrace after the first.
 	// The exit code says which signal it was, as a shell does: 130 for
 	// SIGINT, 143 for SIGTERM.
 	sigs := make(chan os.Signal, 2)
@@ -56,10 +58,19 @@ func run() int {
 			return
 		}
 		cancel()
+		grace := time.NewTimer(interruptGrace)
+		defer grace.Stop()
 		select {
 		case sig := <-sigs:
 			fmt.Fprintln(os.Stderr, "fetchall: interrupted again, exiting now")
 			os.Exit(codeFor(sig))
+		case <-grace.C:
+			// A run ends within milliseconds of its cancel, unless a write
+			// blocks where no context reaches: standard output into a pipe
+			// nobody reads, a stalled network file system. A supervisor's
+			// SIGTERM must not need a SIGKILL for that.
+			fmt.Fprintf(os.Stderr, "fetchall: interrupted, and the run has not ended %s later (is its output being read?); exiting now\n", interruptGrace)
+			os.Exit(int(interruptCode.Load()))
 		case <-finished:
 		}
 	})
@@ -70,6 +81,10 @@ func run() int {
 	}
 	return code
 }
+
+// interruptGrace is how long an interrupted run may take to write what it
+// has and report, before the process exits without it.
+const interruptGrace = 5 * time.Second
 
 // codeFor is the exit code of a run a signal stopped.
 func codeFor(sig os.Signal) int {

@@ -206,6 +206,51 @@ func TestSecondSIGINTExitsAtOnce(t *testing.T) {
 	}
 }
 
+// TestBlockedOutputEndsAfterTheGrace: a run whose output nobody reads
+// cannot finish writing, so one signal alone (a service manager's SIGTERM)
+// left it running until SIGKILL; it now exits a few seconds after the
+// signal, saying why, with the signal's code.
+func TestBlockedOutputEndsAfterTheGrace(t *testing.T) {
+	bin := buildBinary(t)
+	_, base := startSite(t)
+	var list strings.Builder
+	for i := range 3000 {
+		fmt.Fprintf(&list, "%s/page/%d\n", base, i)
+	}
+	cmd := exec.CommandContext(t.Context(), bin, writeFile(t, "urls.txt", list.String()), "-c", "16", "-q")
+	stdout, err := cmd.StdoutPipe() // never read: the pipe fills and writes block
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdout.Close()
+	var errBuf strings.Builder
+	cmd.Stderr = &errBuf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	time.Sleep(500 * time.Millisecond) // let it fill the pipe
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	at := time.Now()
+	select {
+	case err := <-done:
+		var exitErr *exec.ExitError
+		if !errors.As(err, &exitErr) || exitErr.ExitCode() != 143 {
+			t.Errorf("exit %v, want 143 (SIGTERM's)", err)
+		}
+		if waited := time.Since(at); waited < 4*time.Second {
+			t.Errorf("exited %s after the signal: the grace is 5s", waited)
+		}
+		if !strings.Contains(errBuf.String(), "is its output being read?") {
+			t.Errorf("stderr %q does not say why it exits", errBuf.String())
+		}
+	case <-time.After(15 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("still running 15s after SIGTERM, its output blocked")
+	}
+}
+
 // TestSIGINTStopsARunReadingAnIdleStandardInput: `sleep 100 | fetchall -`
 // must stop at the first SIGINT, though no line ever arrives.
 func TestSIGINTStopsARunReadingAnIdleStandardInput(t *testing.T) {
