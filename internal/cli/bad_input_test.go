@@ -51,6 +51,8 @@ func TestBadInput(t *testing.T) {
 		{"a bare number for a duration", []string{"-", "--timeout", "5"}, base + "/page/1\n", exitUsage, 0, `--timeout "5": want a duration such as 500ms`, ""},
 		{"a header field that is no header name", []string{"-", "--header-field", "X Cache"}, base + "/page/1\n", exitUsage, 0, `--header-field "X Cache": want a header name`, ""},
 		{"a header field with a line break", []string{"-", "--header-field", "X-Cache\r\nY"}, base + "/page/1\n", exitUsage, 0, `--header-field "X-Cache\r\nY"`, ""},
+		{"a mistyped command", []string{"crawll", base + "/"}, "", exitUsage, 0, `"crawll" is neither a command nor a file: did you mean crawl?`, ""},
+		{"a mistyped command alone", []string{"stat"}, "", exitUsage, 0, `did you mean state?`, ""},
 		{"concurrency beyond the open-file limit", []string{"-", "-c", "10000000"}, base + "/page/1\n", exitUsage, 0, "ulimit -n", ""},
 	}
 	for _, tt := range tests {

@@ -57,6 +57,7 @@ Try it offline against the built-in test site: fetchall demo`
 	root.Version = fetchallVersion()
 	root.SilenceErrors = true
 	root.SilenceUsage = true
+	root.SuggestionsMinimumDistance = 2 // cobra's own default, which SuggestionsFor does not apply
 	root.CompletionOptions.HiddenDefaultCmd = false
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError(fmt.Errorf("%w (see '%s --help')", plainFlagError(err), c.CommandPath()))
@@ -75,6 +76,9 @@ func listOrURLs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 && allURLs(args) {
 		return nil
 	}
+	if err := mistypedCommand(cmd, args); err != nil {
+		return err
+	}
 	if len(args) > 1 && slices.ContainsFunc(args, func(a string) bool { return allURLs([]string{a}) }) {
 		// URLs with a typo among them, not two lists: name the odd one.
 		for i, a := range args {
@@ -84,6 +88,22 @@ func listOrURLs(cmd *cobra.Command, args []string) error {
 		}
 	}
 	return oneListArg(cmd, args)
+}
+
+// mistypedCommand refuses a first argument of the root command that is no
+// file but is spelt like a command ("crawll"): the user meant the command,
+// and "stat crawll: no such file" would not tell them.
+func mistypedCommand(cmd *cobra.Command, args []string) error {
+	if cmd.HasParent() || len(args) == 0 || args[0] == "-" {
+		return nil
+	}
+	if _, err := os.Stat(args[0]); err == nil {
+		return nil
+	}
+	if hints := cmd.SuggestionsFor(args[0]); len(hints) > 0 {
+		return usageError(fmt.Errorf("%q is neither a command nor a file: did you mean %s? (see '%s --help')", args[0], strings.Join(hints, " or "), cmd.CommandPath()))
+	}
+	return nil
 }
 
 // allURLs says whether every argument is an absolute http(s) URL rather
