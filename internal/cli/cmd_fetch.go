@@ -200,8 +200,6 @@ func fetchOutcome(ctx context.Context, runErr error, summary *output.Summary, wr
 	return nil
 }
 
-// openList opens the URL list: a file, or standard input for "-". A
-// named pipe's open waits for its writer until ctx ends.
 // listHasNewLines says whether the list name holds a line that the
 // finished run of st has no record of: lines appended since. Standard
 // input and pipes can be read only once, so for them it says yes, and the
@@ -233,6 +231,8 @@ func isRegularFile(name string) bool {
 	return name != "-" && err == nil && info.Mode().IsRegular()
 }
 
+// openList opens the URL list: a file, or standard input for "-". A
+// named pipe's open waits for its writer until ctx ends.
 func openList(ctx context.Context, name string, stdin io.Reader) (io.Reader, func(), error) {
 	if name == "-" {
 		return stdin, func() {}, nil

@@ -45,10 +45,13 @@ func unwrapPathError(err error) error {
 // replaceFile writes path anew through write, with mode perm: into a
 // temporary file beside it, synced, then renamed over it, so that a
 // failure (a full disk, a crash) leaves the old file whole. A device or a
-// pipe is written to directly.
+// pipe is written to directly; a symbolic link's file is replaced.
 func replaceFile(path string, perm os.FileMode, write func(io.Writer) error) error {
 	if info, err := os.Stat(path); err == nil && !info.Mode().IsRegular() {
 		return writeFileWith(path, write)
+	}
+	if target, err := filepath.EvalSymlinks(path); err == nil {
+		path = target // a link stays a link: its file is replaced
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {

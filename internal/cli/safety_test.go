@@ -348,6 +348,20 @@ func TestCookieJarIsCheckedFirstAndPrivate(t *testing.T) {
 	if entries, _ := os.ReadDir(filepath.Dir(jar)); len(entries) != 1 {
 		t.Errorf("the jar's folder holds %d files, want the jar alone (a temporary file left?)", len(entries))
 	}
+	// A jar that is a link (kept in a dotfiles folder) stays one.
+	link := filepath.Join(dir, "link.txt")
+	if err := os.Symlink(jar, link); err != nil {
+		t.Fatal(err)
+	}
+	if res := runCLI(t, "", "crawl", base+"/cookie/set?v=def", "--ignore-robots", "--cookie-jar", link, "-q"); res.code != 0 {
+		t.Fatalf("jar through a link: exit %d, %s", res.code, res.stderr)
+	}
+	if info, err := os.Lstat(link); err != nil || info.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link to the jar was replaced by a file: %v %v", info, err)
+	}
+	if saved, _ := os.ReadFile(jar); !strings.Contains(string(saved), "\tsession\tdef") {
+		t.Errorf("the linked jar holds %q, want the new session cookie", saved)
+	}
 }
 
 // Issue 11, item 17: the samples work with a test site on any port: serve
