@@ -11,6 +11,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -137,7 +138,7 @@ func finishedRun(w io.Writer, err error, what, dir string, outputs ...string) er
 	var done finishedState
 	errors.As(err, &done)
 	for _, path := range outputs {
-		if short := outputShortfall(path, done.committed[path]); short != "" {
+		if short := outputShortfall(path, committedOffset(done.committed, path)); short != "" {
 			return usageError(fmt.Errorf("the %s in %s is finished, but its output %s is %s: --state-reset fetches it all again", what, dir, path, short))
 		}
 	}
@@ -185,10 +186,42 @@ func (o *stateOptions) open(fingerprint string, limits limiter.Config) (*state.S
 // part and opened for appending; any other is created afresh. Files that
 // hold committed records come back with their offset past zero.
 func (o *stateOptions) openOutputs(st *state.State, paths ...string) ([]*os.File, error) {
+	if err := outputsKnown(st.Offsets, o.dir, paths); err != nil {
+		return nil, err
+	}
 	hint := "the state in " + o.dir + " expects it; --state-reset starts over"
 	return reopenOutputs(paths, hint,
-		func(path string) (int64, error) { return st.Offsets[path], nil },
-		func(path string, f *os.File) { st.AddOutput(path, syncedLength(f)) })
+		func(path string) (int64, error) { return committedOffset(st.Offsets, path), nil },
+		func(path string, f *os.File) { st.AddOutput(stateName(path), syncedLength(f)) })
+}
+
+// stateName is how a state names an output: by its absolute path, so that
+// a run resumed from another folder finds it. Named as given, "out.jsonl"
+// from another folder was a new output to the state, created empty: the
+// records of the first run were lost, and the resume exited 0.
+func stateName(path string) string { return absPath(path) }
+
+// committedOffset is the length a state committed for the output at path;
+// a state made before outputs were named by absolute path names it as
+// given.
+func committedOffset(offsets map[string]int64, path string) int64 {
+	if off, ok := offsets[stateName(path)]; ok {
+		return off
+	}
+	return offsets[path]
+}
+
+// outputsKnown refuses a run that does not write every output its state
+// holds records in: given another -o, or started from another folder with
+// a relative -o that a state of an older fetchall keeps as given. Its own
+// outputs would start empty, and the records done would be lost.
+func outputsKnown(offsets map[string]int64, dir string, paths []string) error {
+	for name, off := range offsets {
+		if off > 0 && !slices.ContainsFunc(paths, func(p string) bool { return name == stateName(p) || name == p }) {
+			return fmt.Errorf("the state in %s holds records written to %s, which this run does not write (run it from the folder it started in, with the same -o; or --state-reset to start over)", dir, name)
+		}
+	}
+	return nil
 }
 
 // reopenOutputs opens each output of a run that commits its outputs'
@@ -313,16 +346,19 @@ func finishState(st *state.State, runErr error, whole, report bool, w io.Writer,
 // finishSwap completes a --retry-failed rewrite that a crash interrupted:
 // the rewritten file, if still there, replaces the output.
 func finishSwap(st *state.State, path string) error {
-	from := st.Swap(path)
+	name := stateName(path)
+	from := st.Swap(name)
 	if from == "" {
-		return nil
+		if name, from = path, st.Swap(path); from == "" { // a state of an older fetchall
+			return nil
+		}
 	}
 	if _, err := os.Stat(from); err == nil {
 		if err := os.Rename(from, path); err != nil {
 			return fmt.Errorf("retry-failed: %w", err)
 		}
 	}
-	return st.ClearSwap(path)
+	return st.ClearSwap(name)
 }
 
 // retryFailed forgets the failed records worth another try (timeouts,
@@ -339,7 +375,7 @@ func retryFailed(st *state.State, path, format string, keyOf func(rec map[string
 	if err != nil {
 		return 0, fmt.Errorf("retry-failed: %w", err)
 	}
-	if off := st.Offsets[path]; int64(len(data)) > off {
+	if off := committedOffset(st.Offsets, path); int64(len(data)) > off {
 		data = data[:off]
 	}
 	kept, err := withoutRecords(data, format, func(rec map[string]string) bool {
@@ -350,11 +386,11 @@ func retryFailed(st *state.State, path, format string, keyOf func(rec map[string
 	if err != nil {
 		return 0, fmt.Errorf("retry-failed: read %s: %w", path, err)
 	}
-	tmp := path + ".retry"
+	tmp := stateName(path) + ".retry"
 	if err := writeSynced(tmp, kept); err != nil {
 		return 0, fmt.Errorf("retry-failed: %w", err)
 	}
-	if err := st.Retry(cands, map[string]int64{path: int64(len(kept))}, map[string]string{path: tmp}); err != nil {
+	if err := st.Retry(cands, map[string]int64{stateName(path): int64(len(kept))}, map[string]string{stateName(path): tmp}); err != nil {
 		return 0, fmt.Errorf("retry-failed: %w", err)
 	}
 	return len(cands), finishSwap(st, path)

@@ -364,6 +364,52 @@ func TestFinishedRunFetchesAppendedLines(t *testing.T) {
 	}
 }
 
+// A run resumed from another folder, its list, state and output named
+// relative to there, goes on with the same output: the state named the
+// output as given, so "out.jsonl" from another folder was a new output,
+// created empty, and the first run's records were lost (exit 0). A resume
+// given another -o is refused, the output untouched.
+func TestResumeFromAnotherFolderKeepsTheOutput(t *testing.T) {
+	_, base := startSite(t)
+	dir := t.TempDir()
+	lines := []string{base + "/page/1", base + "/status/404", base + "/page/3", base + "/page/4"}
+	if err := os.WriteFile(filepath.Join(dir, "urls.txt"), []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sub := filepath.Join(dir, "sub")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	// --fail-fast stops the run at line 2, with lines 1 and 2 recorded.
+	if res := runCLI(t, "", "urls.txt", "-c", "1", "--fail-fast", "--state", "st", "-o", "out.jsonl", "-q"); res.code != 1 {
+		t.Fatalf("first run: exit %d, %s", res.code, res.stderr)
+	}
+	first, _ := os.ReadFile(filepath.Join(dir, "out.jsonl"))
+	t.Chdir(sub)
+	res := runCLI(t, "", "../urls.txt", "-c", "1", "--state", "../st", "-o", "../other.jsonl", "-q")
+	if res.code != 2 || !strings.Contains(res.stderr, "holds records written to "+filepath.Join(dir, "out.jsonl")+", which this run does not write") {
+		t.Errorf("resume with another -o: exit %d, stderr %q", res.code, res.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "other.jsonl")); err == nil {
+		t.Error("the refused resume made its -o")
+	}
+	if now, _ := os.ReadFile(filepath.Join(dir, "out.jsonl")); string(now) != string(first) {
+		t.Error("the refused resume changed the output")
+	}
+	if res := runCLI(t, "", "../urls.txt", "-c", "1", "--state", "../st", "-o", "../out.jsonl", "-q"); res.code != 1 {
+		t.Fatalf("resume from another folder: exit %d (want 1, for the 404), %s", res.code, res.stderr)
+	}
+	recs := readJSONL(t, filepath.Join(dir, "out.jsonl"))
+	seen := map[float64]bool{}
+	for _, r := range recs {
+		seen[r["line"].(float64)] = true
+	}
+	if len(recs) != 4 || len(seen) != 4 {
+		t.Errorf("after the resume from another folder: %d records for %d lines, want one for each of 4", len(recs), len(seen))
+	}
+}
+
 // A state keeps the URLs as given, passwords and all, for a resume fetches
 // them: only its owner may read it, and nothing shows the password of the
 // command that made it (fetchall state, another command on it).
