@@ -165,28 +165,39 @@ func TestSIGINTDuringCrawl(t *testing.T) {
 	}
 }
 
-// TestSecondSIGINTExitsAtOnce: when the first signal cannot finish the run
-// (here, standard output is a pipe nobody reads, so writing blocks), a
-// second one ends the process anyway.
-func TestSecondSIGINTExitsAtOnce(t *testing.T) {
+// startWithBlockedOutput starts the binary on a list of 3,000 pages with
+// its standard output a pipe nobody reads, and returns once the pipe is
+// full and writes block; done receives the process's end.
+func startWithBlockedOutput(t *testing.T) (cmd *exec.Cmd, done <-chan error, stderr *strings.Builder) {
+	t.Helper()
 	bin := buildBinary(t)
 	_, base := startSite(t)
 	var list strings.Builder
 	for i := range 3000 {
 		fmt.Fprintf(&list, "%s/page/%d\n", base, i)
 	}
-	cmd := exec.CommandContext(t.Context(), bin, writeFile(t, "urls.txt", list.String()), "-c", "16", "-q")
+	cmd = exec.CommandContext(t.Context(), bin, writeFile(t, "urls.txt", list.String()), "-c", "16", "-q")
 	stdout, err := cmd.StdoutPipe() // never read: the pipe fills and writes block
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer stdout.Close()
+	t.Cleanup(func() { stdout.Close() })
+	stderr = &strings.Builder{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	ended := make(chan error, 1)
+	go func() { ended <- cmd.Wait() }()
 	time.Sleep(500 * time.Millisecond) // let it fill the pipe
+	return cmd, ended, stderr
+}
+
+// TestSecondSIGINTExitsAtOnce: when the first signal cannot finish the run
+// (here, standard output is a pipe nobody reads, so writing blocks), a
+// second one ends the process anyway.
+func TestSecondSIGINTExitsAtOnce(t *testing.T) {
+	cmd, done, _ := startWithBlockedOutput(t)
 	_ = cmd.Process.Signal(syscall.SIGINT)
 	select {
 	case err := <-done:
@@ -211,26 +222,7 @@ func TestSecondSIGINTExitsAtOnce(t *testing.T) {
 // left it running until SIGKILL; it now exits a few seconds after the
 // signal, saying why, with the signal's code.
 func TestBlockedOutputEndsAfterTheGrace(t *testing.T) {
-	bin := buildBinary(t)
-	_, base := startSite(t)
-	var list strings.Builder
-	for i := range 3000 {
-		fmt.Fprintf(&list, "%s/page/%d\n", base, i)
-	}
-	cmd := exec.CommandContext(t.Context(), bin, writeFile(t, "urls.txt", list.String()), "-c", "16", "-q")
-	stdout, err := cmd.StdoutPipe() // never read: the pipe fills and writes block
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stdout.Close()
-	var errBuf strings.Builder
-	cmd.Stderr = &errBuf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	time.Sleep(500 * time.Millisecond) // let it fill the pipe
+	cmd, done, errBuf := startWithBlockedOutput(t)
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	at := time.Now()
 	select {
