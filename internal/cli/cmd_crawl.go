@@ -136,7 +136,7 @@ func (o *crawlOptions) bind(fs *pflag.FlagSet) {
 func (o *crawlOptions) fingerprint(command string) string {
 	return fingerprint(command, strings.Join(o.seeds, " "), "--seeds", absPath(o.seedsFile), "--scope", o.scope,
 		"--max-depth", strconv.Itoa(o.maxDepth), "--include", strings.Join(o.include, ","), "--exclude", strings.Join(o.exclude, ","),
-		"--allow-domain", strings.Join(o.allowDomains, ","), "-f", o.format)
+		"--allow-domain", strings.Join(o.allowDomains, ","), "-f", o.format, "--fields", o.recordShape())
 }
 
 func runCrawl(ctx context.Context, opts *crawlOptions) error {

@@ -126,7 +126,7 @@ func runFetch(ctx context.Context, opts *fetchOptions) error {
 		if opts.urls == nil {
 			opts.state.hasNewWork = func(st *state.State) (bool, error) { return listHasNewLines(ctx, st, opts.input) }
 		}
-		st, err = opts.state.openState(fingerprint("fetch", input, "-f", opts.format), settings.Limits, &opts.outputOptions)
+		st, err = opts.state.openState(fingerprint("fetch", input, "-f", opts.format, "--fields", opts.recordShape()), settings.Limits, &opts.outputOptions)
 		if errors.Is(err, errFinished) {
 			return finishedRun(s.Err, err, "run", opts.state.dir, opts.output)
 		}

@@ -288,7 +288,7 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		if err := regularJobOutputs("--state", j); err != nil {
 			return usageError(err)
 		}
-		st, err = co.state.open(jobFingerprint(path, opts.sets), cs.settings.CrawlLimits())
+		st, err = co.state.open(jobFingerprint(path, opts.sets, co.fieldSet), cs.settings.CrawlLimits())
 		if errors.Is(err, errFinished) {
 			return finishedRun(s.Err, err, "job", co.state.dir, jobOutputPaths(j)...)
 		}
@@ -306,7 +306,7 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		items, errs, closeItems, closeErrs, appending = reopenedJobFiles(files)
 		cs.settings.Journal, frontier, cs.seeds = st, st, st.SkipDone(cs.seeds)
 	} else if co.shared.url != "" && j.Output.Path != "" {
-		fr, err := co.shared.open(ctx, jobFingerprint(path, opts.sets), cs.settings.CrawlLimits(), co.maxPages)
+		fr, err := co.shared.open(ctx, jobFingerprint(path, opts.sets, co.fieldSet), cs.settings.CrawlLimits(), co.maxPages)
 		if err != nil {
 			return usageError(err)
 		}
@@ -563,11 +563,11 @@ func countBroken(results []job.Result) int {
 }
 
 // jobFingerprint names a job run for its state: the job file (by path and
-// content) and its overrides.
-func jobFingerprint(path string, sets []string) string {
+// content), its overrides, and the fields its records carry.
+func jobFingerprint(path string, sets []string, fields output.FieldSet) string {
 	data, _ := os.ReadFile(path)
 	sum := sha256.Sum256(data)
-	return fingerprint("run", absPath(path), hex.EncodeToString(sum[:8]), strings.Join(sets, " "))
+	return fingerprint("run", absPath(path), hex.EncodeToString(sum[:8]), strings.Join(sets, " "), "--fields", strings.Join(fields.Columns(), ","))
 }
 
 // resumeItems reads the items a stopped run wrote, for unique_by.

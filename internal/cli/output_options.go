@@ -185,6 +185,11 @@ func (ro *recordOutput) finish(ctx context.Context, runErr error, report bool, w
 	return runErr
 }
 
+// recordShape names the fields added to each record ("" for none), for a
+// state's fingerprint: a resume with other fields would write a CSV whose
+// rows have more columns than its header.
+func (o *outputOptions) recordShape() string { return strings.Join(o.fieldSet.Columns(), ",") }
+
 // fieldsError names the flag that asked for the field output.ParseFields
 // refused.
 func fieldsError(err error) error {

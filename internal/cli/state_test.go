@@ -2,6 +2,8 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -407,6 +409,37 @@ func TestResumeFromAnotherFolderKeepsTheOutput(t *testing.T) {
 	}
 	if len(recs) != 4 || len(seen) != 4 {
 		t.Errorf("after the resume from another folder: %d records for %d lines, want one for each of 4", len(recs), len(seen))
+	}
+}
+
+// The fields a record carries are part of the run: a CSV resumed with
+// other --fields had rows of 29 columns under a header of 14 (exit 0).
+func TestResumeWithOtherFieldsIsRefused(t *testing.T) {
+	_, base := startSite(t)
+	dir := t.TempDir()
+	state, out := filepath.Join(dir, "st"), filepath.Join(dir, "out.csv")
+	list := writeFile(t, "urls.txt", strings.Join([]string{base + "/page/1", base + "/status/404", base + "/page/3"}, "\n")+"\n")
+	if res := runCLI(t, "", list, "-c", "1", "--fail-fast", "--state", state, "-o", out, "-q"); res.code != 1 {
+		t.Fatalf("first run: exit %d, %s", res.code, res.stderr)
+	}
+	first, _ := os.ReadFile(out)
+	res := runCLI(t, "", list, "-c", "1", "--state", state, "-o", out, "-q", "--fields", "all")
+	if res.code != 2 || !strings.Contains(res.stderr, "made by another command") {
+		t.Errorf("resume with --fields all: exit %d, stderr %q", res.code, res.stderr)
+	}
+	if now, _ := os.ReadFile(out); string(now) != string(first) {
+		t.Error("the refused resume changed the output")
+	}
+	if res := runCLI(t, "", list, "-c", "1", "--state", state, "-o", out, "-q"); res.code != 1 {
+		t.Fatalf("resume as it was: exit %d, %s", res.code, res.stderr)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll() // every row as long as the header, or an error
+	if err != nil || len(rows) != 4 {
+		t.Errorf("the resumed CSV: %d rows (want a header and 3), %v", len(rows), err)
 	}
 }
 
