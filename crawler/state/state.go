@@ -102,6 +102,11 @@ type State struct {
 	Offsets map[string]int64
 	// Done is how many records the state holds.
 	Done int
+	// Fetched is how many of them are of pages fetched, what a crawl's
+	// --max-pages counts: all but those of seeds robots.txt kept back and
+	// of bad URLs. (A seed of another scheme counts: its kind is that of
+	// a redirect to one, which was fetched.)
+	Fetched int
 }
 
 // Open opens or creates the state in dir for the run described by
@@ -195,6 +200,7 @@ func (s *State) load(fingerprint string) error {
 		return fmt.Errorf("state: %w", err)
 	}
 	s.Done, s.failed, s.lineURLs = d.count, len(d.failed), d.urls
+	s.Fetched = d.count - d.kinds[string(fetch.KindRobots)] - d.kinds[string(fetch.KindBadURL)]
 	keys := make([]uint64, 0, len(d.keys))
 	for k := range d.keys {
 		keys = append(keys, k)

@@ -160,6 +160,12 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 			return usageError(err)
 		}
 		defer st.Close()
+		left, reached := pagesLeft(st, opts.maxPages)
+		if reached {
+			opts.resumed.Close() // opened by openState, cut back to its commit: nothing more to write
+			return limitReached(s.Err, "crawl", opts.state.dir, opts.maxPages)
+		}
+		cs.settings.MaxPages = left
 		cs.settings.Journal, frontier, cs.seeds = st, st, st.SkipDone(cs.seeds)
 	}
 	if opts.shared.url != "" {
@@ -209,7 +215,7 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 		reportArchive(s.Err)
 	}
 	if st != nil {
-		runErr = finishState(st, runErr, ctx.Err() == nil, !opts.quiet, s.Err, opts.state)
+		runErr = finishState(st, runErr, ctx.Err() == nil && !stoppedAtLimit(opts.maxPages, stats), !opts.quiet, s.Err, opts.state)
 	}
 	if !opts.quiet {
 		reportCrawl(ctx, s.Err, stats, run, cs.rssStart, opts.shared)

@@ -296,6 +296,11 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 			return usageError(err)
 		}
 		defer st.Close()
+		left, reached := pagesLeft(st, co.maxPages)
+		if reached {
+			return limitReached(s.Err, "job", co.state.dir, co.maxPages)
+		}
+		cs.settings.MaxPages = left
 		if err := retryFailedPages(st, &co.state, j.Output.Errors); err != nil {
 			return usageError(err)
 		}
@@ -406,7 +411,7 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		reportBroken(s.Err, results)
 	}
 	if st != nil {
-		runErr = finishState(st, runErr, ctx.Err() == nil, !opts.quiet, s.Err, co.state)
+		runErr = finishState(st, runErr, ctx.Err() == nil && !stoppedAtLimit(co.maxPages, stats), !opts.quiet, s.Err, co.state)
 	}
 	if !opts.quiet {
 		reportCrawl(ctx, s.Err, stats, run, cs.rssStart, co.shared)

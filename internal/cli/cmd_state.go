@@ -45,7 +45,7 @@ the outputs' committed lengths. It changes nothing.`,
 
 // writeStateReport prints a state's report, largest counts first.
 func writeStateReport(w io.Writer, r *state.Report) {
-	status := "stopped before the end: run the same command again to resume"
+	status := "stopped before the end: run the same command again to resume (a crawl stopped at its --max-pages: with a larger one)"
 	if r.Finished {
 		status = "finished"
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/fetchall/fetchall/crawler"
 	"github.com/fetchall/fetchall/crawler/state"
 	"github.com/fetchall/fetchall/job"
 	"github.com/fetchall/fetchall/limiter"
@@ -326,7 +327,34 @@ func reportState(w io.Writer, st *state.State, dir string, retried int) {
 	fmt.Fprintf(w, "state: %d records in all are in the output; %s on disk in %s\n", st.Done, output.HumanBytes(st.Size()), dir)
 }
 
+// pagesLeft is what --max-pages leaves a resumed crawl: the pages its
+// earlier runs fetched count, so that a crawl stopped and resumed any
+// number of times fetches at most max pages in all, as one run does (each
+// run fetched up to max pages of its own). reached says none are left.
+func pagesLeft(st *state.State, max int) (left int, reached bool) {
+	if max == 0 || !st.Resumed {
+		return max, false
+	}
+	left = max - st.Fetched
+	return left, left <= 0
+}
+
+// limitReached is what a crawl whose state has its --max-pages pages
+// answers: nothing to do, as a finished crawl, but a larger limit goes on.
+func limitReached(w io.Writer, what, dir string, max int) error {
+	fmt.Fprintf(w, "fetchall: the %s in %s has fetched its --max-pages %d pages; nothing to do (a larger --max-pages goes on, --state-reset starts over)\n", what, dir, max)
+	return nil
+}
+
+// stoppedAtLimit says whether a crawl stopped at its --max-pages with URLs
+// left to fetch.
+func stoppedAtLimit(max int, stats crawler.CrawlStats) bool {
+	return max > 0 && stats.NotStarted > 0
+}
+
 // finishState marks a state finished after a whole run and reports it.
+// A crawl stopped by --max-pages with URLs left is not finished: a larger
+// limit goes on with it.
 // A run that ends a state whose earlier runs wrote failed records says
 // so with its exit status too, though it failed in nothing itself.
 func finishState(st *state.State, runErr error, whole, report bool, w io.Writer, o stateOptions) error {

@@ -443,6 +443,48 @@ func TestResumeWithOtherFieldsIsRefused(t *testing.T) {
 	}
 }
 
+// --max-pages counts every run of a state: a crawl killed and resumed
+// fetched up to the limit in each run (1,168 pages for --max-pages 1000),
+// and one stopped by the limit was "finished", so a larger limit could not
+// go on with it. Now the pages in all are the limit, the same limit again
+// does nothing, and a larger one goes on.
+func TestMaxPagesCountsEveryRunOfAState(t *testing.T) {
+	bin := buildBinary(t)
+	site := testsite.NewWith(testsite.Options{Pages: 2000, Latency: 20 * time.Millisecond})
+	srv := httptest.NewServer(site)
+	defer srv.Close()
+	dir := t.TempDir()
+	out, state := filepath.Join(dir, "out.jsonl"), filepath.Join(dir, "st")
+	args := func(max string) []string {
+		return []string{"crawl", srv.URL + "/", "--max-depth", "-1", "-c", "8", "--per-host", "8", "-q", "--max-pages", max, "--state", state, "-o", out}
+	}
+	distinct := func() (int, int) {
+		recs := readJSONL(t, out)
+		urls := map[string]bool{}
+		for _, r := range recs {
+			urls[r["url"].(string)] = true
+		}
+		return len(recs), len(urls)
+	}
+	kills := killAndResume(t, bin, rand.New(rand.NewPCG(7, 1)), args("300")...)
+	if kills == 0 {
+		t.Error("the crawl ended before any kill: the test proves nothing")
+	}
+	if recs, urls := distinct(); recs != 300 || urls != 300 {
+		t.Errorf("--max-pages 300, %d kills: %d records of %d pages, want 300 of 300", kills, recs, urls)
+	}
+	res := runCLI(t, "", args("300")...)
+	if recs, _ := distinct(); res.code != 0 || recs != 300 || !strings.Contains(res.stderr, "has fetched its --max-pages 300 pages; nothing to do") {
+		t.Errorf("the same limit again: exit %d, %d records, stderr %q", res.code, recs, res.stderr)
+	}
+	if res := runCLI(t, "", args("450")...); res.code != 0 {
+		t.Fatalf("a larger limit: exit %d, %s", res.code, res.stderr)
+	}
+	if recs, urls := distinct(); recs != 450 || urls != 450 {
+		t.Errorf("--max-pages 450 after 300: %d records of %d pages, want 450 of 450", recs, urls)
+	}
+}
+
 // A state keeps the URLs as given, passwords and all, for a resume fetches
 // them: only its owner may read it, and nothing shows the password of the
 // command that made it (fetchall state, another command on it).
