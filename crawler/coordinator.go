@@ -239,7 +239,7 @@ func (e *engine) follow(ctx context.Context, t Task, r *Result, rich []Link, lin
 	if redirect != nil {
 		if t.Hops >= e.cfg.MaxRedirects {
 			r.OK = false
-			r.Err = &fetch.Error{Kind: fetch.KindTooManyRedirects, Err: fmt.Errorf("stopped after %d redirects: %w", t.Hops, fetch.ErrTooManyRedirects)}
+			r.Err = &fetch.Error{Kind: fetch.KindTooManyRedirects, Err: fetch.StoppedAfterRedirects(t.Hops)}
 		} else {
 			if t.SeedChain {
 				e.scope().AddSeed(redirect) // a seed's site moved: follow it

@@ -252,7 +252,7 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 		return fmt.Errorf("redirect to %s: %w", req.URL.Redacted(), ErrUnsupportedScheme)
 	}
 	if hops > c.cfg.MaxRedirects {
-		return fmt.Errorf("stopped after %d redirects: %w", c.cfg.MaxRedirects, ErrTooManyRedirects)
+		return StoppedAfterRedirects(c.cfg.MaxRedirects)
 	}
 	req.URL.RawQuery, _ = EscapeQuery(req.URL.RawQuery)
 	return nil

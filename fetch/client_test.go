@@ -86,9 +86,11 @@ func TestGetFollowsRedirects(t *testing.T) {
 
 func TestGetTooManyRedirects(t *testing.T) {
 	_, base := newSite(t)
-	res := newClient(t, Config{MaxRedirects: 5}).Get(t.Context(), base+"/redirect/30", nil)
-	if res.Err == nil || res.Err.Kind != KindTooManyRedirects {
-		t.Fatalf("Get(/redirect/30) err = %v, want kind %s", res.Err, KindTooManyRedirects)
+	for limit, want := range map[int]string{5: "stopped after 5 redirects: too many redirects", 1: "stopped after 1 redirect: too many redirects"} {
+		res := newClient(t, Config{MaxRedirects: limit}).Get(t.Context(), base+"/redirect/30", nil)
+		if res.Err == nil || res.Err.Kind != KindTooManyRedirects || !strings.Contains(res.Err.Error(), want) {
+			t.Errorf("Get(/redirect/30) with %d redirects at most: err = %v, want kind %s saying %q", limit, res.Err, KindTooManyRedirects, want)
+		}
 	}
 }
 

@@ -56,6 +56,15 @@ func (e *Error) Unwrap() error { return e.Err }
 // ErrTooManyRedirects is returned when a chain of redirects passes the limit.
 var ErrTooManyRedirects = errors.New("too many redirects")
 
+// StoppedAfterRedirects is ErrTooManyRedirects for a chain stopped after n
+// redirects were followed.
+func StoppedAfterRedirects(n int) error {
+	if n == 1 {
+		return fmt.Errorf("stopped after 1 redirect: %w", ErrTooManyRedirects)
+	}
+	return fmt.Errorf("stopped after %d redirects: %w", n, ErrTooManyRedirects)
+}
+
 // ErrUnsupportedScheme is returned for a URL or redirect target whose scheme
 // is not http or https.
 var ErrUnsupportedScheme = errors.New("only http and https URLs are fetched")

@@ -386,7 +386,7 @@ func (c *Client) attemptFast(ctx context.Context, rawURL string, first *url.URL,
 			return 0, fmt.Errorf("redirect to %s: %w", next.Redacted(), ErrUnsupportedScheme)
 		}
 		if hops+1 > c.cfg.MaxRedirects {
-			return 0, fmt.Errorf("stopped after %d redirects: %w", c.cfg.MaxRedirects, ErrTooManyRedirects)
+			return 0, StoppedAfterRedirects(c.cfg.MaxRedirects)
 		}
 		credit = credit && c.mayCredit(next, first)
 		if !c.usesFast(next) {
