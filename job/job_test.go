@@ -288,7 +288,7 @@ func TestReportCountsStartURLsNeverFetchedApart(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Report(&report)
-	if want := "job: 1 pages, 1 failed, 1 start URLs not fetched (not URLs, or kept back by robots.txt)\n"; !strings.HasPrefix(report.String(), want) {
+	if want := "job: 1 page, 1 failed, 1 start URL not fetched (not URLs, or kept back by robots.txt)\n"; !strings.HasPrefix(report.String(), want) {
 		t.Errorf("report %q, want it to start %q", report.String(), want)
 	}
 	if n := strings.Count(errs.String(), "\n"); n != 2 {

@@ -353,9 +353,9 @@ func (w *Writer) Flush() error {
 
 // Report writes the per-rule summary.
 func (w *Writer) Report(out io.Writer) {
-	fmt.Fprintf(out, "job: %d pages, %d failed", w.Stats.Pages, w.Stats.Failed)
+	fmt.Fprintf(out, "job: %s, %d failed", output.Count(w.Stats.Pages, "page"), w.Stats.Failed)
 	if w.Stats.NotFetched > 0 {
-		fmt.Fprintf(out, ", %d start URLs not fetched (not URLs, or kept back by robots.txt)", w.Stats.NotFetched)
+		fmt.Fprintf(out, ", %s not fetched (not URLs, or kept back by robots.txt)", output.Count(w.Stats.NotFetched, "start URL"))
 	}
 	fmt.Fprintln(out)
 	for i, r := range w.job.Rules {

@@ -231,6 +231,22 @@ func TestSummaryReport(t *testing.T) {
 	}
 }
 
+// A run of one URL said "fetched 1 URLs", the first line a new user sees.
+func TestSummaryOfOneURLIsSingular(t *testing.T) {
+	for n, want := range map[int]string{0: "0 URLs", 1: "1 URL", 2: "2 URLs"} {
+		if got := Count(n, "URL"); got != want {
+			t.Errorf("Count(%d) = %q, want %q", n, got, want)
+		}
+	}
+	var s Summary
+	_ = s.Write(sampleResults()[0])
+	var buf bytes.Buffer
+	s.Report(&buf, time.Second)
+	if !strings.HasPrefix(buf.String(), "fetched 1 URL in 1s: ") {
+		t.Errorf("the summary of one URL: %q", buf.String())
+	}
+}
+
 func TestHumanBytes(t *testing.T) {
 	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1536: "1.5 KiB", 10 << 20: "10.0 MiB"} {
 		if got := HumanBytes(n); got != want {

@@ -96,6 +96,14 @@ func (s *Summary) FailedByKind() []string {
 	return out
 }
 
+// Count is n with noun, in the plural unless n is one: "1 URL", "2 URLs".
+func Count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
 // Report writes the human summary of a run that took elapsed.
 func (s *Summary) Report(w io.Writer, elapsed time.Duration) {
 	failed := ""
@@ -108,8 +116,8 @@ func (s *Summary) Report(w io.Writer, elapsed time.Duration) {
 		}
 		failed = fmt.Sprintf(" (%s%s)", strings.Join(s.FailedByKind(), ", "), unsent)
 	}
-	fmt.Fprintf(w, "fetched %d URLs in %s: %d ok, %d failed%s\n",
-		s.Total, elapsed.Round(time.Millisecond), s.OK, s.Failed(), failed)
+	fmt.Fprintf(w, "fetched %s in %s: %d ok, %d failed%s\n",
+		Count(s.Total, "URL"), elapsed.Round(time.Millisecond), s.OK, s.Failed(), failed)
 	rate := 0.0
 	if elapsed > 0 {
 		rate = float64(s.Sent) / elapsed.Seconds() // a bad line is no request

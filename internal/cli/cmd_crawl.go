@@ -372,7 +372,7 @@ func reportCrawl(ctx context.Context, w io.Writer, stats crawler.CrawlStats, run
 	if shared.url != "" {
 		label = "crawl (this process)"
 	}
-	fmt.Fprintf(w, "%s: %d pages, %d URLs seen, %d links out of scope, %s", label, stats.Pages, stats.Seen, stats.OutOfScope, robotsNote)
+	fmt.Fprintf(w, "%s: %s, %s seen, %s out of scope, %s", label, output.Count(stats.Pages, "page"), output.Count(stats.Seen, "URL"), output.Count(stats.OutOfScope, "link"), robotsNote)
 	if stats.SiteDeferred > 0 {
 		fmt.Fprintf(w, ", %d on sites whose robots.txt could not be read", stats.SiteDeferred)
 	}
