@@ -84,8 +84,8 @@ type State struct {
 	log      *os.File // found.log, open for appending at its committed length
 	done     *os.File // done.log, likewise
 	dir      string
-	failed   int               // records in the output that failed, of every run
-	lineURLs map[uint64]uint64 // list lines done: their urlCheck, by key (see skipDone)
+	failed   int      // records in the output that failed, of every run
+	lineURLs lineURLs // list lines done: their urlCheck, by key (see skipDone)
 	spill    *diskSpill
 	frontier *crawler.MemoryFrontier
 	outputs  []output
@@ -195,18 +195,13 @@ func (s *State) load(fingerprint string) error {
 	if _, err := s.done.Seek(doneLength, io.SeekStart); err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
-	d, err := readDone(filepath.Join(s.dir, doneName), doneLength, true)
+	keys := &restorer{frontier: s.frontier, batch: make([]uint64, 0, 4096), keepURLs: true}
+	d, err := readDone(filepath.Join(s.dir, doneName), doneLength, keys)
 	if err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
-	s.Done, s.failed, s.lineURLs = d.count, len(d.failed), d.urls
+	s.Done, s.failed, s.lineURLs = d.count, len(d.failed), keys.lineURLs()
 	s.Fetched = d.count - d.kinds[string(fetch.KindRobots)] - d.kinds[string(fetch.KindBadURL)]
-	keys := make([]uint64, 0, len(d.keys))
-	for k := range d.keys {
-		keys = append(keys, k)
-	}
-	d = nil
-	s.frontier.Restore(keys)
 	return s.replay(logLength)
 }
 
@@ -584,7 +579,7 @@ func (s *State) RetryCandidates() (map[uint64]crawler.Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := readDone(filepath.Join(s.dir, doneName), length, false)
+	d, err := readDone(filepath.Join(s.dir, doneName), length, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -692,7 +687,7 @@ func (d *skipDone) Next(ctx context.Context) (crawler.Task, error) {
 		if err != nil || !d.s.Resumed || !(t.Listed || t.Invalid != nil) || !d.s.IsDone(t.Key()) {
 			return t, err
 		}
-		if want, ok := d.s.lineURLs[t.Key()]; ok && t.Listed && want != urlCheck(t.URL) {
+		if want, ok := d.s.lineURLs.get(t.Key()); ok && t.Listed && want != urlCheck(t.URL) {
 			return crawler.Task{}, fmt.Errorf("%w: line %d is now %s, not the URL whose record the output holds (give the list as it was, or --state-reset to start over)", ErrListChanged, t.Line, fetch.Redact(t.URL))
 		}
 	}
@@ -746,10 +741,13 @@ func Inspect(dir string) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("state %s: %w", path, err)
 	}
-	d, err := readDone(filepath.Join(dir, doneName), doneLength, true)
+	seen := crawler.NewMemoryFrontier(limiter.Config{})
+	keys := &restorer{frontier: seen, batch: make([]uint64, 0, 4096)}
+	d, err := readDone(filepath.Join(dir, doneName), doneLength, keys)
 	if err != nil {
 		return nil, fmt.Errorf("state %s: %w", dir, err)
 	}
+	keys.flush()
 	r.Done = d.count
 	for k, n := range d.kinds {
 		if n > 0 {
@@ -761,7 +759,7 @@ func Inspect(dir string) (*Report, error) {
 			r.DoneByHost[h] = n
 		}
 	}
-	r.Queued = notDone(filepath.Join(dir, logName), logLength, func(k uint64) bool { _, ok := d.keys[k]; return ok })
+	r.Queued = notDone(filepath.Join(dir, logName), logLength, seen.Taken)
 	for _, name := range []string{logName, doneName} {
 		if fi, err := os.Stat(filepath.Join(dir, name)); err == nil {
 			r.Size += fi.Size()

@@ -144,3 +144,33 @@ func TestInspectWhileARunHoldsItSaysWhatToDo(t *testing.T) {
 		t.Errorf("Inspect during a run: %v", err)
 	}
 }
+
+// The done log is read into the frontier and a sorted slice as it goes
+// (its keys in a map took a long list's resume to 120 bytes a line): a
+// key taken back and done again is done, with its last urlCheck; one
+// taken back is not; a key of a crawl has no urlCheck.
+func TestRestorerKeepsTheLastWordOfTheLog(t *testing.T) {
+	fr := crawler.NewMemoryFrontier(limiter.Config{})
+	r := &restorer{frontier: fr, batch: make([]uint64, 0, 2), keepURLs: true}
+	r.done(1, 11)
+	r.done(2, 22)
+	r.done(3, 0) // a crawled page
+	r.takeBack(2)
+	r.done(4, 44)
+	r.takeBack(1)
+	r.done(1, 111)
+	r.takeBack(3)
+	urls := r.lineURLs()
+	for key, want := range map[uint64]struct {
+		taken bool
+		url   uint64
+	}{1: {true, 111}, 2: {false, 0}, 3: {false, 0}, 4: {true, 44}} {
+		if got := fr.Taken(key); got != want.taken {
+			t.Errorf("key %d: taken %v, want %v", key, got, want.taken)
+		}
+		url, ok := urls.get(key)
+		if ok != (want.url != 0) || url != want.url {
+			t.Errorf("key %d: urlCheck %d (%v), want %d", key, url, ok, want.url)
+		}
+	}
+}
