@@ -31,7 +31,13 @@ func runCLI(t *testing.T, stdin string, args ...string) cliResult {
 
 func startSite(t *testing.T) (*testsite.Site, string) {
 	t.Helper()
-	site := testsite.New()
+	return startSiteWith(t, testsite.Options{})
+}
+
+// startSiteWith is startSite with a synthetic website of its own options.
+func startSiteWith(t *testing.T, opts testsite.Options) (*testsite.Site, string) {
+	t.Helper()
+	site := testsite.NewWith(opts)
 	srv := httptest.NewServer(site)
 	t.Cleanup(srv.Close)
 	return site, srv.URL

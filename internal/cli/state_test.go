@@ -41,6 +41,18 @@ func readJSONL(t *testing.T, path string) []map[string]any {
 	return out
 }
 
+// recordsByLine reads a list's JSONL records: how many, and how many for
+// each line.
+func recordsByLine(t *testing.T, path string) (records int, byLine map[int]int) {
+	t.Helper()
+	recs := readJSONL(t, path)
+	byLine = map[int]int{}
+	for _, r := range recs {
+		byLine[int(r["line"].(float64))]++
+	}
+	return len(recs), byLine
+}
+
 // killAndResume runs the binary with args, kills it with SIGKILL after a
 // random moment, again and again, then lets a last run finish. It returns
 // how many kills there were.
@@ -108,13 +120,9 @@ func TestKilledListResumesExactlyOnce(t *testing.T) {
 		if kills == 0 {
 			t.Errorf("seed %d: the run ended before any kill: the test proves nothing", seed)
 		}
-		recs := readJSONL(t, out)
-		lines := map[float64]int{}
-		for _, r := range recs {
-			lines[r["line"].(float64)]++
-		}
-		if len(recs) != 200 || len(lines) != 200 {
-			t.Errorf("seed %d, %d kills: %d records for %d distinct lines, want 200 and 200", seed, kills, len(recs), len(lines))
+		recs, lines := recordsByLine(t, out)
+		if recs != 200 || len(lines) != 200 {
+			t.Errorf("seed %d, %d kills: %d records for %d distinct lines, want 200 and 200", seed, kills, recs, len(lines))
 		}
 		for uri, n := range site.URICounts() {
 			if n > 1+kills {
@@ -310,13 +318,8 @@ func TestResumeRefusesAnEditedList(t *testing.T) {
 	if res := runCLI(t, "", list, "-c", "1", "--state", state, "-o", out, "-q"); res.code != 1 {
 		t.Fatalf("resume on the list as it was: exit %d, %s", res.code, res.stderr)
 	}
-	recs := readJSONL(t, out)
-	seen := map[float64]bool{}
-	for _, r := range recs {
-		seen[r["line"].(float64)] = true
-	}
-	if len(recs) != 5 || len(seen) != 5 {
-		t.Errorf("after the resume: %d records for %d lines, want one for each of 5", len(recs), len(seen))
+	if recs, lines := recordsByLine(t, out); recs != 5 || len(lines) != 5 {
+		t.Errorf("after the resume: %d records for %d lines, want one for each of 5", recs, len(lines))
 	}
 }
 
@@ -344,13 +347,8 @@ func TestFinishedRunFetchesAppendedLines(t *testing.T) {
 	if res.code != 1 || !strings.Contains(res.stderr, "was finished; its list has lines it has not fetched") {
 		t.Errorf("finished run, lines appended: exit %d (want 1, for the bad line), stderr %q", res.code, res.stderr)
 	}
-	recs := readJSONL(t, out)
-	byLine := map[float64]int{}
-	for _, r := range recs {
-		byLine[r["line"].(float64)]++
-	}
-	if len(recs) != 4 || len(byLine) != 4 || byLine[5] != 1 || byLine[6] != 1 {
-		t.Errorf("after the appended lines: %d records by line %v, want one for each of lines 1, 2, 5 and 6", len(recs), byLine)
+	if recs, byLine := recordsByLine(t, out); recs != 4 || len(byLine) != 4 || byLine[5] != 1 || byLine[6] != 1 {
+		t.Errorf("after the appended lines: %d records by line %v, want one for each of lines 1, 2, 5 and 6", recs, byLine)
 	}
 	res = runCLI(t, "", list, "--state", state, "-o", out)
 	if res.code != 0 || !strings.Contains(res.stderr, "finished; nothing to do") {
@@ -402,13 +400,8 @@ func TestResumeFromAnotherFolderKeepsTheOutput(t *testing.T) {
 	if res := runCLI(t, "", "../urls.txt", "-c", "1", "--state", "../st", "-o", "../out.jsonl", "-q"); res.code != 1 {
 		t.Fatalf("resume from another folder: exit %d (want 1, for the 404), %s", res.code, res.stderr)
 	}
-	recs := readJSONL(t, filepath.Join(dir, "out.jsonl"))
-	seen := map[float64]bool{}
-	for _, r := range recs {
-		seen[r["line"].(float64)] = true
-	}
-	if len(recs) != 4 || len(seen) != 4 {
-		t.Errorf("after the resume from another folder: %d records for %d lines, want one for each of 4", len(recs), len(seen))
+	if recs, lines := recordsByLine(t, filepath.Join(dir, "out.jsonl")); recs != 4 || len(lines) != 4 {
+		t.Errorf("after the resume from another folder: %d records for %d lines, want one for each of 4", recs, len(lines))
 	}
 }
 
@@ -450,13 +443,11 @@ func TestResumeWithOtherFieldsIsRefused(t *testing.T) {
 // does nothing, and a larger one goes on.
 func TestMaxPagesCountsEveryRunOfAState(t *testing.T) {
 	bin := buildBinary(t)
-	site := testsite.NewWith(testsite.Options{Pages: 2000, Latency: 20 * time.Millisecond})
-	srv := httptest.NewServer(site)
-	defer srv.Close()
+	_, base := startSiteWith(t, testsite.Options{Pages: 2000, Latency: 20 * time.Millisecond})
 	dir := t.TempDir()
 	out, state := filepath.Join(dir, "out.jsonl"), filepath.Join(dir, "st")
 	args := func(max string) []string {
-		return []string{"crawl", srv.URL + "/", "--max-depth", "-1", "-c", "8", "--per-host", "8", "-q", "--max-pages", max, "--state", state, "-o", out}
+		return []string{"crawl", base + "/", "--max-depth", "-1", "-c", "8", "--per-host", "8", "-q", "--max-pages", max, "--state", state, "-o", out}
 	}
 	distinct := func() (int, int) {
 		recs := readJSONL(t, out)
