@@ -146,12 +146,16 @@ func Open(ctx context.Context, rawURL, crawlID string, opts Options) (*Frontier,
 			return nil, fmt.Errorf("%w: crawl %q is `%s`, this is `%s` (another --crawl-id, or --reset it first)", ErrMismatch, crawlID, fetch.RedactText(first), fetch.RedactText(opts.Fingerprint))
 		}
 	}
+	// For --status: a crawl stopped by its cap is not "in progress". The
+	// cap is the last process's: one started with a larger cap, or none,
+	// goes on past the first one's, which the status kept saying.
+	capErr := rdb.HDel(pingCtx, f.prefix+"config", "max_pages").Err()
 	if opts.MaxPages > 0 {
-		// For --status: a crawl stopped by its cap is not "in progress".
-		if err := rdb.HSetNX(pingCtx, f.prefix+"config", "max_pages", opts.MaxPages).Err(); err != nil {
-			rdb.Close()
-			return nil, fmt.Errorf("frontier: %w", err)
-		}
+		capErr = rdb.HSet(pingCtx, f.prefix+"config", "max_pages", opts.MaxPages).Err()
+	}
+	if capErr != nil {
+		rdb.Close()
+		return nil, fmt.Errorf("frontier: %w", capErr)
 	}
 	renewCtx, stop := context.WithCancel(context.Background())
 	f.stop = stop

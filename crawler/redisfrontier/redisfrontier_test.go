@@ -273,6 +273,29 @@ func TestMaxPagesAndMismatch(t *testing.T) {
 	if r, err := Status(ctx, srv.URL(), "c6"); err != nil || !r.Capped() || r.Finished() || r.MaxPages != 3 || r.Queued != 7 {
 		t.Errorf("status after the cap: %+v, %v; want capped at 3, not finished, 7 queued", r, err)
 	}
+	// A process started with a larger cap goes on, and the status says
+	// its cap (it kept saying the first process's); one with none clears
+	// it.
+	c := open(t, srv, "c6", Options{MaxPages: 5, Fingerprint: "crawl http://h/"})
+	if r, err := Status(ctx, srv.URL(), "c6"); err != nil || r.Capped() || r.MaxPages != 5 {
+		t.Errorf("status with a process of a larger cap: %+v, %v; want not capped, at 5", r, err)
+	}
+	for range 2 {
+		l, err := lease(t, c, 2*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := recorded(ctx, c, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r, err := Status(ctx, srv.URL(), "c6"); err != nil || !r.Capped() || r.MaxPages != 5 || r.Queued != 5 {
+		t.Errorf("status after the larger cap: %+v, %v; want capped at 5, 5 queued", r, err)
+	}
+	open(t, srv, "c6", Options{Fingerprint: "crawl http://h/"})
+	if r, err := Status(ctx, srv.URL(), "c6"); err != nil || r.Capped() || r.MaxPages != 0 {
+		t.Errorf("status with a process of no cap: %+v, %v; want no cap", r, err)
+	}
 	_, err := Open(ctx, srv.URL(), "c6", Options{Fingerprint: "crawl http://u:TOPSECRET@other/"})
 	if !errors.Is(err, ErrMismatch) || strings.Contains(err.Error(), "TOPSECRET") || !strings.Contains(err.Error(), "u:xxxxx@other") {
 		t.Errorf("another command on the crawl id: %v, want ErrMismatch, its password masked", err)

@@ -115,7 +115,7 @@ func standing(r *redisfrontier.Report) string {
 	case r.Finished():
 		return "finished"
 	case r.Capped():
-		return fmt.Sprintf("stopped at --max-pages %d (what is queued is not fetched)", r.MaxPages)
+		return fmt.Sprintf("stopped at --max-pages %d, %s fetched (what is queued is not fetched; a process with a larger --max-pages goes on)", r.MaxPages, output.Count(int(r.Started), "page"))
 	}
 	return "in progress (or stopped: start a process to go on)"
 }
