@@ -65,6 +65,11 @@ func Run(ctx context.Context, cfg CrawlConfig, f Fetcher, src Source, frontier F
 	e.depths, _ = frontier.(DepthReporter)
 	e.delays, _ = frontier.(DelaySetter)
 	e.relinks, _ = frontier.(Relinker)
+	if c, ok := frontier.(HostPageCounter); ok && cfg.MaxPagesPerHost > 0 {
+		if held := c.PagesByHost(); held != nil {
+			e.hostPages = held
+		}
+	}
 	e.keep = e.keepBody // once: a method value made per page is an allocation per page
 	e.inputOpen.Store(true)
 

@@ -191,6 +191,16 @@ type Relinker interface {
 	Relinked(ctx context.Context, t Task) error
 }
 
+// HostPageCounter is implemented by a Frontier that starts a run holding a
+// crawl's URLs from earlier runs (a resumed state): the per-host cap
+// (MaxPagesPerHost) counts them, or every resume could take the cap's
+// worth again from each host, a trap's included.
+type HostPageCounter interface {
+	// PagesByHost is how many URLs of each host the frontier held when
+	// the run began. It is called once, before the run.
+	PagesByHost() map[string]int
+}
+
 // DelaySetter is implemented by a Frontier whose per-host spacing can be
 // widened at run time, as robots.txt's Crawl-delay asks.
 type DelaySetter interface {

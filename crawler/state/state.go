@@ -89,6 +89,7 @@ type State struct {
 	spill    *diskSpill
 	frontier *crawler.MemoryFrontier
 	outputs  []output
+	hosts    map[string]int // the crawl's URLs found by earlier runs, by host (see PagesByHost)
 
 	mu      sync.Mutex
 	pending []crawler.Task // added since the last commit
@@ -151,7 +152,7 @@ func Open(dir, fingerprint string, reset bool, limits limiter.Config) (*State, e
 		db.Close()
 		return nil, err
 	}
-	s := &State{db: db, log: log, done: done, dir: dir, spill: spill, frontier: crawler.NewMemoryFrontier(limits), Offsets: map[string]int64{}}
+	s := &State{db: db, log: log, done: done, dir: dir, spill: spill, frontier: crawler.NewMemoryFrontier(limits), Offsets: map[string]int64{}, hosts: map[string]int{}}
 	s.frontier.SetSpill(spill, MaxQueuedInMemory)
 	if err := s.load(fingerprint); err != nil {
 		s.Close()
@@ -236,6 +237,9 @@ func (s *State) replay(length int64) error {
 		if err != nil {
 			return fmt.Errorf("state: a line of %s is damaged: %w", logName, err)
 		}
+		if !t.Listed {
+			s.hosts[t.Host()]++ // a URL met again by a shorter path counts twice: the cap errs low
+		}
 		if batch = append(batch, t); len(batch) == cap(batch) {
 			if err := add(); err != nil {
 				return err
@@ -250,6 +254,14 @@ func (s *State) replay(length int64) error {
 	}
 	_, err := s.log.Seek(length, io.SeekStart)
 	return err
+}
+
+// PagesByHost implements crawler.HostPageCounter: the URLs of each host
+// that earlier runs found.
+func (s *State) PagesByHost() map[string]int {
+	hosts := s.hosts
+	s.hosts = nil
+	return hosts
 }
 
 // output is one file the run writes, with how to learn its committed

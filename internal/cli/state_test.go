@@ -476,6 +476,27 @@ func TestMaxPagesCountsEveryRunOfAState(t *testing.T) {
 	}
 }
 
+// The per-host cap counts the URLs a state's earlier runs found: each
+// resume could take --max-pages-per-host more from every host (here, 10
+// pages and then 30 more, from a cap of 30).
+func TestPerHostCapCountsEveryRunOfAState(t *testing.T) {
+	_, base := startSiteWith(t, testsite.Options{Pages: 2000})
+	dir := t.TempDir()
+	args := func(max string) []string {
+		return []string{"crawl", base + "/", "--max-depth", "-1", "-c", "4", "--per-host", "4", "-q", "--max-pages-per-host", "30",
+			"--max-pages", max, "--state", filepath.Join(dir, "st"), "-o", filepath.Join(dir, "out.jsonl")}
+	}
+	if res := runCLI(t, "", args("10")...); res.code != 0 {
+		t.Fatalf("first run: exit %d, %s", res.code, res.stderr)
+	}
+	if res := runCLI(t, "", args("100")...); res.code != 0 {
+		t.Fatalf("resume: exit %d, %s", res.code, res.stderr)
+	}
+	if recs := readJSONL(t, filepath.Join(dir, "out.jsonl")); len(recs) > 30 {
+		t.Errorf("%d pages from one host with --max-pages-per-host 30, over two runs of a state", len(recs))
+	}
+}
+
 // A state keeps the URLs as given, passwords and all, for a resume fetches
 // them: only its owner may read it, and nothing shows the password of the
 // command that made it (fetchall state, another command on it).
