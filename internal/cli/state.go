@@ -341,7 +341,13 @@ func pagesLeft(st *state.State, max int) (left int, reached bool) {
 
 // limitReached is what a crawl whose state has its --max-pages pages
 // answers: nothing to do, as a finished crawl, but a larger limit goes on.
+// A job's limit is its max_pages, part of the job (a larger one is another
+// job to the state).
 func limitReached(w io.Writer, what, dir string, max int) error {
+	if what == "job" {
+		fmt.Fprintf(w, "fetchall: the job in %s has fetched its max_pages %d pages; nothing to do (--state-reset starts over)\n", dir, max)
+		return nil
+	}
 	fmt.Fprintf(w, "fetchall: the %s in %s has fetched its --max-pages %d pages; nothing to do (a larger --max-pages goes on, --state-reset starts over)\n", what, dir, max)
 	return nil
 }
