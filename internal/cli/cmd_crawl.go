@@ -218,7 +218,7 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 		runErr = finishState(st, runErr, ctx.Err() == nil && !stoppedAtLimit(opts.maxPages, stats), !opts.quiet, s.Err, opts.state)
 	}
 	if !opts.quiet {
-		reportCrawl(ctx, s.Err, stats, run, cs.rssStart, opts.shared)
+		reportCrawl(ctx, s.Err, stats, run, cs.rssStart, opts.shared, st != nil && st.Resumed)
 	}
 	return crawlOutcome(ctx, runErr, out.summary, stats, fmt.Sprintf("%d records", out.records.Written()))
 }
@@ -362,7 +362,10 @@ func boolInt(b bool) int {
 // reportCrawl adds the crawl's own lines to the summary: what was not
 // fetched and why, robots.txt's effects, and memory. A shared crawl's
 // counts are this process's, and a line says where the whole crawl stands.
-func reportCrawl(ctx context.Context, w io.Writer, stats crawler.CrawlStats, run *crawler.Crawler, rssStart int64, shared sharedOptions) {
+// reportCrawl says what the crawl did. continued says it went on with URLs
+// known before it (a resumed state, a shared crawl): then the URLs it saw
+// are the new ones ("0 URLs seen" read as if it had seen none).
+func reportCrawl(ctx context.Context, w io.Writer, stats crawler.CrawlStats, run *crawler.Crawler, rssStart int64, shared sharedOptions, continued bool) {
 	robots := run.Robots()
 	robotsNote := fmt.Sprintf("%d blocked by robots.txt", stats.RobotsBlocked)
 	if robots == nil {
@@ -372,7 +375,11 @@ func reportCrawl(ctx context.Context, w io.Writer, stats crawler.CrawlStats, run
 	if shared.url != "" {
 		label = "crawl (this process)"
 	}
-	fmt.Fprintf(w, "%s: %s, %s seen, %s out of scope, %s", label, output.Count(stats.Pages, "page"), output.Count(stats.Seen, "URL"), output.Count(stats.OutOfScope, "link"), robotsNote)
+	seen := output.Count(stats.Seen, "URL")
+	if continued || shared.url != "" {
+		seen = output.Count(stats.Seen, "new URL")
+	}
+	fmt.Fprintf(w, "%s: %s, %s seen, %s out of scope, %s", label, output.Count(stats.Pages, "page"), seen, output.Count(stats.OutOfScope, "link"), robotsNote)
 	if stats.SiteDeferred > 0 {
 		fmt.Fprintf(w, ", %d on sites whose robots.txt could not be read", stats.SiteDeferred)
 	}

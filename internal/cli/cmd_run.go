@@ -414,7 +414,7 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		runErr = finishState(st, runErr, ctx.Err() == nil && !stoppedAtLimit(co.maxPages, stats), !opts.quiet, s.Err, co.state)
 	}
 	if !opts.quiet {
-		reportCrawl(ctx, s.Err, stats, run, cs.rssStart, co.shared)
+		reportCrawl(ctx, s.Err, stats, run, cs.rssStart, co.shared, st != nil && st.Resumed)
 	}
 	if broken := countBroken(results); broken > 0 && runErr == nil && ctx.Err() == nil {
 		return runFailure(fmt.Errorf("%d contract(s) of %s broken (see above)", broken, j.File))

@@ -483,14 +483,20 @@ func TestPerHostCapCountsEveryRunOfAState(t *testing.T) {
 	_, base := startSiteWith(t, testsite.Options{Pages: 2000})
 	dir := t.TempDir()
 	args := func(max string) []string {
-		return []string{"crawl", base + "/", "--max-depth", "-1", "-c", "4", "--per-host", "4", "-q", "--max-pages-per-host", "30",
+		return []string{"crawl", base + "/", "--max-depth", "-1", "-c", "4", "--per-host", "4", "--no-progress", "--max-pages-per-host", "30",
 			"--max-pages", max, "--state", filepath.Join(dir, "st"), "-o", filepath.Join(dir, "out.jsonl")}
 	}
 	if res := runCLI(t, "", args("10")...); res.code != 0 {
 		t.Fatalf("first run: exit %d, %s", res.code, res.stderr)
 	}
-	if res := runCLI(t, "", args("100")...); res.code != 0 {
+	res := runCLI(t, "", args("100")...)
+	if res.code != 0 {
 		t.Fatalf("resume: exit %d, %s", res.code, res.stderr)
+	}
+	// The URLs the resumed run saw are the new ones: "0 URLs seen" read
+	// as if it had seen none.
+	if !strings.Contains(res.stderr, " new URLs seen") {
+		t.Errorf("the resumed run's summary does not say its URLs seen are new ones:\n%s", res.stderr)
 	}
 	if recs := readJSONL(t, filepath.Join(dir, "out.jsonl")); len(recs) > 30 {
 		t.Errorf("%d pages from one host with --max-pages-per-host 30, over two runs of a state", len(recs))
