@@ -362,9 +362,9 @@ func boolInt(b bool) int {
 // reportCrawl adds the crawl's own lines to the summary: what was not
 // fetched and why, robots.txt's effects, and memory. A shared crawl's
 // counts are this process's, and a line says where the whole crawl stands.
-// reportCrawl says what the crawl did. continued says it went on with URLs
-// known before it (a resumed state, a shared crawl): then the URLs it saw
-// are the new ones ("0 URLs seen" read as if it had seen none).
+// continued says the run went on with URLs known before it (a resumed
+// state): then, as in a shared crawl, the URLs it saw are the new ones
+// ("0 URLs seen" read as if it had seen none).
 func reportCrawl(ctx context.Context, w io.Writer, stats crawler.CrawlStats, run *crawler.Crawler, rssStart int64, shared sharedOptions, continued bool) {
 	robots := run.Robots()
 	robotsNote := fmt.Sprintf("%d blocked by robots.txt", stats.RobotsBlocked)
