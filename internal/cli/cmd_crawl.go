@@ -163,7 +163,7 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 		left, reached := pagesLeft(st, opts.maxPages)
 		if reached {
 			opts.resumed.Close() // opened by openState, cut back to its commit: nothing more to write
-			return limitReached(s.Err, "crawl", opts.state.dir, opts.maxPages)
+			return limitReached(s.Err, "crawl", opts.state.dir, fmt.Sprintf("--max-pages %d", opts.maxPages), "a larger --max-pages goes on, --state-reset starts over")
 		}
 		cs.settings.MaxPages = left
 		cs.settings.Journal, frontier, cs.seeds = st, st, st.SkipDone(cs.seeds)

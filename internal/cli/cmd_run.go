@@ -298,7 +298,7 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		defer st.Close()
 		left, reached := pagesLeft(st, co.maxPages)
 		if reached {
-			return limitReached(s.Err, "job", co.state.dir, co.maxPages)
+			return limitReached(s.Err, "job", co.state.dir, fmt.Sprintf("max_pages %d", co.maxPages), "--state-reset starts over")
 		}
 		cs.settings.MaxPages = left
 		if err := retryFailedPages(st, &co.state, j.Output.Errors); err != nil {

@@ -339,16 +339,12 @@ func pagesLeft(st *state.State, max int) (left int, reached bool) {
 	return left, left <= 0
 }
 
-// limitReached is what a crawl whose state has its --max-pages pages
-// answers: nothing to do, as a finished crawl, but a larger limit goes on.
-// A job's limit is its max_pages, part of the job (a larger one is another
-// job to the state).
-func limitReached(w io.Writer, what, dir string, max int) error {
-	if what == "job" {
-		fmt.Fprintf(w, "fetchall: the job in %s has fetched its max_pages %d pages; nothing to do (--state-reset starts over)\n", dir, max)
-		return nil
-	}
-	fmt.Fprintf(w, "fetchall: the %s in %s has fetched its --max-pages %d pages; nothing to do (a larger --max-pages goes on, --state-reset starts over)\n", what, dir, max)
+// limitReached is what a run whose state has its page limit's pages
+// answers: nothing to do, as a finished run; what else may be done says
+// how to go on (a crawl's larger --max-pages; a job's max_pages is part of
+// the job, so another one is another job to the state).
+func limitReached(w io.Writer, what, dir, limit, elseDo string) error {
+	fmt.Fprintf(w, "fetchall: the %s in %s has fetched its %s pages; nothing to do (%s)\n", what, dir, limit, elseDo)
 	return nil
 }
 
