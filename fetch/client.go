@@ -259,7 +259,9 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 }
 
 // Result is the outcome of one fetch, retries included. Err is nil whenever
-// a response arrived, whatever its status.
+// a response arrived, whatever its status, unless its body was cut short or
+// its redirect was not followed (too many, or to another scheme): then
+// Status and FinalURL are that response's.
 type Result struct {
 	URL      string      // as asked
 	FinalURL string      // after redirects
@@ -414,6 +416,12 @@ func (c *Client) attemptStd(ctx context.Context, rawURL string, keep KeepBody, r
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
+		if resp != nil {
+			// A redirect not followed (too many, or to another scheme):
+			// its answer says where the chain stopped, for a record that
+			// said status 0 and no URL.
+			res.Status, res.FinalURL = resp.StatusCode, resp.Request.URL.String()
+		}
 		return 0, err
 	}
 	defer resp.Body.Close()

@@ -3,6 +3,7 @@ package fetch
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -91,6 +92,11 @@ func TestGetTooManyRedirects(t *testing.T) {
 		if res.Err == nil || res.Err.Kind != KindTooManyRedirects || !strings.Contains(res.Err.Error(), want) {
 			t.Errorf("Get(/redirect/30) with %d redirects at most: err = %v, want kind %s saying %q", limit, res.Err, KindTooManyRedirects, want)
 		}
+		// Where the chain stopped: the redirect not followed (the record
+		// said status 0, no URL, though answers came).
+		if stopped := fmt.Sprintf("%s/redirect/%d", base, 30-limit); res.Status != http.StatusFound || res.FinalURL != stopped {
+			t.Errorf("with %d redirects at most: status %d, final URL %q; want 302 and %s", limit, res.Status, res.FinalURL, stopped)
+		}
 	}
 }
 
@@ -110,6 +116,9 @@ func TestGetRedirectToOtherSchemeIsRefused(t *testing.T) {
 	res := newClient(t, Config{}).Get(t.Context(), srv.URL, nil)
 	if res.Err == nil || res.Err.Kind != KindUnsupportedScheme {
 		t.Fatalf("Get(redirect to file:) err = %v, want kind %s", res.Err, KindUnsupportedScheme)
+	}
+	if res.Status != http.StatusFound || res.FinalURL != srv.URL {
+		t.Errorf("redirect to file: status %d, final URL %q; want the redirect's 302 and %s", res.Status, res.FinalURL, srv.URL)
 	}
 }
 

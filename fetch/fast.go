@@ -382,11 +382,16 @@ func (c *Client) attemptFast(ctx context.Context, rawURL string, first *url.URL,
 		}
 		next.RawQuery, _ = EscapeQuery(next.RawQuery)
 		_ = resp.CloseBodyStream() // a redirect's body is not read
-		if next.Scheme != "http" && next.Scheme != "https" {
-			return 0, fmt.Errorf("redirect to %s: %w", next.Redacted(), ErrUnsupportedScheme)
+		var stop error
+		switch {
+		case next.Scheme != "http" && next.Scheme != "https":
+			stop = fmt.Errorf("redirect to %s: %w", next.Redacted(), ErrUnsupportedScheme)
+		case hops+1 > c.cfg.MaxRedirects:
+			stop = StoppedAfterRedirects(c.cfg.MaxRedirects)
 		}
-		if hops+1 > c.cfg.MaxRedirects {
-			return 0, StoppedAfterRedirects(c.cfg.MaxRedirects)
+		if stop != nil {
+			res.Status, res.FinalURL = resp.StatusCode(), current.String() // where the chain stopped, as on net/http's path
+			return 0, stop
 		}
 		credit = credit && c.mayCredit(next, first)
 		if !c.usesFast(next) {
