@@ -572,6 +572,10 @@ func (c *Client) message(err error) string {
 		return "stopped before the answer came: the run was interrupted or ended"
 	}
 	msg := cleanMessage(err)
+	if rest, ok := strings.CutPrefix(msg, "proxyconnect "); ok {
+		// net/http's word for it, which reads as a name of ours.
+		return "the proxy could not be reached: " + RedactText(rest)
+	}
 	if msg == "EOF" {
 		// net/http's bare word for it; the lean path's fastError says it so.
 		return errClosedUnanswered.Error() + ": EOF"

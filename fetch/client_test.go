@@ -346,6 +346,22 @@ func TestProxyCarriesRequests(t *testing.T) {
 	}
 }
 
+// A proxy that cannot be reached is said so: net/http's "proxyconnect
+// tcp: dial tcp ..." read as a word of ours.
+func TestUnreachableProxyIsNamed(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	u, _ := url.Parse("http://" + addr)
+	res := newClient(t, Config{Proxy: u}).Get(t.Context(), "http://fetchall.invalid/page", nil)
+	if res.Err == nil || res.Err.Kind != KindRefused || !strings.HasPrefix(res.Err.Err.Error(), "the proxy could not be reached: ") || !strings.Contains(res.Err.Err.Error(), addr) {
+		t.Errorf("through an unreachable proxy: %v, want refused, saying the proxy at %s could not be reached", res.Err, addr)
+	}
+}
+
 func TestIncompleteBodyIsAnError(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", "1000")
