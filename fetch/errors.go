@@ -146,6 +146,7 @@ func brokeHTTP(err error) bool {
 	for _, words := range []string{
 		"malformed http", "malformed mime header", "malformed chunked", "bad content-length", "multiple content-length",
 		"transfer encoding", "chunk length", "chunk size", "end of chunk", "hex number", "location header",
+		"response headers exceeded", // a header past net/http's 10 MB, which it will not read
 	} {
 		if strings.Contains(msg, words) {
 			return true

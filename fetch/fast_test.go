@@ -463,6 +463,15 @@ func TestAnswersThatBreakHTTPAreProtocolErrors(t *testing.T) {
 			t.Errorf("%s: err %v; want it to say the chunks were wrong", name, res.Err)
 		}
 	}
+	// A header past 10 MB is not read: the answer breaks HTTP as this
+	// client reads it (it said network).
+	huge := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Huge", strings.Repeat("a", 11<<20))
+	}))
+	defer huge.Close()
+	if res := newClient(t, Config{}).Get(t.Context(), huge.URL, nil); res.Err == nil || res.Err.Kind != KindProtocol {
+		t.Errorf("an 11 MB header: err %v; want kind %s", res.Err, KindProtocol)
+	}
 	// A body cut short stays what it was.
 	res := newClient(t, Config{}).Get(t.Context(), base+"/fault/raw/cut-chunk", func(string) bool { return true })
 	if res.Err == nil || res.Err.Kind != KindIncompleteBody {
