@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/fetchall/fetchall/output"
 )
 
 // Checker follows a run's items against its rules' contracts.
@@ -178,14 +180,14 @@ func (c *Checker) Results(everyPage bool) []Result {
 			res := Result{Rule: label, Contract: "per_page " + e.PerPage.String()}
 			if f := c.badPage[i]; f.pages > 0 {
 				res.Broken = true
-				res.Detail = fmt.Sprintf("%d page(s) out of bounds, first %s with %d item(s)", f.pages, f.first, f.items)
+				res.Detail = fmt.Sprintf("%s out of bounds, first %s with %s", output.Count(f.pages, "page"), f.first, output.Count(f.items, "item"))
 			}
 			out = append(out, res)
 		}
 		if e.Total != nil {
 			res := Result{Rule: label, Contract: "total " + e.Total.String()}
 			if !e.Total.holds(c.total[i]) {
-				res.Broken, res.Detail = true, fmt.Sprintf("%d item(s) written", c.total[i])
+				res.Broken, res.Detail = true, output.Count(c.total[i], "item")+" written"
 			}
 			out = append(out, res)
 		}
@@ -202,7 +204,7 @@ func (c *Checker) Results(everyPage bool) []Result {
 			}
 			if c.total[i] == 0 || share < s.Min {
 				res.Broken = true
-				res.Detail = fmt.Sprintf("%s of %d item(s)", percent(share), c.total[i])
+				res.Detail = fmt.Sprintf("%s of %s", percent(share), output.Count(c.total[i], "item"))
 			}
 			out = append(out, res)
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/fetchall/fetchall/crawler"
+	"github.com/fetchall/fetchall/output"
 )
 
 // Describe writes what the job would do with the crawl settings s, in
@@ -135,7 +136,7 @@ func (e *Expect) describe() string {
 		parts = append(parts, fmt.Sprintf("%s filled in %s", s.Field, percent(s.Min)))
 	}
 	if len(e.Samples) > 0 {
-		parts = append(parts, fmt.Sprintf("%d sample page(s)", len(e.Samples)))
+		parts = append(parts, output.Count(len(e.Samples), "sample page"))
 	}
 	return strings.Join(parts, "; ")
 }

@@ -135,7 +135,7 @@ func (s *Summary) Report(w io.Writer, elapsed time.Duration) {
 	// Each phase counts from the start of its request, as curl's -w does.
 	fmt.Fprintf(w, "phases (p50/p99 from the request's start): ")
 	if s.Connect.Count() > 0 {
-		fmt.Fprintf(w, "connect %s/%s over %d new connection(s), ", roundDur(s.Connect.Quantile(0.5)), roundDur(s.Connect.Quantile(0.99)), s.Connect.Count())
+		fmt.Fprintf(w, "connect %s/%s over %s, ", roundDur(s.Connect.Quantile(0.5)), roundDur(s.Connect.Quantile(0.99)), Count(s.Connect.Count(), "new connection"))
 	}
 	if s.TLS.Count() > 0 {
 		fmt.Fprintf(w, "TLS %s/%s, ", roundDur(s.TLS.Quantile(0.5)), roundDur(s.TLS.Quantile(0.99)))

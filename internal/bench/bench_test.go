@@ -314,7 +314,7 @@ func TestTextReport(t *testing.T) {
 	var buf bytes.Buffer
 	fixedReport().WriteText(&buf)
 	out := buf.String()
-	for _, want := range []string{"200 URLs, 3 timed run(s) per level after 1 warmup, fresh connections every run",
+	for _, want := range []string{"200 URLs, 3 timed runs per level after 1 warmup, fresh connections every run",
 		"20 workers: 19.62 ± 0.42x faster than sequential", "Knee: not reached", "Latency, 50 workers", "1 per run (timeout 3)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text report lacks %q:\n%s", want, out)

@@ -5,6 +5,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/fetchall/fetchall/output"
 )
 
 // WriteText writes the report for a terminal: the table of levels, the
@@ -15,7 +17,7 @@ func (r *Report) WriteText(w io.Writer) {
 	if r.KeepAliveAcrossRuns {
 		conns = "connections kept alive across runs"
 	}
-	fmt.Fprintf(w, "%d URLs, %d timed run(s) per level after %d warmup, %s\n\n", r.URLs, r.Runs, r.Warmup, conns)
+	fmt.Fprintf(w, "%s, %s per level after %d warmup, %s\n\n", output.Count(r.URLs, "URL"), output.Count(r.Runs, "timed run"), r.Warmup, conns)
 	fmt.Fprintf(w, "%8s  %-22s  %-21s  %9s  %9s  %9s  %9s  %s\n", "workers", "wall (mean ± σ)", "min … max", "req/s", "p50", "p90", "p99", "errors")
 	for _, lv := range r.Levels {
 		wall, spread := fmtSeconds(lv.Wall.Mean), "(one run)"
@@ -63,7 +65,7 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 	if r.KeepAliveAcrossRuns {
 		conns = "connections kept alive across runs"
 	}
-	fmt.Fprintf(w, "%d URLs, %d timed run(s) per level after %d warmup, %s; %s.\n\n", r.URLs, r.Runs, r.Warmup, conns, r.kneeText())
+	fmt.Fprintf(w, "%s, %s per level after %d warmup, %s; %s.\n\n", output.Count(r.URLs, "URL"), output.Count(r.Runs, "timed run"), r.Warmup, conns, r.kneeText())
 	fmt.Fprintln(w, "| workers | wall (s) | ± σ (s) | req/s | p50 (ms) | p90 (ms) | p99 (ms) | speed-up | ideal | efficiency | errors |")
 	fmt.Fprintln(w, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
 	for _, lv := range r.Levels {

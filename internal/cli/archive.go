@@ -11,6 +11,7 @@ import (
 
 	"github.com/fetchall/fetchall/archive"
 	"github.com/fetchall/fetchall/crawler"
+	"github.com/fetchall/fetchall/output"
 )
 
 // archiveOptions are --warc and --warc-max-size: a web archive of the run.
@@ -68,7 +69,7 @@ func (o *archiveOptions) start(ctx context.Context, settings *crawler.Settings) 
 		files := w.Files()
 		fmt.Fprintf(out, "warc: %d records in %s", w.Records(), files[0])
 		if len(files) > 1 {
-			fmt.Fprintf(out, " and %d more file(s), to %s", len(files)-1, files[len(files)-1])
+			fmt.Fprintf(out, " and %s more, to %s", output.Count(len(files)-1, "file"), files[len(files)-1])
 		}
 		fmt.Fprintln(out)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/fetchall/fetchall/fetch"
 	"github.com/fetchall/fetchall/internal/bench"
 	"github.com/fetchall/fetchall/internal/urllist"
+	"github.com/fetchall/fetchall/output"
 )
 
 // maxBenchList caps the list bench holds in memory to replay it.
@@ -246,7 +247,7 @@ func benchGate(out io.Writer, rep *bench.Report, thresholds []bench.Threshold, b
 			}
 		}
 		if missed > 0 {
-			fails = append(fails, fmt.Sprintf("%d threshold(s) missed", missed))
+			fails = append(fails, output.Count(missed, "threshold")+" missed")
 		}
 	}
 	if baseline != nil {
@@ -259,7 +260,7 @@ func benchGate(out io.Writer, rep *bench.Report, thresholds []bench.Threshold, b
 			}
 		}
 		if slower > 0 && opts.failOnSlower {
-			fails = append(fails, fmt.Sprintf("%d level(s) significantly slower than %s", slower, opts.baseline))
+			fails = append(fails, fmt.Sprintf("%s significantly slower than %s", output.Count(slower, "level"), opts.baseline))
 		}
 	}
 	if len(fails) == 0 {

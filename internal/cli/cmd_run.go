@@ -85,7 +85,7 @@ network: the same items, offline.`,
 					return usageError(errors.New("--check takes the job file and saved pages: run --check JOB.yaml PAGE.html [PAGE.html ...]"))
 				}
 				if len(opts.pageURLs) > 0 && len(opts.pageURLs) != len(args)-1 {
-					return usageError(fmt.Errorf("--url given %d time(s) for %d page(s): give it once per page, in the same order, or not at all", len(opts.pageURLs), len(args)-1))
+					return usageError(fmt.Errorf("--url given %s for %s: give it once per page, in the same order, or not at all", output.Count(len(opts.pageURLs), "time"), output.Count(len(args)-1, "page")))
 				}
 				return runCheck(opts, args[0], args[1:])
 			}
@@ -417,7 +417,7 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		reportCrawl(ctx, s.Err, stats, run, cs.rssStart, co.shared, st != nil && st.Resumed)
 	}
 	if broken := countBroken(results); broken > 0 && runErr == nil && ctx.Err() == nil {
-		return runFailure(fmt.Errorf("%d contract(s) of %s broken (see above)", broken, j.File))
+		return runFailure(fmt.Errorf("%s of %s broken (see above)", output.Count(broken, "contract"), j.File))
 	}
 	return crawlOutcome(ctx, runErr, summary, stats, fmt.Sprintf("%d items", w.Stats.ItemsWritten()))
 }
@@ -488,7 +488,7 @@ func runCheck(opts *runOptions, jobPath string, pagePaths []string) error {
 		reportBroken(s.Err, results)
 	}
 	if broken := countBroken(results); broken > 0 {
-		return silentFailure(fmt.Errorf("%d contract(s) of %s broken", broken, j.File))
+		return silentFailure(fmt.Errorf("%s of %s broken", output.Count(broken, "contract"), j.File))
 	}
 	return nil
 }
@@ -540,7 +540,7 @@ func printContracts(w io.Writer, file string, results []job.Result) {
 		}
 		fmt.Fprintln(w, line)
 	}
-	fmt.Fprintf(w, "%d contract(s): %d held, %d broken, %d not checked\n", len(results), len(results)-broken-skipped, broken, skipped)
+	fmt.Fprintf(w, "%s: %d held, %d broken, %d not checked\n", output.Count(len(results), "contract"), len(results)-broken-skipped, broken, skipped)
 }
 
 // reportBroken adds the broken contracts to a run's summary.

@@ -166,7 +166,7 @@ func TestJobContractsCatchASiteThatChanged(t *testing.T) {
 		}
 	}
 	res, _ := runExample(t, "structured", testsite.Options{ShopRedesign: true}, "--test")
-	for _, want := range []string{"BROKEN product: filled price at least 90%: 0% of 20 item(s)",
+	for _, want := range []string{"BROKEN product: filled price at least 90%: 0% of 20 items",
 		"BROKEN product: sample http://SITE/shop/catalogue/a-light-in-the-attic_1/index.html: no item with every value: the closest item's price was missing",
 		"ok     product: filled category at least 100%", "2 broken"} {
 		if !strings.Contains(res.stdout, want) {
@@ -180,7 +180,7 @@ func TestJobContractsCatchASiteThatChanged(t *testing.T) {
 	// writes every item it found.
 	res, _ = runExample(t, "api", testsite.Options{ShopRedesign: true})
 	if res.code != exitFailures || !strings.Contains(res.stderr, "broken: book: filled name at least 100%") ||
-		!strings.Contains(res.stderr, "contract(s) of") {
+		!strings.Contains(res.stderr, "contracts of") {
 		t.Errorf("run on the changed API: exit %d stderr:\n%s", res.code, res.stderr)
 	}
 }
@@ -209,7 +209,7 @@ func TestJobTestOnSavedPages(t *testing.T) {
 	// for the category, which a saved page cannot know); total fails over
 	// one page.
 	res := runCLI(t, "", "run", "--test", "--check", job, page, "--url", "http://127.0.0.1:8080/shop/catalogue/a-light-in-the-attic_1/index.html")
-	for _, want := range []string{"ok     product: per_page between 1 and 1", "ok     product: sample", "BROKEN product: total at least 20: 1 item(s) written",
+	for _, want := range []string{"ok     product: per_page between 1 and 1", "ok     product: sample", "BROKEN product: total at least 20: 1 item written",
 		"skip   product: filled category at least 100%: passed on by a follow rule", "1 broken"} {
 		if !strings.Contains(res.stdout, want) {
 			t.Errorf("--test --check lacks %q:\n%s", want, res.stdout)
@@ -232,7 +232,7 @@ func TestJobTestOnSavedPages(t *testing.T) {
 		t.Error("--check fetched something")
 	}
 	res = runCLI(t, "", "run", "--check", job, page, apiPage, "--url", "http://a/")
-	if res.code != exitUsage || !strings.Contains(res.stderr, "--url given 1 time(s) for 2 page(s)") {
+	if res.code != exitUsage || !strings.Contains(res.stderr, "--url given 1 time for 2 pages") {
 		t.Errorf("--url count mismatch: exit %d %q", res.code, res.stderr)
 	}
 }

@@ -62,7 +62,7 @@ func TestFieldsAddConnectionTimingsAndDigest(t *testing.T) {
 		t.Errorf("summary lacks the phases:\n%s", res.stderr)
 	}
 	res = runCLI(t, "", tlsSrv.URL+"/page", "-k", "--fields", "ttfb_ms", "--no-progress")
-	if !strings.Contains(res.stderr, "connect ") || !strings.Contains(res.stderr, "over 1 new connection(s), TLS ") {
+	if !strings.Contains(res.stderr, "connect ") || !strings.Contains(res.stderr, "over 1 new connection, TLS ") {
 		t.Errorf("summary lacks the handshake:\n%s", res.stderr)
 	}
 
