@@ -120,19 +120,20 @@ func Open(dir, fingerprint string, reset bool, limits limiter.Config) (*State, e
 		return nil, fmt.Errorf("state folder: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
-	if reset {
-		for _, name := range []string{FileName, logName, doneName} {
-			if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return nil, fmt.Errorf("reset state: %w", err)
-			}
+	open := func() (*bolt.DB, error) { return bolt.Open(path, privateFile, &bolt.Options{Timeout: time.Second}) }
+	db, err := open()
+	if err != nil && reset && !errors.Is(err, bolterrors.ErrTimeout) {
+		// A damaged state file is what a reset is for.
+		if rmErr := os.Remove(path); rmErr != nil && !errors.Is(rmErr, os.ErrNotExist) {
+			return nil, fmt.Errorf("reset state: %w", rmErr)
 		}
+		db, err = open()
 	}
-	db, err := bolt.Open(path, privateFile, &bolt.Options{Timeout: time.Second})
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("state %s is in use by another fetchall", path)
 		}
-		return nil, fmt.Errorf("open state %s: %w", path, err)
+		return nil, fmt.Errorf("open state %s: %w (--state-reset starts over)", path, err)
 	}
 	log, err := os.OpenFile(filepath.Join(dir, logName), os.O_RDWR|os.O_CREATE, privateFile)
 	if err != nil {
@@ -144,6 +145,28 @@ func Open(dir, fingerprint string, reset bool, limits limiter.Config) (*State, e
 		log.Close()
 		db.Close()
 		return nil, fmt.Errorf("state: %w", err)
+	}
+	if reset {
+		// Emptied under the state's lock: removing the files first took a
+		// running fetchall's state from under it, and both ran on.
+		err := db.Update(func(tx *bolt.Tx) error {
+			if tx.Bucket(metaBucket) == nil {
+				return nil
+			}
+			return tx.DeleteBucket(metaBucket)
+		})
+		if err == nil {
+			err = log.Truncate(0)
+		}
+		if err == nil {
+			err = done.Truncate(0)
+		}
+		if err != nil {
+			done.Close()
+			log.Close()
+			db.Close()
+			return nil, fmt.Errorf("reset state: %w", err)
+		}
 	}
 	spill, err := openSpill(filepath.Join(dir, spillName))
 	if err != nil {

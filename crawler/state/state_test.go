@@ -174,3 +174,44 @@ func TestRestorerKeepsTheLastWordOfTheLog(t *testing.T) {
 		}
 	}
 }
+
+// A reset of a state another run holds is refused, and leaves that run's
+// state whole: the files were removed before the lock was tried, so the
+// reset started a state of its own beside the running one, which ran on
+// with its files gone. A damaged state is reset.
+func TestResetOfAStateInUseIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	held, err := Open(dir, "crawl http://x/", false, limiter.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := crawler.Task{URL: "http://x/"}
+	if _, err := held.Add(ctx, []crawler.Task{seed}); err != nil {
+		t.Fatal(err)
+	}
+	if err := held.Flushed(ctx, []crawler.Written{{Task: seed}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir, "crawl http://x/", true, limiter.Config{}); err == nil || !strings.Contains(err.Error(), "in use by another fetchall") {
+		t.Fatalf("reset of a state in use: %v, want it refused as in use", err)
+	}
+	held.Close()
+	st, err := Open(dir, "crawl http://x/", false, limiter.Config{})
+	if err != nil || !st.IsDone(seed.Key()) || st.Done != 1 {
+		t.Fatalf("the state after the refused reset: %v; want its done seed", err)
+	}
+	st.Close()
+
+	if err := os.WriteFile(filepath.Join(dir, FileName), []byte("not a state"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir, "crawl http://x/", false, limiter.Config{}); err == nil || !strings.Contains(err.Error(), "--state-reset starts over") {
+		t.Errorf("a damaged state: %v, want the error to offer --state-reset", err)
+	}
+	st, err = Open(dir, "crawl http://x/", true, limiter.Config{})
+	if err != nil || st.Resumed || st.Done != 0 || st.IsDone(seed.Key()) {
+		t.Fatalf("reset of a damaged state: %v; want a fresh state", err)
+	}
+	st.Close()
+}
