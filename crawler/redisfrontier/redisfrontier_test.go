@@ -536,3 +536,34 @@ func TestBadURLErrorMasksThePassword(t *testing.T) {
 		}
 	}
 }
+
+// A reset while a process holds live leases is refused: deleted under a
+// running process, the crawl went on as a new one and fetched its pages
+// again. With nothing leased, the crawl is deleted.
+func TestResetOfACrawlInUseIsRefused(t *testing.T) {
+	srv := redistest.Start(t)
+	f := open(t, srv, "c11", Options{Fingerprint: "crawl http://h/"})
+	ctx := t.Context()
+	if _, err := f.Add(ctx, []crawler.Task{{URL: "http://h/1"}, {URL: "http://h/2"}}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := lease(t, f, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Reset(ctx, srv.URL(), "c11"); !errors.Is(err, ErrInUse) || !strings.Contains(err.Error(), "1 URLs are leased") {
+		t.Fatalf("reset with a live lease: %v, want ErrInUse", err)
+	}
+	if r, err := Status(ctx, srv.URL(), "c11"); err != nil || r.Command == "" || r.Leased != 1 {
+		t.Fatalf("the crawl after the refused reset: %+v, %v; want it whole", r, err)
+	}
+	if err := recorded(ctx, f, l); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := Reset(ctx, srv.URL(), "c11"); err != nil || n == 0 {
+		t.Fatalf("reset with nothing leased: %d keys, %v", n, err)
+	}
+	if r, err := Status(ctx, srv.URL(), "c11"); err != nil || r.Command != "" {
+		t.Errorf("after the reset: %+v, %v; want no such crawl", r, err)
+	}
+}

@@ -2,6 +2,7 @@ package redisfrontier
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -137,14 +138,31 @@ func crawlKeys(ctx context.Context, rdb *redis.Client, crawlID string) ([]string
 	return keys, nil
 }
 
+// ErrInUse is a Reset of a crawl that running processes hold leases of.
+var ErrInUse = errors.New("processes are working on it")
+
 // Reset deletes the crawl crawlID from Redis and returns how many keys it
-// had. Run it when no process works on the crawl.
+// had. A crawl whose leases are live (running processes renew them) is
+// ErrInUse: deleted under them, it went on as a new crawl that fetched
+// again the pages done before (5,689 records for a site of 5,433 pages),
+// while its status said "no such crawl".
 func Reset(ctx context.Context, rawURL, crawlID string) (int, error) {
 	rdb, err := connect(ctx, rawURL)
 	if err != nil {
 		return 0, err
 	}
 	defer rdb.Close()
+	now, err := rdb.Time(ctx).Result()
+	if err != nil {
+		return 0, fmt.Errorf("reset crawl %q: %w", crawlID, err)
+	}
+	live, err := rdb.ZCount(ctx, Prefix(crawlID)+"leases", "("+strconv.FormatInt(now.UnixMilli(), 10), "+inf").Result()
+	if err != nil {
+		return 0, fmt.Errorf("reset crawl %q: %w", crawlID, err)
+	}
+	if live > 0 {
+		return 0, fmt.Errorf("crawl %q: %w: %d URLs are leased by running processes; stop them first (a process killed gives its leases up after its --lease-ttl)", crawlID, ErrInUse, live)
+	}
 	keys, err := crawlKeys(ctx, rdb, crawlID)
 	if err != nil {
 		return 0, err
