@@ -40,6 +40,8 @@ func (o *sharedOptions) check(state string) error {
 		return errors.New("--crawl-id, --status and --reset need --frontier redis://HOST:PORT/DB")
 	case o.url == "":
 		return nil
+	case o.status && o.reset:
+		return errors.New("give --status or --reset, not both (--status ran alone, and --reset did nothing)")
 	case o.crawlID == "":
 		return errors.New("--frontier needs --crawl-id NAME: the processes that share a crawl give the same one")
 	case state != "":
@@ -95,6 +97,9 @@ func (o *sharedOptions) open(ctx context.Context, fingerprint string, limits lim
 
 func printShared(w io.Writer, id string, r *redisfrontier.Report) {
 	fmt.Fprintf(w, "crawl:    %s, %s\n", id, standing(r))
+	if r.Command == "" && r.Seen == 0 && r.Done == 0 {
+		return // nothing more to say of no crawl ("hosts: 0 ()")
+	}
 	if r.Command != "" {
 		fmt.Fprintf(w, "command:  %s\n", fetch.RedactText(r.Command))
 	}

@@ -270,6 +270,16 @@ func TestSharedStatusAfterMaxPages(t *testing.T) {
 	if res.code != 0 || !strings.Contains(res.stdout, "stopped at --max-pages 5") {
 		t.Errorf("--status: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
+	// --status and --reset at once: refused (--status ran alone).
+	res = runCLI(t, "", "crawl", "--frontier", rs.URL(), "--crawl-id", "capped", "--status", "--reset")
+	if res.code != exitUsage || !strings.Contains(res.stderr, "give --status or --reset, not both") {
+		t.Errorf("--status --reset: exit %d, stderr %q", res.code, res.stderr)
+	}
+	// A crawl that is not there is said so, without empty lines of counts.
+	res = runCLI(t, "", "crawl", "--frontier", rs.URL(), "--crawl-id", "never", "--status")
+	if res.code != 0 || res.stdout != "crawl:    never, no such crawl\n" {
+		t.Errorf("--status of no crawl: exit %d, stdout %q", res.code, res.stdout)
+	}
 }
 
 // A shared crawl's summary says which counts are this process's, and ends
