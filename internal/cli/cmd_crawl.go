@@ -87,6 +87,9 @@ themselves when nothing is queued or leased anywhere.`,
 			if err := opts.outputOptions.validate(); err != nil {
 				return usageError(err)
 			}
+			if err := opts.state.check(); err != nil {
+				return usageError(err)
+			}
 			if err := opts.shared.check(opts.state.dir); err != nil {
 				return usageError(err)
 			}

@@ -67,6 +67,9 @@ file (nothing fetched), 130 interrupted.`,
 			if err := opts.outputOptions.validate(); err != nil {
 				return usageError(err)
 			}
+			if err := opts.state.check(); err != nil {
+				return usageError(err)
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}

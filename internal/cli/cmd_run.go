@@ -262,12 +262,20 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 	cs.settings.Extractor = job.NewExtractor(j)
 	if opts.state.dir != "" {
 		co.state = opts.state
+	} else {
+		// The flags act on the job's own state, if it names one; with
+		// none, state.check refuses them (they did nothing, silently).
+		co.state.reset = co.state.reset || opts.state.reset
+		co.state.retryFailed = co.state.retryFailed || opts.state.retryFailed
 	}
 	if opts.shared.url != "" {
 		co.shared = opts.shared
 	}
 	if opts.test {
 		co.state, co.shared = stateOptions{}, sharedOptions{}
+	}
+	if err := co.state.check(); err != nil {
+		return usageError(err)
 	}
 	if err := co.shared.check(co.state.dir); err != nil {
 		return usageError(err)

@@ -43,6 +43,18 @@ func (o *stateOptions) bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.retryFailed, "retry-failed", false, "with --state, on resume: fetch again the URLs whose record failed with a timeout, reset, refused connection, 5xx or 429, replacing those records")
 }
 
+// check refuses the state's flags without --state, where they did nothing
+// and said nothing, and the two that contradict each other.
+func (o *stateOptions) check() error {
+	switch {
+	case o.dir == "" && (o.reset || o.retryFailed):
+		return errors.New("--state-reset and --retry-failed need --state DIR, the folder of the run they act on")
+	case o.reset && o.retryFailed:
+		return errors.New("give --state-reset (start over) or --retry-failed (go on, fetching the failed URLs again), not both")
+	}
+	return nil
+}
+
 // errFinished ends a run whose state says it is already done.
 var errFinished = errors.New("finished")
 
