@@ -56,6 +56,7 @@ func TestBadInput(t *testing.T) {
 		{"--retry-failed without --state", []string{"-", "--retry-failed"}, base + "/page/1\n", exitUsage, 0, "--state-reset and --retry-failed need --state DIR", ""},
 		{"--state-reset without --state, in a crawl", []string{"crawl", base + "/", "--state-reset"}, "", exitUsage, 0, "need --state DIR", ""},
 		{"--state-reset with --retry-failed", []string{"-", "--state", filepath.Join(dir, "st"), "-o", filepath.Join(dir, "o.jsonl"), "--state-reset", "--retry-failed"}, base + "/page/1\n", exitUsage, 0, "not both", ""},
+		{"--lease-ttl without --frontier", []string{"crawl", base + "/", "--lease-ttl", "1m"}, "", exitUsage, 0, "--lease-ttl, --status and --reset need --frontier", ""},
 		{"concurrency beyond the open-file limit", []string{"-", "-c", "10000000"}, base + "/page/1\n", exitUsage, 0, "ulimit -n", ""},
 	}
 	for _, tt := range tests {

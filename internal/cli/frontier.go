@@ -36,8 +36,8 @@ func (o *sharedOptions) bind(fs *pflag.FlagSet) {
 // check reports a combination that cannot work; state is --state's folder.
 func (o *sharedOptions) check(state string) error {
 	switch {
-	case o.url == "" && (o.crawlID != "" || o.status || o.reset):
-		return errors.New("--crawl-id, --status and --reset need --frontier redis://HOST:PORT/DB")
+	case o.url == "" && (o.crawlID != "" || o.status || o.reset || o.leaseTTL != redisfrontier.DefaultLeaseTTL):
+		return errors.New("--crawl-id, --lease-ttl, --status and --reset need --frontier redis://HOST:PORT/DB")
 	case o.url == "":
 		return nil
 	case o.status && o.reset:
