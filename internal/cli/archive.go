@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -23,6 +24,14 @@ type archiveOptions struct {
 func (o *archiveOptions) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&o.path, "warc", "", "write every request and response, redirects and robots.txt included, to this WARC 1.1 file (FILE.warc.gz)")
 	fs.Var(&o.maxSize, "warc-max-size", "start a new WARC file past this size, e.g. 1GiB (files then named FILE-00000.warc.gz, ...; default: one file)")
+}
+
+// check refuses a size without an archive, which did nothing, silently.
+func (o *archiveOptions) check() error {
+	if o.maxSize > 0 && o.path == "" {
+		return errors.New("--warc-max-size needs --warc FILE: there is no archive to split")
+	}
+	return nil
 }
 
 // start opens the archive for a run whose settings it completes: the

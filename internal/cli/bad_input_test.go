@@ -57,6 +57,8 @@ func TestBadInput(t *testing.T) {
 		{"--state-reset without --state, in a crawl", []string{"crawl", base + "/", "--state-reset"}, "", exitUsage, 0, "need --state DIR", ""},
 		{"--state-reset with --retry-failed", []string{"-", "--state", filepath.Join(dir, "st"), "-o", filepath.Join(dir, "o.jsonl"), "--state-reset", "--retry-failed"}, base + "/page/1\n", exitUsage, 0, "not both", ""},
 		{"--lease-ttl without --frontier", []string{"crawl", base + "/", "--lease-ttl", "1m"}, "", exitUsage, 0, "--lease-ttl, --status and --reset need --frontier", ""},
+		{"--warc-max-size without --warc", []string{"-", "--warc-max-size", "1GiB"}, base + "/page/1\n", exitUsage, 0, "--warc-max-size needs --warc FILE", ""},
+		{"--save-dir with -X HEAD", []string{"-", "-X", "HEAD", "--save-dir", filepath.Join(dir, "bodies")}, base + "/page/1\n", exitUsage, 0, "-X HEAD fetches none", ""},
 		{"concurrency beyond the open-file limit", []string{"-", "-c", "10000000"}, base + "/page/1\n", exitUsage, 0, "ulimit -n", ""},
 	}
 	for _, tt := range tests {

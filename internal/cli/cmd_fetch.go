@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -69,6 +70,10 @@ file (nothing fetched), 130 interrupted.`,
 			}
 			if err := opts.state.check(); err != nil {
 				return usageError(err)
+			}
+			if strings.EqualFold(opts.method, http.MethodHead) && opts.saveDir != "" {
+				// It saved an empty file for every URL.
+				return usageError(errors.New("--save-dir saves bodies, and -X HEAD fetches none"))
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)

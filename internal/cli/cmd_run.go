@@ -171,6 +171,9 @@ func loadJob(path string, opts *runOptions) (*job.Job, *crawlOptions, error) {
 	if opts.archive.maxSize != 0 {
 		co.archive.maxSize = opts.archive.maxSize
 	}
+	if err := co.archive.check(); err != nil {
+		return nil, nil, err
+	}
 	co.fields = append(co.fields, opts.fields...)
 	co.headerFields = append(co.headerFields, opts.headerFields...)
 	if co.fieldSet, err = output.ParseFields(co.fields, co.headerFields); err != nil {

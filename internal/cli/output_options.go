@@ -72,6 +72,9 @@ func (o *outputOptions) validate() error {
 	if o.fieldSet, err = output.ParseFields(o.fields, o.headerFields); err != nil {
 		return fieldsError(err)
 	}
+	if err := o.archive.check(); err != nil {
+		return err
+	}
 	return distinctFiles(flagFile{"-o", o.output}, flagFile{"--save-dir", o.saveDir}, flagFile{"--warc", o.archive.path})
 }
 
