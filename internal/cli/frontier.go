@@ -33,10 +33,16 @@ func (o *sharedOptions) bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.reset, "reset", false, "with --frontier and --crawl-id: delete the shared crawl from Redis, and exit")
 }
 
+// leaseTTLGiven says whether --lease-ttl was given a value of its own: a
+// job's options left empty hold 0.
+func leaseTTLGiven(ttl time.Duration) bool {
+	return ttl != 0 && ttl != redisfrontier.DefaultLeaseTTL
+}
+
 // check reports a combination that cannot work; state is --state's folder.
 func (o *sharedOptions) check(state string) error {
 	switch {
-	case o.url == "" && (o.crawlID != "" || o.status || o.reset || o.leaseTTL != redisfrontier.DefaultLeaseTTL):
+	case o.url == "" && (o.crawlID != "" || o.status || o.reset || leaseTTLGiven(o.leaseTTL)):
 		return errors.New("--crawl-id, --lease-ttl, --status and --reset need --frontier redis://HOST:PORT/DB")
 	case o.url == "":
 		return nil
