@@ -59,6 +59,7 @@ func TestBadInput(t *testing.T) {
 		{"--lease-ttl without --frontier", []string{"crawl", base + "/", "--lease-ttl", "1m"}, "", exitUsage, 0, "--lease-ttl, --status and --reset need --frontier", ""},
 		{"--warc-max-size without --warc", []string{"-", "--warc-max-size", "1GiB"}, base + "/page/1\n", exitUsage, 0, "--warc-max-size needs --warc FILE", ""},
 		{"--save-dir with -X HEAD", []string{"-", "-X", "HEAD", "--save-dir", filepath.Join(dir, "bodies")}, base + "/page/1\n", exitUsage, 0, "-X HEAD fetches none", ""},
+		{"--fields with -f table", []string{"-", "-f", "table", "--fields", "all"}, base + "/page/1\n", exitUsage, 0, "the table's columns are fixed", ""},
 		{"concurrency beyond the open-file limit", []string{"-", "-c", "10000000"}, base + "/page/1\n", exitUsage, 0, "ulimit -n", ""},
 	}
 	for _, tt := range tests {

@@ -72,6 +72,9 @@ func (o *outputOptions) validate() error {
 	if o.fieldSet, err = output.ParseFields(o.fields, o.headerFields); err != nil {
 		return fieldsError(err)
 	}
+	if o.format == "table" && !o.fieldSet.Empty() {
+		return errors.New("--fields and --header-field add to JSON Lines or CSV records; the table's columns are fixed (it left them out, silently)")
+	}
 	if err := o.archive.check(); err != nil {
 		return err
 	}
