@@ -146,6 +146,14 @@ func Open(dir, fingerprint string, reset bool, limits limiter.Config) (*State, e
 		db.Close()
 		return nil, fmt.Errorf("state: %w", err)
 	}
+	// A state made before its files were private keeps URLs with their
+	// passwords readable by all: its own files are made private now (its
+	// folder is left as it is: it may be one of the user's, as with
+	// --state .).
+	for _, f := range []*os.File{log, done} {
+		_ = f.Chmod(privateFile)
+	}
+	_ = os.Chmod(path, privateFile)
 	if reset {
 		// Emptied under the state's lock: removing the files first took a
 		// running fetchall's state from under it, and both ran on.

@@ -215,3 +215,37 @@ func TestResetOfAStateInUseIsRefused(t *testing.T) {
 	}
 	st.Close()
 }
+
+// A state made before its files were private (0644, with URLs and their
+// passwords in them) has them made private when it is opened; its folder
+// is left as it is.
+func TestOldStateFilesAreMadePrivate(t *testing.T) {
+	dir := t.TempDir()
+	st, err := Open(dir, "fetch list", false, limiter.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	names := []string{FileName, logName, doneName}
+	for _, name := range names {
+		if err := os.Chmod(filepath.Join(dir, name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	st, err = Open(dir, "fetch list", false, limiter.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, name := range names {
+		if info, err := os.Stat(filepath.Join(dir, name)); err != nil || info.Mode().Perm() != 0o600 {
+			t.Errorf("%s after the open: %v, %v; want mode 0600", name, info.Mode(), err)
+		}
+	}
+	if info, _ := os.Stat(dir); info.Mode().Perm() != 0o755 {
+		t.Errorf("the folder's mode became %v: it is the user's to set", info.Mode().Perm())
+	}
+}
