@@ -363,14 +363,8 @@ func benchFilesWritable(opts *benchOptions) error {
 		return fmt.Errorf("--plot %s: the chart is SVG; name the file .svg", opts.plot)
 	}
 	for _, f := range files {
-		if f.path == "" || f.path == "-" {
-			continue
-		}
-		if info, err := os.Stat(filepath.Dir(f.path)); err != nil || !info.IsDir() {
-			return fmt.Errorf("%s %s: there is no folder %s to write it in", f.flag, f.path, filepath.Dir(f.path))
-		}
-		if info, err := os.Stat(f.path); err == nil && info.IsDir() {
-			return fmt.Errorf("%s %s: is a folder, want a file name", f.flag, f.path)
+		if err := canReplace(f); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -13,17 +13,20 @@ import (
 // written when the run ends: a crawl of hours must not end in "no such
 // file or directory" with what it was to save lost.
 func canReplace(file flagFile) error {
-	if file.path == "" {
+	if file.path == "" || file.path == "-" {
 		return nil
 	}
 	info, err := os.Stat(file.path)
 	switch {
 	case err == nil && info.IsDir():
-		return fmt.Errorf("%s %s is a folder; give a file name", file.flag, file.path)
+		return fmt.Errorf("%s %s: is a folder, want a file name", file.flag, file.path)
 	case err == nil && !info.Mode().IsRegular():
 		return nil // a device or a pipe is written to, not replaced
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("%s: %w", file.flag, err)
+	}
+	if dir, err := os.Stat(filepath.Dir(file.path)); err != nil || !dir.IsDir() {
+		return fmt.Errorf("%s %s: there is no folder %s to write it in", file.flag, file.path, filepath.Dir(file.path))
 	}
 	probe, err := os.CreateTemp(filepath.Dir(file.path), ".fetchall-probe-*")
 	if err != nil {

@@ -320,7 +320,7 @@ func TestCookieJarIsCheckedFirstAndPrivate(t *testing.T) {
 	out := filepath.Join(dir, "out.jsonl")
 	seeds := writeFile(t, "seeds.txt", base+"/cookie/set?v=abc\n")
 	for _, c := range []struct{ name, jar, want string }{
-		{"a missing folder", filepath.Join(dir, "nope", "jar.txt"), "--cookie-jar " + filepath.Join(dir, "nope", "jar.txt") + " cannot be written"},
+		{"a missing folder", filepath.Join(dir, "nope", "jar.txt"), "--cookie-jar " + filepath.Join(dir, "nope", "jar.txt") + ": there is no folder"},
 		{"a folder", dir, "is a folder"},
 		{"the output", out, "-o and --cookie-jar both name"},
 		{"the seeds", seeds, "is the input " + seeds + " (--seeds)"},
