@@ -546,7 +546,7 @@ func applySet(root *yaml.Node, set string) error {
 			}
 		}
 		if next == nil {
-			next = &yaml.Node{Kind: yaml.MappingNode}
+			next = &yaml.Node{Kind: yaml.MappingNode, Line: config.SetLine}
 			if i == len(keys)-1 {
 				next = val.Content[0]
 			}

@@ -44,6 +44,9 @@ func TestSetErrorsNameTheSet(t *testing.T) {
 		{"output.format=xml", `--set output.format: format "xml": want jsonl or csv`},
 		{"items=5", "--set items: "},
 		{"output.colour=red", "--set output.colour: unknown key"},
+		// A key made under a new mapping: the mapping said "line 0".
+		{"paginate.max_pages=0", "--set paginate: "},
+		{"start=", "--set start: an empty start URL"},
 	} {
 		_, err := Parse("j.yaml", file, []string{tt.set})
 		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
@@ -53,6 +56,28 @@ func TestSetErrorsNameTheSet(t *testing.T) {
 	// The file's own mistakes keep their lines.
 	if _, err := Parse("j.yaml", []byte("start: [http://a/]\nitems:\n  - fields:\n      t: {css: h1}\noutput:\n  format: xml\n"), nil); err == nil || !strings.HasPrefix(err.Error(), "j.yaml line 6: ") {
 		t.Errorf("a bad format in the file: %v, want its line 6", err)
+	}
+}
+
+// A start URL that is not one stops the job before anything is fetched,
+// naming its line, as a bad selector does: it was fetched as a bad_url
+// record, exit 1, after the job had started.
+func TestBadStartURLsNameTheirLine(t *testing.T) {
+	for _, tt := range []struct{ start, want string }{
+		{`["http://a/", "not a url"]`, `j.yaml line 1: key "start[1]": "not a url": not an absolute http or https URL`},
+		{`["ftp://a/"]`, `j.yaml line 1: key "start[0]": "ftp://a/": scheme "ftp"`},
+		{`[""]`, `j.yaml line 1: key "start[0]": an empty start URL`},
+		{`["http://a:{65535..65536}/"]`, `j.yaml line 1: key "start[0]": "http://a:65536/": `},
+		{`"http://exa mple.org/"`, `j.yaml line 1: key "start": "http://exa mple.org/": `},
+	} {
+		_, err := Parse("j.yaml", []byte("start: "+tt.start+"\nitems:\n  - fields:\n      t: {css: h1}\n"), nil)
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("start %s: %v, want it to start %q", tt.start, err, tt.want)
+		}
+	}
+	// Spaces around a URL are trimmed, as a list line's are.
+	if _, err := Parse("j.yaml", []byte("start: [' http://a/p{1..3} ']\nitems:\n  - fields:\n      t: {css: h1}\n"), nil); err != nil {
+		t.Errorf("a start URL with spaces around: %v", err)
 	}
 }
 

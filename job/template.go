@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/fetchall/fetchall/crawler"
 )
 
 // MaxStartURLs bounds what the ranges of start may expand to, so that a
@@ -28,6 +30,17 @@ func (d decoder) start(n *yaml.Node, urls []string) ([]string, error) {
 		expanded, err := expandRanges(u, MaxStartURLs-len(out))
 		if err != nil {
 			return nil, d.at(at, key, err)
+		}
+		// A start URL is the job's own text, not a line of a list: a typo
+		// there stops the job before anything is fetched, naming its line,
+		// as a bad selector does.
+		for _, e := range expanded {
+			if strings.TrimSpace(e) == "" {
+				return nil, d.at(at, key, errors.New("an empty start URL"))
+			}
+			if _, err := crawler.Canonical(strings.TrimSpace(e)); err != nil {
+				return nil, d.at(at, key, fmt.Errorf("%q: %w", e, err))
+			}
 		}
 		out = append(out, expanded...)
 	}
