@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/fetchall/fetchall/internal/config"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
@@ -136,11 +137,7 @@ func plainFlagError(err error) error {
 	if !errors.As(err, &invalid) {
 		return err
 	}
-	want := map[string]string{
-		"int": "a whole number", "int64": "a whole number", "uint": "a whole number >= 0",
-		"uint64": "a whole number >= 0", "float64": "a number", "bool": "true or false",
-		"duration": "a duration such as 500ms, 10s or 2m",
-	}[invalid.GetFlag().Value.Type()]
+	want := config.Want(invalid.GetFlag().Value.Type())
 	if want == "" {
 		// The flag's own parser already says what it wants; pflag's
 		// framing ('invalid argument "0" for "--max-body" flag') repeats it.

@@ -115,6 +115,9 @@ func applyNode(fs *pflag.FlagSet, file string, root *yaml.Node, allowed, shared 
 		}
 		for _, v := range values {
 			if err := fs.Set(name, v); err != nil {
+				if want := Want(f.Value.Type()); want != "" {
+					return fail(fmt.Errorf("invalid value %q: want %s", v, want))
+				}
 				return fail(fmt.Errorf("invalid value %q: %w", v, unwrapPflag(err)))
 			}
 		}
@@ -166,6 +169,25 @@ func scalars(n *yaml.Node) ([]string, error) {
 func isRepeatable(f *pflag.Flag) bool {
 	_, ok := f.Value.(pflag.SliceValue)
 	return ok
+}
+
+// Want says in a user's words what a flag of the pflag type typ takes, in
+// place of its parser's (`strconv.ParseInt: parsing "x": invalid
+// syntax`); "" for a type whose own parser already says it.
+func Want(typ string) string {
+	switch typ {
+	case "int", "int64":
+		return "a whole number"
+	case "uint", "uint64":
+		return "a whole number >= 0"
+	case "float64":
+		return "a number"
+	case "bool":
+		return "true or false"
+	case "duration":
+		return "a duration such as 500ms, 10s or 2m"
+	}
+	return ""
 }
 
 // unwrapPflag drops pflag's own "invalid argument ... for flag" framing:

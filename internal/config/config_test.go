@@ -65,7 +65,9 @@ func TestApplyErrorsNameFileLineAndKey(t *testing.T) {
 		want string
 	}{
 		{"concurrency: 5\nconcurency: 6\n", `c.yaml line 2: key "concurency": unknown key (did you mean "concurrency"?)`},
-		{"timeout: soon\n", `c.yaml line 1: key "timeout": invalid value "soon"`},
+		{"timeout: soon\n", `c.yaml line 1: key "timeout": invalid value "soon": want a duration such as 500ms`},
+		// In a user's words, not strconv's ("strconv.ParseInt: parsing ...").
+		{"concurrency: 1.5\n", `c.yaml line 1: key "concurrency": invalid value "1.5": want a whole number`},
 		{"\n\nconcurrency: [1, 2]\n", `c.yaml line 3: key "concurrency": takes one value, not a list`},
 		{"config: other.yaml\n", `c.yaml line 1: key "config": unknown key`},
 		{"concurrency: 1\nconcurrency: 2\n", `c.yaml line 2: key "concurrency": set twice`},
