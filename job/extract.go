@@ -65,6 +65,11 @@ type PageItems struct {
 	// or out of time): each gave no value. JQError is the first, said.
 	JQErrors int
 	JQError  string
+	// TypeErrors counts the values found that their field's type could
+	// not read ("£1,234" as a float): each gave no value. TypeError is the
+	// first, said.
+	TypeErrors int
+	TypeError  string
 }
 
 // maxOutputs bounds the values one jq program may give on one page, and
@@ -150,6 +155,7 @@ func (e Extractor) Extract(p *crawler.Page) crawler.Extraction {
 	}
 	links := v.nextPages(paginate)
 	out.JQErrors, out.JQError = v.jqErrors, v.jqError
+	out.TypeErrors, out.TypeError = v.typeErrors, v.typeError
 	return crawler.Extraction{Items: out, Links: links}
 }
 
@@ -190,6 +196,10 @@ type view struct {
 	// The jq programs that failed here, and the first one's error.
 	jqErrors int
 	jqError  string
+	// The values found here that were not of their field's type, and the
+	// first one, said.
+	typeErrors int
+	typeError  string
 }
 
 // node is where a field is read: an element (or the document), or a JSON
@@ -499,6 +509,13 @@ func (f Field) finish(v *view, raw any) (any, bool) {
 	}
 	val, err := convert(text, f.valueType())
 	if err != nil {
+		// Empty text is a value missing; other text that is not of the
+		// type most likely needs a regex, and the summary says so.
+		if strings.TrimSpace(text) != "" {
+			if v.typeErrors++; v.typeError == "" {
+				v.typeError = fmt.Sprintf("field %s: %v", f.Name, err)
+			}
+		}
 		return nil, false
 	}
 	return val, true

@@ -485,18 +485,27 @@ func stringList(n *yaml.Node) ([]string, error) {
 func convert(text, typ string) (any, error) {
 	switch typ {
 	case "int":
-		n, err := strconv.ParseInt(strings.ReplaceAll(strings.TrimSpace(text), ",", ""), 10, 64)
-		if err != nil {
+		num, ok := plainNumber(text)
+		n, err := strconv.ParseInt(num, 10, 64)
+		if !ok || err != nil {
 			return nil, fmt.Errorf("%q is not an int", text)
 		}
 		return n, nil
 	case "float":
-		f, err := strconv.ParseFloat(strings.ReplaceAll(strings.TrimSpace(text), ",", ""), 64)
-		if err != nil {
+		num, ok := plainNumber(text)
+		f, err := strconv.ParseFloat(num, 64)
+		if !ok || err != nil {
 			return nil, fmt.Errorf("%q is not a float", text)
 		}
 		return f, nil
 	case "bool":
+		// Pages say yes and no more often than true and false.
+		switch t := strings.ToLower(strings.TrimSpace(text)); t {
+		case "yes", "y", "on":
+			return true, nil
+		case "no", "n", "off":
+			return false, nil
+		}
 		b, err := strconv.ParseBool(strings.ToLower(strings.TrimSpace(text)))
 		if err != nil {
 			return nil, fmt.Errorf("%q is not a bool", text)
@@ -504,6 +513,84 @@ func convert(text, typ string) (any, error) {
 		return b, nil
 	}
 	return text, nil
+}
+
+// plainNumber rewrites a number as pages write it ("1,234.50",
+// "1.234,50", "1 234,50", "12,50", "-3") in Go's syntax ("1234.50",
+// "12.50"); false when text is no such number. The decimal mark is the
+// last of "." and "," when both appear; a lone "." is one, and so is a
+// lone "," unless 3 digits follow it after 1-3 (nonzero-led) digits:
+// "1,234" is a thousand, "12,50" twelve and a half, "1.234" one and a
+// bit. Removing every comma, as before, read "12,50" as 1250. Inf, NaN,
+// hex and exponents are not page numbers.
+func plainNumber(text string) (string, bool) {
+	t := strings.TrimSpace(text)
+	sign := ""
+	if t != "" && (t[0] == '-' || t[0] == '+') {
+		sign, t = t[:1], strings.TrimSpace(t[1:])
+	}
+	// Spaces, no-break spaces and apostrophes group thousands too.
+	t = strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '\u00a0', '\u202f', '\u2009', '\'', '\u2019':
+			return -1
+		}
+		return r
+	}, t)
+	if t == "" || strings.Trim(t, "0123456789.,") != "" {
+		return "", false
+	}
+	comma, dot := strings.LastIndexByte(t, ','), strings.LastIndexByte(t, '.')
+	var mark, group byte
+	switch {
+	case comma >= 0 && dot >= 0:
+		mark, group = '.', ','
+		if comma > dot {
+			mark, group = ',', '.'
+		}
+	case comma >= 0 || dot >= 0:
+		sep := byte(',')
+		if dot >= 0 {
+			sep = '.'
+		}
+		whole, frac, _ := strings.Cut(t, string(sep))
+		thousand := sep == ',' && len(frac) == 3 && len(whole) <= 3 && whole != "" && whole[0] != '0'
+		if strings.Count(t, string(sep)) > 1 || thousand {
+			group = sep
+		} else {
+			mark = sep
+		}
+	}
+	whole, frac := t, ""
+	if mark != 0 {
+		i := strings.LastIndexByte(t, mark)
+		whole, frac = t[:i], t[i+1:]
+		if frac == "" || strings.ContainsAny(frac, ".,") {
+			return "", false
+		}
+	}
+	if group != 0 {
+		parts := strings.Split(whole, string(group))
+		for k, p := range parts {
+			// Groups of three, or of two before the last three as in
+			// India ("1,23,456"); not "1,2,3".
+			last := k == len(parts)-1
+			if p == "" || len(p) > 3 || (k > 0 && len(p) != 3 && (last || len(p) != 2)) {
+				return "", false
+			}
+		}
+		whole = strings.Join(parts, "")
+	}
+	if whole == "" && frac != "" {
+		whole = "0" // ".5"
+	}
+	if whole == "" || strings.ContainsAny(whole, ".,") {
+		return "", false
+	}
+	if frac != "" {
+		return sign + whole + "." + frac, true
+	}
+	return sign + whole, true
 }
 
 // OverrideError is an override given to Parse that cannot apply.

@@ -433,3 +433,98 @@ func TestFailedJQRunsAreCountedAndSaid(t *testing.T) {
 		t.Errorf("report:\n%s\nwant the failed jq run counted and said", report.String())
 	}
 }
+
+// Numbers as pages write them: the decimal comma is read as one, and
+// what is not a number is not made one (removing every comma read
+// "12,50" as 1250).
+func TestConvertReadsPageNumbers(t *testing.T) {
+	for _, tt := range []struct {
+		text, typ string
+		want      any // nil: an error
+	}{
+		{"1,234.50", "float", 1234.5},
+		{"1.234,50", "float", 1234.5},
+		{"12,50", "float", 12.5},
+		{"0,125", "float", 0.125},
+		{"1,234", "float", 1234.0},
+		{"1.234", "float", 1.234},
+		{"1 234,5", "float", 1234.5},
+		{"1\u00a0234\u00a0567", "int", int64(1234567)},
+		{"1'234.25", "float", 1234.25},
+		{"1.234.567", "int", int64(1234567)},
+		{"1,234,567.8", "float", 1234567.8},
+		{" -3 ", "int", int64(-3)},
+		{"+.5", "float", 0.5},
+		{"42", "int", int64(42)},
+		{"1,234", "int", int64(1234)},
+		{"12,50", "int", nil},
+		{"1,2,3", "int", nil},
+		{"12,3456", "float", 12.3456},
+		{"1,23,456", "int", int64(123456)},
+		{"1,23,45", "int", nil},
+		{"1.5.", "float", nil},
+		{"NaN", "float", nil},
+		{"Inf", "float", nil},
+		{"0x1p-2", "float", nil},
+		{"£51.77", "float", nil},
+		{"", "int", nil},
+		{"yes", "bool", true},
+		{"No", "bool", false},
+		{"true", "bool", true},
+		{"maybe", "bool", nil},
+	} {
+		got, err := convert(tt.text, tt.typ)
+		if tt.want == nil {
+			if err == nil {
+				t.Errorf("convert(%q, %s) = %v, want an error", tt.text, tt.typ, got)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("convert(%q, %s) = %v, %v; want %v", tt.text, tt.typ, got, err, tt.want)
+		}
+	}
+}
+
+// A value found that its field's type cannot read ("£51.77" as a float)
+// gives no value, and the summary says how many and the first: it was a
+// silent null on every item. Empty text is a value missing, not counted.
+func TestValuesNotOfTheirTypeAreCountedAndSaid(t *testing.T) {
+	j, err := Parse("j.yaml", []byte("start: [\"http://a/\"]\nitems:\n  - select: li\n    fields:\n      name: {css: b}\n      price: {css: i, type: float}\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := url.Parse("http://a/")
+	body := `<ul><li><b>A</b><i>£51.77</i></li><li><b>B</b><i>12,50</i></li><li><b>C</b><i> </i></li><li><b>D</b><i>n/a</i></li></ul>`
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := NewExtractor(j).Extract(&crawler.Page{URL: page, Doc: doc}).Items.(PageItems)
+	if len(found.Items) != 4 || found.Items[0].Values[1] != nil || found.Items[1].Values[1] != 12.5 || found.Items[2].Values[1] != nil {
+		t.Fatalf("items %+v: want price null for A, C and D, 12.5 for B", found.Items)
+	}
+	if found.TypeErrors != 2 || found.TypeError != `field price: "£51.77" is not a float` {
+		t.Fatalf("type errors %d, %q; want two, the first naming its field and text", found.TypeErrors, found.TypeError)
+	}
+	w, err := NewWriter(j, &bytes.Buffer{}, nil, false, output.FieldSet{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(&crawler.Result{URL: "http://a/", OK: true, Attempts: 1, Items: found}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var report bytes.Buffer
+	w.Report(&report)
+	for _, want := range []string{
+		"items[0]: 4 items written, 0 dropped (missing a required field), 0 duplicates dropped, 0 matching pages gave no item\n",
+		"type: 2 values were not of the field's type and gave no value (a regex can pick a number out of text); the first, on http://a/: field price: \"£51.77\" is not a float\n",
+	} {
+		if !strings.Contains(report.String(), want) {
+			t.Errorf("report:\n%s\nwant %q", report.String(), want)
+		}
+	}
+}

@@ -26,6 +26,8 @@ type Stats struct {
 	EmptyPages []int  // pages the rule matched that gave no item
 	JQErrors   int    // jq programs that failed (each gave no value)
 	JQError    string // the first of them, said
+	TypeErrors int    // values found that were not of their field's type (each gave no value)
+	TypeError  string // the first of them, said
 }
 
 // Writer is the crawl's sink for a job: items go to the items output,
@@ -120,6 +122,9 @@ func (w *Writer) Write(r *crawler.Result) error {
 	w.Contracts.page(r.URL, found)
 	if w.Stats.JQErrors += found.JQErrors; w.Stats.JQError == "" && found.JQError != "" {
 		w.Stats.JQError = "on " + r.URL + ": " + found.JQError
+	}
+	if w.Stats.TypeErrors += found.TypeErrors; w.Stats.TypeError == "" && found.TypeError != "" {
+		w.Stats.TypeError = "on " + r.URL + ": " + found.TypeError
 	}
 	for rule, n := range found.Dropped {
 		w.Stats.Dropped[rule] += n
@@ -359,15 +364,20 @@ func (w *Writer) Report(out io.Writer) {
 	}
 	fmt.Fprintln(out)
 	for i, r := range w.job.Rules {
-		fmt.Fprintf(out, "  %s: %d items written, %d dropped (missing a required field), %d duplicates dropped, %d matching pages gave no item\n",
-			r.Label(i), w.Stats.Written[i], w.Stats.Dropped[i], w.Stats.Duplicates[i], w.Stats.EmptyPages[i])
+		fmt.Fprintf(out, "  %s: %s written, %d dropped (missing a required field), %s dropped, %s gave no item\n",
+			r.Label(i), output.Count(w.Stats.Written[i], "item"), w.Stats.Dropped[i], output.Count(w.Stats.Duplicates[i], "duplicate"),
+			output.Count(w.Stats.EmptyPages[i], "matching page"))
 	}
 	if w.Stats.JQErrors > 0 {
-		runs := "runs"
-		if w.Stats.JQErrors == 1 {
-			runs = "run"
+		fmt.Fprintf(out, "  jq: %s failed and gave no value; the first, %s\n", output.Count(w.Stats.JQErrors, "run"), w.Stats.JQError)
+	}
+	if w.Stats.TypeErrors > 0 {
+		were := "values were"
+		if w.Stats.TypeErrors == 1 {
+			were = "value was"
 		}
-		fmt.Fprintf(out, "  jq: %d %s failed and gave no value; the first, %s\n", w.Stats.JQErrors, runs, w.Stats.JQError)
+		fmt.Fprintf(out, "  type: %d %s not of the field's type and gave no value (a regex can pick a number out of text); the first, %s\n",
+			w.Stats.TypeErrors, were, w.Stats.TypeError)
 	}
 }
 

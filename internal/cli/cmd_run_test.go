@@ -61,7 +61,7 @@ func TestJobCatalogueGoldenJSONL(t *testing.T) {
 	if c := site.Count("/shop/about.html"); c != 0 {
 		t.Errorf("/shop/about.html fetched %d times: follow selectors ignored", c)
 	}
-	for _, want := range []string{"book: 19 items written, 0 dropped (missing a required field), 1 duplicates dropped"} {
+	for _, want := range []string{"book: 19 items written, 0 dropped (missing a required field), 1 duplicate dropped"} {
 		if !strings.Contains(res.stderr, want) {
 			t.Errorf("summary lacks %q:\n%s", want, res.stderr)
 		}
