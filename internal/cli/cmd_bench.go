@@ -152,6 +152,12 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 		if err != nil {
 			return usageError(fmt.Errorf("--%w", err)) // "--threshold \"p99<<1\": want ..."
 		}
+		// Level 1 is always measured, as the baseline; another must be
+		// asked for, or the whole benchmark would run for a gate that
+		// cannot pass.
+		if th.Level > 1 && !slices.Contains(levels, th.Level) {
+			return usageError(fmt.Errorf("--threshold %q: level %d is not measured (--concurrency %s); add it, or use @all", text, th.Level, opts.levels))
+		}
 		thresholds = append(thresholds, th)
 	}
 	if opts.failOnSlower && opts.baseline == "" {

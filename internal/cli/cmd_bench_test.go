@@ -121,6 +121,12 @@ func TestBenchThresholdsAndBaselineDecideTheExit(t *testing.T) {
 	if res.code != exitUsage || !strings.Contains(res.stderr, "threshold") {
 		t.Errorf("a bad threshold: exit %d %q", res.code, res.stderr)
 	}
+	// A level not measured is refused before the benchmark: it ran whole
+	// and then failed the gate, exit 1.
+	res = runCLI(t, "", "bench", fast, "-c", "4", "--threshold", "speedup@7>2")
+	if res.code != exitUsage || res.stdout != "" || !strings.Contains(res.stderr, `--threshold "speedup@7>2": level 7 is not measured (--concurrency 4)`) {
+		t.Errorf("a threshold on a level not measured: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
 
 	// The baseline is the same list, made fast; the same list made slow
 	// (the site answers later) is significantly slower: exit 1 with
