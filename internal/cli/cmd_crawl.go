@@ -157,7 +157,7 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 		}
 		st, err = opts.state.openState(opts.fingerprint("crawl"), cs.settings.CrawlLimits(), &opts.outputOptions)
 		if errors.Is(err, errFinished) {
-			return finishedRun(s.Err, err, "crawl", opts.state.dir, opts.output)
+			return finishedRun(notices(s.Err, opts.quiet), err, "crawl", opts.state.dir, opts.output)
 		}
 		if err != nil {
 			return usageError(err)
@@ -166,7 +166,7 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 		left, reached := pagesLeft(st, opts.maxPages)
 		if reached {
 			opts.resumed.Close() // opened by openState, cut back to its commit: nothing more to write
-			return limitReached(s.Err, "crawl", opts.state.dir, fmt.Sprintf("--max-pages %d", opts.maxPages), "a larger --max-pages goes on, --state-reset starts over")
+			return limitReached(notices(s.Err, opts.quiet), "crawl", opts.state.dir, fmt.Sprintf("--max-pages %d", opts.maxPages), "a larger --max-pages goes on, --state-reset starts over")
 		}
 		cs.settings.MaxPages = left
 		cs.settings.Journal, frontier, cs.seeds = st, st, st.SkipDone(cs.seeds)

@@ -136,7 +136,7 @@ func runFetch(ctx context.Context, opts *fetchOptions) error {
 		}
 		st, err = opts.state.openState(fingerprint("fetch", input, "-f", opts.format, "--fields", opts.recordShape()), settings.Limits, &opts.outputOptions)
 		if errors.Is(err, errFinished) {
-			return finishedRun(s.Err, err, "run", opts.state.dir, opts.output)
+			return finishedRun(notices(s.Err, opts.quiet), err, "run", opts.state.dir, opts.output)
 		}
 		if errors.Is(err, state.ErrListChanged) {
 			return runFailure(err) // as when a resume meets the change
@@ -149,7 +149,7 @@ func runFetch(ctx context.Context, opts *fetchOptions) error {
 			if !isRegularFile(opts.input) {
 				what = "it reads its list again and fetches the lines it has not fetched"
 			}
-			fmt.Fprintf(s.Err, "fetchall: the run in %s was finished; %s\n", opts.state.dir, what)
+			fmt.Fprintf(notices(s.Err, opts.quiet), "fetchall: the run in %s was finished; %s\n", opts.state.dir, what)
 		}
 		defer st.Close()
 		settings.Journal, frontier, src = st, st, st.SkipDone(src)

@@ -112,7 +112,7 @@ network: the same items, offline.`,
 	fs.StringVar(&opts.configFile, "config", "", "YAML settings for keys the job does not set (see config.example.yaml)")
 	opts.state.bind(fs)
 	opts.shared.bind(fs)
-	fs.BoolVarP(&opts.quiet, "quiet", "q", false, "no progress and no summary on standard error")
+	fs.BoolVarP(&opts.quiet, "quiet", "q", false, "no progress, summary or notices on standard error: only errors and warnings")
 	fs.BoolVar(&opts.noProgress, "no-progress", false, "no progress line (it is only drawn on a terminal anyway)")
 	return cmd
 }
@@ -301,7 +301,7 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		}
 		st, err = co.state.open(jobFingerprint(path, opts.sets, co.fieldSet), cs.settings.CrawlLimits())
 		if errors.Is(err, errFinished) {
-			return finishedRun(s.Err, err, "job", co.state.dir, jobOutputPaths(j)...)
+			return finishedRun(notices(s.Err, opts.quiet), err, "job", co.state.dir, jobOutputPaths(j)...)
 		}
 		if err != nil {
 			return usageError(err)
@@ -309,7 +309,7 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		defer st.Close()
 		left, reached := pagesLeft(st, co.maxPages)
 		if reached {
-			return limitReached(s.Err, "job", co.state.dir, fmt.Sprintf("max_pages %d", co.maxPages), "--state-reset starts over")
+			return limitReached(notices(s.Err, opts.quiet), "job", co.state.dir, fmt.Sprintf("max_pages %d", co.maxPages), "--state-reset starts over")
 		}
 		cs.settings.MaxPages = left
 		if err := retryFailedPages(st, &co.state, j.Output.Errors); err != nil {

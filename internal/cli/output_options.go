@@ -42,7 +42,7 @@ func (o *outputOptions) bind(fs *pflag.FlagSet) {
 	fs.StringVarP(&o.format, "format", "f", "", "record format: jsonl, csv or table (default: csv when -o ends in .csv, else jsonl)")
 	fs.BoolVar(&o.failFast, "fail-fast", false, "cancel everything at the first URL that is not ok")
 	fs.StringVar(&o.saveDir, "save-dir", "", "save each ok body into this folder (names derived safely from the URL)")
-	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress and no summary on standard error")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress, summary or notices on standard error: only errors and warnings")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress line (it is only drawn on a terminal anyway)")
 	o.bindFields(fs)
 	o.archive.bind(fs)

@@ -351,6 +351,15 @@ func pagesLeft(st *state.State, max int) (left int, reached bool) {
 	return left, left <= 0
 }
 
+// notices is where a run's notices go ("nothing to do"): w, or nowhere
+// with -q, which asks for silence unless something fails.
+func notices(w io.Writer, quiet bool) io.Writer {
+	if quiet {
+		return io.Discard
+	}
+	return w
+}
+
 // limitReached is what a run whose state has its page limit's pages
 // answers: nothing to do, as a finished run; what else may be done says
 // how to go on (a crawl's larger --max-pages; a job's max_pages is part of

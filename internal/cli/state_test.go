@@ -188,6 +188,10 @@ func TestStateIsForOneRun(t *testing.T) {
 	if res.code != 0 || !strings.Contains(res.stderr, "finished; nothing to do") {
 		t.Errorf("finished run again: exit %d, stderr %q", res.code, res.stderr)
 	}
+	// -q asks for silence unless something fails: the notice said it anyway.
+	if res := runCLI(t, "", a, "--state", state, "-o", out, "-q"); res.code != 0 || res.stderr != "" {
+		t.Errorf("finished run again with -q: exit %d, stderr %q; want silence", res.code, res.stderr)
+	}
 	// Its output deleted since: not "nothing to do" (exit 0 with no records).
 	kept, _ := os.ReadFile(out)
 	os.Remove(out)
@@ -450,7 +454,7 @@ func TestMaxPagesCountsEveryRunOfAState(t *testing.T) {
 	dir := t.TempDir()
 	out, state := filepath.Join(dir, "out.jsonl"), filepath.Join(dir, "st")
 	args := func(max string) []string {
-		return []string{"crawl", base + "/", "--max-depth", "-1", "-c", "8", "--per-host", "8", "-q", "--max-pages", max, "--state", state, "-o", out}
+		return []string{"crawl", base + "/", "--max-depth", "-1", "-c", "8", "--per-host", "8", "--no-progress", "--max-pages", max, "--state", state, "-o", out}
 	}
 	distinct := func() (int, int) {
 		recs := readJSONL(t, out)
@@ -470,6 +474,9 @@ func TestMaxPagesCountsEveryRunOfAState(t *testing.T) {
 	res := runCLI(t, "", args("300")...)
 	if recs, _ := distinct(); res.code != 0 || recs != 300 || !strings.Contains(res.stderr, "has fetched its --max-pages 300 pages; nothing to do") {
 		t.Errorf("the same limit again: exit %d, %d records, stderr %q", res.code, recs, res.stderr)
+	}
+	if res := runCLI(t, "", append(args("300"), "-q")...); res.code != 0 || res.stderr != "" {
+		t.Errorf("the same limit again with -q: exit %d, stderr %q; want silence", res.code, res.stderr)
 	}
 	if res := runCLI(t, "", args("450")...); res.code != 0 {
 		t.Fatalf("a larger limit: exit %d, %s", res.code, res.stderr)
