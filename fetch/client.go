@@ -447,14 +447,20 @@ func (c *Client) attemptStd(ctx context.Context, rawURL string, keep KeepBody, r
 	if digest != nil {
 		hash = digest
 	}
-	return retryAfter, c.readBody(rawBody{resp.Body}, resp.Header.Get("Content-Encoding"), resp.ContentLength, keep, res, hash)
+	// Every Content-Encoding line counts, in order, as one comma list
+	// (RFC 9110 5.3): the first alone left the later codings on the body.
+	encoding := resp.Header.Get("Content-Encoding")
+	if codings := resp.Header.Values("Content-Encoding"); len(codings) > 1 {
+		encoding = strings.Join(codings, ", ")
+	}
+	return retryAfter, c.readBody(rawBody{resp.Body}, encoding, resp.ContentLength, keep, res, hash)
 }
 
 // readBody decodes a response body into res, at most MaxBody bytes: kept
 // when keep says so, else counted and dropped; digest, when not nil, is
 // fed what was read.
 func (c *Client) readBody(body io.Reader, contentEncoding string, contentLength int64, keep KeepBody, res *Result, digest io.Writer) error {
-	decoded, closeDecoders, err := decodeBody(body, contentEncoding)
+	decoded, closeDecoders, err := decodeBody(body, contentEncoding, res.ContentType)
 	if err != nil {
 		return err
 	}

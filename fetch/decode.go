@@ -23,8 +23,9 @@ const zstdMaxWindow = 8 << 20
 // decodeBody wraps body in the decoders its Content-Encoding names, last
 // applied first ("gzip, br" was gzipped, then brotli'd). It returns the
 // decoded stream and a function closing the decoders; an unknown coding
-// is an error, so that the bytes are never taken for the page.
-func decodeBody(body io.Reader, contentEncoding string) (io.Reader, func(), error) {
+// is an error, so that the bytes are never taken for the page. So is a
+// text body (by contentType) still compressed once decoded.
+func decodeBody(body io.Reader, contentEncoding, contentType string) (io.Reader, func(), error) {
 	if contentEncoding == "" {
 		return body, noClose, nil // the common case, with nothing to set up
 	}
@@ -78,7 +79,7 @@ func decodeBody(body io.Reader, contentEncoding string) (io.Reader, func(), erro
 	if r == body {
 		return r, closeAll, nil
 	}
-	return &decodedReader{r: r, codings: strings.TrimSpace(contentEncoding)}, closeAll, nil
+	return &decodedReader{r: r, codings: strings.TrimSpace(contentEncoding), textual: textual(contentType)}, closeAll, nil
 }
 
 // bodyError marks an error of the raw body (a reset, a timeout), so that it
@@ -104,10 +105,23 @@ func (b rawBody) Read(p []byte) (int, error) {
 type decodedReader struct {
 	r       io.Reader
 	codings string // the Content-Encoding
+	textual bool   // the Content-Type is text, HTML, JSON or XML
+	checked bool   // the first bytes were looked at
 }
 
 func (d *decodedReader) Read(p []byte) (int, error) {
 	n, err := d.r.Read(p)
+	if !d.checked && n > 0 {
+		d.checked = true
+		// A page compressed twice and labelled once (a second
+		// Content-Encoding line, which the lean path cannot see, or a
+		// .gz file served as HTML with gzip on top) decodes to bytes
+		// that no text starts with: the page was not read, and the
+		// record must not say it was.
+		if name := compressedAs(p[:n]); d.textual && name != "" {
+			return 0, fmt.Errorf("%w: %s: the body is still %s-compressed once decoded (compressed twice but labelled once)", ErrDecoding, d.codings, name)
+		}
+	}
 	var be *bodyError
 	switch {
 	case err == nil || err == io.EOF:
@@ -167,3 +181,23 @@ func (p *peekReader) Read(b []byte) (int, error) {
 }
 
 func noClose() {}
+
+// compressedAs names the compression whose magic number b starts with:
+// gzip or zstd (brotli has none); "" for other bytes.
+func compressedAs(b []byte) string {
+	switch {
+	case len(b) >= 3 && b[0] == 0x1f && b[1] == 0x8b && b[2] == 8:
+		return "gzip"
+	case len(b) >= 4 && b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd:
+		return "zstd"
+	}
+	return ""
+}
+
+// textual says whether a Content-Type is text that a compressed stream
+// cannot be: text/*, HTML, JSON, XML, JavaScript.
+func textual(contentType string) bool {
+	t := strings.ToLower(contentType)
+	return strings.HasPrefix(t, "text/") || strings.Contains(t, "html") || strings.Contains(t, "json") ||
+		strings.Contains(t, "xml") || strings.Contains(t, "javascript")
+}

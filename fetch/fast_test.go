@@ -540,3 +540,28 @@ func TestServerThatClosesAfterEachAnswer(t *testing.T) {
 		t.Errorf("no answer: %v (kind %v); want kind reset, said plainly", res.Err, res.Err.Kind)
 	}
 }
+
+// A page compressed twice is never an ok record with the compressed bytes
+// as its page: with two Content-Encoding lines, net/http's path decodes
+// both (it decoded the first only, a decoding error) and the lean path,
+// which sees the last line alone, says the body is still compressed (it
+// said ok, with a gzip stream for a page); labelled once, both say so.
+func TestAPageCompressedTwiceIsNeverTakenForThePage(t *testing.T) {
+	_, base := newSite(t)
+	keep := func(string) bool { return true }
+	res := newClient(t, Config{}).Get(t.Context(), base+"/fault/raw/two-content-encodings", keep)
+	switch {
+	case res.Err == nil:
+		if !strings.Contains(string(res.Body), "<title>Twice</title>") {
+			t.Errorf("two Content-Encoding lines: ok, with the body %q; want the page", res.Body)
+		}
+	case forceStandard:
+		t.Errorf("two Content-Encoding lines through net/http: %v; want both decoded", res.Err)
+	case res.Err.Kind != KindDecoding || !strings.Contains(res.Err.Error(), "still gzip-compressed once decoded"):
+		t.Errorf("two Content-Encoding lines: %v; want a decoding error saying the body is still compressed", res.Err)
+	}
+	res = newClient(t, Config{}).Get(t.Context(), base+"/fault/raw/gzip-twice", keep)
+	if res.Err == nil || res.Err.Kind != KindDecoding || !strings.Contains(res.Err.Error(), "gzip: the body is still gzip-compressed once decoded (compressed twice but labelled once)") {
+		t.Errorf("a gzip of a gzip labelled once: err %v, body %q; want a decoding error", res.Err, res.Body)
+	}
+}

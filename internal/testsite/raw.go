@@ -1,10 +1,15 @@
 package testsite
 
 import (
+	"bytes"
+	"compress/gzip"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/andybalholm/brotli"
 )
 
 // RawAnswers are the answers of /fault/raw/{name}: bytes as a broken
@@ -90,4 +95,33 @@ func faultBodyAfterHead(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// Pages compressed twice: labelled in two Content-Encoding lines (gzip,
+// then br), or labelled once (a gzip of a gzip).
+func init() {
+	page := "<html><head><title>Twice</title></head><body>twice</body></html>"
+	gz := func(b string) string {
+		var out bytes.Buffer
+		zw := gzip.NewWriter(&out)
+		_, _ = zw.Write([]byte(b))
+		_ = zw.Close()
+		return out.String()
+	}
+	br := func(b string) string {
+		var out bytes.Buffer
+		zw := brotli.NewWriter(&out)
+		_, _ = zw.Write([]byte(b))
+		_ = zw.Close()
+		return out.String()
+	}
+	answer := func(codings []string, body string) string {
+		head := "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+		for _, c := range codings {
+			head += "Content-Encoding: " + c + "\r\n"
+		}
+		return head + "Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
+	}
+	RawAnswers["two-content-encodings"] = answer([]string{"gzip", "br"}, br(gz(page)))
+	RawAnswers["gzip-twice"] = answer([]string{"gzip"}, gz(gz(page)))
 }
