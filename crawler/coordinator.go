@@ -68,10 +68,21 @@ func (e *engine) add(ctx context.Context, tasks ...Task) int {
 		return 0
 	}
 	e.stats.Seen += res.New
+	if res.OverHostCap > 0 {
+		e.countTrap(TrapHostCap, res.OverHostCap)
+	}
 	for _, t := range res.Lowered {
 		e.lower(ctx, t)
 	}
 	return res.New
+}
+
+// countTrap counts n URLs left out for reason.
+func (e *engine) countTrap(reason string, n int) {
+	if e.stats.Traps == nil {
+		e.stats.Traps = map[string]int{}
+	}
+	e.stats.Traps[reason] += n
 }
 
 func (e *engine) fail(err error) {
@@ -150,10 +161,7 @@ func (e *engine) enqueue(ctx context.Context, u *url.URL, t Task) {
 		reason = TrapHostCap
 	}
 	if reason != "" {
-		if e.stats.Traps == nil {
-			e.stats.Traps = map[string]int{}
-		}
-		e.stats.Traps[reason]++
+		e.countTrap(reason, 1)
 		return
 	}
 	if e.add(ctx, t) > 0 && e.cfg.MaxPagesPerHost > 0 {

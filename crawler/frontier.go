@@ -129,6 +129,11 @@ type AddResult struct {
 	// frontier (a Relinker) lists none: the record may be in another
 	// process, which learns of it through Relinks.
 	Lowered []Task
+	// OverHostCap counts the tasks not queued because their host has
+	// reached the crawl's per-host cap (Config.MaxPagesPerHost) over every
+	// process: a shared frontier holds that cap across all of them, which
+	// each engine alone can only hold for what it queued itself.
+	OverHostCap int
 }
 
 // ErrDrained is Lease's answer when nothing is queued and nothing is

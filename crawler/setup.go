@@ -240,6 +240,10 @@ func (c *Crawler) Notes() []string {
 	return notes
 }
 
+// HostCap is the crawl's per-host page cap as the engine applies it: the
+// default for zero, 0 (none) for a negative MaxPagesPerHost.
+func (s Settings) HostCap() int { return perHostCap(s.MaxPagesPerHost) }
+
 func perHostCap(n int) int {
 	switch {
 	case n == 0:

@@ -61,6 +61,11 @@ type Options struct {
 	Limits limiter.Config
 	// MaxPages is the most pages the whole crawl fetches (0: no limit).
 	MaxPages int
+	// MaxPagesPerHost is the most URLs the whole crawl takes from one
+	// host (0: no cap), counted over every process: the trap guard of
+	// crawler.Config.MaxPagesPerHost, which one process alone can only
+	// hold for the URLs it queued itself.
+	MaxPagesPerHost int
 	// LeaseTTL is how long a lease lasts unless renewed (DefaultLeaseTTL
 	// when zero); leases are renewed at a third of it.
 	LeaseTTL time.Duration
@@ -214,7 +219,8 @@ func (f *Frontier) Add(ctx context.Context, tasks []crawler.Task) (crawler.AddRe
 	for len(tasks) > 0 {
 		batch := tasks[:min(len(tasks), 500)]
 		tasks = tasks[len(batch):]
-		args := make([]any, 0, 4*len(batch))
+		args := make([]any, 0, 1+4*len(batch))
+		args = append(args, f.opts.MaxPagesPerHost)
 		for _, t := range batch {
 			args = append(args, fmt.Sprintf("%016x", t.Key()), t.Depth, t.Host(), member(t))
 		}
@@ -224,11 +230,20 @@ func (f *Frontier) Add(ctx context.Context, tasks []crawler.Task) (crawler.AddRe
 		}
 		// A page met by a shorter path after its lease is not Lowered here
 		// but relinked (Relinks): its record may be in another process.
-		n, ok := out.(int64)
+		counts, _ := out.([]any)
+		var added, over int64
+		ok := len(counts) == 2
+		if ok {
+			added, ok = counts[0].(int64)
+		}
+		if ok {
+			over, ok = counts[1].(int64)
+		}
 		if !ok {
 			return res, fmt.Errorf("add to the shared frontier: unexpected answer %v", out)
 		}
-		res.New += int(n)
+		res.New += int(added)
+		res.OverHostCap += int(over)
 	}
 	if res.New > 0 {
 		f.kick()

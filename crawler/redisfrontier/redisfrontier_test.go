@@ -567,3 +567,34 @@ func TestResetOfACrawlInUseIsRefused(t *testing.T) {
 		t.Errorf("after the reset: %+v, %v; want no such crawl", r, err)
 	}
 }
+
+// The per-host cap (the trap guard) holds over every process: two
+// processes sharing a crawl took the cap's worth each from one host.
+// Seeds count toward it but are never refused; other hosts are apart.
+func TestHostCapIsGlobal(t *testing.T) {
+	srv := redistest.Start(t)
+	a := open(t, srv, "cap", Options{MaxPagesPerHost: 3})
+	b := open(t, srv, "cap", Options{MaxPagesPerHost: 3})
+	ctx := t.Context()
+	links := func(from, to int) []crawler.Task {
+		var out []crawler.Task
+		for i := from; i < to; i++ {
+			out = append(out, crawler.Task{URL: fmt.Sprintf("http://trap/%d", i), Depth: 1})
+		}
+		return out
+	}
+	if res, err := a.Add(ctx, append([]crawler.Task{{URL: "http://trap/"}}, links(0, 1)...)); err != nil || res.New != 2 || res.OverHostCap != 0 {
+		t.Fatalf("a.Add of a seed and a link = %+v, %v; want 2 new", res, err)
+	}
+	if res, err := b.Add(ctx, links(0, 5)); err != nil || res.New != 1 || res.OverHostCap != 3 {
+		t.Fatalf("b.Add of 5 links, one seen = %+v, %v; want 1 new (the cap of 3 reached) and 3 refused", res, err)
+	}
+	if res, err := a.Add(ctx, []crawler.Task{{URL: "http://trap/again"}, {URL: "http://other/", Depth: 2}}); err != nil || res.New != 2 || res.OverHostCap != 0 {
+		t.Fatalf("a.Add of a seed of the capped host and a link elsewhere = %+v, %v; want both new", res, err)
+	}
+	// Without a cap, nothing is refused.
+	c := open(t, srv, "nocap", Options{})
+	if res, err := c.Add(ctx, links(0, 10)); err != nil || res.New != 10 || res.OverHostCap != 0 {
+		t.Fatalf("no cap: %+v, %v; want 10 new", res, err)
+	}
+}

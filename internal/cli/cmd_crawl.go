@@ -71,9 +71,9 @@ nothing is queued and nothing is in flight, or after --max-pages pages.
 
 With --frontier redis://... and --crawl-id NAME, any number of processes on
 any machines share one crawl: one seen set, one queue per host, --per-host,
-the delays and --max-pages held across all of them; each writes its own -o
-file, a killed one's URLs go back after --lease-ttl, and all stop by
-themselves when nothing is queued or leased anywhere.`,
+the delays, --max-pages and --max-pages-per-host held across all of them;
+each writes its own -o file, a killed one's URLs go back after --lease-ttl,
+and all stop by themselves when nothing is queued or leased anywhere.`,
 		Example: `  fetchall crawl https://example.org/ --max-depth 2 --max-pages 500 -o pages.jsonl
   fetchall crawl https://example.org/ --scope domain --exclude '\.pdf$' --delay 500ms
   fetchall crawl --seeds seeds.txt --follow-sitemaps -f csv
@@ -172,7 +172,7 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 		cs.settings.Journal, frontier, cs.seeds = st, st, st.SkipDone(cs.seeds)
 	}
 	if opts.shared.url != "" {
-		fr, err := opts.shared.open(ctx, opts.fingerprint("crawl"), cs.settings.CrawlLimits(), opts.maxPages)
+		fr, err := opts.shared.open(ctx, opts.fingerprint("crawl"), cs.settings, opts.maxPages)
 		if err != nil {
 			return usageError(err)
 		}

@@ -322,7 +322,7 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		items, errs, closeItems, closeErrs, appending = reopenedJobFiles(files)
 		cs.settings.Journal, frontier, cs.seeds = st, st, st.SkipDone(cs.seeds)
 	} else if co.shared.url != "" && j.Output.Path != "" {
-		fr, err := co.shared.open(ctx, jobFingerprint(path, opts.sets, co.fieldSet), cs.settings.CrawlLimits(), co.maxPages)
+		fr, err := co.shared.open(ctx, jobFingerprint(path, opts.sets, co.fieldSet), cs.settings, co.maxPages)
 		if err != nil {
 			return usageError(err)
 		}

@@ -10,9 +10,9 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/fetchall/fetchall/crawler"
 	"github.com/fetchall/fetchall/crawler/redisfrontier"
 	"github.com/fetchall/fetchall/fetch"
-	"github.com/fetchall/fetchall/limiter"
 	"github.com/fetchall/fetchall/output"
 )
 
@@ -95,9 +95,9 @@ func (o *sharedOptions) openOutputs(ctx context.Context, fr *redisfrontier.Front
 }
 
 // open joins the shared crawl.
-func (o *sharedOptions) open(ctx context.Context, fingerprint string, limits limiter.Config, maxPages int) (*redisfrontier.Frontier, error) {
+func (o *sharedOptions) open(ctx context.Context, fingerprint string, settings crawler.Settings, maxPages int) (*redisfrontier.Frontier, error) {
 	return redisfrontier.Open(ctx, o.url, o.crawlID, redisfrontier.Options{
-		Limits: limits, MaxPages: maxPages, LeaseTTL: o.leaseTTL, Fingerprint: fingerprint,
+		Limits: settings.CrawlLimits(), MaxPages: maxPages, MaxPagesPerHost: settings.HostCap(), LeaseTTL: o.leaseTTL, Fingerprint: fingerprint,
 	})
 }
 
