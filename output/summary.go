@@ -104,6 +104,14 @@ func Count(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
+// CountNouns is Count for a noun whose plural is not NOUN+s.
+func CountNouns(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
 // Report writes the human summary of a run that took elapsed.
 func (s *Summary) Report(w io.Writer, elapsed time.Duration) {
 	failed := ""

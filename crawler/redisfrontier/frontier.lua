@@ -339,9 +339,13 @@ if op == 'recorded' then
 end
 
 if op == 'renew' then
-  -- ARGV[5] ttl ms, ARGV[6..] lease ids still held
+  -- ARGV[5] ttl ms, ARGV[6] this process's id, ARGV[7..] lease ids still
+  -- held. The process is alive until the ttl has passed without word from
+  -- it, holding leases or not (a Reset must see it either way).
   local now = now_ms()
-  for i = 6, #ARGV do
+  redis.call('ZADD', p .. 'procs', now + num(ARGV[5]), ARGV[6])
+  redis.call('ZREMRANGEBYSCORE', p .. 'procs', '-inf', now)
+  for i = 7, #ARGV do
     redis.call('ZADD', p .. 'leases', 'XX', now + num(ARGV[5]), ARGV[i])
   end
   return 1

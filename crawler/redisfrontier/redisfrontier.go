@@ -21,7 +21,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -108,6 +110,9 @@ type Frontier struct {
 
 	outputs []output // set before the run
 
+	// id names this process in the crawl's set of live processes, which
+	// it renews with its leases, for Reset and Status to see.
+	id      string
 	stop    context.CancelFunc
 	renewer sync.WaitGroup
 }
@@ -162,10 +167,22 @@ func Open(ctx context.Context, rawURL, crawlID string, opts Options) (*Frontier,
 		rdb.Close()
 		return nil, fmt.Errorf("frontier: %w", capErr)
 	}
+	f.id = processID()
+	if _, err := f.run(pingCtx, "renew", ms(opts.LeaseTTL), f.id); err != nil {
+		rdb.Close()
+		return nil, fmt.Errorf("frontier: %w", err)
+	}
 	renewCtx, stop := context.WithCancel(context.Background())
 	f.stop = stop
 	f.renewer.Go(func() { f.renew(renewCtx) })
 	return f, nil
+}
+
+// processID names a process among those of a crawl: its host, its PID and
+// a random part (PIDs repeat across machines and restarts).
+func processID() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d/%08x", host, os.Getpid(), rand.Uint32())
 }
 
 // Prefix is the prefix of every Redis key of the crawl crawlID. The braces
@@ -187,10 +204,15 @@ func parseURL(rawURL string) (*redis.Options, error) {
 	return ropts, nil
 }
 
-// Close stops renewing leases and closes the connection.
+// Close stops renewing leases, says this process has left the crawl, and
+// closes the connection.
 func (f *Frontier) Close() error {
 	f.stop()
 	f.renewer.Wait()
+	// At worst (Redis gone) the process stays listed until its lease ttl.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	f.rdb.ZRem(ctx, f.prefix+"procs", f.id)
+	cancel()
 	return f.rdb.Close()
 }
 
@@ -484,15 +506,12 @@ func (f *Frontier) renew(ctx context.Context) {
 		case <-tick.C:
 		}
 		f.mu.Lock()
-		ids := make([]any, 0, len(f.held)+1)
-		ids = append(ids, ms(f.opts.LeaseTTL))
+		ids := make([]any, 0, len(f.held)+2)
+		ids = append(ids, ms(f.opts.LeaseTTL), f.id)
 		for id := range f.held {
 			ids = append(ids, id)
 		}
 		f.mu.Unlock()
-		if len(ids) == 1 {
-			continue
-		}
 		// A renewal that fails is tried again at the next tick; a Redis that
 		// stays down fails the run's next step.
 		rctx, cancel := context.WithTimeout(ctx, f.opts.LeaseTTL/3)

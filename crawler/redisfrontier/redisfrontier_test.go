@@ -551,17 +551,26 @@ func TestResetOfACrawlInUseIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Reset(ctx, srv.URL(), "c11"); !errors.Is(err, ErrInUse) || !strings.Contains(err.Error(), "1 URLs are leased") {
+	if _, err := Reset(ctx, srv.URL(), "c11"); !errors.Is(err, ErrInUse) || !strings.Contains(err.Error(), "1 process running, 1 URL leased") {
 		t.Fatalf("reset with a live lease: %v, want ErrInUse", err)
 	}
-	if r, err := Status(ctx, srv.URL(), "c11"); err != nil || r.Command == "" || r.Leased != 1 {
-		t.Fatalf("the crawl after the refused reset: %+v, %v; want it whole", r, err)
+	if r, err := Status(ctx, srv.URL(), "c11"); err != nil || r.Command == "" || r.Leased != 1 || r.Running != 1 {
+		t.Fatalf("the crawl after the refused reset: %+v, %v; want it whole, one process running", r, err)
 	}
 	if err := recorded(ctx, f, l); err != nil {
 		t.Fatal(err)
 	}
+	// A process holding no lease at the moment (waiting out a delay) is
+	// working on the crawl all the same: the reset deleted it under it.
+	if _, err := Reset(ctx, srv.URL(), "c11"); !errors.Is(err, ErrInUse) || !strings.Contains(err.Error(), "1 process running, 0 URLs leased") {
+		t.Fatalf("reset while a process holds no lease: %v, want ErrInUse", err)
+	}
+	f.Close()
+	if r, err := Status(ctx, srv.URL(), "c11"); err != nil || r.Running != 0 {
+		t.Fatalf("after the process closed: %+v, %v; want no process running", r, err)
+	}
 	if n, err := Reset(ctx, srv.URL(), "c11"); err != nil || n == 0 {
-		t.Fatalf("reset with nothing leased: %d keys, %v", n, err)
+		t.Fatalf("reset with no process left: %d keys, %v", n, err)
 	}
 	if r, err := Status(ctx, srv.URL(), "c11"); err != nil || r.Command != "" {
 		t.Errorf("after the reset: %+v, %v; want no such crawl", r, err)
@@ -596,5 +605,29 @@ func TestHostCapIsGlobal(t *testing.T) {
 	c := open(t, srv, "nocap", Options{})
 	if res, err := c.Add(ctx, links(0, 10)); err != nil || res.New != 10 || res.OverHostCap != 0 {
 		t.Fatalf("no cap: %+v, %v; want 10 new", res, err)
+	}
+}
+
+// A process killed with -9 says nothing at its end: it is taken for gone
+// once its lease ttl has passed without word from it.
+func TestKilledProcessIsForgottenAfterItsTTL(t *testing.T) {
+	srv := redistest.Start(t)
+	f := open(t, srv, "c12", Options{Fingerprint: "crawl http://h/", LeaseTTL: 300 * time.Millisecond})
+	ctx := t.Context()
+	if _, err := Reset(ctx, srv.URL(), "c12"); !errors.Is(err, ErrInUse) {
+		t.Fatalf("reset while the process lives: %v, want ErrInUse", err)
+	}
+	f.stop() // as a kill: no renewal, no goodbye
+	f.renewer.Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err := Reset(ctx, srv.URL(), "c12")
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, ErrInUse) || time.Now().After(deadline) {
+			t.Fatalf("reset after the killed process's ttl: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	summary "github.com/fetchall/fetchall/output"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -20,6 +21,7 @@ type Report struct {
 	Started  int64          // pages fetched or in flight (not given back, not disallowed): what MaxPages counts
 	MaxPages int64          // the crawl's cap on pages (0: none)
 	Expired  int64          // leases that expired and went back (a process died)
+	Running  int64          // processes alive: heard from within their lease ttl
 	ByHost   map[string]int // pages done by host
 	ByStatus map[string]int // pages done by HTTP status ("0": no answer)
 	Bytes    int64          // the crawl's memory in Redis, as MEMORY USAGE says
@@ -75,6 +77,10 @@ func read(ctx context.Context, rawURL, crawlID string, detail bool) (*Report, er
 	defer rdb.Close()
 	p := Prefix(crawlID)
 	r := &Report{ByHost: map[string]int{}, ByStatus: map[string]int{}}
+	now, err := rdb.Time(ctx).Result() // the clock the processes' times are on
+	if err != nil {
+		return nil, fmt.Errorf("status of crawl %q: %w", crawlID, err)
+	}
 	pipe := rdb.Pipeline()
 	command := pipe.HGet(ctx, p+"config", "command")
 	maxPages := pipe.HGet(ctx, p+"config", "max_pages")
@@ -82,6 +88,7 @@ func read(ctx context.Context, rawURL, crawlID string, detail bool) (*Report, er
 	stats := pipe.HGetAll(ctx, p+"stats")
 	leased := pipe.ZCard(ctx, p+"leases")
 	delayed := pipe.ZCard(ctx, p+"delayed")
+	running := pipe.ZCount(ctx, p+"procs", "("+strconv.FormatInt(now.UnixMilli(), 10), "+inf")
 	var byHost, byStatus *redis.MapStringStringCmd
 	if detail {
 		byHost = pipe.HGetAll(ctx, p+"byhost")
@@ -92,7 +99,7 @@ func read(ctx context.Context, rawURL, crawlID string, detail bool) (*Report, er
 	}
 	r.Command = command.Val()
 	r.MaxPages = atoi(maxPages.Val())
-	r.Seen, r.Leased, r.Delayed = seen.Val(), leased.Val(), delayed.Val()
+	r.Seen, r.Leased, r.Delayed, r.Running = seen.Val(), leased.Val(), delayed.Val(), running.Val()
 	st := stats.Val()
 	r.Queued = atoi(st["queued"])
 	r.Done = atoi(st["done"])
@@ -156,12 +163,20 @@ func Reset(ctx context.Context, rawURL, crawlID string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("reset crawl %q: %w", crawlID, err)
 	}
-	live, err := rdb.ZCount(ctx, Prefix(crawlID)+"leases", "("+strconv.FormatInt(now.UnixMilli(), 10), "+inf").Result()
+	after := "(" + strconv.FormatInt(now.UnixMilli(), 10)
+	live, err := rdb.ZCount(ctx, Prefix(crawlID)+"leases", after, "+inf").Result()
 	if err != nil {
 		return 0, fmt.Errorf("reset crawl %q: %w", crawlID, err)
 	}
-	if live > 0 {
-		return 0, fmt.Errorf("crawl %q: %w: %d URLs are leased by running processes; stop them first (a process killed gives its leases up after its --lease-ttl)", crawlID, ErrInUse, live)
+	// A process holding no lease at this moment (waiting out a delay,
+	// or for others' pages) is in use of the crawl all the same.
+	running, err := rdb.ZCount(ctx, Prefix(crawlID)+"procs", after, "+inf").Result()
+	if err != nil {
+		return 0, fmt.Errorf("reset crawl %q: %w", crawlID, err)
+	}
+	if live > 0 || running > 0 {
+		return 0, fmt.Errorf("crawl %q: %w: %s running, %s leased; stop them first (a process killed is forgotten after its --lease-ttl)",
+			crawlID, ErrInUse, summary.CountNouns(int(running), "process", "processes"), summary.Count(int(live), "URL"))
 	}
 	keys, err := crawlKeys(ctx, rdb, crawlID)
 	if err != nil {

@@ -128,7 +128,10 @@ func standing(r *redisfrontier.Report) string {
 	case r.Capped():
 		return fmt.Sprintf("stopped at --max-pages %d, %s fetched (what is queued is not fetched; a process with a larger --max-pages goes on)", r.MaxPages, output.Count(int(r.Started), "page"))
 	}
-	return "in progress (or stopped: start a process to go on)"
+	if r.Running > 0 {
+		return fmt.Sprintf("in progress, %s running", output.CountNouns(int(r.Running), "process", "processes"))
+	}
+	return "stopped, no process running (start one to go on)"
 }
 
 // usageErrorOrNil is usageError for a non-nil err.
