@@ -814,6 +814,14 @@ func (q *delayHeap) Pop() any {
 
 // Taken says whether the URL or list line with this key is leased or
 // done (restored as done, for a resumed run).
+func (f *MemoryFrontier) Seen(key uint64) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, ok := f.seen.Get(key)
+	return ok
+}
+
+// Taken says whether the task with this key was leased and completed.
 func (f *MemoryFrontier) Taken(key uint64) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -314,6 +314,11 @@ func (s *State) IsDone(key uint64) bool {
 	return s.frontier.Taken(key)
 }
 
+// Seen says whether the crawl has met the URL with this key, done or not.
+func (s *State) Seen(key uint64) bool {
+	return s.frontier.Seen(key)
+}
+
 // Add implements crawler.Frontier: the new tasks are committed with the
 // next flush.
 func (s *State) Add(ctx context.Context, tasks []crawler.Task) (crawler.AddResult, error) {

@@ -155,12 +155,18 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 		opts.state.keyOf = func(rec map[string]string) (uint64, bool) {
 			return crawler.Task{URL: rec["url"]}.Key(), rec["url"] != ""
 		}
+		if opts.seedsFile != "" {
+			opts.state.hasNewWork = func(st *state.State) (bool, error) { return seedsHaveNew(ctx, st, opts.seedsFile) }
+		}
 		st, err = opts.state.openState(opts.fingerprint("crawl"), cs.settings.CrawlLimits(), &opts.outputOptions)
 		if errors.Is(err, errFinished) {
 			return finishedRun(notices(s.Err, opts.quiet), err, "crawl", opts.state.dir, opts.output)
 		}
 		if err != nil {
 			return usageError(err)
+		}
+		if opts.state.reopened {
+			fmt.Fprintf(notices(s.Err, opts.quiet), "fetchall: the crawl in %s was finished; its --seeds file names seeds it has not met, which it crawls now\n", opts.state.dir)
 		}
 		defer st.Close()
 		left, reached := pagesLeft(st, opts.maxPages)

@@ -232,6 +232,41 @@ func listHasNewLines(ctx context.Context, st *state.State, name string) (bool, e
 	return err == nil, err
 }
 
+// seedsHaveNew says whether a finished crawl's seeds file now names a
+// seed the crawl never met (lines appended since): the crawl goes on from
+// those, as a finished list run goes on with its appended lines.
+func seedsHaveNew(ctx context.Context, st *state.State, name string) (bool, error) {
+	if !isRegularFile(name) {
+		return true, nil // read again by the run: what it knows it skips
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return true, nil // the run says what is wrong with it
+	}
+	defer f.Close()
+	text, err := listText(name, f)
+	if err != nil {
+		return true, nil
+	}
+	seeds := crawler.SeedList(listName(name), text)
+	for {
+		t, err := seeds.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if t.Invalid != nil {
+			continue // a record of the first run already
+		}
+		canonical, err := crawler.Canonical(t.URL)
+		if err == nil && !st.Seen(crawler.Task{URL: canonical}.Key()) {
+			return true, nil
+		}
+	}
+}
+
 // isRegularFile says whether the list name is a file that can be read
 // twice: not standard input, a pipe or a device.
 func isRegularFile(name string) bool {

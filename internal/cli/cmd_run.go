@@ -299,12 +299,18 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		if err := regularJobOutputs("--state", j); err != nil {
 			return usageError(err)
 		}
+		if j.StartFile != "" {
+			co.state.hasNewWork = func(st *state.State) (bool, error) { return seedsHaveNew(ctx, st, j.StartFile) }
+		}
 		st, err = co.state.open(jobFingerprint(path, opts.sets, co.fieldSet), cs.settings.CrawlLimits())
 		if errors.Is(err, errFinished) {
 			return finishedRun(notices(s.Err, opts.quiet), err, "job", co.state.dir, jobOutputPaths(j)...)
 		}
 		if err != nil {
 			return usageError(err)
+		}
+		if co.state.reopened {
+			fmt.Fprintf(notices(s.Err, opts.quiet), "fetchall: the job in %s was finished; its start_file names start URLs it has not met, which it runs now\n", co.state.dir)
 		}
 		defer st.Close()
 		left, reached := pagesLeft(st, co.maxPages)

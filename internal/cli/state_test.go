@@ -371,6 +371,43 @@ func TestFinishedRunFetchesAppendedLines(t *testing.T) {
 	}
 }
 
+// A finished crawl whose --seeds file has seeds appended crawls them, as a
+// finished list run fetches its appended lines: it said "nothing to do",
+// though a crawl stopped before its end took the same seeds. Seeds it met
+// already, spelled otherwise or not, are not crawled again.
+func TestFinishedCrawlCrawlsAppendedSeeds(t *testing.T) {
+	_, base := startSite(t)
+	dir := t.TempDir()
+	state, out := filepath.Join(dir, "st"), filepath.Join(dir, "out.jsonl")
+	seeds := filepath.Join(dir, "seeds.txt")
+	write := func(lines ...string) {
+		if err := os.WriteFile(seeds, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	args := []string{"crawl", "--seeds", seeds, "--max-depth", "0", "--state", state, "-o", out}
+	write(base + "/site/1")
+	if res := runCLI(t, "", append(args, "-q")...); res.code != 0 {
+		t.Fatalf("first crawl: exit %d, %s", res.code, res.stderr)
+	}
+	write(base+"/site/1", strings.ToUpper(base[:4])+base[4:]+"/site/1#top", base+"/site/2")
+	res := runCLI(t, "", args...)
+	if res.code != 0 || !strings.Contains(res.stderr, "was finished; its --seeds file names seeds it has not met, which it crawls now") {
+		t.Errorf("finished crawl, a seed appended: exit %d, stderr %q", res.code, res.stderr)
+	}
+	urls := map[string]int{}
+	for _, r := range readJSONL(t, out) {
+		urls[r["url"].(string)]++
+	}
+	if len(urls) != 2 || urls[base+"/site/1"] != 1 || urls[base+"/site/2"] != 1 {
+		t.Errorf("records by URL %v: want /site/1 and /site/2 once each", urls)
+	}
+	res = runCLI(t, "", args...)
+	if res.code != 0 || !strings.Contains(res.stderr, "finished; nothing to do") {
+		t.Errorf("finished again, no seed appended: exit %d, stderr %q", res.code, res.stderr)
+	}
+}
+
 // A run resumed from another folder, its list, state and output named
 // relative to there, goes on with the same output: the state named the
 // output as given, so "out.jsonl" from another folder was a new output,
