@@ -46,6 +46,9 @@ type Writer struct {
 	pending   []int // items buffered since the last flush, by rule
 	Stats     Stats
 	Contracts *Checker
+	// Discarding says that the items go nowhere (run --test): the summary
+	// says they were found, not written.
+	Discarding bool
 }
 
 // NewWriter writes items to items and, when errs is not nil, error records
@@ -364,8 +367,12 @@ func (w *Writer) Report(out io.Writer) {
 	}
 	fmt.Fprintln(out)
 	for i, r := range w.job.Rules {
-		fmt.Fprintf(out, "  %s: %s written, %d dropped (missing a required field), %s dropped, %s gave no item\n",
-			r.Label(i), output.Count(w.Stats.Written[i], "item"), w.Stats.Dropped[i], output.Count(w.Stats.Duplicates[i], "duplicate"),
+		written := "written"
+		if w.Discarding {
+			written = "found (--test writes none)"
+		}
+		fmt.Fprintf(out, "  %s: %s %s, %d dropped (missing a required field), %s dropped, %s gave no item\n",
+			r.Label(i), output.Count(w.Stats.Written[i], "item"), written, w.Stats.Dropped[i], output.Count(w.Stats.Duplicates[i], "duplicate"),
 			output.Count(w.Stats.EmptyPages[i], "matching page"))
 	}
 	if w.Stats.JQErrors > 0 {

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -214,6 +215,9 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 	if err != nil {
 		return usageError(err)
 	}
+	if err := testable(j, opts); err != nil {
+		return err
+	}
 	switch opts.output {
 	case "":
 	case "-": // standard output, as everywhere else
@@ -385,6 +389,9 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 	}
 	defer run.Close()
 	w, err := job.NewWriter(j, items, errs, appending, co.fieldSet)
+	if err == nil {
+		w.Discarding = opts.test
+	}
 	if err == nil && appending {
 		err = resumeItems(w, j.Output.Path)
 	}
@@ -468,6 +475,9 @@ func runCheck(opts *runOptions, jobPath string, pagePaths []string) error {
 	if err != nil {
 		return usageError(err)
 	}
+	if err := testable(j, opts); err != nil {
+		return err
+	}
 	items := s.Out
 	if opts.test {
 		items = io.Discard
@@ -476,7 +486,7 @@ func runCheck(opts *runOptions, jobPath string, pagePaths []string) error {
 	if err != nil {
 		return runFailure(err)
 	}
-	w.Contracts.SavedPages = true
+	w.Contracts.SavedPages, w.Discarding = true, opts.test
 	extractor := job.NewExtractor(j)
 	for i, pagePath := range pagePaths {
 		raw := ""
@@ -534,6 +544,15 @@ func savedPage(path, rawURL string) (*crawler.Page, error) {
 		return nil, fmt.Errorf("page %s: %w", path, err)
 	}
 	return page, nil
+}
+
+// testable refuses --test for a job without contracts before anything
+// runs: the whole job ran, writing nothing, to say it had none.
+func testable(j *job.Job, opts *runOptions) error {
+	if !opts.test || slices.ContainsFunc(j.Rules, func(r job.Rule) bool { return r.Expect != nil }) {
+		return nil
+	}
+	return usageError(fmt.Errorf("%s has no contracts, so --test has nothing to check (add expect: to a rule; see the README)", j.File))
 }
 
 // printContracts writes --test's verdicts, one line each.

@@ -156,6 +156,19 @@ func TestJobContextFromTheLinkingPage(t *testing.T) {
 	}
 }
 
+// --test on a job without contracts is refused before anything runs: the
+// whole job ran, writing nothing, to say at its end that it had none.
+func TestTestOfAJobWithoutContractsIsRefused(t *testing.T) {
+	job := writeFile(t, "job.yaml", "start: [http://127.0.0.1:1/]\nitems:\n  - fields:\n      t: {css: h1}\n")
+	page := writeFile(t, "page.html", "<h1>x</h1>")
+	for _, args := range [][]string{{"run", "--test", job}, {"run", "--test", "--check", job, page}} {
+		res := runCLI(t, "", args...)
+		if res.code != exitUsage || res.stdout != "" || !strings.Contains(res.stderr, "has no contracts, so --test has nothing to check") {
+			t.Errorf("%v: exit %d\n%s%s", args, res.code, res.stdout, res.stderr)
+		}
+	}
+}
+
 // TestJobContractsCatchASiteThatChanged: run --test holds on the shop,
 // and fails, naming what broke, on the shop after a redesign.
 func TestJobContractsCatchASiteThatChanged(t *testing.T) {
@@ -163,6 +176,10 @@ func TestJobContractsCatchASiteThatChanged(t *testing.T) {
 		res, _ := runExample(t, name, testsite.Options{}, "--test")
 		if res.code != 0 || !strings.Contains(res.stdout, "0 broken") || strings.Contains(res.stdout, "BROKEN") {
 			t.Errorf("%s --test on the shop: exit %d\n%s%s", name, res.code, res.stdout, res.stderr)
+		}
+		// --test writes no items: the summary said "20 items written".
+		if !strings.Contains(res.stderr, " 20 items found (--test writes none), ") || strings.Contains(res.stderr, "written") {
+			t.Errorf("%s --test summary says items were written:\n%s", name, res.stderr)
 		}
 	}
 	res, _ := runExample(t, "structured", testsite.Options{ShopRedesign: true}, "--test")
