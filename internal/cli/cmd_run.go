@@ -235,7 +235,10 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 	if opts.output != "" {
 		itemsFlag = "-o"
 	}
-	files := []flagFile{{"--warc", co.archive.path}, {itemsFlag, j.Output.Path}}
+	// output.errors is checked against output.path in the job; -o comes
+	// after, and the two files named alike were refused as "being written
+	// by another process".
+	files := []flagFile{{"--warc", co.archive.path}, {itemsFlag, j.Output.Path}, {"output.errors", j.Output.Errors}}
 	for _, r := range opts.replay {
 		files = append(files, flagFile{"--replay", r})
 	}

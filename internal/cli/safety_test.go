@@ -440,6 +440,10 @@ func TestOneFileUnderTwoFlagsIsRefused(t *testing.T) {
 		{[]string{"crawl", base + "/", "-o", filepath.Join(dir, "x"), "--save-dir", filepath.Join(dir, "x")}, "-o and --save-dir both name"},
 		{[]string{"run", job, "--replay", archive, "--warc", archive}, "--warc and --replay both name"},
 		{[]string{"run", job, "--replay", archive, "-o", archive}, "-o and --replay both name"},
+		// output.errors is the job's; -o and --warc are the command
+		// line's. It said "being written by another process".
+		{[]string{"run", job, "--set", "output.errors=" + filepath.Join(dir, "e.jsonl"), "-o", filepath.Join(dir, "e.jsonl")}, "-o and output.errors both name"},
+		{[]string{"run", job, "--set", "output.errors=" + filepath.Join(dir, "e.jsonl"), "--warc", filepath.Join(dir, "e.jsonl")}, "--warc and output.errors both name"},
 	} {
 		res := runCLI(t, "", append(tt.args, "-q")...)
 		if res.code != 2 || !strings.Contains(res.stderr, tt.want) {
