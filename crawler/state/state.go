@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -757,7 +758,19 @@ type Report struct {
 // Inspect reads the state in dir without changing it.
 func Inspect(dir string) (*Report, error) {
 	path := filepath.Join(dir, FileName)
+	if d, err := os.Stat(dir); err != nil || !d.IsDir() {
+		what := "no such folder"
+		if err == nil {
+			what = "a file, not a state folder"
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			what = err.Error()
+		}
+		return nil, fmt.Errorf("no state in %s: %s (a state folder is what --state was given)", dir, what)
+	}
 	info, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no state in %s: the folder has no %s (a state folder is what --state was given)", dir, FileName)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("no state in %s: %w", dir, err)
 	}

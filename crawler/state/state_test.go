@@ -145,6 +145,25 @@ func TestInspectWhileARunHoldsItSaysWhatToDo(t *testing.T) {
 	}
 }
 
+// Inspecting what is not a state says what it is, not Go's "stat
+// x/fetchall.state: not a directory".
+func TestInspectOfNoStateSaysWhy(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "urls.txt")
+	if err := os.WriteFile(file, []byte("x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		filepath.Join(dir, "gone"): "no such folder",
+		file:                       "a file, not a state folder",
+		dir:                        "the folder has no fetchall.state",
+	} {
+		if _, err := Inspect(path); err == nil || !strings.Contains(err.Error(), "no state in "+path+": "+want) {
+			t.Errorf("Inspect(%s): %v, want %q", path, err, want)
+		}
+	}
+}
+
 // The done log is read into the frontier and a sorted slice as it goes
 // (its keys in a map took a long list's resume to 120 bytes a line): a
 // key taken back and done again is done, with its last urlCheck; one

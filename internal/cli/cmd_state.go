@@ -27,8 +27,11 @@ still queued (those in flight at the last stop included), the hosts, and
 the outputs' committed lengths. It changes nothing.`,
 		Example: `  fetchall state crawl.state`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
+			switch {
+			case len(args) == 0:
 				return usageError(errors.New("give the state folder: fetchall state DIR"))
+			case len(args) > 1:
+				return usageError(fmt.Errorf("one state folder at a time, got %d", len(args)))
 			}
 			return nil
 		},
