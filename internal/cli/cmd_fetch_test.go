@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -337,11 +338,23 @@ func TestServeRefusesSettingsThatMakeNoSite(t *testing.T) {
 	}{
 		{[]string{"--pages", "-5"}, "--pages must be 1 or more, got -5"},
 		{[]string{"--latency", "-1s"}, "--latency must be 0 or more, got -1s"},
+		// Not a request URI: no page ever matched it, silently.
+		{[]string{"--slow-page", "site/0"}, `--slow-page "site/0": want a request URI such as /site/0`},
 	} {
 		res := runCLI(t, "", append([]string{"serve", "--addr", "127.0.0.1:0"}, tt.args...)...)
 		if res.code != 2 || !strings.Contains(res.stderr, tt.want) || strings.Contains(res.stderr, "listening") {
 			t.Errorf("serve %q: exit %d, stderr %q; want 2 and %q", tt.args, res.code, res.stderr, tt.want)
 		}
+	}
+	// An address in use says what to do, not "bind: address already in use".
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	res := runCLI(t, "", "serve", "--addr", ln.Addr().String())
+	if res.code != 2 || !strings.Contains(res.stderr, ln.Addr().String()+" is in use (another fetchall serve?): give another --addr, or port 0") {
+		t.Errorf("serve on an address in use: exit %d, stderr %q", res.code, res.stderr)
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -40,8 +42,14 @@ with the requests counted per path. Stop it with Ctrl-C.`,
 				return usageError(flagErrorf("latency", "must be 0 or more, got %s", opts.Latency))
 			case opts.SlowLatency < 0:
 				return usageError(flagErrorf("slow-latency", "must be 0 or more, got %s", opts.SlowLatency))
+			case opts.SlowPage != "" && !strings.HasPrefix(opts.SlowPage, "/"):
+				// A request URI starts with a slash: any other page never matched.
+				return usageError(flagErrorf("slow-page", "%q: want a request URI such as /site/0", opts.SlowPage))
 			}
 			ln, err := net.Listen("tcp", addr)
+			if errors.Is(err, syscall.EADDRINUSE) {
+				return usageError(fmt.Errorf("serve: %s is in use (another fetchall serve?): give another --addr, or port 0 for a free one", addr))
+			}
 			if err != nil {
 				return usageError(fmt.Errorf("serve: %w", err))
 			}
