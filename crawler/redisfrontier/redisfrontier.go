@@ -141,8 +141,12 @@ func Open(ctx context.Context, rawURL, crawlID string, opts Options) (*Frontier,
 		return nil, unreachable(rawURL, err)
 	}
 	if opts.Fingerprint != "" {
+		// Kept with its passwords masked: the command stays in Redis, which
+		// others may read, for as long as the crawl does, and a crawl with
+		// another password is the same crawl.
+		fingerprint := fetch.RedactText(opts.Fingerprint)
 		key := f.prefix + "config"
-		if err := rdb.HSetNX(pingCtx, key, "command", opts.Fingerprint).Err(); err != nil {
+		if err := rdb.HSetNX(pingCtx, key, "command", fingerprint).Err(); err != nil {
 			rdb.Close()
 			return nil, fmt.Errorf("frontier: %w", err)
 		}
@@ -151,9 +155,9 @@ func Open(ctx context.Context, rawURL, crawlID string, opts Options) (*Frontier,
 			rdb.Close()
 			return nil, fmt.Errorf("frontier: %w", err)
 		}
-		if first != opts.Fingerprint {
+		if first != fingerprint {
 			rdb.Close()
-			return nil, fmt.Errorf("%w: crawl %q is `%s`, this is `%s` (another --crawl-id, or --reset it first)", ErrMismatch, crawlID, fetch.RedactText(first), fetch.RedactText(opts.Fingerprint))
+			return nil, fmt.Errorf("%w: crawl %q is `%s`, this is `%s` (another --crawl-id, or --reset it first)", ErrMismatch, crawlID, fetch.RedactText(first), fingerprint)
 		}
 	}
 	// For --status: a crawl stopped by its cap is not "in progress". The

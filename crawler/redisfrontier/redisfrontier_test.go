@@ -11,6 +11,7 @@ import (
 	"github.com/fetchall/fetchall/crawler"
 	"github.com/fetchall/fetchall/internal/redistest"
 	"github.com/fetchall/fetchall/limiter"
+	"github.com/redis/go-redis/v9"
 )
 
 func open(t *testing.T, srv *redistest.Server, id string, opts Options) *Frontier {
@@ -629,5 +630,23 @@ func TestKilledProcessIsForgottenAfterItsTTL(t *testing.T) {
 			t.Fatalf("reset after the killed process's ttl: %v", err)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// The crawl's command stays in Redis, which others may read, for as long
+// as the crawl: its passwords are masked there. A process with another
+// password on the same command joins the crawl.
+func TestCommandInRedisHasNoPassword(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := t.Context()
+	open(t, srv, "c13", Options{Fingerprint: "crawl http://u:TOPSECRET@h/"})
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer rdb.Close()
+	cmd, err := rdb.HGet(ctx, Prefix("c13")+"config", "command").Result()
+	if err != nil || strings.Contains(cmd, "TOPSECRET") || cmd != "crawl http://u:xxxxx@h/" {
+		t.Errorf("command in Redis %q, %v; want the password masked", cmd, err)
+	}
+	if _, err := Open(ctx, srv.URL(), "c13", Options{Fingerprint: "crawl http://u:other@h/"}); err != nil {
+		t.Errorf("the same command with another password: %v, want it to join", err)
 	}
 }
