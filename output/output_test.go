@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -178,11 +179,15 @@ func TestDirSaveStaysInside(t *testing.T) {
 	if err := os.Symlink(filepath.Join(outside, "victim"), filepath.Join(dir, name)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.Save(u, "text/html", []byte("x")); err == nil {
-		t.Error("Save through a symlink pointing outside succeeded, want an error")
+	// The body is renamed into place: the link is replaced, not followed.
+	if _, err := d.Save(u, "text/html", []byte("x")); err != nil {
+		t.Errorf("Save over a planted symlink: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(outside, "victim")); err == nil {
 		t.Error("a file was written outside the save folder")
+	}
+	if fi, err := os.Lstat(filepath.Join(dir, name)); err != nil || !fi.Mode().IsRegular() {
+		t.Errorf("the planted link's name: %v, %v; want the saved body, a regular file", fi, err)
 	}
 	path, err := d.Save("http://a.test/other", "text/html", []byte("hello"))
 	if err != nil {
@@ -193,6 +198,40 @@ func TestDirSaveStaysInside(t *testing.T) {
 	}
 	if filepath.Dir(path) != dir {
 		t.Errorf("saved to %s, want inside %s", path, dir)
+	}
+}
+
+// Saves of one URL at once (a list's duplicate lines) leave one whole body
+// under its name, and no part files: they wrote over each other's bytes,
+// a long body's tail after a short one.
+func TestDirSavesOfOneURLAtOnceLeaveOneWholeBody(t *testing.T) {
+	dir := t.TempDir()
+	d, err := OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	bodies := make([][]byte, 8)
+	for i := range bodies {
+		bodies[i] = bytes.Repeat([]byte{byte('a' + i)}, 1000*(8-i)) // lengths differ
+	}
+	var wg sync.WaitGroup
+	for range 20 {
+		for _, b := range bodies {
+			wg.Go(func() {
+				if _, err := d.Save("http://a.test/x", "text/html", b); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	got, err := os.ReadFile(filepath.Join(dir, FileName("http://a.test/x", "text/html")))
+	if err != nil || !slices.ContainsFunc(bodies, func(b []byte) bool { return bytes.Equal(b, got) }) {
+		t.Errorf("saved %d bytes (%v), want one of the bodies whole", len(got), err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("%d files in the folder, want 1 (no part files left)", len(entries))
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math/rand/v2"
 	"mime"
 	"net/url"
 	"os"
@@ -36,18 +37,27 @@ func OpenDir(dir string) (*Dir, error) {
 func (d *Dir) Close() error { return d.root.Close() }
 
 // Save writes body under FileName(rawURL, contentType) and returns the path
-// as the folder name joined with the file name.
+// as the folder name joined with the file name. The body is written to a
+// file of its own and renamed into place, so that the name holds one
+// whole body: two saves of one URL at once (a list's duplicate lines)
+// wrote over each other's bytes, and a run killed mid-write left a page
+// cut short under its name.
 func (d *Dir) Save(rawURL, contentType string, body []byte) (string, error) {
 	name := FileName(rawURL, contentType)
-	f, err := d.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	part := fmt.Sprintf(".%s.%08x.part", name, rand.Uint32())
+	f, err := d.root.OpenFile(part, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return "", err
 	}
-	if _, err := f.Write(body); err != nil {
-		f.Close()
-		return "", err
+	_, err = f.Write(body)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	if err := f.Close(); err != nil {
+	if err == nil {
+		err = d.root.Rename(part, name)
+	}
+	if err != nil {
+		_ = d.root.Remove(part)
 		return "", err
 	}
 	return path.Join(d.root.Name(), name), nil
