@@ -3,6 +3,7 @@ package testsite
 import (
 	"bytes"
 	"compress/gzip"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -101,19 +102,18 @@ func faultBodyAfterHead(w http.ResponseWriter, r *http.Request) {
 // then br), or labelled once (a gzip of a gzip).
 func init() {
 	page := "<html><head><title>Twice</title></head><body>twice</body></html>"
-	gz := func(b string) string {
+	compress := func(b string, newWriter func(io.Writer) io.WriteCloser) string {
 		var out bytes.Buffer
-		zw := gzip.NewWriter(&out)
+		zw := newWriter(&out)
 		_, _ = zw.Write([]byte(b))
 		_ = zw.Close()
 		return out.String()
 	}
+	gz := func(b string) string {
+		return compress(b, func(w io.Writer) io.WriteCloser { return gzip.NewWriter(w) })
+	}
 	br := func(b string) string {
-		var out bytes.Buffer
-		zw := brotli.NewWriter(&out)
-		_, _ = zw.Write([]byte(b))
-		_ = zw.Close()
-		return out.String()
+		return compress(b, func(w io.Writer) io.WriteCloser { return brotli.NewWriter(w) })
 	}
 	answer := func(codings []string, body string) string {
 		head := "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
