@@ -60,7 +60,7 @@ func parsePage(body []byte, contentType string, pageURL *url.URL, header http.He
 		}
 		return false
 	})
-	if !followNofollow && metaNofollow(doc) {
+	if !followNofollow && (metaNofollow(doc) || headerNofollow(header)) {
 		return p
 	}
 
@@ -166,6 +166,20 @@ func metaNofollow(doc *goquery.Document) bool {
 		return !nofollow
 	})
 	return nofollow
+}
+
+// headerNofollow reports an X-Robots-Tag header that says nofollow (or
+// none) to every agent. A value for one agent ("googlebot: nofollow")
+// is left alone: its first directive is not a bare nofollow.
+func headerNofollow(header http.Header) bool {
+	for _, v := range header.Values("X-Robots-Tag") {
+		for d := range strings.SplitSeq(v, ",") {
+			if d = strings.ToLower(strings.TrimSpace(d)); d == "nofollow" || d == "none" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // refreshURL reads the URL of a meta refresh: "5; url=/next".

@@ -95,6 +95,35 @@ func TestParsePageMetaRobotsNofollow(t *testing.T) {
 	}
 }
 
+// X-Robots-Tag: nofollow (or none) in the response header is meta robots
+// said by the server: no link of the page is followed, on both parsers.
+// A value for one agent is not ours.
+func TestXRobotsTagNofollow(t *testing.T) {
+	base, _ := url.Parse("http://site.test/")
+	html := []byte(`<a href="/a">a</a>`)
+	for value, want := range map[string]int{
+		"noindex, nofollow":       0,
+		"NONE":                    0,
+		"noindex":                 1,
+		"googlebot: nofollow":     1,
+		"unavailable_after: 2030": 1,
+	} {
+		header := http.Header{"X-Robots-Tag": {value}}
+		for name, p := range map[string]page{
+			"parsePage": parsePage(html, "text/html", base, header, linkRules{}),
+			"scanPage":  scanPage(html, "text/html", base, header, false),
+		} {
+			if len(p.links) != want {
+				t.Errorf("%s, X-Robots-Tag %q: %d links, want %d", name, value, len(p.links), want)
+			}
+		}
+	}
+	header := http.Header{"X-Robots-Tag": {"nofollow"}}
+	if p := scanPage(html, "text/html", base, header, true); len(p.links) != 1 {
+		t.Errorf("--follow-nofollow: %d links, want the page's one", len(p.links))
+	}
+}
+
 func TestParsePageFollowSelectors(t *testing.T) {
 	html := `<ul class="pager"><li class="next"><a href="/p2">next</a></li></ul>
 	<article><h3><a href="/book-1">b1</a></h3><a href="/ignored">x</a></article>

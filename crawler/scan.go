@@ -136,7 +136,7 @@ func scanPage(body []byte, contentType string, pageURL *url.URL, header http.Hea
 			p.canonical = u.String()
 		}
 	}
-	if nofollow && !followNofollow {
+	if (nofollow || headerNofollow(header)) && !followNofollow {
 		return p
 	}
 	links := linkSet{seen: map[string]bool{}}

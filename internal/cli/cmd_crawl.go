@@ -125,7 +125,7 @@ func (o *crawlOptions) bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.ignoreRobots, "ignore-robots", false, "do not fetch or obey robots.txt")
 	fs.DurationVar(&o.maxCrawlDelay, "max-crawl-delay", 10*time.Second, "cap on a robots.txt Crawl-delay")
 	fs.BoolVar(&o.followSitemaps, "follow-sitemaps", false, "also start from the pages the seeds' sitemaps list")
-	fs.BoolVar(&o.followNofollow, "follow-nofollow", false, "follow rel=nofollow links too")
+	fs.BoolVar(&o.followNofollow, "follow-nofollow", false, "follow rel=nofollow links too, and the links of pages whose meta robots or X-Robots-Tag says nofollow")
 	fs.BoolVar(&o.keepParams, "keep-params", false, "keep tracking and session parameters (utm_*, fbclid, ;jsessionid=...) in links")
 	fs.StringVar(&o.cookiesFile, "cookies", "", "load cookies from this Netscape cookies.txt file (as curl and wget write it)")
 	fs.StringVar(&o.cookieJarFile, "cookie-jar", "", "save the crawl's cookies to this file, in the same format, when it ends (readable by you alone; may be the --cookies file)")
