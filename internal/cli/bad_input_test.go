@@ -38,7 +38,7 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"empty list", []string{write("empty.txt", nil)}, "", 0, 0, "has no URLs", ""},
 		{"comments only", []string{"-"}, "# nothing\n\n", 0, 0, "standard input has no URLs", ""},
-		{"missing file", []string{filepath.Join(dir, "nope.txt")}, "", exitUsage, 0, "no such file", ""},
+		{"missing file", []string{filepath.Join(dir, "nope.txt")}, "", exitUsage, 0, "URL list " + filepath.Join(dir, "nope.txt") + ": no such file", ""},
 		{"directory", []string{dir}, "", exitUsage, 0, "is a directory", ""},
 		{"binary file", []string{write("bin.dat", binary)}, "", exitUsage, 0, "looks like a binary file", ""},
 		{"1 MB line", []string{"-"}, base + "/page/1\n" + strings.Repeat("x", 1<<20) + "\n" + base + "/page/2\n", exitFailures, 3, "", `"line":2,"ok":false`},
@@ -52,6 +52,8 @@ func TestBadInput(t *testing.T) {
 		{"a header field that is no header name", []string{"-", "--header-field", "X Cache"}, base + "/page/1\n", exitUsage, 0, `--header-field "X Cache": want a header name`, ""},
 		{"a header field with a line break", []string{"-", "--header-field", "X-Cache\r\nY"}, base + "/page/1\n", exitUsage, 0, `--header-field "X-Cache\r\nY"`, ""},
 		{"a mistyped command", []string{"crawll", base + "/"}, "", exitUsage, 0, `"crawll" is neither a command nor a file: did you mean crawl?`, ""},
+		// It said "URL list: stat version: no such file or directory".
+		{"version as a command", []string{"version"}, "", exitUsage, 0, `"version" is neither a command nor a file: the version is fetchall --version`, ""},
 		{"a mistyped command alone", []string{"stat"}, "", exitUsage, 0, `did you mean state?`, ""},
 		{"--retry-failed without --state", []string{"-", "--retry-failed"}, base + "/page/1\n", exitUsage, 0, "--state-reset and --retry-failed need --state DIR", ""},
 		{"--state-reset without --state, in a crawl", []string{"crawl", base + "/", "--state-reset"}, "", exitUsage, 0, "need --state DIR", ""},

@@ -101,6 +101,9 @@ func mistypedCommand(cmd *cobra.Command, args []string) error {
 	if _, err := os.Stat(args[0]); err == nil {
 		return nil
 	}
+	if args[0] == "version" {
+		return usageError(fmt.Errorf(`"version" is neither a command nor a file: the version is %s --version`, cmd.CommandPath()))
+	}
 	if hints := cmd.SuggestionsFor(args[0]); len(hints) > 0 {
 		return usageError(fmt.Errorf("%q is neither a command nor a file: did you mean %s? (see '%s --help')", args[0], strings.Join(hints, " or "), cmd.CommandPath()))
 	}
