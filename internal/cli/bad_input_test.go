@@ -41,6 +41,8 @@ func TestBadInput(t *testing.T) {
 		{"missing file", []string{filepath.Join(dir, "nope.txt")}, "", exitUsage, 0, "URL list " + filepath.Join(dir, "nope.txt") + ": no such file", ""},
 		{"directory", []string{dir}, "", exitUsage, 0, "is a directory", ""},
 		{"binary file", []string{write("bin.dat", binary)}, "", exitUsage, 0, "looks like a binary file", ""},
+		// Every line was a bad_url record, exit 1.
+		{"a job file as the list", []string{write("job.yaml", []byte("# a job\nstart: ["+base+"/]\nitems:\n  - fields: {t: {css: h1}}\n"))}, "", exitUsage, 0, "looks like a scraping job (it has an items: or start: key), not one URL per line: fetchall run FILE runs a job", ""},
 		{"1 MB line", []string{"-"}, base + "/page/1\n" + strings.Repeat("x", 1<<20) + "\n" + base + "/page/2\n", exitFailures, 3, "", `"line":2,"ok":false`},
 		{"UTF-16 from PowerShell", []string{write("utf16.txt", utf16LE("\ufeff"+base+"/page/1\r\n"+base+"/page/2\r\n"))}, "", 0, 2, "", `"title":"Page 2"`},
 		{"CRLF and BOM", []string{write("crlf.txt", []byte("\xef\xbb\xbf"+base+"/page/1\r\n"+base+"/page/2\r\n"))}, "", 0, 2, "", `"title":"Page 2"`},

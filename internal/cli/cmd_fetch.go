@@ -350,8 +350,26 @@ func sniff(what string, head []byte, rest io.Reader) (io.Reader, error) {
 		return transform.NewReader(all, unicode.BOMOverride(unicode.UTF8.NewDecoder())), nil
 	case bytes.IndexByte(head, 0) >= 0:
 		return nil, fmt.Errorf("%s looks like a binary file (it has NUL bytes), not one URL per line", what)
+	case looksLikeJob(head):
+		// Each of its lines was a bad_url record, exit 1: the user meant
+		// to run it.
+		return nil, fmt.Errorf("%s looks like a scraping job (it has an items: or start: key), not one URL per line: fetchall run FILE runs a job", what)
 	}
 	return all, nil
+}
+
+// looksLikeJob says whether a list's first bytes hold a job file's
+// top-level items:, start: or start_file: key. No URL line starts so: it
+// would be a URL of the scheme "start" or "items".
+func looksLikeJob(head []byte) bool {
+	for line := range bytes.Lines(head) {
+		for _, key := range []string{"items:", "start:", "start_file:"} {
+			if bytes.HasPrefix(line, []byte(key)) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // sniffedList is listText for a list that is not a regular file: its
