@@ -141,7 +141,11 @@ func Parse(file string, data []byte, sets []string) (*Job, error) {
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		return nil, errorAt(file, root, "", errors.New("want a mapping of key: value"))
+		why := "want a mapping of key: value"
+		if root.Kind == yaml.ScalarNode && strings.Contains(root.Value, "://") {
+			why += " (this looks like a list of URLs: fetchall FILE fetches them, fetchall crawl --seeds FILE crawls from them)"
+		}
+		return nil, errorAt(file, root, "", errors.New(why))
 	}
 	for _, s := range sets {
 		if err := applySet(root, s); err != nil {

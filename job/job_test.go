@@ -59,6 +59,14 @@ func TestSetErrorsNameTheSet(t *testing.T) {
 	}
 }
 
+// A URL list given to run says what it looks like, and what runs it.
+func TestAListGivenAsAJobIsNamed(t *testing.T) {
+	_, err := Parse("urls.txt", []byte("# my list\nhttp://a/1\nhttp://a/2\n"), nil)
+	if err == nil || !strings.Contains(err.Error(), "urls.txt line 2: want a mapping of key: value (this looks like a list of URLs: fetchall FILE fetches them") {
+		t.Errorf("a list as a job: %v", err)
+	}
+}
+
 // A start URL that is not one stops the job before anything is fetched,
 // naming its line, as a bad selector does: it was fetched as a bad_url
 // record, exit 1, after the job had started.
