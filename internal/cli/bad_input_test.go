@@ -60,6 +60,7 @@ func TestBadInput(t *testing.T) {
 		{"--retry-failed without --state", []string{"-", "--retry-failed"}, base + "/page/1\n", exitUsage, 0, "--state-reset and --retry-failed need --state DIR", ""},
 		{"--state-reset without --state, in a crawl", []string{"crawl", base + "/", "--state-reset"}, "", exitUsage, 0, "need --state DIR", ""},
 		{"--state-reset with --retry-failed", []string{"-", "--state", filepath.Join(dir, "st"), "-o", filepath.Join(dir, "o.jsonl"), "--state-reset", "--retry-failed"}, base + "/page/1\n", exitUsage, 0, "not both", ""},
+		{"--lease-ttl too short to renew", []string{"crawl", base + "/", "--frontier", "redis://127.0.0.1:1/0", "--crawl-id", "x", "--lease-ttl", "10ms"}, "", exitUsage, 0, "--lease-ttl must be at least 1s (a lease is renewed every third of it), got 10ms", ""},
 		{"--lease-ttl without --frontier", []string{"crawl", base + "/", "--lease-ttl", "1m"}, "", exitUsage, 0, "--lease-ttl, --status and --reset need --frontier", ""},
 		{"--warc-max-size without --warc", []string{"-", "--warc-max-size", "1GiB"}, base + "/page/1\n", exitUsage, 0, "--warc-max-size needs --warc FILE", ""},
 		{"--save-dir with -X HEAD", []string{"-", "-X", "HEAD", "--save-dir", filepath.Join(dir, "bodies")}, base + "/page/1\n", exitUsage, 0, "-X HEAD fetches none", ""},

@@ -52,8 +52,11 @@ func (o *sharedOptions) check(state string) error {
 		return errors.New("--frontier needs --crawl-id NAME: the processes that share a crawl give the same one")
 	case state != "":
 		return errors.New("--frontier and --state do not go together: Redis holds the shared crawl's state")
-	case o.leaseTTL < 3*time.Millisecond:
-		return fmt.Errorf("--lease-ttl must be at least 3ms, got %s", o.leaseTTL)
+	case o.leaseTTL < time.Second:
+		// Leases are renewed at a third of it, each a round trip to Redis:
+		// below a second, a page in flight loses its lease to a slow
+		// answer and is fetched again by another process.
+		return fmt.Errorf("--lease-ttl must be at least 1s (a lease is renewed every third of it), got %s", o.leaseTTL)
 	}
 	return nil
 }
