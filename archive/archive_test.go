@@ -28,6 +28,8 @@ func testServer(t *testing.T) *httptest.Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/page/{n}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
+		w.Header().Add("Set-Cookie", "sid=cookiesecret; Path=/; HttpOnly")
+		w.Header().Add("Set-Cookie", "theme=dark")
 		fmt.Fprintf(w, "<title>Page %s</title>%s", r.PathValue("n"), strings.Repeat("x", 500))
 	})
 	mux.HandleFunc("/gz", func(w http.ResponseWriter, r *http.Request) {
@@ -77,6 +79,12 @@ func TestArchiveHoldsEveryExchangeAndReplaysIt(t *testing.T) {
 		case "response":
 			if !strings.HasPrefix(block, "HTTP/1.1 ") || r.Header["WARC-IP-Address"] != "127.0.0.1" || !strings.HasPrefix(r.Header["WARC-Payload-Digest"], "sha1:") {
 				t.Errorf("response record %d: %v\n%.80q", i, r.Header, block)
+			}
+			// The cookies a response sets are what the requests send as
+			// Cookie, masked there: they were kept here, in clear.
+			if strings.Contains(block, "cookiesecret") || (strings.Contains(block, "<title>Page") &&
+				!strings.Contains(block, "Set-Cookie: sid=xxxxx; Path=/; HttpOnly\r\n") || strings.Contains(block, "theme=dark")) {
+				t.Errorf("response record %d keeps a cookie's value:\n%q", i, block)
 			}
 		case "request":
 			if !strings.HasPrefix(block, "GET /") || !strings.Contains(block, "Authorization: xxxxx") || strings.Contains(block, "secret") ||

@@ -132,7 +132,8 @@ func (w *Writer) cutBack(start int64, err error) error {
 
 // Record writes an exchange: its response record, then its request
 // record pointing to it. Credentials in the request (Authorization,
-// Cookie, a URL's password) are masked: an archive is shared.
+// Cookie, a URL's password) and the cookies the response sets are
+// masked: an archive is shared.
 func (w *Writer) Record(x *fetch.Exchange) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -203,13 +204,38 @@ func (w *Writer) record(x *fetch.Exchange) error {
 }
 
 // responseHead is the response's status line and header as received
-// (Go keeps Transfer-Encoding aside, and the body is stored unchunked).
+// (Go keeps Transfer-Encoding aside, and the body is stored unchunked),
+// the values of the cookies it sets masked: they are what the requests
+// then send as Cookie, which is masked too.
 func responseHead(r *http.Response) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "%s %s\r\n", r.Proto, r.Status)
-	_ = r.Header.Write(&b)
+	h := r.Header
+	if len(h["Set-Cookie"]) > 0 || len(h["Set-Cookie2"]) > 0 {
+		h = h.Clone()
+		for _, k := range []string{"Set-Cookie", "Set-Cookie2"} {
+			for i, v := range h[k] {
+				h[k][i] = maskCookieValue(v)
+			}
+		}
+	}
+	_ = h.Write(&b)
 	b.WriteString("\r\n")
 	return b.Bytes()
+}
+
+// maskCookieValue masks the value of a Set-Cookie line and keeps its
+// name and attributes: "sid=abc; Path=/" is "sid=xxxxx; Path=/".
+func maskCookieValue(v string) string {
+	pair, attrs, hasAttrs := strings.Cut(v, ";")
+	name, _, hasValue := strings.Cut(pair, "=")
+	if !hasValue {
+		return "xxxxx"
+	}
+	if hasAttrs {
+		return name + "=xxxxx;" + attrs
+	}
+	return name + "=xxxxx"
 }
 
 // masked are request headers an archive must not keep.
