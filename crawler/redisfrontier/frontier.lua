@@ -25,6 +25,9 @@
 -- stats     HASH  queued, pages (leased or done), done, expired, seq, leaseseq, gnext
 -- outputs   HASH  "machine:path" -> the output's length at its last commit
 -- byhost    HASH  host -> pages done;  statuses  HASH  HTTP status ("0": no answer) -> pages done
+-- hostpages HASH  host -> URLs added (the per-host cap, over every process)
+-- procs     ZSET  process id -> alive until (ms): renewed with its leases,
+--                 for Reset and Status to see processes that hold none
 
 local p = ARGV[1]
 
