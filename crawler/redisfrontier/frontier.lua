@@ -123,14 +123,16 @@ local op = ARGV[4]
 
 if op == 'add' then
   -- ARGV[5] the most URLs taken from one host, over every process (0: no
-  -- cap; seeds, at depth 0, are counted but never refused); ARGV[6..]:
-  -- key, depth, host, member, repeated. Answers {new, refused by the cap}.
+  -- cap); ARGV[6..]: key, depth, host, member, capped ('1', or '0' for a
+  -- seed: counted, never refused), repeated. Answers {new, refused by the
+  -- cap}.
   local host_cap = num(ARGV[5])
   local new, over = 0, 0
-  for i = 6, #ARGV, 4 do
+  for i = 6, #ARGV, 5 do
     local k, d, host, member = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
+    local capped = ARGV[i + 4] == '1'
     local old = redis.call('HGET', p .. 'seen', k)
-    if not old and host_cap > 0 and d > 0 and num(redis.call('HGET', p .. 'hostpages', host)) >= host_cap then
+    if not old and host_cap > 0 and capped and num(redis.call('HGET', p .. 'hostpages', host)) >= host_cap then
       over = over + 1
     elseif not old then
       new = new + 1

@@ -245,10 +245,14 @@ func (f *Frontier) Add(ctx context.Context, tasks []crawler.Task) (crawler.AddRe
 	for len(tasks) > 0 {
 		batch := tasks[:min(len(tasks), 500)]
 		tasks = tasks[len(batch):]
-		args := make([]any, 0, 1+4*len(batch))
+		args := make([]any, 0, 1+5*len(batch))
 		args = append(args, f.opts.MaxPagesPerHost)
 		for _, t := range batch {
-			args = append(args, fmt.Sprintf("%016x", t.Key()), t.Depth, t.Host(), member(t))
+			// A seed the user gave is never refused by the cap, as the
+			// engine queues it without asking; a listing's next pages,
+			// at its depth, are.
+			seed := t.SeedChain && t.Hops == 0
+			args = append(args, fmt.Sprintf("%016x", t.Key()), t.Depth, t.Host(), member(t), boolArg(!seed))
 		}
 		out, err := f.run(ctx, "add", args...)
 		if err != nil {

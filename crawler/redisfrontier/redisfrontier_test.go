@@ -593,14 +593,18 @@ func TestHostCapIsGlobal(t *testing.T) {
 		}
 		return out
 	}
-	if res, err := a.Add(ctx, append([]crawler.Task{{URL: "http://trap/"}}, links(0, 1)...)); err != nil || res.New != 2 || res.OverHostCap != 0 {
+	if res, err := a.Add(ctx, append([]crawler.Task{{URL: "http://trap/", SeedChain: true}}, links(0, 1)...)); err != nil || res.New != 2 || res.OverHostCap != 0 {
 		t.Fatalf("a.Add of a seed and a link = %+v, %v; want 2 new", res, err)
 	}
 	if res, err := b.Add(ctx, links(0, 5)); err != nil || res.New != 1 || res.OverHostCap != 3 {
 		t.Fatalf("b.Add of 5 links, one seen = %+v, %v; want 1 new (the cap of 3 reached) and 3 refused", res, err)
 	}
-	if res, err := a.Add(ctx, []crawler.Task{{URL: "http://trap/again"}, {URL: "http://other/", Depth: 2}}); err != nil || res.New != 2 || res.OverHostCap != 0 {
+	if res, err := a.Add(ctx, []crawler.Task{{URL: "http://trap/again", SeedChain: true}, {URL: "http://other/", Depth: 2}}); err != nil || res.New != 2 || res.OverHostCap != 0 {
 		t.Fatalf("a.Add of a seed of the capped host and a link elsewhere = %+v, %v; want both new", res, err)
+	}
+	// A listing's next page keeps its depth (0) but is no seed: capped.
+	if res, err := b.Add(ctx, []crawler.Task{{URL: "http://trap/page-2", Chain: 1}}); err != nil || res.New != 0 || res.OverHostCap != 1 {
+		t.Fatalf("b.Add of a next page at depth 0 = %+v, %v; want it refused by the cap", res, err)
 	}
 	// Without a cap, nothing is refused.
 	c := open(t, srv, "nocap", Options{})
