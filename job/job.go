@@ -229,7 +229,11 @@ func (j *Job) check(root *yaml.Node) error {
 	case len(j.Start) == 0 && j.StartFile == "":
 		return errorAt(j.File, root, "start", errors.New("the job needs start (a list of URLs) or start_file"))
 	case len(j.Start) > 0 && j.StartFile != "":
-		return errorAt(j.File, root, "start", errors.New("give start or start_file, not both"))
+		at := root
+		if n := valueOf(root, "start_file"); n != nil {
+			at = n // its own line, or --set's
+		}
+		return errorAt(j.File, at, "start_file", errors.New("give start or start_file, not both"))
 	case len(j.Rules) == 0:
 		return errorAt(j.File, root, "items", errors.New("the job needs at least one rule under items"))
 	}
@@ -246,7 +250,11 @@ func (j *Job) check(root *yaml.Node) error {
 			found = found || slices.ContainsFunc(r.Fields, func(f Field) bool { return f.Name == j.Output.UniqueBy && !f.Nested() })
 		}
 		if !found {
-			return errorAt(j.File, root, "output.unique_by", fmt.Errorf("%q is not a field of any rule (a nested list cannot be one)", j.Output.UniqueBy))
+			at := root
+			if n := valueOf(valueOf(root, "output"), "unique_by"); n != nil {
+				at = n // its own line, or --set's
+			}
+			return errorAt(j.File, at, "output.unique_by", fmt.Errorf("%q is not a field of any rule (a nested list cannot be one)", j.Output.UniqueBy))
 		}
 	}
 	return nil

@@ -47,6 +47,9 @@ func TestSetErrorsNameTheSet(t *testing.T) {
 		// A key made under a new mapping: the mapping said "line 0".
 		{"paginate.max_pages=0", "--set paginate: "},
 		{"start=", "--set start: an empty start URL"},
+		// Checks across keys named the file's first line.
+		{"output.unique_by=nope", `--set output.unique_by: "nope" is not a field of any rule`},
+		{"start_file=seeds.txt", "--set start_file: give start or start_file, not both"},
 	} {
 		_, err := Parse("j.yaml", file, []string{tt.set})
 		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
