@@ -7,6 +7,7 @@ package job
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -110,6 +111,32 @@ type Output struct {
 	Format   string `yaml:"format"`    // jsonl or csv
 	UniqueBy string `yaml:"unique_by"` // drop later items with the same value of this field
 	Errors   string `yaml:"errors"`    // a JSONL file of one record per failed page, or ""
+	// FormatFrom says where Format came from: "" (the default, or the
+	// path's extension), "file" or "--set". A -o on the command line
+	// names its format by its extension over the file's, not --set's.
+	FormatFrom string `yaml:"-"`
+}
+
+// FormatOfName is the item format a file name asks for by its extension
+// (.csv, .jsonl, .ndjson), or "".
+func FormatOfName(name string) string {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".csv":
+		return "csv"
+	case ".jsonl", ".ndjson":
+		return "jsonl"
+	}
+	return ""
+}
+
+// SetOutputPath sends the items to path ("" is standard output), in the
+// format its extension asks for unless --set gave one: a user who names
+// the file books.csv means CSV, as with fetch's -o.
+func (o *Output) SetOutputPath(path string) {
+	o.Path = path
+	if f := FormatOfName(path); f != "" && o.FormatFrom != "--set" {
+		o.Format = f
+	}
 }
 
 // jobFile is the top of a job file as decoded; every other key is a setting.
@@ -160,6 +187,18 @@ func Parse(file string, data []byte, sets []string) (*Job, error) {
 		return nil, err
 	}
 	j := &Job{File: file, StartFile: string(top.StartFile), Output: top.Output}
+	formatNode, pathNode := valueOf(nodes["output"], "format"), valueOf(nodes["output"], "path")
+	switch {
+	case formatNode != nil && formatNode.Line == config.SetLine:
+		j.Output.FormatFrom = "--set"
+	case formatNode != nil:
+		j.Output.FormatFrom = "file"
+	}
+	// output.path: books.csv with no format given, or given with --set
+	// over the file's format, asks for CSV as -o books.csv does.
+	if pathNode != nil && (formatNode == nil || (pathNode.Line == config.SetLine && j.Output.FormatFrom == "file")) {
+		j.Output.SetOutputPath(j.Output.Path)
+	}
 	if j.Output.Format != "jsonl" && j.Output.Format != "csv" {
 		at := nodes["output"]
 		if n := valueOf(at, "format"); n != nil {

@@ -539,3 +539,41 @@ func TestValuesNotOfTheirTypeAreCountedAndSaid(t *testing.T) {
 		}
 	}
 }
+
+// Items go in the format their file's name asks for (.csv, .jsonl) unless
+// --set says otherwise, as fetch's -o does: -o books.csv wrote JSON Lines
+// into books.csv.
+func TestOutputFormatFollowsTheFileName(t *testing.T) {
+	parse := func(output string, sets ...string) Output {
+		t.Helper()
+		j, err := Parse("j.yaml", []byte("start: [http://a/]\nitems:\n  - fields:\n      t: {css: h1}\n"+output), sets)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return j.Output
+	}
+	for _, tt := range []struct {
+		output string
+		sets   []string
+		o      string // a -o, or ""
+		want   string
+	}{
+		{"", nil, "", "jsonl"},
+		{"", nil, "books.csv", "csv"},
+		{"output: {format: jsonl}\n", nil, "books.CSV", "csv"}, // the command line's -o over the file
+		{"output: {format: csv}\n", nil, "books.jsonl", "jsonl"},
+		{"output: {format: jsonl}\n", []string{"output.format=jsonl"}, "books.csv", "jsonl"}, // --set is said on purpose
+		{"output: {path: books.csv}\n", nil, "", "csv"},
+		{"output: {path: books.csv, format: jsonl}\n", nil, "", "jsonl"}, // both the file's: as written
+		{"output: {format: jsonl}\n", []string{"output.path=books.csv"}, "", "csv"},
+		{"", nil, "books.txt", "jsonl"},
+	} {
+		o := parse(tt.output, tt.sets...)
+		if tt.o != "" {
+			o.SetOutputPath(tt.o)
+		}
+		if o.Format != tt.want {
+			t.Errorf("%q %v -o %q: format %s, want %s", tt.output, tt.sets, tt.o, o.Format, tt.want)
+		}
+	}
+}

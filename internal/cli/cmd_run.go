@@ -223,7 +223,7 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 	case "-": // standard output, as everywhere else
 		j.Output.Path = ""
 	default:
-		j.Output.Path = opts.output
+		j.Output.SetOutputPath(opts.output)
 	}
 	if opts.test {
 		if opts.state.dir != "" || opts.shared.url != "" || opts.output != "" {
