@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -289,6 +290,40 @@ func TestArchiveInUseIsRefused(t *testing.T) {
 		t.Fatalf("once the first is closed: %v", err)
 	}
 	again.Close()
+}
+
+// Check refuses what Create would, writing nothing: a name that is not
+// .warc.gz (the archive is gzip whatever it is called), a missing folder,
+// a file another writer holds. A device is no name to go by.
+func TestCheckRefusesWhatCreateWouldAndWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	held, err := Create(filepath.Join(dir, "held.warc.gz"), 0, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	for path, want := range map[string]error{
+		filepath.Join(dir, "run.warc"):            ErrNotWarcGz,
+		filepath.Join(dir, "run.txt"):             ErrNotWarcGz,
+		filepath.Join(dir, "gone", "run.warc.gz"): fs.ErrNotExist,
+		filepath.Join(dir, "held.warc.gz"):        filelock.ErrLocked,
+		filepath.Join(dir, "new.WARC.GZ"):         nil,
+		os.DevNull:                                nil,
+	} {
+		if err := Check(path, 0); !errors.Is(err, want) {
+			t.Errorf("Check(%s) = %v, want %v", path, err, want)
+		}
+		if want != ErrNotWarcGz {
+			continue
+		}
+		if _, err := Create(path, 0, nil, nil); !errors.Is(err, want) {
+			t.Errorf("Create(%s) = %v, want %v", path, err, want)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("%d files after the checks, want only the held archive", len(entries))
+	}
 }
 
 // Replayed fetches at once each get their own page: gowarc reads a

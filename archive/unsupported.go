@@ -19,6 +19,9 @@ var ErrNotArchived = fetch.ErrNotArchived
 // Writer is not available on this system.
 type Writer struct{}
 
+// Check says that archives are not available here.
+func Check(string, int64) error { return ErrUnsupported }
+
 // Create says that archives are not available here.
 func Create(string, int64, map[string]string, func(error)) (*Writer, error) {
 	return nil, ErrUnsupported

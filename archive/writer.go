@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -40,6 +41,10 @@ type Writer struct {
 	err     error
 }
 
+// ErrNotWarcGz is Create's answer to a file name that does not end in
+// .warc.gz: the archive is written gzip-compressed, a member a record.
+var ErrNotWarcGz = errors.New("the archive is written gzip-compressed, one member a record, as WARC readers expect: name it FILE.warc.gz")
+
 // Create starts an archive at path (which should end in .warc.gz), or
 // adds to it: an archive already there is never overwritten (a resumed
 // run, or the same command run again, appends its records after a new
@@ -49,19 +54,72 @@ type Writer struct {
 // is the warcinfo record each file starts with. onError, when set, hears
 // the first write error; the archive writes nothing after it.
 func Create(path string, maxSize int64, info map[string]string, onError func(error)) (*Writer, error) {
-	w := &Writer{path: path, maxSize: maxSize, info: info, onError: onError}
-	if maxSize > 0 {
-		for {
-			if _, err := os.Stat(w.fileName()); err != nil {
-				break
-			}
-			w.serial++
-		}
+	if err := checkName(path); err != nil {
+		return nil, err
 	}
+	w := &Writer{path: path, maxSize: maxSize, info: info, onError: onError}
+	w.skipExisting()
 	if err := w.open(); err != nil {
 		return nil, err
 	}
 	return w, nil
+}
+
+// Check says, writing nothing, whether Create(path, maxSize, ...) can
+// succeed: the name, a folder the file can be made in, and no other
+// process writing it. A run checks before it opens its outputs, which it
+// empties: an archive refused after that had cost the output its records.
+// A file made for the probe is removed.
+func Check(path string, maxSize int64) error {
+	if err := checkName(path); err != nil {
+		return err
+	}
+	w := &Writer{path: path, maxSize: maxSize}
+	w.skipExisting()
+	name := w.fileName()
+	fi, statErr := os.Stat(name)
+	if statErr == nil && !fi.Mode().IsRegular() {
+		return nil // a device: nothing to make or lock
+	}
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("warc: %w", err)
+	}
+	lockErr := filelock.Lock(f)
+	f.Close()
+	if errors.Is(statErr, fs.ErrNotExist) {
+		_ = os.Remove(name)
+	}
+	if lockErr != nil {
+		return fmt.Errorf("warc %s: %w (a fetchall still running with the same --warc?)", name, lockErr)
+	}
+	return nil
+}
+
+// checkName refuses a file name that does not end in .warc.gz. Every
+// record is a gzip member: a file named .warc (or anything else) held
+// gzip that tools taking the name at its word could not read. A device
+// (/dev/null) is no name to go by.
+func checkName(path string) error {
+	if fi, err := os.Stat(path); (err == nil && fi.Mode().IsRegular()) || errors.Is(err, fs.ErrNotExist) {
+		if !strings.HasSuffix(strings.ToLower(path), ".warc.gz") {
+			return fmt.Errorf("warc %s: %w", path, ErrNotWarcGz)
+		}
+	}
+	return nil
+}
+
+// skipExisting moves a rotating archive past the files already there.
+func (w *Writer) skipExisting() {
+	if w.maxSize <= 0 {
+		return
+	}
+	for {
+		if _, err := os.Stat(w.fileName()); err != nil {
+			return
+		}
+		w.serial++
+	}
 }
 
 // fileName is the name of file number serial.

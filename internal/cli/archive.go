@@ -34,6 +34,22 @@ func (o *archiveOptions) check() error {
 	return nil
 }
 
+// preflight refuses an archive that cannot be made, before the run opens
+// its outputs (which empties them): a bad name, a named pipe, a missing
+// folder, a file another fetchall writes.
+func (o *archiveOptions) preflight() error {
+	if o.path == "" {
+		return nil
+	}
+	if info, err := os.Stat(o.path); err == nil && info.Mode()&os.ModeNamedPipe != 0 {
+		// An archive is appended to, rotated, and cut back after a
+		// failed write: a pipe can be none of these (and its open would
+		// wait for a reader past any Ctrl-C).
+		return fmt.Errorf("--warc %s is a named pipe; give a file (or %s to keep nothing)", o.path, os.DevNull)
+	}
+	return archive.Check(o.path, int64(o.maxSize))
+}
+
 // start opens the archive for a run whose settings it completes: the
 // fetch client writes every exchange to it, and its first write error
 // stops the run (the context returned is canceled). finish closes the
@@ -43,11 +59,8 @@ func (o *archiveOptions) start(ctx context.Context, settings *crawler.Settings) 
 	if o.path == "" {
 		return ctx, func(err error) error { return err }, func(io.Writer) {}, nil
 	}
-	if info, err := os.Stat(o.path); err == nil && info.Mode()&os.ModeNamedPipe != 0 {
-		// An archive is appended to, rotated, and cut back after a
-		// failed write: a pipe can be none of these (and its open would
-		// wait for a reader past any Ctrl-C).
-		return nil, nil, nil, fmt.Errorf("--warc %s is a named pipe; give a file (or %s to keep nothing)", o.path, os.DevNull)
+	if err := o.preflight(); err != nil {
+		return nil, nil, nil, err
 	}
 	runCtx, cancel := context.WithCancelCause(ctx)
 	robots := "obey"

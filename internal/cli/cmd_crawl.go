@@ -149,6 +149,9 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 		return usageError(err)
 	}
 	defer cs.close()
+	if err := opts.archive.preflight(); err != nil {
+		return usageError(err) // before -o is opened, and emptied
+	}
 	var frontier crawler.Frontier
 	var st *state.State
 	if opts.state.dir != "" {

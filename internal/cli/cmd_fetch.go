@@ -119,6 +119,9 @@ func runFetch(ctx context.Context, opts *fetchOptions) error {
 			total = countURLs(opts.input)
 		}
 	}
+	if err := opts.archive.preflight(); err != nil {
+		return usageError(err) // before -o is opened, and emptied
+	}
 	src := crawler.ListSource(list)
 	var frontier crawler.Frontier
 	var st *state.State

@@ -293,6 +293,9 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 	if done, err := co.shared.action(ctx, s.Out); done {
 		return usageErrorOrNil(err)
 	}
+	if err := co.archive.preflight(); err != nil {
+		return usageError(err) // before the items file is opened, and emptied
+	}
 	var st *state.State
 	var frontier crawler.Frontier
 	var items, errs io.Writer

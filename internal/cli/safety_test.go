@@ -91,6 +91,40 @@ func TestOutputInUseIsRefused(t *testing.T) {
 	}
 }
 
+// A --warc that cannot be made (a name that is not .warc.gz, a missing
+// folder, an archive another fetchall writes) is refused before -o is
+// opened: the run emptied -o and then stopped, its earlier records lost.
+func TestRefusedArchiveLeavesTheOutputAlone(t *testing.T) {
+	site, base := startSite(t)
+	list := writeFile(t, "list.txt", base+"/page/1\n")
+	dir := t.TempDir()
+	held := filepath.Join(dir, "held.warc.gz")
+	f, err := os.OpenFile(held, os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := filelock.Lock(f); err != nil {
+		t.Fatal(err)
+	}
+	job := writeFile(t, "job.yaml", "start: ["+base+"/page/1]\nitems:\n  - fields: {t: {css: title}}\n")
+	for _, warc := range []string{filepath.Join(dir, "run.warc"), filepath.Join(dir, "gone", "run.warc.gz"), held} {
+		for _, args := range [][]string{{list}, {"crawl", base + "/"}, {"run", job}} {
+			out := filepath.Join(dir, "out.jsonl")
+			if err := os.WriteFile(out, []byte("{\"url\":\"kept\"}\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			res := runCLI(t, "", append(args, "-q", "-o", out, "--warc", warc)...)
+			if data, _ := os.ReadFile(out); res.code != 2 || string(data) != "{\"url\":\"kept\"}\n" {
+				t.Errorf("%q --warc %s: exit %d, stderr %q, output now %q; want 2 and the output kept", args, warc, res.code, res.stderr, data)
+			}
+		}
+	}
+	if n := site.Total(); n != 0 {
+		t.Errorf("%d requests, want none", n)
+	}
+}
+
 // Issue 11, item 4: a password in a URL is masked everywhere, bad URLs
 // included (url.Parse cannot help with those).
 func TestPasswordsAreMaskedEvenInBadURLs(t *testing.T) {
