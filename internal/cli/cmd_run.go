@@ -293,8 +293,28 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 	if done, err := co.shared.action(ctx, s.Out); done {
 		return usageErrorOrNil(err)
 	}
+	// What can still refuse the run is tried before the items file is
+	// opened, and emptied: an errors file in a missing folder, or a
+	// replay that cannot be read, cost it its items.
 	if err := co.archive.preflight(); err != nil {
-		return usageError(err) // before the items file is opened, and emptied
+		return usageError(err)
+	}
+	for _, f := range []flagFile{{itemsFlag, j.Output.Path}, {"output.errors", j.Output.Errors}} {
+		if err := canReplace(f); err != nil {
+			return usageError(err)
+		}
+	}
+	if len(opts.replay) > 0 {
+		rp, err := archive.OpenReplay(opts.replay...)
+		if err != nil {
+			return usageError(err)
+		}
+		for _, damage := range rp.Damaged {
+			fmt.Fprintf(s.Err, "fetchall: replay: %s\n", damage)
+		}
+		// Nothing reaches a server: no politeness to keep.
+		cs.settings.Fetch.Replay = rp
+		cs.settings.Limits.Delay, cs.settings.Limits.Rate, cs.settings.Limits.HostRate = 0, 0, 0
 	}
 	var st *state.State
 	var frontier crawler.Frontier
@@ -366,20 +386,6 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 				return usageError(err)
 			}
 		}
-	}
-	if len(opts.replay) > 0 {
-		rp, err := archive.OpenReplay(opts.replay...)
-		if err != nil {
-			closeItems()
-			closeErrs()
-			return usageError(err)
-		}
-		for _, damage := range rp.Damaged {
-			fmt.Fprintf(s.Err, "fetchall: replay: %s\n", damage)
-		}
-		// Nothing reaches a server: no politeness to keep.
-		cs.settings.Fetch.Replay = rp
-		cs.settings.Limits.Delay, cs.settings.Limits.Rate, cs.settings.Limits.HostRate = 0, 0, 0
 	}
 	runCtx, finishArchive, reportArchive, err := co.archive.start(ctx, &cs.settings)
 	if err != nil {

@@ -125,6 +125,33 @@ func TestRefusedArchiveLeavesTheOutputAlone(t *testing.T) {
 	}
 }
 
+// A job refused for its errors file (a missing folder) or its --replay
+// (missing, not a WARC) keeps its items file: it was opened, and emptied,
+// first.
+func TestRefusedJobLeavesItsItemsAlone(t *testing.T) {
+	site, base := startSite(t)
+	job := writeFile(t, "job.yaml", "start: ["+base+"/page/1]\nitems:\n  - fields: {t: {css: title}}\n")
+	dir := t.TempDir()
+	notWARC := writeFile(t, "bad.warc.gz", "not a WARC\n")
+	for _, extra := range [][]string{
+		{"--set", "output.errors=" + filepath.Join(dir, "gone", "errors.jsonl")},
+		{"--replay", filepath.Join(dir, "none.warc.gz")},
+		{"--replay", notWARC},
+	} {
+		items := filepath.Join(dir, "items.jsonl")
+		if err := os.WriteFile(items, []byte("{\"t\":\"kept\"}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		res := runCLI(t, "", append([]string{"run", job, "-q", "-o", items}, extra...)...)
+		if data, _ := os.ReadFile(items); res.code != 2 || string(data) != "{\"t\":\"kept\"}\n" {
+			t.Errorf("%q: exit %d, stderr %q, items now %q; want 2 and the items kept", extra, res.code, res.stderr, data)
+		}
+	}
+	if n := site.Total(); n != 0 {
+		t.Errorf("%d requests, want none", n)
+	}
+}
+
 // Issue 11, item 4: a password in a URL is masked everywhere, bad URLs
 // included (url.Parse cannot help with those).
 func TestPasswordsAreMaskedEvenInBadURLs(t *testing.T) {
