@@ -149,7 +149,7 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 		return usageError(err)
 	}
 	defer cs.close()
-	if err := opts.archive.preflight(); err != nil {
+	if err := opts.outputOptions.preflight(); err != nil {
 		return usageError(err) // before -o is opened, and emptied
 	}
 	var frontier crawler.Frontier

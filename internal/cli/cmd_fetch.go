@@ -119,7 +119,7 @@ func runFetch(ctx context.Context, opts *fetchOptions) error {
 			total = countURLs(opts.input)
 		}
 	}
-	if err := opts.archive.preflight(); err != nil {
+	if err := opts.outputOptions.preflight(); err != nil {
 		return usageError(err) // before -o is opened, and emptied
 	}
 	src := crawler.ListSource(list)

@@ -92,6 +92,23 @@ type recordOutput struct {
 	closeOut func() error
 }
 
+// preflight refuses, before any output is opened (and emptied, as a
+// state's new output is), what would refuse the run afterwards: an
+// archive that cannot be made, a save folder that cannot be.
+func (o *outputOptions) preflight() error {
+	if err := o.archive.preflight(); err != nil {
+		return err
+	}
+	if o.saveDir != "" {
+		dir, err := output.OpenDir(o.saveDir)
+		if err != nil {
+			return err
+		}
+		return dir.Close()
+	}
+	return nil
+}
+
 // openRecords opens the record destination, the save folder and the
 // progress line (on a terminal, with total results expected, -1 unknown).
 // Its errors are the user's: a folder or file that cannot be written.

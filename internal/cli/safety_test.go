@@ -109,7 +109,7 @@ func TestRefusedArchiveLeavesTheOutputAlone(t *testing.T) {
 	}
 	job := writeFile(t, "job.yaml", "start: ["+base+"/page/1]\nitems:\n  - fields: {t: {css: title}}\n")
 	for _, warc := range []string{filepath.Join(dir, "run.warc"), filepath.Join(dir, "gone", "run.warc.gz"), held} {
-		for _, args := range [][]string{{list}, {"crawl", base + "/"}, {"run", job}} {
+		for _, args := range [][]string{{list}, {"crawl", base + "/"}, {"run", job}, {list, "--state", filepath.Join(t.TempDir(), "st")}} {
 			out := filepath.Join(dir, "out.jsonl")
 			if err := os.WriteFile(out, []byte("{\"url\":\"kept\"}\n"), 0o644); err != nil {
 				t.Fatal(err)
@@ -119,6 +119,16 @@ func TestRefusedArchiveLeavesTheOutputAlone(t *testing.T) {
 				t.Errorf("%q --warc %s: exit %d, stderr %q, output now %q; want 2 and the output kept", args, warc, res.code, res.stderr, data)
 			}
 		}
+	}
+	// A save folder that cannot be made, with a state whose new output is
+	// opened first: it emptied -o, then stopped.
+	out := filepath.Join(dir, "out.jsonl")
+	if err := os.WriteFile(out, []byte("{\"url\":\"kept\"}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := runCLI(t, "", list, "-q", "-o", out, "--state", filepath.Join(t.TempDir(), "st"), "--save-dir", filepath.Join(list, "sub"))
+	if data, _ := os.ReadFile(out); res.code != 2 || string(data) != "{\"url\":\"kept\"}\n" {
+		t.Errorf("--save-dir under a file: exit %d, stderr %q, output now %q; want 2 and the output kept", res.code, res.stderr, data)
 	}
 	if n := site.Total(); n != 0 {
 		t.Errorf("%d requests, want none", n)
