@@ -361,7 +361,7 @@ func (e *engine) process(ctx context.Context, l Lease) answer {
 	out.result = r
 	if t.Listed {
 		if fr.Body != nil && isHTML(contentType) {
-			r.Title = extractTitle(fr.Body, contentType)
+			r.Title = recordTitle(extractTitle(fr.Body, contentType))
 		}
 		if r.OK {
 			save(e.cfg.Config, e.cancel, r, fr.Body)
@@ -402,7 +402,7 @@ func (e *engine) process(ctx context.Context, l Lease) answer {
 			} else {
 				p = parsePage(fr.Body, contentType, u, fr.Header, linkRules{followNofollow: e.cfg.FollowNofollow, follow: e.cfg.Follow, from: from})
 			}
-			r.Title, r.Canonical = p.title, fetch.Redact(p.canonical)
+			r.Title, r.Canonical = recordTitle(p.title), fetch.Redact(p.canonical)
 			if follow {
 				out.links, out.rich = p.links, p.rich
 			}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/fetchall/fetchall/fetch"
 	"golang.org/x/net/html"
@@ -42,6 +43,24 @@ func extractTitle(body []byte, contentType string) string {
 		}
 	}
 	return tokenizeTitle(body, contentType)
+}
+
+// maxTitle is the most bytes of a title a record holds. A page may have a
+// title of megabytes (spam, a broken template): in a record it made a
+// JSON line past what line readers take (bufio.Scanner's 64 KiB).
+const maxTitle = 1024
+
+// recordTitle is title as a record holds it: whole up to maxTitle bytes,
+// else cut at a character's start and ended with "…".
+func recordTitle(title string) string {
+	if len(title) <= maxTitle {
+		return title
+	}
+	cut := maxTitle - len("…")
+	for cut > 0 && !utf8.RuneStart(title[cut]) {
+		cut--
+	}
+	return title[:cut] + "…"
 }
 
 // tokenizeTitle is extractTitle for any page, however unusual.

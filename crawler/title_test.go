@@ -3,6 +3,7 @@ package crawler
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 var titlePages = []string{
@@ -83,6 +84,30 @@ func BenchmarkExtractTitle(b *testing.B) {
 	for b.Loop() {
 		if extractTitle(body, "text/html; charset=utf-8") != "Page 1" {
 			b.Fatal("wrong title")
+		}
+	}
+}
+
+// A title of megabytes is cut to maxTitle bytes in a record, at a
+// character's start, ending in "…": whole, it made a JSON line past what
+// line readers take. Shorter ones are whole.
+func TestRecordTitleIsCutAtMaxTitle(t *testing.T) {
+	for _, tt := range []struct {
+		title string
+		whole bool
+	}{
+		{"short", true},
+		{strings.Repeat("a", maxTitle), true},
+		{strings.Repeat("a", maxTitle+1), false},
+		{strings.Repeat("é", 3<<20), false},
+		{strings.Repeat("€", maxTitle), false},
+	} {
+		got := recordTitle(tt.title)
+		switch {
+		case tt.whole && got != tt.title:
+			t.Errorf("a title of %d bytes was cut to %d", len(tt.title), len(got))
+		case !tt.whole && (len(got) > maxTitle || !utf8.ValidString(got) || !strings.HasSuffix(got, "…") || !strings.HasPrefix(tt.title, strings.TrimSuffix(got, "…"))):
+			t.Errorf("a title of %d bytes: %d bytes, valid %v, %q at the end; want at most %d, valid, a prefix and …", len(tt.title), len(got), utf8.ValidString(got), got[max(0, len(got)-8):], maxTitle)
 		}
 	}
 }
