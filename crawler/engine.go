@@ -403,6 +403,9 @@ func (e *engine) process(ctx context.Context, l Lease) answer {
 				p = parsePage(fr.Body, contentType, u, fr.Header, linkRules{followNofollow: e.cfg.FollowNofollow, follow: e.cfg.Follow, from: from})
 			}
 			r.Title, r.Canonical = recordTitle(p.title), fetch.Redact(p.canonical)
+			if len(p.canonical) > MaxURLLength {
+				r.Canonical = "" // no URL a crawl would follow: a page's junk, not its name
+			}
 			if follow {
 				out.links, out.rich = p.links, p.rich
 			}

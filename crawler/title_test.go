@@ -1,9 +1,14 @@
 package crawler
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/fetchall/fetchall/fetch"
 )
 
 var titlePages = []string{
@@ -109,5 +114,30 @@ func TestRecordTitleIsCutAtMaxTitle(t *testing.T) {
 		case !tt.whole && (len(got) > maxTitle || !utf8.ValidString(got) || !strings.HasSuffix(got, "…") || !strings.HasPrefix(tt.title, strings.TrimSuffix(got, "…"))):
 			t.Errorf("a title of %d bytes: %d bytes, valid %v, %q at the end; want at most %d, valid, a prefix and …", len(tt.title), len(got), utf8.ValidString(got), got[max(0, len(got)-8):], maxTitle)
 		}
+	}
+}
+
+// A crawl's record holds a page's title cut to maxTitle, and no canonical
+// longer than a URL a crawl follows: a page's junk made records of
+// megabytes.
+func TestCrawlRecordHoldsNoMegabytes(t *testing.T) {
+	long := strings.Repeat("x", 3<<20)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = io.WriteString(w, `<html><head><title>`+long+`</title><link rel="canonical" href="/`+long+`"></head><body>x</body></html>`)
+	}))
+	defer srv.Close()
+	client, _ := fetch.New(fetch.Config{})
+	defer client.CloseIdleConnections()
+	scope, _ := NewScope(ScopeHost, nil, nil, nil)
+	var sink collect
+	if _, err := Crawl(t.Context(), CrawlConfig{MaxDepth: 0, Scope: scope}, client, []Task{{URL: srv.URL + "/"}}, nil, &sink); err != nil {
+		t.Fatal(err)
+	}
+	if len(sink.results) != 1 {
+		t.Fatalf("%d records, want 1", len(sink.results))
+	}
+	if r := sink.results[0]; len(r.Title) > maxTitle || r.Canonical != "" || !r.OK {
+		t.Errorf("record: ok %v, title of %d bytes, canonical of %d; want ok, at most %d and none", r.OK, len(r.Title), len(r.Canonical), maxTitle)
 	}
 }
