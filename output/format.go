@@ -39,7 +39,7 @@ func NewSinkWith(format string, w io.Writer, crawl, appending bool, fields Field
 		s.csv = csv.NewWriter(&s.row)
 		return s, nil
 	case "table":
-		return &tableSink{w: ww}, nil
+		return &tableSink{w: ww, crawl: crawl}, nil
 	}
 	return nil, fmt.Errorf("unknown format %q (want %s)", format, strings.Join(Formats, ", "))
 }
@@ -166,6 +166,7 @@ func defuseFormula(cell string) string {
 // have to hold every row until the end.
 type tableSink struct {
 	w       *WholeWriter
+	crawl   bool // the first column is the depth: a crawled page has no line
 	started bool
 	line    []byte // reused for each row
 }
@@ -173,7 +174,11 @@ type tableSink struct {
 func (s *tableSink) Write(r *crawler.Result) error {
 	if !s.started {
 		s.started = true
-		if err := s.w.Add(fmt.Appendf(nil, "%-6s %-4s %9s %10s  %-50s %s\n", "LINE", "CODE", "MS", "BYTES", "URL", "TITLE / ERROR"), 0); err != nil {
+		first := "LINE"
+		if s.crawl {
+			first = "DEPTH"
+		}
+		if err := s.w.Add(fmt.Appendf(nil, "%-6s %-4s %9s %10s  %-50s %s\n", first, "CODE", "MS", "BYTES", "URL", "TITLE / ERROR"), 0); err != nil {
 			return err
 		}
 	}
@@ -186,7 +191,11 @@ func (s *tableSink) Write(r *crawler.Result) error {
 	if !rec.OK {
 		note = rec.Error + ": " + rec.ErrorMessage
 	}
-	s.line = fmt.Appendf(s.line[:0], "%-6d %-4s %9.1f %10d  %-50s %s\n", rec.Line, code, rec.DurationMS, rec.Bytes,
+	first := rec.Line
+	if s.crawl && rec.Depth != nil {
+		first = *rec.Depth
+	}
+	s.line = fmt.Appendf(s.line[:0], "%-6d %-4s %9.1f %10d  %-50s %s\n", first, code, rec.DurationMS, rec.Bytes,
 		inert(clip(rec.URL, 50), false), inert(clip(note, 60), false))
 	return s.w.Add(s.line, 1)
 }

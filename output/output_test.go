@@ -330,3 +330,21 @@ func TestCSVHasCrawlColumnsForCrawlsOnly(t *testing.T) {
 		}
 	}
 }
+
+// A crawl's table gives each page's depth where a list's gives its line:
+// a crawled page has no line, and the column said 0 for every page.
+func TestTableGivesACrawlsDepth(t *testing.T) {
+	for _, tt := range []struct {
+		crawl        bool
+		header, cell string
+	}{{false, "LINE ", "7     "}, {true, "DEPTH", "2     "}} {
+		var buf bytes.Buffer
+		sink, _ := NewSink("table", &buf, tt.crawl, false)
+		_ = sink.Write(&crawler.Result{URL: "http://a/", OK: true, Status: 200, Line: 7, Crawled: tt.crawl, Depth: 2})
+		_ = sink.Flush()
+		lines := strings.Split(buf.String(), "\n")
+		if len(lines) < 2 || !strings.HasPrefix(lines[0], tt.header) || !strings.HasPrefix(lines[1], tt.cell) {
+			t.Errorf("crawl %v: table %q; want the header %q and the row to start %q", tt.crawl, buf.String(), tt.header, tt.cell)
+		}
+	}
+}
