@@ -55,8 +55,9 @@ type Settings struct {
 	MaxCrawlDelay time.Duration
 	// Sitemaps also starts from the pages the seeds' sitemaps list.
 	Sitemaps bool
-	// Jar keeps a crawl's cookies; nil means a fresh, empty jar. Lists
-	// send no cookies but their -H Cookie.
+	// Jar keeps a crawl's cookies; nil means a fresh, empty jar. A list
+	// keeps cookies only in a Jar given (--cookies, --cookie-jar): nil,
+	// it sends none but its -H Cookie.
 	Jar *fetch.Jar
 	// KeepParams keeps tracking and session parameters in links.
 	KeepParams bool
@@ -189,6 +190,9 @@ func (c *Crawler) FetchList(ctx context.Context, list Source, frontier Frontier,
 		frontier = NewMemoryFrontier(c.settings.Limits)
 	}
 	client := c.client
+	if c.settings.Jar != nil {
+		client = client.WithJar(c.settings.Jar)
+	}
 	if !c.settings.Fetch.Trace {
 		// A list's record reads one response header (a traced one, for
 		// --header-field, reads them all).

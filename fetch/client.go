@@ -218,6 +218,14 @@ func (c *Client) derive(cfg Config) *Client {
 	return d
 }
 
+// WithJar returns a client like c, on the same pool, that keeps cookies
+// in jar: sends them, and stores those its answers set.
+func (c *Client) WithJar(jar http.CookieJar) *Client {
+	cfg := c.cfg
+	cfg.Jar = jar
+	return c.derive(cfg)
+}
+
 // KeepingHeaders returns a client like c, on the same pool, whose
 // results need hold only the named response headers (Config.KeepHeaders).
 func (c *Client) KeepingHeaders(names ...string) *Client {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,7 +17,6 @@ import (
 	"github.com/fetchall/fetchall/crawler"
 	"github.com/fetchall/fetchall/crawler/redisfrontier"
 	"github.com/fetchall/fetchall/crawler/state"
-	"github.com/fetchall/fetchall/fetch"
 	"github.com/fetchall/fetchall/output"
 )
 
@@ -39,8 +37,7 @@ type crawlOptions struct {
 	followNofollow bool
 	keepParams     bool
 	maxPerHost     int
-	cookiesFile    string
-	cookieJarFile  string
+	cookies        cookieOptions
 	state          stateOptions
 	shared         sharedOptions
 
@@ -127,8 +124,7 @@ func (o *crawlOptions) bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.followSitemaps, "follow-sitemaps", false, "also start from the pages the seeds' sitemaps list")
 	fs.BoolVar(&o.followNofollow, "follow-nofollow", false, "follow rel=nofollow links too, and the links of pages whose meta robots or X-Robots-Tag says nofollow")
 	fs.BoolVar(&o.keepParams, "keep-params", false, "keep tracking and session parameters (utm_*, fbclid, ;jsessionid=...) in links")
-	fs.StringVar(&o.cookiesFile, "cookies", "", "load cookies from this Netscape cookies.txt file (as curl and wget write it)")
-	fs.StringVar(&o.cookieJarFile, "cookie-jar", "", "save the crawl's cookies to this file, in the same format, when it ends (readable by you alone; may be the --cookies file)")
+	o.cookies.bind(fs, "crawl")
 	fs.IntVar(&o.maxPerHost, "max-pages-per-host", crawler.DefaultMaxPagesPerHost, "trap guard: pages taken from one host at most (0: no cap)")
 	o.state.bind(fs)
 	o.shared.bind(fs)
@@ -219,7 +215,7 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 	stats, runErr := run.Crawl(runCtx, cs.seeds, frontier, out.sink)
 	elapsed := time.Since(start)
 	runErr = finishArchive(runErr)
-	if err := opts.saveCookies(cs.settings.Jar); err != nil && runErr == nil {
+	if err := opts.cookies.saveJar(cs.settings.Jar); err != nil && runErr == nil {
 		runErr = err
 	}
 	runErr = out.finish(ctx, runErr, !opts.quiet, s.Err, elapsed, stats, opts.output)
@@ -244,19 +240,6 @@ func showRobotsWaits(run *crawler.Crawler, progress *output.Progress) {
 	}
 }
 
-// saveCookies writes the crawl's cookies to --cookie-jar, if asked: only
-// its owner may read it (cookies are sessions), and a failed save leaves
-// the file as it was (it may be the --cookies the crawl started from).
-func (o *crawlOptions) saveCookies(jar *fetch.Jar) error {
-	if o.cookieJarFile == "" {
-		return nil
-	}
-	if err := replaceFile(o.cookieJarFile, 0o600, jar.Save); err != nil {
-		return fmt.Errorf("save cookies to %s: %w", o.cookieJarFile, err)
-	}
-	return nil
-}
-
 // crawlSetup is a crawl ready to assemble: its settings and its seeds,
 // streamed from the arguments and --seeds.
 type crawlSetup struct {
@@ -275,17 +258,9 @@ func (o *crawlOptions) setup(ctx context.Context, stdin io.Reader) (*crawlSetup,
 	if err := checkOpenFiles(o.concurrency); err != nil {
 		return nil, err
 	}
-	settings.Jar = fetch.NewJar()
-	if o.cookiesFile != "" {
-		f, err := os.Open(o.cookiesFile)
-		if err != nil {
-			return nil, fmt.Errorf("--cookies: %w", err)
-		}
-		err = settings.Jar.Load(o.cookiesFile, f)
-		f.Close()
-		if err != nil {
-			return nil, err
-		}
+	// A crawl keeps the cookies sites set, as a browser does.
+	if settings.Jar, err = o.cookies.jar(); err != nil {
+		return nil, err
 	}
 	cs := &crawlSetup{settings: settings, closeSeeds: func() {}, rssStart: peakRSS()}
 	var given []crawler.Task
@@ -293,7 +268,7 @@ func (o *crawlOptions) setup(ctx context.Context, stdin io.Reader) (*crawlSetup,
 		given = append(given, crawler.Task{URL: seed})
 	}
 	cs.seeds = crawler.Tasks(given...)
-	jar := flagFile{"--cookie-jar", o.cookieJarFile}
+	jar := o.cookies.jarFile()
 	if err := notAnInput([]flagFile{{"-o", o.output}, {"--warc", o.archive.path}, jar}, flagFile{"--seeds", o.seedsFile}, flagFile{"--config", o.configFile}); err != nil {
 		return nil, err
 	}

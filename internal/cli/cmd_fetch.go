@@ -34,6 +34,7 @@ type fetchOptions struct {
 	urls    []string // or the URLs themselves, given as arguments
 	ordered bool
 	state   stateOptions
+	cookies cookieOptions
 
 	streams *Streams
 }
@@ -88,6 +89,7 @@ file (nothing fetched), 130 interrupted.`,
 	fs.BoolVar(&opts.ordered, "ordered", false, "write records in input order instead of completion order")
 	fs.StringVarP(&opts.method, "method", "X", "GET", "request method: GET, or HEAD to check links without fetching bodies")
 	opts.state.bind(fs)
+	opts.cookies.bind(fs, "run")
 	return cmd
 }
 
@@ -103,8 +105,23 @@ func runFetch(ctx context.Context, opts *fetchOptions) error {
 	if err := checkOpenFiles(opts.concurrency); err != nil {
 		return usageError(err)
 	}
-	if err := notAnInput([]flagFile{{"-o", opts.output}, {"--warc", opts.archive.path}}, flagFile{"the URL list", opts.input}, flagFile{"--config", opts.configFile}); err != nil {
+	jar := opts.cookies.jarFile()
+	if err := notAnInput([]flagFile{{"-o", opts.output}, {"--warc", opts.archive.path}, jar}, flagFile{"the URL list", opts.input}, flagFile{"--config", opts.configFile}); err != nil {
 		return usageError(err)
+	}
+	if err := distinctFiles(flagFile{"-o", opts.output}, flagFile{"--warc", opts.archive.path}, flagFile{"--save-dir", opts.saveDir}, jar); err != nil {
+		return usageError(err)
+	}
+	if err := canReplace(jar); err != nil {
+		return usageError(err)
+	}
+	if opts.cookies.given() {
+		// Cookies the list's answers set go with its next requests to
+		// their site, as with curl -b and -c (through net/http: the lean
+		// path keeps none).
+		if settings.Jar, err = opts.cookies.jar(); err != nil {
+			return usageError(err)
+		}
 	}
 	var list io.Reader = strings.NewReader(strings.Join(opts.urls, "\n"))
 	total := len(opts.urls)
@@ -177,6 +194,9 @@ func runFetch(ctx context.Context, opts *fetchOptions) error {
 	stats, runErr := run.FetchList(runCtx, src, frontier, out.sink)
 	elapsed := time.Since(start)
 	runErr = finishArchive(runErr)
+	if err := opts.cookies.saveJar(settings.Jar); err != nil && runErr == nil {
+		runErr = err
+	}
 	runErr = out.finish(ctx, runErr, !opts.quiet, s.Err, elapsed, stats, opts.output)
 	if !opts.quiet {
 		reportArchive(s.Err)

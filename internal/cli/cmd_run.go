@@ -423,7 +423,7 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 	start := time.Now()
 	stats, runErr := run.Crawl(runCtx, cs.seeds, frontier, sink)
 	runErr = finishArchive(runErr)
-	if err := co.saveCookies(cs.settings.Jar); err != nil && runErr == nil {
+	if err := co.cookies.saveJar(cs.settings.Jar); err != nil && runErr == nil {
 		runErr = err
 	}
 	elapsed := time.Since(start)

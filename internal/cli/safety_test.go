@@ -381,6 +381,34 @@ func TestCrawlKeepsCookiesAndSaysCanonical(t *testing.T) {
 	}
 }
 
+// A list takes --cookies and --cookie-jar too, as curl's -b and -c do:
+// the loaded cookies go with the requests to their site, the cookies the
+// answers set go with the next ones, and the jar is saved at the end.
+// Without either flag a list keeps no cookie (and goes the lean path).
+func TestListKeepsCookiesWhenAsked(t *testing.T) {
+	_, base := startSite(t)
+	dir := t.TempDir()
+	cookies := writeFile(t, "cookies.txt", "127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\tloaded\n")
+	jar := filepath.Join(dir, "jar.txt")
+	list := writeFile(t, "list.txt", base+"/cookie/check\n"+base+"/cookie/set?v=set\n"+base+"/cookie/check?again\n")
+	res := runCLI(t, "", list, "-c", "1", "--ordered", "--cookies", cookies, "--cookie-jar", jar, "-q")
+	recs := parseRecords(t, res.stdout)
+	if res.code != 0 || len(recs) != 3 || recs[0].Title != "cookie: loaded" || recs[2].Title != "cookie: set" {
+		t.Fatalf("exit %d, records %+v; want the loaded cookie, then the one set", res.code, recs)
+	}
+	if saved, err := os.ReadFile(jar); err != nil || !strings.Contains(string(saved), "\tsession\tset") {
+		t.Errorf("--cookie-jar wrote %q (%v), want the cookie set", saved, err)
+	}
+	res = runCLI(t, "", list, "-c", "1", "--ordered", "-q")
+	if recs := parseRecords(t, res.stdout); res.code != 0 || len(recs) != 3 || recs[2].Title != "cookie:" {
+		t.Errorf("without --cookies: exit %d, records %+v; want no cookie kept", res.code, recs)
+	}
+	res = runCLI(t, "", list, "--cookie-jar", list, "-q")
+	if res.code != 2 || !strings.Contains(res.stderr, "is the input") {
+		t.Errorf("--cookie-jar the list: exit %d, stderr %q; want it refused", res.code, res.stderr)
+	}
+}
+
 // A cookie jar is checked before the crawl (a crawl of hours lost its
 // cookies to a missing folder at the end), written for its owner alone
 // (cookies are sessions), and replaced whole, so it may be the --cookies
