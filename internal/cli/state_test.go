@@ -605,7 +605,7 @@ func TestRetryFailedReplacesOnlyThoseRecords(t *testing.T) {
 	}
 	res := runCLI(t, "", list, "--state", st, "-o", out, "--retries", "0", "--retry-failed")
 	// The exit status is the whole run's: the 404 is still a failure.
-	if res.code != 1 || !strings.Contains(res.stderr, "1 failed records were taken back") || !strings.Contains(res.stderr, "some URLs failed: 1 of the 3 records in the output are not ok") {
+	if res.code != 1 || !strings.Contains(res.stderr, "1 failed record was taken back") || !strings.Contains(res.stderr, "some URLs failed: 1 of the 3 records in the output is not ok") {
 		t.Errorf("--retry-failed: exit %d, stderr %q", res.code, res.stderr)
 	}
 	recs := readJSONL(t, out)
