@@ -72,7 +72,11 @@ func (r *Replay) indexFile(i int, path string) error {
 			return fmt.Errorf("replay %s: not a WARC file, or a damaged one: %w", path, err)
 		}
 		if err != nil {
-			r.Damaged = append(r.Damaged, fmt.Sprintf("%s is damaged after its first %d records (%v): those are replayed", path, n, err))
+			first, those := fmt.Sprintf("its first %d records", n), "those are"
+			if n == 1 {
+				first, those = "its first record", "it is"
+			}
+			r.Damaged = append(r.Damaged, fmt.Sprintf("%s is damaged after %s (%v): %s replayed", path, first, err, those))
 			return nil
 		}
 		if rec.Header.Get("WARC-Type") == "response" {

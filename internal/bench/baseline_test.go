@@ -2,6 +2,7 @@ package bench
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -84,5 +85,21 @@ func TestBaselineRefusesOtherSettings(t *testing.T) {
 	cs := a.CompareWith(old)
 	if len(cs) != 1 || !cs[0].Slower() || math.Abs(cs[0].Change-1) > 1e-9 {
 		t.Errorf("a doubled wall time: %+v", cs)
+	}
+}
+
+// One worker is one worker in the report and the verdicts ("Latency, 1
+// workers" and "at 1 workers" said otherwise).
+func TestOneWorkerIsSingular(t *testing.T) {
+	rep := &Report{URLs: 3, Levels: []Level{{Concurrency: 1, Latency: Latency{P99: 120}, SpeedUp: 1, Efficiency: 1}}, Knee: 1}
+	var text strings.Builder
+	rep.WriteText(&text)
+	th, err := ParseThreshold("p99<1s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	verdicts := rep.Check([]Threshold{th})
+	if strings.Contains(text.String(), "1 workers") || len(verdicts) != 1 || !strings.Contains(verdicts[0].String(), "at 1 worker:") {
+		t.Errorf("report:\n%s\nverdict %v; want 1 worker, singular", text.String(), verdicts)
 	}
 }

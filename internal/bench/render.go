@@ -36,16 +36,16 @@ func (r *Report) WriteText(w io.Writer) {
 		}
 		switch {
 		case r.KneeReached():
-			fmt.Fprintf(w, "Knee: %d workers reach %.0f%% of the best throughput; more workers buy little.\n", r.Knee, 100*kneeShare)
+			fmt.Fprintf(w, "Knee: %s %s %.0f%% of the best throughput; more workers buy little.\n", workers(r.Knee), reach(r.Knee), 100*kneeShare)
 		case r.Knee >= r.URLs:
-			fmt.Fprintf(w, "Knee: not reached; %d workers already fetch all %d URLs at once.\n", r.Knee, r.URLs)
+			fmt.Fprintf(w, "Knee: not reached; %s already %s all %d URLs at once.\n", workers(r.Knee), fetches(r.Knee), r.URLs)
 		default:
-			fmt.Fprintf(w, "Knee: not reached; throughput still grows at %d workers, so more may help.\n", r.Knee)
+			fmt.Fprintf(w, "Knee: not reached; throughput still grows at %s, so more may help.\n", workers(r.Knee))
 		}
 	}
 	for _, lv := range r.Levels {
 		if lv.Concurrency == r.Knee {
-			fmt.Fprintf(w, "\nLatency, %d workers (every timed request):\n", lv.Concurrency)
+			fmt.Fprintf(w, "\nLatency, %s (every timed request):\n", workers(lv.Concurrency))
 			writeHistogram(w, lv.Histogram)
 		}
 	}
@@ -127,4 +127,26 @@ func fmtMS(v float64) string {
 		return fmt.Sprintf("%.1f ms", v)
 	}
 	return fmt.Sprintf("%.2f s", v/1000)
+}
+
+// workers is "1 worker" or "N workers"; reach and fetches agree with it.
+func workers(n int) string {
+	if n == 1 {
+		return "1 worker"
+	}
+	return fmt.Sprintf("%d workers", n)
+}
+
+func reach(n int) string {
+	if n == 1 {
+		return "reaches"
+	}
+	return "reach"
+}
+
+func fetches(n int) string {
+	if n == 1 {
+		return "fetches"
+	}
+	return "fetch"
 }

@@ -152,7 +152,7 @@ func compare(got float64, op string, want float64) bool {
 
 // String says the verdict in words: "p99<300ms at 32 workers: 12.3ms, passed".
 func (v Verdict) String() string {
-	where := fmt.Sprintf("at %d workers", v.Level)
+	where := "at " + workers(v.Level)
 	if v.Missing {
 		return fmt.Sprintf("%s: FAILED, level %d was not measured", v.Threshold.Text, v.Level)
 	}

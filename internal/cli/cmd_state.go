@@ -55,7 +55,7 @@ func writeStateReport(w io.Writer, r *state.Report) {
 	fmt.Fprintf(w, "state:    %s (%s on disk)\n", r.Path, output.HumanBytes(r.Size))
 	fmt.Fprintf(w, "made by:  fetchall %s\n", fetch.RedactText(r.Command))
 	fmt.Fprintf(w, "status:   %s\n", status)
-	fmt.Fprintf(w, "done:     %d records in the output (%s)\n", r.Done, counts(r.DoneByKind, 0))
+	fmt.Fprintf(w, "done:     %s in the output (%s)\n", output.Count(r.Done, "record"), counts(r.DoneByKind, 0))
 	fmt.Fprintf(w, "not done: %d URLs found (queued, in flight at the last stop, or kept out by robots.txt)\n", r.Queued)
 	fmt.Fprintf(w, "hosts:    %d (%s)\n", len(r.DoneByHost), counts(r.DoneByHost, 5))
 	for _, name := range slices.Sorted(maps.Keys(r.Outputs)) {

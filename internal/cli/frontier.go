@@ -76,7 +76,7 @@ func (o *sharedOptions) action(ctx context.Context, w io.Writer) (done bool, err
 		if err != nil {
 			return true, err
 		}
-		fmt.Fprintf(w, "crawl %q: %d keys deleted\n", o.crawlID, n)
+		fmt.Fprintf(w, "crawl %q: %s deleted\n", o.crawlID, output.Count(n, "key"))
 		return true, nil
 	}
 	return false, nil
@@ -114,7 +114,7 @@ func printShared(w io.Writer, id string, r *redisfrontier.Report) {
 	}
 	fmt.Fprintf(w, "urls:     %d found, %d done, %d queued, %d leased, %d waiting to retry\n", r.Seen, r.Done, r.Queued, r.Leased, r.Delayed)
 	if r.Expired > 0 {
-		fmt.Fprintf(w, "expired:  %d leases of processes that stopped went back to the queue\n", r.Expired)
+		fmt.Fprintf(w, "expired:  %s of processes that stopped went back to the queue\n", output.Count(int(r.Expired), "lease"))
 	}
 	fmt.Fprintf(w, "status:   %s\n", counts(r.ByStatus, 0))
 	fmt.Fprintf(w, "hosts:    %d (%s)\n", len(r.ByHost), counts(r.ByHost, 5))

@@ -186,7 +186,7 @@ func (ro *recordOutput) reportWritten(w io.Writer, dest string) {
 // early, how many URLs it had read or found but never started.
 func (ro *recordOutput) reportStopped(w io.Writer, stats crawler.CrawlStats, stoppedEarly bool) {
 	if ro.saver != nil {
-		fmt.Fprintf(w, "saved: %d bodies\n", ro.summary.Saved)
+		fmt.Fprintf(w, "saved: %s\n", output.CountNouns(ro.summary.Saved, "body", "bodies"))
 	}
 	if stoppedEarly && stats.NotStarted > 0 {
 		fmt.Fprintf(w, "not started: %d URLs already read or found (the run stopped early)\n", stats.NotStarted)
