@@ -106,10 +106,16 @@ func Count(n int, noun string) string {
 
 // CountNouns is Count for a noun whose plural is not NOUN+s.
 func CountNouns(n int, one, many string) string {
+	return fmt.Sprintf("%d %s", n, Agree(n, one, many))
+}
+
+// Agree is one when n is one, else many: the word that agrees with a
+// count ("1 record is", "2 records are").
+func Agree(n int, one, many string) string {
 	if n == 1 {
-		return "1 " + one
+		return one
 	}
-	return fmt.Sprintf("%d %s", n, many)
+	return many
 }
 
 // Report writes the human summary of a run that took elapsed.

@@ -36,9 +36,9 @@ func (r *Report) WriteText(w io.Writer) {
 		}
 		switch {
 		case r.KneeReached():
-			fmt.Fprintf(w, "Knee: %s %s %.0f%% of the best throughput; more workers buy little.\n", workers(r.Knee), reach(r.Knee), 100*kneeShare)
+			fmt.Fprintf(w, "Knee: %s %s %.0f%% of the best throughput; more workers buy little.\n", workers(r.Knee), output.Agree(r.Knee, "reaches", "reach"), 100*kneeShare)
 		case r.Knee >= r.URLs:
-			fmt.Fprintf(w, "Knee: not reached; %s already %s all %d URLs at once.\n", workers(r.Knee), fetches(r.Knee), r.URLs)
+			fmt.Fprintf(w, "Knee: not reached; %s already %s all %d URLs at once.\n", workers(r.Knee), output.Agree(r.Knee, "fetches", "fetch"), r.URLs)
 		default:
 			fmt.Fprintf(w, "Knee: not reached; throughput still grows at %s, so more may help.\n", workers(r.Knee))
 		}
@@ -129,24 +129,5 @@ func fmtMS(v float64) string {
 	return fmt.Sprintf("%.2f s", v/1000)
 }
 
-// workers is "1 worker" or "N workers"; reach and fetches agree with it.
-func workers(n int) string {
-	if n == 1 {
-		return "1 worker"
-	}
-	return fmt.Sprintf("%d workers", n)
-}
-
-func reach(n int) string {
-	if n == 1 {
-		return "reaches"
-	}
-	return "reach"
-}
-
-func fetches(n int) string {
-	if n == 1 {
-		return "fetches"
-	}
-	return "fetch"
-}
+// workers is "1 worker" or "N workers".
+func workers(n int) string { return output.Count(n, "worker") }

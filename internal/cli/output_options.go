@@ -178,7 +178,7 @@ func (ro *recordOutput) reportWritten(w io.Writer, dest string) {
 		if dest == "" {
 			dest = "standard output"
 		}
-		fmt.Fprintf(w, "output: only %d of %s %s written to %s\n", n, output.Count(ro.summary.Total, "record"), wasWere(n), dest)
+		fmt.Fprintf(w, "output: only %d of %s %s written to %s\n", n, output.Count(ro.summary.Total, "record"), output.Agree(n, "was", "were"), dest)
 	}
 }
 

@@ -331,27 +331,12 @@ func absPath(path string) string {
 	return path
 }
 
-// isAre and wasWere are the verb that agrees with a count of n.
-func isAre(n int) string {
-	if n == 1 {
-		return "is"
-	}
-	return "are"
-}
-
-func wasWere(n int) string {
-	if n == 1 {
-		return "was"
-	}
-	return "were"
-}
-
 // reportState says where the state stands after the run.
 func reportState(w io.Writer, st *state.State, dir string, retried int) {
 	if retried > 0 {
-		fmt.Fprintf(w, "retry-failed: %s %s taken back and fetched again\n", output.Count(retried, "failed record"), wasWere(retried))
+		fmt.Fprintf(w, "retry-failed: %s %s taken back and fetched again\n", output.Count(retried, "failed record"), output.Agree(retried, "was", "were"))
 	}
-	fmt.Fprintf(w, "state: %s in all %s in the output; %s on disk in %s\n", output.Count(st.Done, "record"), isAre(st.Done), output.HumanBytes(st.Size()), dir)
+	fmt.Fprintf(w, "state: %s in all %s in the output; %s on disk in %s\n", output.Count(st.Done, "record"), output.Agree(st.Done, "is", "are"), output.HumanBytes(st.Size()), dir)
 }
 
 // pagesLeft is what --max-pages leaves a resumed crawl: the pages its
@@ -400,7 +385,7 @@ func finishState(st *state.State, runErr error, whole, report bool, w io.Writer,
 		if err := st.Finish(); err != nil {
 			runErr = fmt.Errorf("state: %w", err)
 		} else if n := st.Failed(); n > 0 {
-			runErr = fmt.Errorf("%w: %d of the %s in the output %s not ok (from this run or an earlier one)", errSomeFailed, n, output.Count(st.Done, "record"), isAre(n))
+			runErr = fmt.Errorf("%w: %d of the %s in the output %s not ok (from this run or an earlier one)", errSomeFailed, n, output.Count(st.Done, "record"), output.Agree(n, "is", "are"))
 		}
 	}
 	if report {
