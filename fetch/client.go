@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -585,6 +586,11 @@ func (c *Client) message(err error) string {
 		// the cancellation's effect, not news.
 		return "stopped before the answer came: the run was interrupted or ended"
 	}
+	if why := untrusted(err); why != "" && !c.cfg.Insecure {
+		// Go's "tls: failed to verify certificate: x509: ..." says what,
+		// not what to do about it.
+		return "the server's certificate is not trusted: " + why + " (-k, --insecure, skips the check)"
+	}
 	msg := cleanMessage(err)
 	if rest, ok := strings.CutPrefix(msg, "proxyconnect "); ok {
 		// net/http's word for it, which reads as a name of ours.
@@ -595,6 +601,31 @@ func (c *Client) message(err error) string {
 		return errClosedUnanswered.Error() + ": EOF"
 	}
 	return RedactText(msg)
+}
+
+// untrusted says why a certificate was not trusted, in a user's words; ""
+// for an error that is no certificate's.
+func untrusted(err error) string {
+	var (
+		unknown  x509.UnknownAuthorityError
+		host     x509.HostnameError
+		invalid  x509.CertificateInvalidError
+		verified *tls.CertificateVerificationError
+	)
+	switch {
+	case errors.As(err, &unknown):
+		return "it is signed by an authority this system does not know (self-signed, or a private CA)"
+	case errors.As(err, &host):
+		return strings.TrimPrefix(host.Error(), "x509: ")
+	case errors.As(err, &invalid):
+		if invalid.Reason == x509.Expired {
+			return "it has expired, or is not valid yet: " + invalid.Detail
+		}
+		return strings.TrimPrefix(invalid.Error(), "x509: ")
+	case errors.As(err, &verified):
+		return strings.TrimPrefix(verified.Err.Error(), "x509: ")
+	}
+	return ""
 }
 
 // errClosedUnanswered is a connection the server closed before any byte

@@ -3,6 +3,8 @@ package fetch
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -326,6 +328,21 @@ func TestTLSVerificationAndInsecure(t *testing.T) {
 	res := newClient(t, Config{}).Get(t.Context(), srv.URL, nil)
 	if res.Err == nil || res.Err.Kind != KindTLS {
 		t.Fatalf("Get(self-signed) err = %v, want kind %s", res.Err, KindTLS)
+	}
+	// Said in a user's words, with what to do: it was Go's "tls: failed
+	// to verify certificate: x509: certificate signed by unknown authority".
+	if want := "the server's certificate is not trusted: it is signed by an authority this system does not know (self-signed, or a private CA) (-k, --insecure, skips the check)"; res.Err.Err.Error() != want {
+		t.Errorf("message %q, want %q", res.Err.Err.Error(), want)
+	}
+	cert := srv.Certificate()
+	for err, want := range map[error]string{
+		x509.HostnameError{Certificate: cert, Host: "other.test"}:                                  "certificate is valid for ",
+		x509.CertificateInvalidError{Cert: cert, Reason: x509.Expired, Detail: "it ended in 2020"}: "it has expired, or is not valid yet: it ended in 2020",
+		errors.New("tls: handshake failure"):                                                       "",
+	} {
+		if got := untrusted(err); !strings.HasPrefix(got, want) || (want == "" && got != "") {
+			t.Errorf("untrusted(%v) = %q, want it to start %q", err, got, want)
+		}
 	}
 	res = newClient(t, Config{Insecure: true}).Get(t.Context(), srv.URL, nil)
 	if res.Err != nil || res.Status != 200 {
