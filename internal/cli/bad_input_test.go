@@ -54,6 +54,9 @@ func TestBadInput(t *testing.T) {
 		{"a header field that is no header name", []string{"-", "--header-field", "X Cache"}, base + "/page/1\n", exitUsage, 0, `--header-field "X Cache": want a header name`, ""},
 		{"a header field with a line break", []string{"-", "--header-field", "X-Cache\r\nY"}, base + "/page/1\n", exitUsage, 0, `--header-field "X-Cache\r\nY"`, ""},
 		{"a mistyped command", []string{"crawll", base + "/"}, "", exitUsage, 0, `"crawll" is neither a command nor a file: did you mean crawl?`, ""},
+		// A crawl setting given to run as a flag: "unknown flag" did not
+		// say where it goes.
+		{"a setting as a flag of run", []string{"run", write("j.yaml", []byte("start: ["+base+"/]\nitems:\n  - fields: {t: {css: h1}}\n")), "-k"}, "", exitUsage, 0, "unknown shorthand flag: 'k' in -k: a job's settings go in its file or in --set (--set insecure=...)", ""},
 		// It said "URL list: stat version: no such file or directory".
 		{"version as a command", []string{"version"}, "", exitUsage, 0, `"version" is neither a command nor a file: the version is fetchall --version`, ""},
 		{"a mistyped command alone", []string{"stat"}, "", exitUsage, 0, `did you mean state?`, ""},

@@ -61,6 +61,11 @@ Try it offline against the built-in test site: fetchall demo`
 	root.SuggestionsMinimumDistance = 2 // cobra's own default, which SuggestionsFor does not apply
 	root.CompletionOptions.HiddenDefaultCmd = false
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		if c.Name() == "run" {
+			if name := jobSettingFlag(err); name != "" {
+				return usageError(fmt.Errorf("%w: a job's settings go in its file or in --set (--set %s=...)", err, strings.ReplaceAll(name, "-", "_")))
+			}
+		}
 		return usageError(fmt.Errorf("%w (see '%s --help')", plainFlagError(err), c.CommandPath()))
 	})
 	root.PersistentPreRunE = func(*cobra.Command, []string) error { return checkEnvironment() }
@@ -131,6 +136,26 @@ func oneListArg(cmd *cobra.Command, args []string) error {
 		return usageError(fmt.Errorf("one URL list at a time, got %d arguments (see '%s --help')", len(args), cmd.CommandPath()))
 	}
 	return nil
+}
+
+// jobSettingFlag is the crawl setting an unknown flag of run names
+// (--insecure, -k, --max-depth): run takes it in the job or --set, which
+// "unknown flag" did not say. "" for any other flag.
+func jobSettingFlag(err error) string {
+	msg := err.Error()
+	co := &crawlOptions{}
+	fs := pflag.NewFlagSet("job", pflag.ContinueOnError)
+	co.bind(fs)
+	var f *pflag.Flag
+	if name, ok := strings.CutPrefix(msg, "unknown flag: --"); ok {
+		f = fs.Lookup(name)
+	} else if short, ok := strings.CutPrefix(msg, "unknown shorthand flag: '"); ok && len(short) > 0 {
+		f = fs.ShorthandLookup(short[:1])
+	}
+	if f == nil || notJobSettings[f.Name] {
+		return ""
+	}
+	return f.Name
 }
 
 // plainFlagError says what a flag's value should have been, in place of
