@@ -61,7 +61,9 @@ func scanPage(body []byte, contentType string, pageURL *url.URL, header http.Hea
 			continue
 		}
 		if tag == atom.Title {
-			if !haveTitle && tt == html.StartTagToken {
+			// The tree ignores "/>" on <title/>: what follows is the
+			// title, as after <title>.
+			if !haveTitle {
 				inTitle = true
 				title.Reset()
 			}
