@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -576,4 +577,41 @@ func TestOutputFormatFollowsTheFileName(t *testing.T) {
 			t.Errorf("%q %v -o %q: format %s, want %s", tt.output, tt.sets, tt.o, o.Format, tt.want)
 		}
 	}
+}
+
+// Whatever plainNumber accepts is a number Go reads, and a number Go
+// writes is read as itself, with and without thousands separators.
+func FuzzPlainNumber(f *testing.F) {
+	for _, s := range []string{"1,234.50", "1.234,50", "12,50", "1 234", "-0,5", "1,23,456", "£5", "", ".", ",", "1..2"} {
+		f.Add(s, int64(1234567), uint8(2))
+	}
+	f.Fuzz(func(t *testing.T, text string, n int64, decimals uint8) {
+		if num, ok := plainNumber(text); ok {
+			if _, err := strconv.ParseFloat(num, 64); err != nil {
+				t.Fatalf("plainNumber(%q) = %q, which ParseFloat refuses: %v", text, num, err)
+			}
+		}
+		if n < 0 {
+			n = -n
+		}
+		if n < 0 { // math.MinInt64
+			return
+		}
+		whole := strconv.FormatInt(n, 10)
+		grouped := whole
+		for i := len(whole) - 3; i > 0; i -= 3 {
+			grouped = grouped[:i] + "," + grouped[i:]
+		}
+		for _, s := range []string{whole, grouped} {
+			if num, ok := plainNumber(s); !ok || num != whole {
+				t.Fatalf("plainNumber(%q) = %q, %v; want %q", s, num, ok, whole)
+			}
+		}
+		if d := int(decimals%4) + 1; d != 3 { // three decimals after a lone comma read as thousands
+			frac := strings.Repeat("7", d)
+			if num, ok := plainNumber(grouped + "." + frac); !ok || num != whole+"."+frac {
+				t.Fatalf("plainNumber(%q) = %q, %v; want %q", grouped+"."+frac, num, ok, whole+"."+frac)
+			}
+		}
+	})
 }
