@@ -55,8 +55,12 @@ func writeStateReport(w io.Writer, r *state.Report) {
 	fmt.Fprintf(w, "state:    %s (%s on disk)\n", r.Path, output.HumanBytes(r.Size))
 	fmt.Fprintf(w, "made by:  fetchall %s\n", fetch.RedactText(r.Command))
 	fmt.Fprintf(w, "status:   %s\n", status)
-	fmt.Fprintf(w, "done:     %s in the output (%s)\n", output.Count(r.Done, "record"), counts(r.DoneByKind, 0))
-	fmt.Fprintf(w, "not done: %d URLs found (queued, in flight at the last stop, or kept out by robots.txt)\n", r.Queued)
+	done := output.Count(r.Done, "record") + " in the output"
+	if strings.HasPrefix(r.Command, "run ") {
+		done = output.Count(r.Done, "page") + ", their items in the output" // a job writes items, not records
+	}
+	fmt.Fprintf(w, "done:     %s (%s)\n", done, counts(r.DoneByKind, 0))
+	fmt.Fprintf(w, "not done: %s found (queued, in flight at the last stop, or kept out by robots.txt)\n", output.Count(r.Queued, "URL"))
 	fmt.Fprintf(w, "hosts:    %d (%s)\n", len(r.DoneByHost), counts(r.DoneByHost, 5))
 	for _, name := range slices.Sorted(maps.Keys(r.Outputs)) {
 		now := ""

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fetchall/fetchall/crawler/state"
 	"github.com/fetchall/fetchall/internal/testsite"
 )
 
@@ -711,5 +712,20 @@ func TestKilledJobKeepsItsContext(t *testing.T) {
 	}
 	if len(got) != 20 {
 		t.Errorf("%d kills: %d items, want 20", kills, len(got))
+	}
+}
+
+// A job's state counts pages, whose items are in the output: "2 records
+// in the output" read as two items.
+func TestStateReportOfAJobCountsPages(t *testing.T) {
+	var b strings.Builder
+	writeStateReport(&b, &state.Report{Path: "st", Command: "run /jobs/shop.yaml 678f", Finished: true, Done: 2, DoneByKind: map[string]int{"ok": 2}})
+	if !strings.Contains(b.String(), "done:     2 pages, their items in the output (ok 2)\n") || !strings.Contains(b.String(), "not done: 0 URLs found") {
+		t.Errorf("report:\n%s", b.String())
+	}
+	b.Reset()
+	writeStateReport(&b, &state.Report{Path: "st", Command: "fetch /l.txt -f jsonl", Done: 1, Queued: 1})
+	if !strings.Contains(b.String(), "done:     1 record in the output") || !strings.Contains(b.String(), "not done: 1 URL found") {
+		t.Errorf("report:\n%s", b.String())
 	}
 }
