@@ -616,7 +616,7 @@ func plainNumber(text string) (string, bool) {
 	if mark != 0 {
 		i := strings.LastIndexByte(t, mark)
 		whole, frac = t[:i], t[i+1:]
-		if frac == "" || strings.ContainsAny(frac, ".,") {
+		if strings.ContainsAny(frac, ".,") {
 			return "", false
 		}
 	}

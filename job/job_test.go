@@ -475,6 +475,8 @@ func TestConvertReadsPageNumbers(t *testing.T) {
 		{"1,23,456", "int", int64(123456)},
 		{"1,23,45", "int", nil},
 		{"1.5.", "float", nil},
+		{"12.", "float", 12.0}, // as strconv read it before
+		{".", "float", nil},
 		{"NaN", "float", nil},
 		{"Inf", "float", nil},
 		{"0x1p-2", "float", nil},
