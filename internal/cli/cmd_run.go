@@ -300,7 +300,7 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 		return usageError(err)
 	}
 	for _, f := range []flagFile{{itemsFlag, j.Output.Path}, {"output.errors", j.Output.Errors}} {
-		if err := canReplace(f); err != nil {
+		if err := canWrite(f); err != nil {
 			return usageError(err)
 		}
 	}

@@ -36,6 +36,28 @@ func canReplace(file flagFile) error {
 	return os.Remove(probe.Name())
 }
 
+// canWrite refuses a file a run writes in place (an output) that it could
+// not open: a folder, a missing folder, no permission. It changes
+// nothing: an existing file is opened without truncating it, and a new
+// one's folder is probed as canReplace does.
+func canWrite(file flagFile) error {
+	if file.path == "" || file.path == "-" {
+		return nil
+	}
+	info, err := os.Stat(file.path)
+	switch {
+	case err == nil && info.Mode().IsRegular():
+		f, err := os.OpenFile(file.path, os.O_WRONLY, 0)
+		if err != nil {
+			return fmt.Errorf("%s %s cannot be written: %w", file.flag, file.path, unwrapPathError(err))
+		}
+		return f.Close()
+	case err == nil && !info.IsDir():
+		return nil // a device or a pipe is written to as it is
+	}
+	return canReplace(file) // a folder, or a new file: its folder must take one
+}
+
 // unwrapPathError is err without the temporary file's name, which would
 // only puzzle a user.
 func unwrapPathError(err error) error {
