@@ -151,6 +151,18 @@ var Keys = []string{"start", "start_file", "follow", "paginate", "items", "outpu
 
 var types = []string{"string", "int", "float", "bool"}
 
+// keyAt is the value node of the key path under n (its own line, or
+// --set's), or n when the path is not there.
+func keyAt(n *yaml.Node, path ...string) *yaml.Node {
+	v := n
+	for _, k := range path {
+		if v = valueOf(v, k); v == nil {
+			return n
+		}
+	}
+	return v
+}
+
 // errorAt makes the error for a key at a node: file, line and dotted key.
 func errorAt(file string, n *yaml.Node, key string, err error) error {
 	return &config.Error{File: file, Line: n.Line, Key: key, Err: err}
@@ -200,10 +212,7 @@ func Parse(file string, data []byte, sets []string) (*Job, error) {
 		j.Output.SetOutputPath(j.Output.Path)
 	}
 	if j.Output.Format != "jsonl" && j.Output.Format != "csv" {
-		at := nodes["output"]
-		if n := valueOf(at, "format"); n != nil {
-			at = n // its own line, or --set's
-		}
+		at := keyAt(nodes["output"], "format")
 		return nil, d.at(at, "output.format", fmt.Errorf("format %q: want jsonl or csv", j.Output.Format))
 	}
 	if sn, ok := nodes["start"]; ok {
@@ -268,20 +277,12 @@ func (j *Job) check(root *yaml.Node) error {
 	case len(j.Start) == 0 && j.StartFile == "":
 		return errorAt(j.File, root, "start", errors.New("the job needs start (a list of URLs) or start_file"))
 	case len(j.Start) > 0 && j.StartFile != "":
-		at := root
-		if n := valueOf(root, "start_file"); n != nil {
-			at = n // its own line, or --set's
-		}
-		return errorAt(j.File, at, "start_file", errors.New("give start or start_file, not both"))
+		return errorAt(j.File, keyAt(root, "start_file"), "start_file", errors.New("give start or start_file, not both"))
 	case len(j.Rules) == 0:
 		return errorAt(j.File, root, "items", errors.New("the job needs at least one rule under items"))
 	}
 	if j.Output.Errors != "" && j.Output.Path != "" && samefile.Same(j.Output.Errors, j.Output.Path) {
-		at := root
-		if n := valueOf(valueOf(root, "output"), "errors"); n != nil {
-			at = n
-		}
-		return errorAt(j.File, at, "output.errors", fmt.Errorf("%q is output.path too: the failed pages would be written over the items; give another file", j.Output.Errors))
+		return errorAt(j.File, keyAt(root, "output", "errors"), "output.errors", fmt.Errorf("%q is output.path too: the failed pages would be written over the items; give another file", j.Output.Errors))
 	}
 	if j.Output.UniqueBy != "" {
 		found := false
@@ -289,11 +290,7 @@ func (j *Job) check(root *yaml.Node) error {
 			found = found || slices.ContainsFunc(r.Fields, func(f Field) bool { return f.Name == j.Output.UniqueBy && !f.Nested() })
 		}
 		if !found {
-			at := root
-			if n := valueOf(valueOf(root, "output"), "unique_by"); n != nil {
-				at = n // its own line, or --set's
-			}
-			return errorAt(j.File, at, "output.unique_by", fmt.Errorf("%q is not a field of any rule (a nested list cannot be one)", j.Output.UniqueBy))
+			return errorAt(j.File, keyAt(root, "output", "unique_by"), "output.unique_by", fmt.Errorf("%q is not a field of any rule (a nested list cannot be one)", j.Output.UniqueBy))
 		}
 	}
 	return nil

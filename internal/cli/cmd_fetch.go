@@ -290,16 +290,6 @@ func seedsHaveNew(ctx context.Context, st *state.State, name string) (bool, erro
 	}
 }
 
-// plainPathError drops the system call from a path error ("stat x: no
-// such file or directory"): the message names the file already.
-func plainPathError(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
 // isRegularFile says whether the list name is a file that can be read
 // twice: not standard input, a pipe or a device.
 func isRegularFile(name string) bool {
@@ -321,10 +311,10 @@ func openList(ctx context.Context, name string, stdin io.Reader) (io.Reader, fun
 		hostLike := strings.Contains(authority, ":") || strings.HasPrefix(name, "www.") || (hasPath && path != "" && strings.Contains(authority, ".") && !strings.HasPrefix(name, "."))
 		if errors.Is(err, fs.ErrNotExist) && hostLike {
 			if _, perr := fetch.ParseURL("http://" + name); perr == nil {
-				return nil, nil, fmt.Errorf("URL list %s: %w (if it is a URL, give its scheme: http://%s)", name, plainPathError(err), name)
+				return nil, nil, fmt.Errorf("URL list %s: %w (if it is a URL, give its scheme: http://%s)", name, unwrapPathError(err), name)
 			}
 		}
-		return nil, nil, fmt.Errorf("URL list %s: %w", name, plainPathError(err))
+		return nil, nil, fmt.Errorf("URL list %s: %w", name, unwrapPathError(err))
 	}
 	if info.IsDir() {
 		return nil, nil, fmt.Errorf("URL list %s: is a directory, want a file with one URL per line", name)

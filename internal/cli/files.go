@@ -58,8 +58,9 @@ func canWrite(file flagFile) error {
 	return canReplace(file) // a folder, or a new file: its folder must take one
 }
 
-// unwrapPathError is err without the temporary file's name, which would
-// only puzzle a user.
+// unwrapPathError is err without its path and system call ("stat x: no
+// such file or directory"): the message names the file already, or the
+// path is a temporary file's, which would only puzzle a user.
 func unwrapPathError(err error) error {
 	if pe, ok := errors.AsType[*fs.PathError](err); ok {
 		return pe.Err
