@@ -812,8 +812,8 @@ func (q *delayHeap) Pop() any {
 	return x
 }
 
-// Taken says whether the URL or list line with this key is leased or
-// done (restored as done, for a resumed run).
+// Seen says whether the URL or list line with this key was ever added,
+// queued, leased or done.
 func (f *MemoryFrontier) Seen(key uint64) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -821,7 +821,8 @@ func (f *MemoryFrontier) Seen(key uint64) bool {
 	return ok
 }
 
-// Taken says whether the task with this key was leased and completed.
+// Taken says whether the URL or list line with this key is leased or
+// done (restored as done, for a resumed run).
 func (f *MemoryFrontier) Taken(key uint64) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
