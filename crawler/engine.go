@@ -315,7 +315,7 @@ func (e *engine) process(ctx context.Context, l Lease) answer {
 			}
 		}
 	}
-	if t.Attempts == 0 && e.cfg.MaxPages > 0 && e.started.Add(1) > int64(e.cfg.MaxPages) {
+	if t.Attempts == 0 && !t.ByGet && e.cfg.MaxPages > 0 && e.started.Add(1) > int64(e.cfg.MaxPages) {
 		e.stopLeasing()
 		out.unstarted = true
 		return out
@@ -324,7 +324,11 @@ func (e *engine) process(ctx context.Context, l Lease) answer {
 		t.FirstTry = time.Now()
 	}
 	out.outcome.Unsent = false
-	fr := e.f.Get(ctx, t.URL, e.keep)
+	f := e.f
+	if t.ByGet && e.cfg.GetFallback != nil {
+		f = e.cfg.GetFallback
+	}
+	fr := f.Get(ctx, t.URL, e.keep)
 	defer fr.Release()
 	contentType := fr.ContentType
 	if contentType == "" && len(fr.Body) > 0 {
@@ -334,6 +338,17 @@ func (e *engine) process(ctx context.Context, l Lease) answer {
 	out.outcome.Status = fr.Status
 	if fr.Status == http.StatusTooManyRequests || fr.Status == http.StatusServiceUnavailable {
 		out.outcome.CoolDown = e.retryWait(attempt, fr)
+	}
+	if (fr.Status == http.StatusMethodNotAllowed || fr.Status == http.StatusNotImplemented) && e.cfg.GetFallback != nil && !t.ByGet && ctx.Err() == nil {
+		// The server takes no HEAD: ask again by GET, after the host's
+		// spacing, as a retry would (but not counted as one).
+		t.ByGet = true
+		l.Task = t
+		out.retried = true
+		if err := e.fr.Release(ctx, l, out.outcome, time.Now()); err != nil && !errors.Is(err, ErrLeaseLost) && ctx.Err() == nil {
+			e.cancel(fmt.Errorf("frontier: %w", err))
+		}
+		return out
 	}
 	challenge := fr.Err == nil && isChallenge(fr, contentType)
 	if fr.Retryable() && !challenge && attempt <= e.cfg.Retries && ctx.Err() == nil {

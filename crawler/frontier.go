@@ -27,6 +27,9 @@ type Task struct {
 	Listed bool
 	// Attempts is how many times the URL was tried already (retries).
 	Attempts int
+	// ByGet says that the server refused the URL's HEAD: it is fetched
+	// with Config.GetFallback.
+	ByGet bool
 	// FirstTry is when the first attempt started; zero before it.
 	FirstTry time.Time
 	// Data is what the link that led here carried (Link.Data): opaque to

@@ -604,6 +604,7 @@ const (
 	flagSeedChain uint8 = 1 << iota
 	flagFromSitemap
 	flagListed
+	flagByGet
 )
 
 func pack(t Task, seq uint64) queuedTask {
@@ -621,6 +622,9 @@ func pack(t Task, seq uint64) queuedTask {
 	if t.Listed {
 		q.flags |= flagListed
 	}
+	if t.ByGet {
+		q.flags |= flagByGet
+	}
 	return q
 }
 
@@ -630,7 +634,7 @@ func (q queuedTask) listed() bool { return q.flags&flagListed != 0 }
 func (q queuedTask) task() Task {
 	t := Task{URL: q.url, Parent: q.parent, Depth: int(q.depth), Line: int(q.line), Hops: int(q.hops),
 		Attempts: int(q.attempts), seq: int(q.order), SeedChain: q.flags&flagSeedChain != 0,
-		FromSitemap: q.flags&flagFromSitemap != 0, Listed: q.flags&flagListed != 0, Chain: int(q.chain)}
+		FromSitemap: q.flags&flagFromSitemap != 0, Listed: q.flags&flagListed != 0, ByGet: q.flags&flagByGet != 0, Chain: int(q.chain)}
 	if q.data != "" {
 		t.Data = []byte(q.data)
 	}

@@ -101,6 +101,11 @@ type Config struct {
 	// r's Retry-After, or a backoff from 200ms doubling, capped at 60s;
 	// (*fetch.Client).RetryWait gives the client's own settings.
 	RetryWait func(attempt int, r *fetch.Result) time.Duration
+	// GetFallback, when set, fetches a list line again, by GET, when the
+	// server refused its HEAD (405 Method Not Allowed, 501 Not
+	// Implemented), as link checkers do. The second request waits in its
+	// host's queue like a retry, so the host's limits hold for it too.
+	GetFallback Fetcher
 }
 
 func (c Config) withDefaults() Config {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -686,6 +687,60 @@ func TestDisallowedURLTakesNoCrawlDelay(t *testing.T) {
 		}
 		if gap := starts[1].Sub(starts[0]); gap != 300*time.Millisecond {
 			t.Errorf("/c started %s after /, want the one 300ms Crawl-delay", gap)
+		}
+	})
+}
+
+// A server that refuses HEAD (405, 501) is asked again by GET, as link
+// checkers do. The GET waits in the host's queue, so --delay holds between
+// the two requests, and it is not counted as a retry. A GET refused in
+// turn is the record: there is no third request.
+func TestRefusedHeadIsAskedAgainByGet(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		latency := func(string) time.Duration { return 10 * time.Millisecond }
+		head, get := newFakeSite(latency), newFakeSite(latency)
+		head.status = func(url string, _ int) (int, http.Header) {
+			switch {
+			case strings.HasSuffix(url, "/refuses"), strings.HasSuffix(url, "/never"):
+				return http.StatusMethodNotAllowed, http.Header{}
+			case strings.HasSuffix(url, "/unknown"):
+				return http.StatusNotImplemented, http.Header{}
+			}
+			return 200, http.Header{}
+		}
+		get.status = func(url string, _ int) (int, http.Header) {
+			if strings.HasSuffix(url, "/never") {
+				return http.StatusMethodNotAllowed, http.Header{}
+			}
+			return 200, http.Header{}
+		}
+		cfg := Config{Workers: 4, Retries: 2, GetFallback: get, Limits: limiter.Config{Delay: 200 * time.Millisecond}}
+		records, took := runList(t, cfg, head, []string{"http://a/refuses", "http://b/unknown", "http://c/never", "http://d/fine"})
+		status := map[string]int{}
+		for _, r := range records {
+			status[r.URL] = r.Status
+			if r.Attempts != 1 {
+				t.Errorf("%s: attempts = %d, want 1 (a GET after a refused HEAD is not a retry)", r.URL, r.Attempts)
+			}
+		}
+		want := map[string]int{"http://a/refuses": 200, "http://b/unknown": 200, "http://c/never": 405, "http://d/fine": 200}
+		if !maps.Equal(status, want) {
+			t.Errorf("statuses = %v, want %v", status, want)
+		}
+		for _, host := range []string{"a", "b", "c"} {
+			heads, gets := head.startsOf(host), get.startsOf(host)
+			if len(heads) != 1 || len(gets) != 1 {
+				t.Fatalf("host %s: %d HEAD and %d GET requests, want one each", host, len(heads), len(gets))
+			}
+			if gap := gets[0].Sub(heads[0]); gap != 200*time.Millisecond {
+				t.Errorf("host %s: the GET went %s after the HEAD, want the host's delay, 200ms", host, gap)
+			}
+		}
+		if n := len(get.startsOf("d")); n != 0 {
+			t.Errorf("host d answered HEAD, yet was asked %d times by GET", n)
+		}
+		if want := 200*time.Millisecond + 10*time.Millisecond; took != want {
+			t.Errorf("took %s, want %s (the hosts side by side)", took, want)
 		}
 	})
 }

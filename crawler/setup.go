@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/fetchall/fetchall/fetch"
@@ -197,6 +198,9 @@ func (c *Crawler) FetchList(ctx context.Context, list Source, frontier Frontier,
 		// A list's record reads one response header (a traced one, for
 		// --header-field, reads them all).
 		client = client.KeepingHeaders(listHeaders...)
+	}
+	if client.Method() == http.MethodHead {
+		cfg.GetFallback = client.WithMethod(http.MethodGet)
 	}
 	return Run(ctx, cfg, client, list, frontier, sink)
 }

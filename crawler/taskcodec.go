@@ -23,6 +23,7 @@ type storedTask struct {
 	FirstTry    int64  `json:"f,omitempty"` // Unix nanoseconds
 	Data        []byte `json:"x,omitempty"`
 	Chain       int    `json:"n,omitempty"`
+	ByGet       bool   `json:"g,omitempty"`
 }
 
 // MarshalTask returns t as one line of compact JSON, without the newline;
@@ -31,7 +32,7 @@ func MarshalTask(t Task) []byte {
 	s := storedTask{
 		URL: t.URL, Depth: t.Depth, Parent: t.Parent, Line: t.Line, Hops: t.Hops,
 		SeedChain: t.SeedChain, FromSitemap: t.FromSitemap, Listed: t.Listed, Attempts: t.Attempts,
-		Data: t.Data, Chain: t.Chain,
+		Data: t.Data, Chain: t.Chain, ByGet: t.ByGet,
 	}
 	if !t.FirstTry.IsZero() {
 		s.FirstTry = t.FirstTry.UnixNano()
@@ -52,7 +53,7 @@ func UnmarshalTask(b []byte) (Task, error) {
 	t := Task{
 		URL: s.URL, Depth: s.Depth, Parent: s.Parent, Line: s.Line, Hops: s.Hops,
 		SeedChain: s.SeedChain, FromSitemap: s.FromSitemap, Listed: s.Listed, Attempts: s.Attempts,
-		Data: s.Data, Chain: s.Chain,
+		Data: s.Data, Chain: s.Chain, ByGet: s.ByGet,
 	}
 	if s.FirstTry != 0 {
 		t.FirstTry = time.Unix(0, s.FirstTry)

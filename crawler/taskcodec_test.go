@@ -1,6 +1,7 @@
 package crawler
 
 import (
+	"reflect"
 	"testing"
 	"time"
 )
@@ -32,5 +33,43 @@ func TestTaskRoundTrip(t *testing.T) {
 	}
 	if _, err := UnmarshalTask([]byte(`{"d":1}`)); err == nil {
 		t.Error("a task without a URL was accepted")
+	}
+}
+
+// Every field of a Task survives both ways a frontier keeps it, the
+// stored line and the packed queue entry, so that a field added later
+// cannot be dropped by one of them unnoticed (a refused HEAD's ByGet was).
+func TestEveryTaskFieldIsKept(t *testing.T) {
+	var task Task
+	v := reflect.ValueOf(&task).Elem()
+	for i := range v.NumField() {
+		f, field := v.Field(i), v.Type().Field(i)
+		if !field.IsExported() || field.Name == "Invalid" { // Invalid is never queued
+			continue
+		}
+		switch f.Interface().(type) {
+		case string:
+			f.SetString("http://x/" + field.Name)
+		case int:
+			f.SetInt(int64(i + 1))
+		case bool:
+			f.SetBool(true)
+		case []byte:
+			f.SetBytes([]byte(`{"` + field.Name + `":1}`))
+		case time.Time:
+			f.Set(reflect.ValueOf(time.Unix(1700000000, 123456789)))
+		default:
+			t.Fatalf("Task.%s: this test does not know how to set a %s", field.Name, field.Type)
+		}
+	}
+	stored, err := UnmarshalTask(MarshalTask(task))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(stored, task) {
+		t.Errorf("stored and read, %+v came back as %+v", task, stored)
+	}
+	if packed := pack(task, 1).task(); !reflect.DeepEqual(packed, task) {
+		t.Errorf("packed and unpacked, %+v came back as %+v", task, packed)
 	}
 }

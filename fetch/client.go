@@ -227,6 +227,17 @@ func (c *Client) WithJar(jar http.CookieJar) *Client {
 	return c.derive(cfg)
 }
 
+// WithMethod returns a client like c, on the same pool, that sends
+// method (GET or HEAD) instead.
+func (c *Client) WithMethod(method string) *Client {
+	cfg := c.cfg
+	cfg.Method = method
+	return c.derive(cfg)
+}
+
+// Method is the request method c sends: GET or HEAD.
+func (c *Client) Method() string { return c.cfg.Method }
+
 // KeepingHeaders returns a client like c, on the same pool, whose
 // results need hold only the named response headers (Config.KeepHeaders).
 func (c *Client) KeepingHeaders(names ...string) *Client {

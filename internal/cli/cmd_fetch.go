@@ -87,7 +87,7 @@ file (nothing fetched), 130 interrupted.`,
 	opts.requestOptions.bind(fs)
 	opts.outputOptions.bind(fs)
 	fs.BoolVar(&opts.ordered, "ordered", false, "write records in input order instead of completion order")
-	fs.StringVarP(&opts.method, "method", "X", "GET", "request method: GET, or HEAD to check links without fetching bodies")
+	fs.StringVarP(&opts.method, "method", "X", "GET", "request method: GET, or HEAD to check links without fetching bodies (a server that refuses HEAD, 405 or 501, is asked again by GET)")
 	opts.state.bind(fs)
 	opts.cookies.bind(fs, "run")
 	return cmd

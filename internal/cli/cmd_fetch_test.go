@@ -5,11 +5,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -390,5 +392,44 @@ func TestFetchDelaySpacesAHost(t *testing.T) {
 		if took < 300*time.Millisecond {
 			t.Errorf("%v: three requests to one host took %v, want at least two delays (300ms)", args, took)
 		}
+	}
+}
+
+// A link check (-X HEAD) of a server that refuses HEAD asks again by GET,
+// as link checkers do, on the lean path and through net/http (cookies
+// go through net/http) alike; a server that answers HEAD gets no GET.
+func TestHeadRefusedIsCheckedByGet(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string][]string{} // path: methods, in order
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.URL.Path] = append(seen[r.URL.Path], r.Method)
+		mu.Unlock()
+		if r.Method == http.MethodHead && r.URL.Path != "/answers-head" {
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			return
+		}
+		w.Write([]byte("<title>t</title>"))
+	}))
+	t.Cleanup(srv.Close)
+	for _, extra := range [][]string{nil, {"--cookie-jar", filepath.Join(t.TempDir(), "jar.txt")}} {
+		clear(seen)
+		list := writeFile(t, "urls.txt", srv.URL+"/refuses-head\n"+srv.URL+"/answers-head\n")
+		res := runCLI(t, "", append([]string{list, "-X", "HEAD", "--ordered"}, extra...)...)
+		if res.code != 0 {
+			t.Fatalf("%v: exit code %d, want 0; stderr:\n%s", extra, res.code, res.stderr)
+		}
+		recs := parseRecords(t, res.stdout)
+		if len(recs) != 2 || recs[0].Status != 200 || !recs[0].OK || recs[0].Attempts != 1 || recs[1].Status != 200 {
+			t.Errorf("%v: records = %+v, want both ok, the first with one attempt", extra, recs)
+		}
+		mu.Lock()
+		if got := strings.Join(seen["/refuses-head"], " "); got != "HEAD GET" {
+			t.Errorf("%v: /refuses-head was asked %q, want HEAD then GET", extra, got)
+		}
+		if got := strings.Join(seen["/answers-head"], " "); got != "HEAD" {
+			t.Errorf("%v: /answers-head was asked %q, want HEAD alone", extra, got)
+		}
+		mu.Unlock()
 	}
 }
