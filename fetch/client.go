@@ -445,6 +445,10 @@ func (c *Client) attemptStd(ctx context.Context, rawURL string, keep KeepBody, r
 		return 0, err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode < 100 {
+		res.FinalURL = resp.Request.URL.String()
+		return 0, notAStatus(resp.StatusCode)
+	}
 	res.Status = resp.StatusCode
 	res.Header = resp.Header
 	// The last of several, as browsers take it (and fasthttp, on the lean

@@ -147,12 +147,19 @@ func brokeHTTP(err error) bool {
 		"malformed http", "malformed mime header", "malformed chunked", "bad content-length", "multiple content-length",
 		"transfer encoding", "chunk length", "chunk size", "end of chunk", "hex number", "location header",
 		"response headers exceeded", // a header past net/http's 10 MB, which it will not read
+		"1xx informational",         // endless 103 Early Hints
 	} {
 		if strings.Contains(msg, words) {
 			return true
 		}
 	}
 	return false
+}
+
+// notAStatus is the error for an answer whose status is below 100, which
+// HTTP has none of: it is no page, whatever follows.
+func notAStatus(status int) error {
+	return textproto.ProtocolError(fmt.Sprintf("status %03d is not an HTTP status (100 to 599)", status))
 }
 
 // retryable reports whether a failure of this kind may pass if tried again.

@@ -146,11 +146,15 @@ type trackedConn struct {
 	paired      *pairedIO   // nil where the platform has no raw socket I/O
 	local       *connAddr   // LocalAddr, made once
 	answered    atomic.Bool // some bytes were read: a later request reuses it
+	// statusNext says that a request was written and its answer's first
+	// bytes are not read yet: fasthttp takes a status of 000 for 200.
+	statusNext bool
 }
 
 func (c *trackedConn) LocalAddr() net.Addr { return c.local }
 
 func (c *trackedConn) Write(p []byte) (int, error) {
+	c.statusNext = true
 	if c.paired == nil {
 		return c.Conn.Write(p)
 	}
@@ -166,7 +170,22 @@ func (c *trackedConn) Read(p []byte) (n int, err error) {
 	if n > 0 && !c.answered.Load() {
 		c.answered.Store(true)
 	}
+	if c.statusNext && n > 0 {
+		c.statusNext = false
+		spoilLowStatus(p[:n])
+	}
 	return n, err
+}
+
+// spoilLowStatus makes a status below 100 at the start of an answer
+// unreadable to fasthttp, which takes 000 for 200: it then hands the
+// request to net/http, as for any status line it cannot parse, and that
+// path says what is wrong (notAStatus).
+func spoilLowStatus(answer []byte) {
+	// "HTTP/1.1 " is 9 bytes; a status of 0xx has a 0 as its first digit.
+	if len(answer) > 9 && answer[9] == '0' && string(answer[:7]) == "HTTP/1." {
+		answer[9] = '-'
+	}
 }
 
 // deadlineGrain is how late a lean request's timeout may fire, at most: a

@@ -463,6 +463,17 @@ func TestAnswersThatBreakHTTPAreProtocolErrors(t *testing.T) {
 			t.Errorf("%s: err %v; want it to say the chunks were wrong", name, res.Err)
 		}
 	}
+	// A status below 100 is none, on both paths (cookies go through
+	// net/http): it was an ok record of status 200 on the lean path, and
+	// of status 0 on net/http's.
+	for _, cfg := range []Config{{}, {Jar: NewJar()}} {
+		for _, name := range []string{"status-000", "status-099"} {
+			res := newClient(t, cfg).Get(t.Context(), base+"/fault/raw/"+name, nil)
+			if res.Err == nil || res.Err.Kind != KindProtocol || res.Status != 0 || !strings.Contains(res.Err.Error(), "is not an HTTP status") {
+				t.Errorf("%s (jar %v): status %d, err %v; want kind %s saying it is no status", name, cfg.Jar != nil, res.Status, res.Err, KindProtocol)
+			}
+		}
+	}
 	// A header past 10 MB is not read: the answer breaks HTTP as this
 	// client reads it (it said network).
 	huge := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

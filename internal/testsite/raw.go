@@ -23,7 +23,11 @@ var RawAnswers = map[string]string{
 	// Two types: the last one counts, as in browsers.
 	"two-content-types": "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Type: text/html\r\nContent-Length: 16\r\n\r\n<title>T</title>",
 	// Not HTTP: error kind protocol.
-	"bad-status":            "HTTP/1.1 2000 OK\r\nContent-Length: 2\r\n\r\nok",
+	"bad-status": "HTTP/1.1 2000 OK\r\nContent-Length: 2\r\n\r\nok",
+	// Three digits, but below 100: fasthttp took 000 for 200, net/http
+	// for 0 (an ok record of status 0).
+	"status-000":            "HTTP/1.1 000 Zero\r\nContent-Length: 2\r\n\r\nok",
+	"status-099":            "HTTP/1.0 099 Low\r\nContent-Length: 2\r\n\r\nok",
 	"no-colon":              "HTTP/1.1 200 OK\r\nBad header\r\nContent-Length: 2\r\n\r\nok",
 	"two-content-lengths":   "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nabcdef",
 	"bad-content-length":    "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\nok",
