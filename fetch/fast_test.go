@@ -459,6 +459,8 @@ func TestAnswersThatBreakHTTPAreProtocolErrors(t *testing.T) {
 		res := newClient(t, Config{}).Get(t.Context(), base+"/fault/raw/"+name, func(string) bool { return true })
 		if res.Err == nil || res.Err.Kind != KindProtocol {
 			t.Errorf("%s: err %v; want kind %s", name, res.Err, KindProtocol)
+		} else if strings.Contains(res.Err.Error(), "net/http") || strings.Contains(res.Err.Error(), "fasthttp") {
+			t.Errorf("%s: err %v; want it in a user's words, without the HTTP library's name", name, res.Err)
 		} else if strings.Contains(testsite.RawAnswers[name], "chunked") && !strings.Contains(res.Err.Error(), "chunk") {
 			t.Errorf("%s: err %v; want it to say the chunks were wrong", name, res.Err)
 		}
