@@ -66,6 +66,9 @@ Try it offline against the built-in test site: fetchall demo`
 				return usageError(fmt.Errorf("%w: a job's settings go in its file or in --set (--set %s=...)", err, strings.ReplaceAll(name, "-", "_")))
 			}
 		}
+		if hint := unknownFlagHint(c, err); hint != "" {
+			return usageError(fmt.Errorf("%w: %s (see '%s --help')", err, hint, c.CommandPath()))
+		}
 		return usageError(fmt.Errorf("%w (see '%s --help')", plainFlagError(err), c.CommandPath()))
 	})
 	root.PersistentPreRunE = func(*cobra.Command, []string) error { return checkEnvironment() }
@@ -156,6 +159,40 @@ func jobSettingFlag(err error) string {
 		return ""
 	}
 	return f.Name
+}
+
+// unknownFlagHint says which flag an unknown --name was likely meant to
+// be: one of c's a typo or a word away (--concurency, --sitemaps for
+// --follow-sitemaps), or the same flag of another command (--max-depth
+// given to fetch). "" when there is none, or err is about something else.
+func unknownFlagHint(c *cobra.Command, err error) string {
+	name, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
+	if !ok || name == "" {
+		return ""
+	}
+	var names []string
+	c.Flags().VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+	c.InheritedFlags().VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+	if best := config.Suggest(name, names); best != "" {
+		return "did you mean --" + best + "?"
+	}
+	if len(name) >= 4 {
+		for _, n := range names {
+			if strings.HasSuffix(n, "-"+name) || strings.HasPrefix(n, name+"-") {
+				return "did you mean --" + n + "?"
+			}
+		}
+	}
+	var others []string
+	for _, sub := range c.Root().Commands() {
+		if sub != c && sub.Flags().Lookup(name) != nil {
+			others = append(others, sub.CommandPath())
+		}
+	}
+	if len(others) > 0 {
+		return "it is a flag of " + strings.Join(others, " and ")
+	}
+	return ""
 }
 
 // plainFlagError says what a flag's value should have been, in place of
