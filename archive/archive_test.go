@@ -53,7 +53,7 @@ func TestArchiveHoldsEveryExchangeAndReplaysIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := fetch.New(fetch.Config{Archive: w, Header: http.Header{"Authorization": {"Bearer secret"}}})
+	client, err := fetch.New(fetch.Config{Archive: w, Header: http.Header{"Authorization": {"Bearer secret"}, "X-Api-Key": {"keysecret"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestArchiveHoldsEveryExchangeAndReplaysIt(t *testing.T) {
 				t.Errorf("response record %d keeps a cookie's value:\n%q", i, block)
 			}
 		case "request":
-			if !strings.HasPrefix(block, "GET /") || !strings.Contains(block, "Authorization: xxxxx") || strings.Contains(block, "secret") ||
+			if !strings.HasPrefix(block, "GET /") || !strings.Contains(block, "Authorization: xxxxx") || !strings.Contains(block, "X-Api-Key: xxxxx") || strings.Contains(block, "secret") ||
 				r.Header["WARC-Concurrent-To"] != recs[i-1].Header["WARC-Record-ID"] {
 				t.Errorf("request record %d: %v\n%q", i, r.Header, block)
 			}

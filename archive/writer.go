@@ -296,9 +296,6 @@ func maskCookieValue(v string) string {
 	return name + "=xxxxx"
 }
 
-// masked are request headers an archive must not keep.
-var masked = []string{"Authorization", "Proxy-Authorization", "Cookie"}
-
 // requestHead is the request line and header as sent, credentials
 // masked.
 func requestHead(r *http.Request) []byte {
@@ -312,9 +309,9 @@ func requestHead(r *http.Request) []byte {
 	}
 	fmt.Fprintf(&b, "Host: %s\r\n", host)
 	h := r.Header.Clone()
-	for _, k := range masked {
-		if h.Get(k) != "" {
-			h.Set(k, "xxxxx")
+	for k := range h {
+		if fetch.IsCredential(k) {
+			h[k] = []string{"xxxxx"}
 		}
 	}
 	_ = h.Write(&b)

@@ -411,7 +411,7 @@ func (c *Client) attemptStd(ctx context.Context, rawURL string, keep KeepBody, r
 	}
 	credit = credit && c.mayCredit(req.URL, req.URL)
 	for k, vs := range c.cfg.Header {
-		if credit || !isCredential(k) {
+		if credit || !IsCredential(k) {
 			req.Header[k] = vs
 		}
 	}

@@ -460,3 +460,21 @@ func TestZstdWindowIsCappedAsHTTPSays(t *testing.T) {
 		t.Errorf("16 MiB window: err %v; want kind %s naming the limit", res.Err, KindDecoding)
 	}
 }
+
+// Credentials are the standard headers and the names APIs give their keys
+// and tokens; the headers every request sends are not.
+func TestIsCredential(t *testing.T) {
+	for _, name := range []string{"Authorization", "proxy-authorization", "Cookie", "X-Api-Key", "Api-Key", "apikey",
+		"X-Auth-Token", "Private-Token", "X-Amz-Security-Token", "Ocp-Apim-Subscription-Key", "X-Client-Secret", "X-Session-Id",
+		"X-Goog-Api-Key", "X-CSRF-Token", "X-Access-Token", "X-Password"} {
+		if !IsCredential(name) {
+			t.Errorf("%s: not a credential", name)
+		}
+	}
+	for _, name := range []string{"Accept", "Accept-Language", "Accept-Encoding", "User-Agent", "Referer", "Range", "If-None-Match",
+		"Cache-Control", "Keep-Alive", "X-Trace", "X-Request-Id", "Host", "Origin", "Content-Type"} {
+		if IsCredential(name) {
+			t.Errorf("%s: taken for a credential", name)
+		}
+	}
+}

@@ -7,18 +7,28 @@ import (
 	"sync"
 )
 
-// credentialHeaders are the request headers that carry credentials: they
-// go only to the origin they were given for.
-var credentialHeaders = []string{"Authorization", "Cookie", "Proxy-Authorization"}
-
-func isCredential(name string) bool {
-	for _, h := range credentialHeaders {
-		if strings.EqualFold(name, h) {
+// IsCredential says whether a request header carries a credential, which
+// goes only to the origin it was given for and is masked in archives: the
+// standard ones (Authorization, Proxy-Authorization, Cookie) and the names
+// APIs give their keys and tokens (X-Api-Key, X-Auth-Token,
+// Private-Token, X-Amz-Security-Token, Ocp-Apim-Subscription-Key...).
+// curl keeps the standard ones alone from another host; a key in a header
+// of its own is as secret.
+func IsCredential(name string) bool {
+	n := strings.ToLower(name)
+	if n == "cookie" || strings.HasSuffix(n, "-key") || strings.HasSuffix(n, "_key") {
+		return true
+	}
+	for _, word := range credentialWords {
+		if strings.Contains(n, word) {
 			return true
 		}
 	}
 	return false
 }
+
+// credentialWords mark a header name as a credential's (see IsCredential).
+var credentialWords = []string{"auth", "token", "secret", "passw", "apikey", "api-key", "api_key", "session", "credential"}
 
 // Origin is a URL's scheme, host and port ("https://example.org:443"),
 // the unit credentials are given for: a different scheme (https -> http),
@@ -96,8 +106,10 @@ func effectivePort(u *url.URL) string {
 // stripCredentials removes every credential from a request that may not
 // carry them: the configured headers, cookies, and a URL's userinfo.
 func stripCredentials(req *http.Request) {
-	for _, h := range credentialHeaders {
-		req.Header.Del(h)
+	for h := range req.Header {
+		if IsCredential(h) {
+			delete(req.Header, h)
+		}
 	}
 	req.URL.User = nil
 }

@@ -481,7 +481,7 @@ func (c *Client) fastRequest(req *fasthttp.Request, rawURL string, credit bool) 
 	// name of every header it is asked for.
 	userEncoding, userAgent := false, false
 	for k, vs := range c.cfg.Header {
-		if !credit && isCredential(k) {
+		if !credit && IsCredential(k) {
 			continue
 		}
 		if strings.EqualFold(k, "Host") {
