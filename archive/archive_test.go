@@ -361,3 +361,58 @@ func TestReplayAtOnceGivesEachItsPage(t *testing.T) {
 	}
 	readers.Wait()
 }
+
+// An HTTP/2 exchange is written in HTTP/1.1's form, which WARC readers
+// expect (the response said HTTP/2.0, the request HTTP/1.1), with the
+// protocol in WARC-Protocol; it replays as it was.
+func TestHTTP2ExchangeIsWrittenAsHTTP11(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, "<title>over %s</title>", r.Proto)
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	path := filepath.Join(t.TempDir(), "h2.warc.gz")
+	w, err := Create(path, 0, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := fetch.New(fetch.Config{Archive: w, Insecure: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := client.Get(t.Context(), srv.URL+"/", func(string) bool { return true })
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if live.Err != nil || string(live.Body) != "<title>over HTTP/2.0</title>" {
+		t.Fatalf("live: %v %q; want the page over HTTP/2", live.Err, live.Body)
+	}
+	recs := warctest.Read(t, path)
+	if len(recs) != 3 {
+		t.Fatalf("%d records, want warcinfo, response, request", len(recs))
+	}
+	for _, r := range recs[1:] {
+		if r.Header["WARC-Protocol"] != "h2" {
+			t.Errorf("%s record: WARC-Protocol %q, want h2", r.Header["WARC-Type"], r.Header["WARC-Protocol"])
+		}
+	}
+	if block := string(recs[1].Block); !strings.HasPrefix(block, "HTTP/1.1 200 OK\r\n") {
+		t.Errorf("response record starts %.30q, want HTTP/1.1 200 OK", block)
+	}
+	if block := string(recs[2].Block); !strings.HasPrefix(block, "GET / HTTP/1.1\r\n") {
+		t.Errorf("request record starts %.30q, want GET / HTTP/1.1", block)
+	}
+	rp, err := OpenReplay(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replay, _ := fetch.New(fetch.Config{Replay: rp, Trace: true})
+	got := replay.Get(t.Context(), srv.URL+"/", func(string) bool { return true })
+	if got.Err != nil || got.Status != 200 || string(got.Body) != string(live.Body) {
+		t.Errorf("replayed: %d %v %q; want the live page", got.Status, got.Err, got.Body)
+	} else if got.Details == nil || got.Details.HTTPVersion != "HTTP/2.0" {
+		t.Errorf("replayed: details %+v, want http_version HTTP/2.0 as it came", got.Details)
+	}
+}

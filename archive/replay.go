@@ -34,6 +34,7 @@ type Replay struct {
 type location struct {
 	file   int
 	offset int64
+	h2     bool // WARC-Protocol: h2, the message written as HTTP/1.1
 }
 
 // OpenReplay indexes the response records of the archives.
@@ -80,7 +81,7 @@ func (r *Replay) indexFile(i int, path string) error {
 			return nil
 		}
 		if rec.Header.Get("WARC-Type") == "response" {
-			r.index[rec.Header.Get("WARC-Target-URI")] = location{file: i, offset: rec.Offset}
+			r.index[rec.Header.Get("WARC-Target-URI")] = location{file: i, offset: rec.Offset, h2: rec.Header.Get("WARC-Protocol") == "h2"}
 		}
 		if rec.Content != nil {
 			rec.Content.Close()
@@ -107,6 +108,9 @@ func (r *Replay) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(block)), req)
 	if err != nil {
 		return nil, fmt.Errorf("replay %s: %w", req.URL.Redacted(), err)
+	}
+	if loc.h2 {
+		resp.Proto, resp.ProtoMajor, resp.ProtoMinor = "HTTP/2.0", 2, 0 // as it came
 	}
 	// The archived body may have been cut short (WARC-Truncated): keep
 	// what there is.

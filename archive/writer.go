@@ -231,6 +231,13 @@ func (w *Writer) record(x *fetch.Exchange) error {
 	if !x.Complete {
 		resp.Header.Set("WARC-Truncated", "length")
 	}
+	// HTTP/2 has no text form: its messages are written as HTTP/1.1, as
+	// WARC readers expect, and the protocol is said in WARC-Protocol (the
+	// IIPC proposal StormCrawler and Nutch write).
+	h2 := x.Response.ProtoMajor == 2
+	if h2 {
+		resp.Header.Set("WARC-Protocol", "h2")
+	}
 	if digest, err := warc.GetDigest(bytes.NewReader(x.Body), warc.SHA1); err == nil {
 		resp.Header.Set("WARC-Payload-Digest", digest)
 	}
@@ -251,6 +258,9 @@ func (w *Writer) record(x *fetch.Exchange) error {
 	req.Header.Set("WARC-Date", date)
 	req.Header.Set("WARC-Concurrent-To", "<urn:uuid:"+id+">")
 	req.Header.Set("Content-Type", "application/http; msgtype=request")
+	if h2 {
+		req.Header.Set("WARC-Protocol", "h2")
+	}
 	if _, err := req.Content.Write(requestHead(x.Request)); err != nil {
 		return err
 	}
@@ -262,12 +272,16 @@ func (w *Writer) record(x *fetch.Exchange) error {
 }
 
 // responseHead is the response's status line and header as received
-// (Go keeps Transfer-Encoding aside, and the body is stored unchunked),
+// (in HTTP/1.1's form for HTTP/2; Go keeps Transfer-Encoding aside, and the body is stored unchunked),
 // the values of the cookies it sets masked: they are what the requests
 // then send as Cookie, which is masked too.
 func responseHead(r *http.Response) []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "%s %s\r\n", r.Proto, r.Status)
+	proto := r.Proto
+	if r.ProtoMajor >= 2 {
+		proto = "HTTP/1.1" // see record
+	}
+	fmt.Fprintf(&b, "%s %s\r\n", proto, r.Status)
 	h := r.Header
 	if len(h["Set-Cookie"]) > 0 || len(h["Set-Cookie2"]) > 0 {
 		h = h.Clone()
