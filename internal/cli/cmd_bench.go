@@ -49,6 +49,7 @@ type benchOptions struct {
 	thresholds     []string
 	baseline       string
 	failOnSlower   bool
+	cookies        cookieOptions
 
 	streams *Streams
 }
@@ -107,6 +108,7 @@ significant slow-down into exit 1.`,
 	fs.StringArrayVar(&opts.thresholds, "threshold", nil, "fail (exit 1) unless this holds, e.g. p99<300ms, speedup>8, efficiency@16>0.9, errors<1% (repeatable)")
 	fs.StringVar(&opts.baseline, "baseline", "", "compare with this --export-json of an earlier run (same list and settings)")
 	fs.BoolVar(&opts.failOnSlower, "fail-on-regression", false, "with --baseline: exit 1 when a level is significantly slower")
+	opts.cookies.bindLoad(fs)
 
 	return cmd
 }
@@ -131,6 +133,9 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 	waits, err := fetch.New(settings.Fetch) // only for its retry waits
 	if err != nil {
 		return usageError(err)
+	}
+	if _, err := opts.cookies.jar(); err != nil {
+		return usageError(err) // before measuring; each fetcher loads its own
 	}
 	list, err := readWholeList(ctx, opts.input, s.In)
 	if err != nil {
@@ -191,7 +196,17 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 			if err != nil {
 				return nil, err
 			}
-			return fetch.New(cc)
+			client, err := fetch.New(cc)
+			if err != nil || opts.cookies.load == "" {
+				return client, err
+			}
+			// Each level starts from the file's cookies, and keeps those
+			// its answers set (through net/http: the lean path keeps none).
+			jar, err := opts.cookies.jar()
+			if err != nil {
+				return nil, err
+			}
+			return client.WithJar(jar), nil
 		},
 	}
 	var progress bench.Progress

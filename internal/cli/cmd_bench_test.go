@@ -3,9 +3,12 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -168,5 +171,31 @@ func TestBenchThresholdsAndBaselineDecideTheExit(t *testing.T) {
 		if env[k] == nil {
 			t.Errorf("environment lacks %s: %v", k, env)
 		}
+	}
+}
+
+// bench --cookies sends the file's cookies with every request, as fetch
+// does: a site behind a login can be measured. Each timed run starts
+// from them; a bad file is refused before anything is measured.
+func TestBenchSendsTheCookiesFile(t *testing.T) {
+	var withCookie, without atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, err := r.Cookie("session"); err == nil && c.Value == "loaded" {
+			withCookie.Add(1)
+			return
+		}
+		without.Add(1)
+		w.WriteHeader(http.StatusForbidden)
+	}))
+	t.Cleanup(srv.Close)
+	cookies := writeFile(t, "cookies.txt", "127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\tloaded\n")
+	list := strings.Repeat(srv.URL+"/\n", 4)
+	res := runCLI(t, list, "bench", "-", "-c", "2", "--runs", "2", "--cookies", cookies, "-q")
+	if res.code != 0 || without.Load() != 0 || withCookie.Load() != 16 {
+		t.Fatalf("exit %d: %d requests with the cookie, %d without; want 16 and 0; stderr %q", res.code, withCookie.Load(), without.Load(), res.stderr)
+	}
+	res = runCLI(t, list, "bench", "-", "-c", "2", "--cookies", writeFile(t, "bad.txt", "# Netscape HTTP Cookie File\nnot a cookie line\n"))
+	if res.code != 2 || withCookie.Load()+without.Load() != 16 || !strings.Contains(res.stderr, "bad.txt") {
+		t.Errorf("a bad --cookies file: exit %d, %d requests, stderr %q; want it refused before measuring", res.code, withCookie.Load()+without.Load()-16, res.stderr)
 	}
 }

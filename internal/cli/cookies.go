@@ -22,6 +22,12 @@ func (c *cookieOptions) bind(fs *pflag.FlagSet, what string) {
 	fs.StringVar(&c.save, "cookie-jar", "", "save the "+what+"'s cookies to this file, in the same format, when it ends (readable by you alone; may be the --cookies file)")
 }
 
+// bindLoad adds --cookies alone, for a command that keeps no cookies
+// (bench: every run starts from the file's).
+func (c *cookieOptions) bindLoad(fs *pflag.FlagSet) {
+	fs.StringVar(&c.load, "cookies", "", "send the cookies of this Netscape cookies.txt file (as curl and wget write it); each timed run starts from them (unless --keep-alive-across-runs)")
+}
+
 // given says whether either flag was.
 func (c *cookieOptions) given() bool { return c.load != "" || c.save != "" }
 
