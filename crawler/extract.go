@@ -66,15 +66,19 @@ func recordTitle(title string) string {
 // tokenizeTitle is extractTitle for any page, however unusual.
 func tokenizeTitle(body []byte, contentType string) string {
 	z := html.NewTokenizer(utf8Reader(body, contentType))
-	inTitle := false
+	inTitle, foreign := false, false
 	var title strings.Builder
 	for {
-		switch z.Next() {
+		switch tt := z.Next(); tt {
 		case html.ErrorToken:
 			return normalizeSpace(title.String())
 		case html.StartTagToken, html.SelfClosingTagToken: // the tree ignores "/>" on <title/>
 			name, _ := z.TagName()
-			inTitle = atom.Lookup(name) == atom.Title
+			tag := atom.Lookup(name)
+			foreign = foreign || foreignTag(tag, tt)
+			if inTitle = tag == atom.Title; inTitle && foreign {
+				return treeTitle(body, contentType)
+			}
 		case html.EndTagToken:
 			if inTitle {
 				return normalizeSpace(title.String())

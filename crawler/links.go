@@ -7,6 +7,8 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/andybalholm/cascadia"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 )
 
 // page is what the crawler learns from one HTML document.
@@ -32,6 +34,34 @@ type linkRules struct {
 // other pages (stylesheets and icons do not).
 var linkRels = map[string]bool{"alternate": true, "next": true, "prev": true, "previous": true}
 
+// documentTitle is the page's title as a browser shows it: the text of
+// its first HTML <title>. An <svg> or <math> has <title>s of its own
+// (inline icons carry them), which are not the page's.
+func documentTitle(doc *goquery.Document) string {
+	return normalizeSpace(doc.Find("title").FilterFunction(func(_ int, s *goquery.Selection) bool {
+		return s.Get(0).Namespace == ""
+	}).First().Text())
+}
+
+// treeTitle is documentTitle of body, parsed whole: the answer for a page
+// where a token scan cannot tell (see foreignTag).
+func treeTitle(body []byte, contentType string) string {
+	doc, err := goquery.NewDocumentFromReader(utf8Reader(body, contentType))
+	if err != nil {
+		return ""
+	}
+	return documentTitle(doc)
+}
+
+// foreignTag says whether a start tag opens SVG or MathML content, whose
+// <title>s are not the page's. A token scan that meets a <title> after one
+// cannot tell where that content ends (an HTML element inside may close
+// it, an </svg> may not) and asks the tree (treeTitle); inline SVG before
+// the page's own title is rare.
+func foreignTag(tag atom.Atom, tt html.TokenType) bool {
+	return tt == html.StartTagToken && (tag == atom.Svg || tag == atom.Math)
+}
+
 // parsePage extracts the title and the followable links of an HTML page:
 // a[href], area[href], link[href] with rel alternate/next/prev,
 // iframe[src], frame[src], <meta http-equiv=refresh>, and Link headers,
@@ -43,7 +73,7 @@ func parsePage(body []byte, contentType string, pageURL *url.URL, header http.He
 	if err != nil {
 		return page{}
 	}
-	p = page{doc: doc, title: normalizeSpace(doc.Find("title").First().Text())}
+	p = page{doc: doc, title: documentTitle(doc)}
 	followNofollow := rules.followNofollow
 	base := pageURL
 	if href, ok := doc.Find("base[href]").First().Attr("href"); ok {

@@ -186,6 +186,7 @@ func FuzzScanPageAgreesWithParsePage(f *testing.F) {
 		`<meta http-equiv=refresh content="0;url=/r"><link rel=next href=n><iframe src=//c.test/i></iframe><area href=/ar>`,
 		`<frameset><frame src="f"></frameset>`, `<title>x</title><title>y</title>`, `<script><a href="/no"></script><a href="/yes">`,
 		`<textarea><a href="/no"></textarea><style>a{}</style><a href=/ok>`, `<a href="/a" href="/b">`, "\x00<a href=\xff>",
+		`<svg><title>icon</title></svg><title>page</title>`, `<svg><foreignObject><title>h</title></foreignObject></svg>`,
 	} {
 		f.Add(seed, false)
 	}

@@ -31,6 +31,8 @@ func scanPage(body []byte, contentType string, pageURL *url.URL, header http.Hea
 		frameset  bool // <frame> counts only in a frameset, as the HTML parser has it
 		inTitle   bool
 		haveTitle bool
+		foreign   bool // an <svg> or <math> came before any title
+		askTree   bool // a <title> came after one: see foreignTag
 		title     strings.Builder
 	)
 	z := html.NewTokenizer(utf8Reader(body, contentType))
@@ -56,6 +58,10 @@ func scanPage(body []byte, contentType string, pageURL *url.URL, header http.Hea
 		}
 		name, hasAttr := z.TagName()
 		tag := atom.Lookup(name)
+		if foreignTag(tag, tt) && !haveTitle {
+			foreign = true
+			continue
+		}
 		if tag == atom.Frameset {
 			frameset = true
 			continue
@@ -66,6 +72,7 @@ func scanPage(body []byte, contentType string, pageURL *url.URL, header http.Hea
 			if !haveTitle {
 				inTitle = true
 				title.Reset()
+				askTree = askTree || foreign
 			}
 			continue
 		}
@@ -124,7 +131,10 @@ func scanPage(body []byte, contentType string, pageURL *url.URL, header http.Hea
 			}
 		}
 	}
-	if haveTitle || inTitle {
+	switch {
+	case askTree:
+		p.title = treeTitle(body, contentType)
+	case haveTitle || inTitle:
 		p.title = normalizeSpace(title.String())
 	}
 	base := pageURL

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -80,6 +81,21 @@ func FuzzQuickTitle(f *testing.F) {
 	})
 }
 
+// A list's title (quick scan, else tokenizer) is the tree's, as a crawl
+// and a job read it.
+func FuzzExtractTitleAgreesWithTheTree(f *testing.F) {
+	for _, page := range titlePages {
+		f.Add(page)
+	}
+	f.Add(`<svg><title>icon</title></svg><title>page</title>`)
+	f.Fuzz(func(t *testing.T, page string) {
+		got := extractTitle([]byte(page), "text/html; charset=utf-8")
+		if want := treeTitle([]byte(page), "text/html; charset=utf-8"); got != want {
+			t.Fatalf("extractTitle(%q) = %q, the tree says %q", page, got, want)
+		}
+	})
+}
+
 // BenchmarkExtractTitle reads the title of a bulk list's 2 KB page, as
 // every record of a list does.
 func BenchmarkExtractTitle(b *testing.B) {
@@ -139,5 +155,32 @@ func TestCrawlRecordHoldsNoMegabytes(t *testing.T) {
 	}
 	if r := sink.results[0]; len(r.Title) > maxTitle || r.Canonical != "" || !r.OK {
 		t.Errorf("record: ok %v, title of %d bytes, canonical of %d; want ok, at most %d and none", r.OK, len(r.Title), len(r.Canonical), maxTitle)
+	}
+}
+
+// A <title> of inline SVG or MathML is not the page's, on every path
+// (a list's quick scan and tokenizer, a crawl's scan, a job's tree): a
+// browser shows none, or the HTML <title> that comes later.
+func TestForeignTitlesAreNotThePages(t *testing.T) {
+	base, _ := url.Parse("http://site.test/")
+	for page, want := range map[string]string{
+		`<html><body><svg><title>icon</title></svg></body></html>`:                                        "",
+		`<svg><title>icon</title></svg><p>text<title>page</title>`:                                        "page",
+		`<math><title>m</title></math><title>page</title>`:                                                "page",
+		`<svg><foreignObject><title>html inside</title></foreignObject></svg>`:                            "html inside",
+		`<title>page</title><svg><title>icon</title></svg>`:                                               "page",
+		`<svg/><title>after a closed svg</title>`:                                                         "after a closed svg",
+		`<svg><foreignObject><div></svg></div></foreignObject><title>svg's</title></svg><title>p</title>`: "p",
+	} {
+		for name, got := range map[string]string{
+			"extractTitle":  extractTitle([]byte(page), "text/html; charset=utf-8"),
+			"tokenizeTitle": tokenizeTitle([]byte(page), "text/html; charset=utf-8"),
+			"scanPage":      scanPage([]byte(page), "text/html; charset=utf-8", base, nil, false).title,
+			"parsePage":     parsePage([]byte(page), "text/html; charset=utf-8", base, nil, linkRules{}).title,
+		} {
+			if got != want {
+				t.Errorf("%s(%q) = %q, want %q", name, page, got, want)
+			}
+		}
 	}
 }
