@@ -121,7 +121,7 @@ func (p *Paginate) describe() string {
 			how = fmt.Sprintf("cursor from jq %q into query parameter %s", p.JQ.Text, p.Param)
 		}
 	}
-	return fmt.Sprintf("%s (or a Link: rel=next header), at most %d pages, not counted in max_depth", how, p.MaxPages)
+	return fmt.Sprintf("%s (or a Link: rel=next header), at most %d %s, not counted in max_depth", how, p.MaxPages, output.Agree(p.MaxPages, "page", "pages"))
 }
 
 func (e *Expect) describe() string {

@@ -267,7 +267,7 @@ func (r *Report) KneeReached() bool {
 
 func (r *Report) kneeText() string {
 	if r.KneeReached() {
-		return fmt.Sprintf("knee at %d workers", r.Knee)
+		return fmt.Sprintf("knee at %s", output.CountNouns(r.Knee, "worker", "workers"))
 	}
 	return "no knee yet"
 }

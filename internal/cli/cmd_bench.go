@@ -246,7 +246,7 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 		return err
 	}
 	if ctx.Err() != nil {
-		return &exitError{code: exitInterrupted, err: fmt.Errorf("%w: %d levels measured", errInterrupted, len(rep.Levels))}
+		return &exitError{code: exitInterrupted, err: fmt.Errorf("%w: %s measured", errInterrupted, output.CountNouns(len(rep.Levels), "level", "levels"))}
 	}
 	if gate != nil {
 		return runFailure(gate)

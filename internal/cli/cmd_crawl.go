@@ -228,7 +228,7 @@ func runCrawl(ctx context.Context, opts *crawlOptions) error {
 	if !opts.quiet {
 		reportCrawl(ctx, s.Err, stats, run, cs.rssStart, opts.shared, st != nil && st.Resumed)
 	}
-	return crawlOutcome(ctx, runErr, out.summary, stats, fmt.Sprintf("%d records", out.records.Written()))
+	return crawlOutcome(ctx, runErr, out.summary, stats, output.CountNouns(out.records.Written(), "record", "records"))
 }
 
 // showRobotsWaits puts a wait for an unreadable robots.txt on the
@@ -408,6 +408,6 @@ func reportShared(ctx context.Context, w io.Writer, o sharedOptions) {
 		fmt.Fprintf(w, "shared crawl %q: where it stands could not be read: %v\n", o.crawlID, err)
 		return
 	}
-	fmt.Fprintf(w, "shared crawl %q, all processes: %d URLs found, %d done, %d queued, %d leased, %d waiting to retry; %s\n",
-		o.crawlID, r.Seen, r.Done, r.Queued, r.Leased, r.Delayed, standing(r))
+	fmt.Fprintf(w, "shared crawl %q, all processes: %s found, %d done, %d queued, %d leased, %d waiting to retry; %s\n",
+		o.crawlID, output.CountNouns(int(r.Seen), "URL", "URLs"), r.Done, r.Queued, r.Leased, r.Delayed, standing(r))
 }

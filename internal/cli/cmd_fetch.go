@@ -207,7 +207,7 @@ func runFetch(ctx context.Context, opts *fetchOptions) error {
 	if !opts.quiet && out.summary.Total == 0 && runErr == nil && ctx.Err() == nil && (st == nil || !st.Resumed) {
 		fmt.Fprintf(s.Err, "fetchall: %s has no URLs (blank lines and # comments are skipped)\n", listName(opts.input))
 	}
-	return fetchOutcome(ctx, runErr, out.summary, fmt.Sprintf("%d records", out.records.Written()))
+	return fetchOutcome(ctx, runErr, out.summary, output.CountNouns(out.records.Written(), "record", "records"))
 }
 
 func listName(input string) string {

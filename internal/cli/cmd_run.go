@@ -455,7 +455,7 @@ func runJob(ctx context.Context, opts *runOptions, path string) error {
 	if broken := countBroken(results); broken > 0 && runErr == nil && ctx.Err() == nil {
 		return runFailure(fmt.Errorf("%s of %s broken (see above)", output.Count(broken, "contract"), j.File))
 	}
-	return crawlOutcome(ctx, runErr, summary, stats, fmt.Sprintf("%d items", w.Stats.ItemsWritten()))
+	return crawlOutcome(ctx, runErr, summary, stats, output.CountNouns(w.Stats.ItemsWritten(), "item", "items"))
 }
 
 // jobOutputPaths are the files a job writes: its items, and its errors
