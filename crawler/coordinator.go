@@ -419,7 +419,7 @@ func (e *engine) journal(ctx context.Context) {
 		return
 	}
 	if err := e.cfg.Journal.Flushed(ctx, e.unjournaled); err != nil {
-		e.fail(fmt.Errorf("state: %w", err))
+		e.fail(err) // the journal names itself: a state, a shared frontier
 	}
 	e.unjournaled = e.unjournaled[:0]
 }

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -95,6 +96,32 @@ func unreachable(rawURL string, err error) error {
 	return fmt.Errorf("%w: %s: %v", ErrUnreachable, fetch.Redact(rawURL), err)
 }
 
+// slowAnswer says, for a command Redis did not answer in time, which Redis
+// and what may be wrong with it: go-redis says "i/o timeout" alone, and a
+// stopped or overloaded Redis stops every process of the crawl.
+type slowAnswer struct {
+	where  string
+	within time.Duration
+}
+
+func (h slowAnswer) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h slowAnswer) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		var netErr net.Error
+		if err != nil && ctx.Err() == nil && errors.As(err, &netErr) && netErr.Timeout() {
+			err = fmt.Errorf("the Redis at %s gave no answer within %s (is it stopped, or overloaded?): %w", h.where, h.within, err)
+			cmd.SetErr(err)
+		}
+		return err
+	}
+}
+
+func (h slowAnswer) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
 // Frontier is the shared frontier of one crawl. Use Open; Close it.
 type Frontier struct {
 	rdb    *redis.Client
@@ -130,6 +157,7 @@ func Open(ctx context.Context, rawURL, crawlID string, opts Options) (*Frontier,
 	ropts.MaxRetries = 2
 	silence.Do(func() { redis.SetLogger(quiet{}) })
 	rdb := redis.NewClient(ropts)
+	rdb.AddHook(slowAnswer{where: fetch.Redact(rawURL), within: rdb.Options().ReadTimeout})
 	if opts.LeaseTTL <= 0 {
 		opts.LeaseTTL = DefaultLeaseTTL
 	}

@@ -371,7 +371,12 @@ func (s *State) Len() int { return s.frontier.Len() }
 // Flushed implements crawler.Journal: in one transaction, the tasks whose
 // records reached the output are done, the URLs found since are queued,
 // and the output's length is the new resume point.
-func (s *State) Flushed(_ context.Context, done []crawler.Written) error {
+func (s *State) Flushed(_ context.Context, done []crawler.Written) (err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("state: %w", err)
+		}
+	}()
 	s.mu.Lock()
 	added := s.pending
 	s.pending = nil
