@@ -611,11 +611,6 @@ func (c *Client) message(err error) string {
 		// net/http's word for it, which reads as a name of ours.
 		return "the proxy could not be reached: " + RedactText(rest)
 	}
-	// The library's name is no news to a user: "net/http: HTTP/1.x
-	// transport connection broken", "fasthttp: too many 1xx ...".
-	for _, lib := range []string{"net/http: ", "fasthttp: "} {
-		msg = strings.TrimPrefix(msg, lib)
-	}
 	if msg == "EOF" {
 		// net/http's bare word for it; the lean path's fastError says it so.
 		return errClosedUnanswered.Error() + ": EOF"

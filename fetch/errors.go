@@ -176,11 +176,18 @@ func (k Kind) retryable() bool {
 // cleanMessage strips Go's `Get "URL": ` prefix: the record already names
 // the URL, and a user reads the cause more easily without it.
 func cleanMessage(err error) string {
+	msg := err.Error()
 	var uerr *url.Error
 	if errors.As(err, &uerr) {
-		return uerr.Err.Error()
+		msg = uerr.Err.Error()
 	}
-	return err.Error()
+	// The library's name is no news to a user: "net/http: HTTP/1.x
+	// transport connection broken", "fasthttp: too many 1xx ...",
+	// "net/url: invalid control character in URL".
+	for _, lib := range []string{"net/http: ", "fasthttp: ", "net/url: "} {
+		msg = strings.TrimPrefix(msg, lib)
+	}
+	return msg
 }
 
 // URLProblem says what url.Parse found wrong with raw, in err's words

@@ -512,7 +512,7 @@ func TestBodyAfterHeadIsOvercomeByTheRetry(t *testing.T) {
 func TestBadURLMessageKeepsThePasswordOut(t *testing.T) {
 	for raw, want := range map[string]string{
 		"http://u:PW%zzsecret@h/": "invalid URL escape: a '%' not followed by two hex digits",
-		"http://u:PW secret@h/":   "net/url: invalid userinfo",
+		"http://u:PW secret@h/":   "invalid userinfo",         // without the library's name
 		"http://h/a%zz":           `invalid URL escape "%zz"`, // no password: the escape helps
 	} {
 		_, err := ParseURL(raw)
