@@ -381,8 +381,8 @@ func (c *Client) attempt(ctx context.Context, rawURL string, u *url.URL, keep Ke
 	res.Release() // a retry starts over
 	res.Status, res.Header, res.ContentType, res.FinalURL, res.Details = 0, nil, "", "", nil
 	res.Body, res.Bytes, res.Truncated = nil, 0, false
-	if c.usesFast(u) {
-		return c.attemptFast(ctx, rawURL, u, keep, res)
+	if now := time.Now(); c.usesFast(u, now) {
+		return c.attemptFast(ctx, rawURL, u, keep, res, now)
 	}
 	return c.attemptStd(ctx, rawURL, keep, res, nil, 0, true)
 }

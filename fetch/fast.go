@@ -1,6 +1,7 @@
 package fetch
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,13 +34,26 @@ import (
 // fastPath sends plain-http requests through fasthttp, closing every
 // connection when a caller's context ends (fasthttp takes no context).
 type fastPath struct {
-	client *fasthttp.Client
-	grain  time.Duration // see deadlineGrain
+	client  *fasthttp.Client
+	grain   time.Duration // see deadlineGrain
+	maxOpen int           // connections open at most before idle ones are closed: see closeLeastUsed
+	used    atomic.Uint64 // requests written, to order connections by last use
+
+	hostsMu  sync.RWMutex
+	hosts    map[string]time.Time // the hosts the lean path serves, and when each was last asked for
+	maxHosts int                  // maxLeanHosts, but for tests
 
 	mu       sync.Mutex
-	conns    map[net.Conn]struct{}
+	conns    map[net.Conn]*trackedConn
 	watching []*watch // the contexts whose end aborts; a run has one
 }
+
+// idleBudget is how many idle connections the lean path keeps open over
+// those a run's concurrency uses. fasthttp keeps a host's idle ones for
+// MaxIdleConnDuration: a list of many hosts left one open for each host
+// met, and after 20,000 hosts every dial failed with "too many open
+// files" (net/http's path caps its idle ones too: MaxIdleConns).
+const idleBudget = 48
 
 // watch is a context the lean path aborts on: its requests in flight,
 // and what stops watching it.
@@ -108,12 +123,13 @@ func fastEligible(cfg Config) bool {
 }
 
 func newFastPath(cfg Config) *fastPath {
-	fp := &fastPath{conns: map[net.Conn]struct{}{}, grain: deadlineGrain(cfg.Timeout)}
+	fp := &fastPath{conns: map[net.Conn]*trackedConn{}, grain: deadlineGrain(cfg.Timeout), maxOpen: max(cfg.Concurrency, 1) + idleBudget,
+		hosts: map[string]time.Time{}, maxHosts: maxLeanHosts}
 	dialer := &net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}
 	fp.client = &fasthttp.Client{
 		MaxConnsPerHost:          max(cfg.Concurrency, 1) * 2,
 		MaxConnWaitTimeout:       cfg.Timeout,
-		MaxIdleConnDuration:      90 * time.Second,
+		MaxIdleConnDuration:      leanIdle,
 		ReadBufferSize:           32 << 10, // the whole header must fit: larger ones go through net/http
 		WriteBufferSize:          4 << 10,
 		NoDefaultUserAgentHeader: true,
@@ -122,23 +138,68 @@ func newFastPath(cfg Config) *fastPath {
 		// Retries are the engine's, counted in the record (attemptFast
 		// sends a request again only on a connection found closed).
 		MaxIdemponentCallAttempts: 1,
-		Dial: func(addr string) (net.Conn, error) {
-			conn, err := dialer.Dial("tcp", addr)
-			if err != nil {
-				return nil, err
+		ConfigureClient: func(hc *fasthttp.HostClient) error {
+			// Each host's dial, so that its connections know their pool.
+			hc.Dial = func(addr string) (net.Conn, error) {
+				conn, err := dialer.Dial("tcp", addr)
+				if err != nil {
+					return nil, err
+				}
+				tc, err := fp.track(conn, hc)
+				if err == nil {
+					fp.closeLeastUsed(hc)
+				}
+				return tc, err
 			}
-			return fp.track(conn)
+			return nil
 		},
 	}
 	return fp
+}
+
+// closeLeastUsed closes idle connections, of the hosts whose connections
+// were used least recently first, while more than maxOpen are open; a
+// dial of host's does not close host's own. Closing a host's idle ones
+// leaves those in use alone.
+func (fp *fastPath) closeLeastUsed(host *fasthttp.HostClient) {
+	fp.mu.Lock()
+	if len(fp.conns) <= fp.maxOpen {
+		fp.mu.Unlock()
+		return
+	}
+	open := make([]*trackedConn, 0, len(fp.conns))
+	for _, tc := range fp.conns {
+		open = append(open, tc)
+	}
+	fp.mu.Unlock()
+	slices.SortFunc(open, func(a, b *trackedConn) int { return cmp.Compare(a.lastUse.Load(), b.lastUse.Load()) })
+	// Down to half the budget's idle ones, so that a list of new hosts
+	// does not close connections at every dial.
+	target := fp.maxOpen - idleBudget/2
+	closed := map[*fasthttp.HostClient]bool{host: true}
+	for _, tc := range open {
+		if closed[tc.host] {
+			continue
+		}
+		closed[tc.host] = true
+		tc.host.CloseIdleConnections() // each closes through trackedConn.Close, which takes fp.mu
+		fp.mu.Lock()
+		n := len(fp.conns)
+		fp.mu.Unlock()
+		if n <= target {
+			return
+		}
+	}
 }
 
 // trackedConn leaves the set of open connections when closed, and sets a
 // deadline on its connection only when it moves by a deadlineGrain.
 type trackedConn struct {
 	net.Conn
-	fp   *fastPath
-	once sync.Once
+	fp      *fastPath
+	host    *fasthttp.HostClient // the pool it returns to
+	lastUse atomic.Uint64        // fp.used when its last request was written
+	once    sync.Once
 	// The deadlines last set on Conn. fasthttp sets both on every request
 	// from the one goroutine that holds the connection; each set is a
 	// runtime timer update, about 1.5% of a request's CPU on a bulk list.
@@ -154,6 +215,9 @@ type trackedConn struct {
 func (c *trackedConn) LocalAddr() net.Addr { return c.local }
 
 func (c *trackedConn) Write(p []byte) (int, error) {
+	if !c.statusNext { // a request's first write
+		c.lastUse.Store(c.fp.used.Add(1))
+	}
 	c.statusNext = true
 	if c.paired == nil {
 		return c.Conn.Write(p)
@@ -259,7 +323,7 @@ var errAborted = errors.New("the run ended before the connection was made")
 // before the abort would otherwise dial after it and wait out its whole
 // timeout (the callers of a Client share their run's context, so the
 // dial is that run's).
-func (fp *fastPath) track(conn net.Conn) (net.Conn, error) {
+func (fp *fastPath) track(conn net.Conn, host *fasthttp.HostClient) (net.Conn, error) {
 	fp.mu.Lock()
 	defer fp.mu.Unlock()
 	for _, w := range fp.watching {
@@ -268,8 +332,8 @@ func (fp *fastPath) track(conn net.Conn) (net.Conn, error) {
 			return nil, errAborted
 		}
 	}
-	fp.conns[conn] = struct{}{}
-	tc := &trackedConn{Conn: conn, fp: fp, paired: newPairedIO(conn)}
+	tc := &trackedConn{Conn: conn, fp: fp, host: host, paired: newPairedIO(conn)}
+	fp.conns[conn] = tc
 	tc.local = &connAddr{Addr: conn.LocalAddr(), conn: tc}
 	return tc, nil
 }
@@ -324,12 +388,54 @@ func (fp *fastPath) abort(w *watch) {
 
 func (fp *fastPath) closeIdle() { fp.client.CloseIdleConnections() }
 
-// usesFast says whether a request to u goes the lean way. An
-// internationalised host name goes through net/http, which dials and
+// usesFast says whether a request to u, made at now, goes the lean way.
+// An internationalised host name goes through net/http, which dials and
 // names it in its ASCII (punycode) form; fasthttp would look the UTF-8
-// name up as it is and fail.
-func (c *Client) usesFast(u *url.URL) bool {
-	return c.fast != nil && u.Scheme == "http" && u.User == nil && u.Host != "" && isASCII(u.Host)
+// name up as it is and fail. So does a host beyond the lean path's hosts
+// (see admit).
+func (c *Client) usesFast(u *url.URL, now time.Time) bool {
+	return c.fast != nil && u.Scheme == "http" && u.User == nil && u.Host != "" && isASCII(u.Host) && c.fast.admit(u.Host, now)
+}
+
+// maxLeanHosts is how many hosts the lean path serves at once; requests
+// to others go through net/http, whose records are the same. fasthttp
+// keeps a goroutine and a pool for each host it met, for the idle time
+// of its connections: a list of 50,000 hosts held 221 MiB (net/http's
+// path, 42 MiB). The lean path is for bulk lists, of few hosts.
+const maxLeanHosts = 256
+
+// leanHostKeep is how long a host unused keeps its place among the lean
+// path's: past fasthttp's idle time, its goroutine has ended and its
+// pool has been dropped (fasthttp looks every 10 s).
+const leanHostKeep = leanIdle + 30*time.Second
+
+// leanIdle is how long the lean path keeps a connection idle.
+const leanIdle = 90 * time.Second
+
+// admit says whether host may go the lean way at now: a host already
+// among the lean path's, or a new one while there are fewer than
+// maxHosts (those unused for leanHostKeep are forgotten first).
+func (fp *fastPath) admit(host string, now time.Time) bool {
+	fp.hostsMu.RLock()
+	last, ok := fp.hosts[host]
+	fp.hostsMu.RUnlock()
+	if ok && now.Sub(last) < time.Second {
+		return true // the common case: a bulk list's host, seen just now
+	}
+	fp.hostsMu.Lock()
+	defer fp.hostsMu.Unlock()
+	if _, ok := fp.hosts[host]; !ok && len(fp.hosts) >= fp.maxHosts {
+		for h, t := range fp.hosts {
+			if now.Sub(t) > leanHostKeep {
+				delete(fp.hosts, h)
+			}
+		}
+		if len(fp.hosts) >= fp.maxHosts {
+			return false
+		}
+	}
+	fp.hosts[host] = now
+	return true
 }
 
 func isASCII(s string) bool {
@@ -343,8 +449,8 @@ func isASCII(s string) bool {
 
 // attemptFast is attempt on the lean path: one request, and its redirects
 // while they stay on plain http.
-func (c *Client) attemptFast(ctx context.Context, rawURL string, first *url.URL, keep KeepBody, res *Result) (time.Duration, error) {
-	deadline := time.Now().Add(c.cfg.Timeout)
+func (c *Client) attemptFast(ctx context.Context, rawURL string, first *url.URL, keep KeepBody, res *Result, now time.Time) (time.Duration, error) {
+	deadline := now.Add(c.cfg.Timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
@@ -413,7 +519,7 @@ func (c *Client) attemptFast(ctx context.Context, rawURL string, first *url.URL,
 			return 0, stop
 		}
 		credit = credit && c.mayCredit(next, first)
-		if !c.usesFast(next) {
+		if !c.usesFast(next, time.Now()) {
 			// The chain leaves plain http: net/http takes it from here,
 			// counting the hops already made.
 			return c.attemptStd(ctx, next.String(), keep, res, first, hops+1, credit)

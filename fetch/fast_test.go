@@ -47,7 +47,7 @@ func TestLeanPathIsTakenOnlyWhereItMay(t *testing.T) {
 		"http://bücher.test/": false, "http://b%C3%BCcher.test/": false, "http://xn--bcher-kva.test/": true,
 	} {
 		u, _ := ParseURL(raw)
-		if got := plain.usesFast(u); got != want {
+		if got := plain.usesFast(u, time.Now()); got != want {
 			t.Errorf("usesFast(%s) = %v, want %v", raw, got, want)
 		}
 	}
@@ -214,7 +214,7 @@ func TestDialAfterAnAbortIsRefused(t *testing.T) {
 	fp.abort(w) // what the context's end runs
 	ours, theirs := net.Pipe()
 	defer theirs.Close()
-	if conn, err := fp.track(ours); !errors.Is(err, errAborted) || conn != nil {
+	if conn, err := fp.track(ours, nil); !errors.Is(err, errAborted) || conn != nil {
 		t.Fatalf("a dial after the abort: %v, %v; want errAborted", conn, err)
 	}
 	if _, err := ours.Write([]byte("x")); err == nil {
@@ -223,7 +223,7 @@ func TestDialAfterAnAbortIsRefused(t *testing.T) {
 	fp.leave(w)
 	other, end := net.Pipe()
 	defer end.Close()
-	conn, err := fp.track(other)
+	conn, err := fp.track(other, nil)
 	if err != nil {
 		t.Fatalf("a dial once the aborted run's requests left: %v", err)
 	}
