@@ -58,6 +58,10 @@ type Robots struct {
 	// the site given up. A crawl that only waits shows nothing otherwise.
 	// It is called from a worker and must not block.
 	OnWait func(site, why string, retryAt time.Time)
+	// MaxAge is how long a file read is used before it is read again:
+	// RFC 9309 2.4 asks for no more than 24 hours, which NewRobots sets.
+	// A file that cannot be read again keeps the one read before.
+	MaxAge time.Duration
 
 	mu    sync.Mutex
 	sites map[string]*robotsSite // by scheme://host
@@ -75,6 +79,11 @@ type robotsSite struct {
 	unreachable string
 	tries       int
 	retryAt     time.Time
+	// readAt is when the answer was had (a file, or none), for MaxAge;
+	// previous is the answer a reading after MaxAge replaces, kept should
+	// the file not be readable this time.
+	readAt   time.Time
+	previous *robotsSite
 }
 
 // NewRobots returns a Robots that fetches with f as userAgent and caps
@@ -82,7 +91,7 @@ type robotsSite struct {
 func NewRobots(f Fetcher, userAgent string, maxDelay time.Duration) *Robots {
 	return &Robots{fetcher: f, agent: productToken(userAgent), maxDelay: maxDelay,
 		RetryWaits: []time.Duration{10 * time.Second, time.Minute}, QuickRetryWaits: []time.Duration{time.Second, 5 * time.Second},
-		sites: map[string]*robotsSite{}}
+		MaxAge: 24 * time.Hour, sites: map[string]*robotsSite{}}
 }
 
 // productToken is the part of a user agent robots.txt groups match:
@@ -190,6 +199,8 @@ func (r *Robots) site(ctx context.Context, u *url.URL) (*robotsSite, error) {
 		site, load = &robotsSite{ready: make(chan struct{})}, true
 	case dueAgain(site):
 		site, load = &robotsSite{ready: make(chan struct{}), tries: site.tries}, true
+	case r.tooOld(site):
+		site, load = &robotsSite{ready: make(chan struct{}), previous: site}, true
 	}
 	if load {
 		r.sites[key] = site
@@ -204,6 +215,16 @@ func (r *Robots) site(ctx context.Context, u *url.URL) (*robotsSite, error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// tooOld says whether site's answer was had MaxAge ago or more.
+func (r *Robots) tooOld(site *robotsSite) bool {
+	select {
+	case <-site.ready:
+	default:
+		return false // being read now
+	}
+	return r.MaxAge > 0 && !site.readAt.IsZero() && time.Since(site.readAt) >= r.MaxAge
 }
 
 // dueAgain says whether an unreachable file's next try has come.
@@ -232,7 +253,7 @@ func (r *Robots) load(ctx context.Context, key string, site *robotsSite) {
 	var status int
 	var body []byte
 	stored := false
-	if r.Store != nil {
+	if r.Store != nil && site.previous == nil { // a file too old is fetched, not the store's copy of it
 		var err error
 		status, body, stored, err = r.Store.LoadRobots(ctx, key)
 		stored = stored && err == nil
@@ -274,6 +295,16 @@ func (r *Robots) load(ctx context.Context, key string, site *robotsSite) {
 		// group: matching a URL parses them again, and a 500 KiB file for
 		// every page would cost more than the page.
 		site.body = h.rules()
+	}
+	switch prev := site.previous; {
+	case site.unreachable == "":
+		site.readAt, site.previous = time.Now(), nil
+	case prev != nil:
+		// Read again after MaxAge, the file could not be had: the one
+		// read before holds, as RFC 9309 2.4 allows, until the next
+		// MaxAge (the site's pages do not wait for the file's retries).
+		*site = robotsSite{ready: site.ready, body: prev.body, allowAll: prev.allowAll, absent: prev.absent,
+			asked: prev.asked, sitemaps: prev.sitemaps, readAt: time.Now()}
 	}
 }
 

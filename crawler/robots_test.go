@@ -235,3 +235,49 @@ func TestLastingRobotsFailureIsRetriedSoon(t *testing.T) {
 		})
 	}
 }
+
+// A robots.txt is read again once it is MaxAge old (RFC 9309 2.4: no more
+// than 24 hours), so a long crawl obeys a site's new rules; a file that
+// cannot be read then keeps the rules read before. It was read once per
+// run, however long.
+func TestRobotsIsReadAgainWhenTooOld(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var fetches int
+		rules := "User-agent: *\nDisallow: /old\n"
+		unreachable := false
+		f := fakeFetcher(func(_ context.Context, u string) *fetch.Result {
+			fetches++
+			if unreachable {
+				return &fetch.Result{URL: u, Status: 503, Attempts: 1}
+			}
+			return &fetch.Result{URL: u, Status: 200, Attempts: 1, Body: []byte(rules), ContentType: "text/plain"}
+		})
+		robots := NewRobots(f, "fetchall/test", time.Second)
+		robots.MaxAge = time.Hour
+		verdict := func(path string) Verdict {
+			u, _ := url.Parse("http://x" + path)
+			v, _, err := robots.Allowed(t.Context(), u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		if verdict("/old") != Disallowed || verdict("/new") != Allowed || fetches != 1 {
+			t.Fatalf("first reading: /old %v, /new %v, %d fetches", verdict("/old"), verdict("/new"), fetches)
+		}
+		rules = "User-agent: *\nDisallow: /new\n"
+		time.Sleep(59 * time.Minute)
+		if verdict("/new") != Allowed || fetches != 1 {
+			t.Errorf("before MaxAge: /new %v after %d fetches; want the file read first, once", verdict("/new"), fetches)
+		}
+		time.Sleep(time.Minute)
+		if verdict("/new") != Disallowed || verdict("/old") != Allowed || fetches != 2 {
+			t.Errorf("at MaxAge: /new %v, /old %v after %d fetches; want the new rules, read again once", verdict("/new"), verdict("/old"), fetches)
+		}
+		unreachable = true
+		time.Sleep(time.Hour)
+		if v := verdict("/new"); v != Disallowed || verdict("/old") != Allowed || fetches != 3 {
+			t.Errorf("unreadable at MaxAge: /new %v after %d fetches; want the rules read before, and one try", v, fetches)
+		}
+	})
+}
