@@ -15,17 +15,7 @@ import (
 // a host of its own.
 func TestManyHostsKeepFewConnectionsOpen(t *testing.T) {
 	const hosts = 3 * idleBudget
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })}
-	var urls []string
-	for i := range hosts {
-		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.%d.%d:0", 10+i/200, 1+i%200))
-		if err != nil {
-			t.Skipf("a loopback address of its own for each host: %v", err)
-		}
-		go srv.Serve(ln)
-		urls = append(urls, "http://"+ln.Addr().String()+"/")
-	}
-	t.Cleanup(func() { srv.Close() })
+	urls := serveOnHosts(t, hosts, 10, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
 	c := newClient(t, Config{Concurrency: 2})
 	if c.fast == nil {
 		t.Skip("the lean path is off (FETCHALL_HTTP=std)")
@@ -51,17 +41,7 @@ func TestManyHostsKeepFewConnectionsOpen(t *testing.T) {
 // fasthttp keeps a goroutine and a pool for each host it met, for a
 // minute and a half, and a list of 50,000 hosts held 221 MiB.
 func TestLeanPathServesBoundedHosts(t *testing.T) {
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("<title>" + r.Host + "</title>")) })}
-	var urls []string
-	for i := range 30 {
-		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.20.%d:0", 1+i))
-		if err != nil {
-			t.Skipf("a loopback address of its own for each host: %v", err)
-		}
-		go srv.Serve(ln)
-		urls = append(urls, "http://"+ln.Addr().String()+"/")
-	}
-	t.Cleanup(func() { srv.Close() })
+	urls := serveOnHosts(t, 30, 20, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("<title>" + r.Host + "</title>")) })
 	c := newClient(t, Config{Concurrency: 2})
 	if c.fast == nil {
 		t.Skip("the lean path is off (FETCHALL_HTTP=std)")
@@ -87,4 +67,23 @@ func TestLeanPathServesBoundedHosts(t *testing.T) {
 	if lean != 8 || len(pools) > 8 {
 		t.Errorf("30 hosts, twice: %d hosts on the lean path, connections open to %d; want 8 and at most 8", lean, len(pools))
 	}
+}
+
+// serveOnHosts serves handler on n loopback addresses of their own, from
+// 127.0.<third>.1 on, and returns a URL of each; it skips the test where
+// the system answers on 127.0.0.1 alone.
+func serveOnHosts(t *testing.T, n, third int, handler http.HandlerFunc) []string {
+	t.Helper()
+	srv := &http.Server{Handler: handler}
+	t.Cleanup(func() { srv.Close() })
+	var urls []string
+	for i := range n {
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.%d.%d:0", third+i/200, 1+i%200))
+		if err != nil {
+			t.Skipf("a loopback address of its own for each host: %v", err)
+		}
+		go srv.Serve(ln)
+		urls = append(urls, "http://"+ln.Addr().String()+"/")
+	}
+	return urls
 }
