@@ -178,8 +178,8 @@ func (fp *fastPath) closeLeastUsed(host *fasthttp.HostClient) {
 	target := fp.maxOpen - idleBudget/2
 	closed := map[*fasthttp.HostClient]bool{host: true}
 	for _, tc := range open {
-		if closed[tc.host] {
-			continue
+		if tc.host == nil || closed[tc.host] {
+			continue // nil: a connection made outside a host's pool (the tests')
 		}
 		closed[tc.host] = true
 		tc.host.CloseIdleConnections() // each closes through trackedConn.Close, which takes fp.mu
