@@ -52,6 +52,10 @@ func (o *stateOptions) check() error {
 	case o.reset && o.retryFailed:
 		return errors.New("give --state-reset (start over) or --retry-failed (go on, fetching the failed URLs again), not both")
 	}
+	if info, err := os.Stat(o.dir); err == nil && !info.IsDir() {
+		// It said "state folder: mkdir run.state: not a directory".
+		return fmt.Errorf("--state %s is a file: give a folder, which is made if missing", o.dir)
+	}
 	return nil
 }
 
