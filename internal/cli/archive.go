@@ -31,7 +31,7 @@ func (o *archiveOptions) check() error {
 	if o.maxSize > 0 && o.path == "" {
 		return errors.New("--warc-max-size needs --warc FILE: there is no archive to split")
 	}
-	return nil
+	return wantFileName(flagFile{"--warc", o.path})
 }
 
 // preflight refuses an archive that cannot be made, before the run opens

@@ -62,7 +62,11 @@ func TestBadInput(t *testing.T) {
 		{"a mistyped command alone", []string{"stat"}, "", exitUsage, 0, `did you mean state?`, ""},
 		{"--retry-failed without --state", []string{"-", "--retry-failed"}, base + "/page/1\n", exitUsage, 0, "--state-reset and --retry-failed need --state DIR", ""},
 		{"--state-reset without --state, in a crawl", []string{"crawl", base + "/", "--state-reset"}, "", exitUsage, 0, "need --state DIR", ""},
-		// It said "state folder: mkdir run.state: not a directory".
+		// They named the system call: "open out: is a directory",
+		// "mkdir run.state: not a directory".
+		{"-o naming a folder", []string{"-", "-o", dir}, base + "/page/1\n", exitUsage, 0, "-o " + dir + ": is a folder, want a file name", ""},
+		{"--warc naming a folder, in a job", []string{"run", write("w.yaml", []byte("start: ["+base+"/]\nitems:\n  - fields: {t: {css: h1}}\n")), "--warc", dir}, "", exitUsage, 0, "--warc " + dir + ": is a folder, want a file name", ""},
+		{"--save-dir naming a file", []string{"-", "--save-dir", write("bodies.txt", []byte("x"))}, base + "/page/1\n", exitUsage, 0, "bodies.txt is a file: give a folder, which is made if missing", ""},
 		{"--state naming a file", []string{"-", "--state", write("run.state", []byte("x")), "-o", filepath.Join(dir, "o.jsonl")}, base + "/page/1\n", exitUsage, 0, "run.state is a file: give a folder, which is made if missing", ""},
 		{"--state-reset with --retry-failed", []string{"-", "--state", filepath.Join(dir, "st"), "-o", filepath.Join(dir, "o.jsonl"), "--state-reset", "--retry-failed"}, base + "/page/1\n", exitUsage, 0, "not both", ""},
 		{"--lease-ttl too short to renew", []string{"crawl", base + "/", "--frontier", "redis://127.0.0.1:1/0", "--crawl-id", "x", "--lease-ttl", "10ms"}, "", exitUsage, 0, "--lease-ttl must be at least 1s (a lease is renewed every third of it), got 10ms", ""},

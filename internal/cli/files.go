@@ -16,10 +16,11 @@ func canReplace(file flagFile) error {
 	if file.path == "" || file.path == "-" {
 		return nil
 	}
+	if err := wantFileName(file); err != nil {
+		return err
+	}
 	info, err := os.Stat(file.path)
 	switch {
-	case err == nil && info.IsDir():
-		return fmt.Errorf("%s %s: is a folder, want a file name", file.flag, file.path)
 	case err == nil && !info.Mode().IsRegular():
 		return nil // a device or a pipe is written to, not replaced
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
@@ -34,6 +35,24 @@ func canReplace(file flagFile) error {
 	}
 	probe.Close()
 	return os.Remove(probe.Name())
+}
+
+// wantFileName refuses a flag's file that is a folder, in those words
+// ("open out: is a directory" named the system call).
+func wantFileName(file flagFile) error {
+	if info, err := os.Stat(file.path); err == nil && info.IsDir() {
+		return fmt.Errorf("%s %s: is a folder, want a file name", file.flag, file.path)
+	}
+	return nil
+}
+
+// wantFolder refuses a flag's folder that is a file, in those words
+// ("mkdir run.state: not a directory" named the system call).
+func wantFolder(file flagFile) error {
+	if info, err := os.Stat(file.path); err == nil && !info.IsDir() {
+		return fmt.Errorf("%s %s is a file: give a folder, which is made if missing", file.flag, file.path)
+	}
+	return nil
 }
 
 // canWrite refuses a file a run writes in place (an output) that it could

@@ -78,6 +78,11 @@ func (o *outputOptions) validate() error {
 	if err := o.archive.check(); err != nil {
 		return err
 	}
+	for _, err := range []error{wantFileName(flagFile{"-o", o.output}), wantFolder(flagFile{"--save-dir", o.saveDir})} {
+		if err != nil {
+			return err
+		}
+	}
 	return distinctFiles(flagFile{"-o", o.output}, flagFile{"--save-dir", o.saveDir}, flagFile{"--warc", o.archive.path})
 }
 

@@ -52,11 +52,7 @@ func (o *stateOptions) check() error {
 	case o.reset && o.retryFailed:
 		return errors.New("give --state-reset (start over) or --retry-failed (go on, fetching the failed URLs again), not both")
 	}
-	if info, err := os.Stat(o.dir); err == nil && !info.IsDir() {
-		// It said "state folder: mkdir run.state: not a directory".
-		return fmt.Errorf("--state %s is a file: give a folder, which is made if missing", o.dir)
-	}
-	return nil
+	return wantFolder(flagFile{"--state", o.dir})
 }
 
 // errFinished ends a run whose state says it is already done.
