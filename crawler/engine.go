@@ -371,6 +371,9 @@ func (e *engine) process(ctx context.Context, l Lease) answer {
 		r.Err = &fetch.Error{Kind: fetch.KindChallenge, Err: fmt.Errorf("status %d: a bot challenge page, not the page", fr.Status)}
 	}
 	r.Attempts = attempt + fr.Attempts - 1 // a fetcher may retry on its own too
+	if t.ByGet {
+		r.Attempts++ // the HEAD the server refused: attempts counts requests sent
+	}
 	r.Duration = time.Since(t.FirstTry)
 	r.Line = t.Line
 	out.result = r
