@@ -42,6 +42,7 @@ type fastPath struct {
 	hostsMu  sync.RWMutex
 	hosts    map[string]time.Time // the hosts the lean path serves, and when each was last asked for
 	maxHosts int                  // maxLeanHosts, but for tests
+	swept    time.Time            // when hosts was last rid of those unused
 
 	mu       sync.Mutex
 	conns    map[net.Conn]*trackedConn
@@ -399,18 +400,21 @@ func (c *Client) usesFast(u *url.URL, now time.Time) bool {
 
 // maxLeanHosts is how many hosts the lean path serves at once; requests
 // to others go through net/http, whose records are the same. fasthttp
-// keeps a goroutine and a pool for each host it met, for the idle time
-// of its connections: a list of 50,000 hosts held 221 MiB (net/http's
-// path, 42 MiB). The lean path is for bulk lists, of few hosts.
+// keeps a goroutine and a pool for each host it meets, until its
+// connections have been idle for MaxIdleConnDuration: a list of 50,000
+// hosts held 221 MiB (net/http's path, 42 MiB).
 const maxLeanHosts = 256
 
 // leanHostKeep is how long a host unused keeps its place among the lean
-// path's: past fasthttp's idle time, its goroutine has ended and its
-// pool has been dropped (fasthttp looks every 10 s).
-const leanHostKeep = leanIdle + 30*time.Second
+// path's. A host sorted list of many hosts moves from host to host, and
+// each new one takes the place of one left; fasthttp's goroutine for a
+// host left ends within leanIdle, so at most about maxLeanHosts x (1 +
+// leanIdle/leanHostKeep) are alive.
+const leanHostKeep = 5 * time.Second
 
-// leanIdle is how long the lean path keeps a connection idle.
-const leanIdle = 90 * time.Second
+// leanIdle is how long the lean path keeps a connection idle (net/http's
+// path keeps one 90 s: it has no goroutine per host to keep).
+const leanIdle = 10 * time.Second
 
 // admit says whether host may go the lean way at now: a host already
 // among the lean path's, or a new one while there are fewer than
@@ -425,6 +429,10 @@ func (fp *fastPath) admit(host string, now time.Time) bool {
 	fp.hostsMu.Lock()
 	defer fp.hostsMu.Unlock()
 	if _, ok := fp.hosts[host]; !ok && len(fp.hosts) >= fp.maxHosts {
+		if now.Sub(fp.swept) < leanHostKeep/50 {
+			return false // swept just now: a list of one URL a host would sweep at every URL
+		}
+		fp.swept = now
 		for h, t := range fp.hosts {
 			if now.Sub(t) > leanHostKeep {
 				delete(fp.hosts, h)

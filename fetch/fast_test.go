@@ -578,3 +578,25 @@ func TestAPageCompressedTwiceIsNeverTakenForThePage(t *testing.T) {
 		t.Errorf("a gzip of a gzip labelled once: err %v, body %q; want a decoding error", res.Err, res.Body)
 	}
 }
+
+// The lean path's hosts are bounded, and a host left unused for
+// leanHostKeep gives its place to a new one: a list sorted by host, over
+// more hosts than the bound, goes on the lean way host after host.
+func TestLeanHostsMakeRoomForNewOnes(t *testing.T) {
+	fp := newFastPath(Config{})
+	fp.maxHosts = 2
+	start := time.Unix(1700000000, 0)
+	if !fp.admit("a:80", start) || !fp.admit("b:80", start) || fp.admit("c:80", start) {
+		t.Fatal("want a and b admitted, c refused while both are in use")
+	}
+	if !fp.admit("a:80", start.Add(leanHostKeep)) {
+		t.Fatal("a host in the lean path's set was refused")
+	}
+	later := start.Add(leanHostKeep + time.Second)
+	if !fp.admit("c:80", later) {
+		t.Errorf("c refused though b was unused for %s", later.Sub(start))
+	}
+	if fp.admit("d:80", later.Add(leanHostKeep/50)) {
+		t.Error("d admitted while a and c are in use")
+	}
+}
