@@ -1,9 +1,12 @@
 package job
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"math"
 	"net/url"
 	"slices"
 	"strings"
@@ -218,9 +221,27 @@ func newView(p *crawler.Page) *view {
 			}
 		}
 	} else {
-		v.isJSON = json.Unmarshal(p.Body, &v.json) == nil
+		v.json, v.isJSON = decodeJSON(p.Body)
 	}
 	return v
+}
+
+// decodeJSON reads a JSON page. Its numbers stay as written
+// (json.Number, which jq takes): a float64 made an id of 23 digits
+// another number, and a page with 1e400 anywhere was no JSON at all, so
+// gave no item. A byte order mark before it is skipped, as RFC 8259
+// allows (.NET services send one).
+func decodeJSON(body []byte) (any, bool) {
+	dec := json.NewDecoder(bytes.NewReader(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return nil, false
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, false // more after the value: not one JSON document
+	}
+	return v, true
 }
 
 func (v *view) close() {
@@ -488,6 +509,11 @@ func (f Field) finish(v *view, raw any) (any, bool) {
 		if _, composite := raw.(map[string]any); composite {
 			return nil, false
 		}
+		if n, isNumber := raw.(json.Number); isNumber && !f.URL && f.Regex == nil {
+			if val, ok := typedNumber(n, f.valueType()); ok {
+				return val, true
+			}
+		}
 		text = cell(raw)
 	}
 	if f.URL {
@@ -519,6 +545,25 @@ func (f Field) finish(v *view, raw any) (any, bool) {
 		return nil, false
 	}
 	return val, true
+}
+
+// typedNumber is a JSON number as the type asks, when it holds one: an
+// int of 12.0 is 12, as it was read from a float64. False sends the
+// number through the text conversion, which says what is wrong.
+func typedNumber(n json.Number, typ string) (any, bool) {
+	switch typ {
+	case "float":
+		f, err := n.Float64()
+		return f, err == nil
+	case "int":
+		if i, err := n.Int64(); err == nil {
+			return i, true
+		}
+		if f, err := n.Float64(); err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<63 {
+			return int64(f), true
+		}
+	}
+	return nil, false
 }
 
 // nextPages finds the next page of each pagination block that applies,

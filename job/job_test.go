@@ -2,6 +2,7 @@ package job
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -616,4 +617,46 @@ func FuzzPlainNumber(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A JSON page's numbers are kept as written: an id of 23 digits stays
+// that id (a float64 made it 1.2345678901234568e+22), a cursor too, a
+// page with 1e400 anywhere still gives its items (it was no JSON at all),
+// and a byte order mark before it is skipped. Types still apply.
+func TestJSONNumbersAreKeptAsWritten(t *testing.T) {
+	job := `start: ["http://a/api"]
+paginate: {jq: .cursor, param: cursor}
+items:
+  - select: {jq: ".results[]"}
+    fields:
+      id: {jq: .id}
+      price: {jq: .price, type: float}
+      qty: {jq: .qty, type: int}
+      big: {jq: .big, type: float}
+`
+	j, err := Parse("j.yaml", []byte(job), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := url.Parse("http://a/api")
+	body := []byte("\xef\xbb\xbf" + `{"results":[{"id":12345678901234567890123,"price":1e-7,"qty":12.0,"big":1e400}],"cursor":9007199254740993}`)
+	x := NewExtractor(j).Extract(&crawler.Page{URL: page, Body: body, Header: http.Header{}})
+	items := x.Items.(PageItems).Items
+	if len(items) != 1 {
+		t.Fatalf("items %+v, want one", items)
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	if err := enc.Encode(items[0].Values); err != nil {
+		t.Fatal(err)
+	}
+	if want := "[12345678901234567890123,1e-7,12,null]\n"; b.String() != want {
+		t.Errorf("values %s, want %s (1e400 is no float64: no value)", b.String(), want)
+	}
+	if len(x.Links) != 1 || x.Links[0].URL.String() != "http://a/api?cursor=9007199254740993" {
+		t.Errorf("links %+v, want the cursor as written", x.Links)
+	}
+	if _, ok := decodeJSON([]byte(`{"a":1} {"b":2}`)); ok {
+		t.Error("two JSON values taken for one page")
+	}
 }

@@ -186,6 +186,7 @@ func (w *Writer) Resume(items io.Reader) error {
 		return nil
 	}
 	dec := json.NewDecoder(items)
+	dec.UseNumber() // as written, as a JSON page's numbers are kept (decodeJSON)
 	for {
 		var item map[string]any
 		if err := dec.Decode(&item); errors.Is(err, io.EOF) {
