@@ -364,8 +364,7 @@ func (v *view) jsonLD() []any {
 	}
 	v.ldRead = true
 	v.doc.Find(`script[type="application/ld+json" i]`).Each(func(_ int, s *goquery.Selection) {
-		var x any
-		if json.Unmarshal([]byte(s.Text()), &x) == nil {
+		if x, ok := decodeJSON([]byte(s.Text())); ok { // numbers as written, as a JSON page's
 			v.ld = flattenLD(v.ld, x)
 		}
 	})
