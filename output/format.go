@@ -150,17 +150,41 @@ func inert(s string, keepLines bool) string {
 
 // defuseFormula keeps a spreadsheet from running a cell as a formula: a
 // cell that starts with =, +, -, @ (or a tab or carriage return, which
-// some spreadsheets skip first) gets a leading apostrophe.
+// some spreadsheets skip first) gets a leading apostrophe, unless it is a
+// plain number: -12.5 runs nothing, and '-12.5 is text to a spreadsheet
+// (a job's negative prices and coordinates were).
 func defuseFormula(cell string) string {
 	if cell == "" {
 		return cell
 	}
 	switch cell[0] {
-	case '=', '+', '-', '@', '\t', '\r':
+	case '=', '@', '\t', '\r':
 		return "'" + cell
+	case '+', '-':
+		if !plainDecimal(cell[1:]) {
+			return "'" + cell
+		}
 	}
 	return cell
 }
+
+// plainDecimal says whether s is digits with at most one decimal point
+// and an optional exponent ("12", "2.5", ".5", "1e-7"), and nothing else.
+func plainDecimal(s string) bool {
+	mantissa, exponent, hasExponent := strings.Cut(strings.ToLower(s), "e")
+	if hasExponent {
+		if exponent != "" && (exponent[0] == '+' || exponent[0] == '-') {
+			exponent = exponent[1:]
+		}
+		if !allDigits(exponent) {
+			return false
+		}
+	}
+	whole, fraction, _ := strings.Cut(mantissa, ".")
+	return (whole != "" || fraction != "") && (whole == "" || allDigits(whole)) && (fraction == "" || allDigits(fraction))
+}
+
+func allDigits(s string) bool { return s != "" && strings.Trim(s, "0123456789") == "" }
 
 // tableSink writes fixed-width columns as results arrive; a tabwriter would
 // have to hold every row until the end.

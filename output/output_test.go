@@ -99,7 +99,11 @@ func TestCSVDefusesFormulas(t *testing.T) {
 	if got := rows[3][0]; got != "'=cmd|' /C calc'!A0" {
 		t.Errorf("formula cell = %q, want it prefixed with an apostrophe", got)
 	}
-	for in, want := range map[string]string{"+1": "'+1", "-x": "'-x", "@SUM(A1)": "'@SUM(A1)", "plain": "plain", "": ""} {
+	// A plain number runs nothing, and stays a number: an apostrophe made
+	// a job's negative prices text. Anything more after its sign is
+	// defused.
+	for in, want := range map[string]string{"+1": "+1", "-12.5": "-12.5", "-.5": "-.5", "-1e-7": "-1e-7", "-x": "'-x", "-1+1": "'-1+1",
+		"-2+3+cmd|' /C calc'!A0": "'-2+3+cmd|' /C calc'!A0", "-": "'-", "+.": "'+.", "-1e": "'-1e", "-1.2.3": "'-1.2.3", "@SUM(A1)": "'@SUM(A1)", "plain": "plain", "": ""} {
 		if got := defuseFormula(in); got != want {
 			t.Errorf("defuseFormula(%q) = %q, want %q", in, got, want)
 		}
