@@ -352,3 +352,16 @@ func TestTableGivesACrawlsDepth(t *testing.T) {
 		}
 	}
 }
+
+// The rate counts the requests sent, retries included: a URL tried three
+// times is three requests (it counted URLs).
+func TestSummaryRateCountsEveryRequest(t *testing.T) {
+	var s Summary
+	_ = s.Write(&crawler.Result{URL: "http://a/1", OK: true, Status: 200, Attempts: 3})
+	_ = s.Write(&crawler.Result{URL: "http://a/2", OK: true, Status: 200, Attempts: 1})
+	var buf bytes.Buffer
+	s.Report(&buf, 2*time.Second)
+	if !strings.Contains(buf.String(), "2.0 requests/s") {
+		t.Errorf("report:\n%s\nwant 4 requests in 2s: 2.0 requests/s", buf.String())
+	}
+}

@@ -16,12 +16,15 @@ import (
 // kind, bytes and a latency histogram. It is a crawler.Sink, fed by the
 // engine's single writer, and uses fixed memory. The zero value is ready.
 type Summary struct {
-	Total   int
-	OK      int
-	Sent    int // results that sent a request (not a bad line, nor a seed robots.txt kept back)
-	Saved   int // bodies saved (--save-dir)
-	Bytes   int64
-	Latency Histogram
+	Total int
+	OK    int
+	Sent  int // results that sent a request (not a bad line, nor a seed robots.txt kept back)
+	// Requests are the requests sent: retries, and a GET after a HEAD
+	// the server refused, count.
+	Requests int
+	Saved    int // bodies saved (--save-dir)
+	Bytes    int64
+	Latency  Histogram
 	// The phases of traced fetches (--fields): connect and TLS of new
 	// connections, time to first byte of every response.
 	Connect, TLS, TTFB Histogram
@@ -33,6 +36,7 @@ func (s *Summary) Write(r *crawler.Result) error {
 	s.Total++
 	if r.Attempts > 0 {
 		s.Sent++
+		s.Requests += r.Attempts
 	}
 	s.Bytes += r.Bytes
 	if r.SavedPath != "" {
@@ -134,7 +138,7 @@ func (s *Summary) Report(w io.Writer, elapsed time.Duration) {
 		Count(s.Total, "URL"), elapsed.Round(time.Millisecond), s.OK, s.Failed(), failed)
 	rate := 0.0
 	if elapsed > 0 {
-		rate = float64(s.Sent) / elapsed.Seconds() // a bad line is no request
+		rate = float64(s.Requests) / elapsed.Seconds() // retries count; a bad line is no request
 	}
 	fmt.Fprintf(w, "%.1f requests/s, %s read", rate, HumanBytes(s.Bytes))
 	if s.Latency.Count() > 0 {
