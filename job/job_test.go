@@ -660,3 +660,44 @@ items:
 		t.Error("two JSON values taken for one page")
 	}
 }
+
+// unique_by holds across a resume of a CSV job whatever the value's type:
+// an untyped JSON number read back from the CSV was text, and never met
+// the number again (a 23-digit id was written twice); a defused cell too.
+func TestUniqueByHoldsAcrossACSVResume(t *testing.T) {
+	j, err := Parse("j.yaml", []byte("start: [\"http://a/api\"]\noutput: {format: csv, unique_by: id}\nitems:\n  - select: {jq: \".results[]\"}\n    fields:\n      id: {jq: .id}\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(w *Writer, ids ...any) {
+		t.Helper()
+		var items []Item
+		for _, id := range ids {
+			items = append(items, Item{URL: "http://a/api", Values: []any{id}})
+		}
+		if err := w.Write(&crawler.Result{URL: "http://a/api", OK: true, Attempts: 1, Items: PageItems{Items: items}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var first bytes.Buffer
+	w, err := NewWriter(j, &first, nil, false, output.FieldSet{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(w, json.Number("12345678901234567890123"), "-x", json.Number("-2.5"))
+	var second bytes.Buffer
+	w, err = NewWriter(j, &second, nil, true, output.FieldSet{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Resume(bytes.NewReader(first.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	write(w, json.Number("12345678901234567890123"), "-x", json.Number("-2.5"), json.Number("7"))
+	if got := second.String(); got != "http://a/api,7\n" {
+		t.Errorf("after the resume, wrote %q; want the new id alone (first run wrote %q)", got, first.String())
+	}
+}

@@ -166,21 +166,9 @@ func (w *Writer) Resume(items io.Reader) error {
 			return err
 		}
 		col := slices.Index(rows[0], key)
-		typ := "string"
-		for _, r := range w.job.Rules {
-			for _, f := range r.Fields {
-				if f.Name == key {
-					typ = f.Type
-				}
-			}
-		}
 		for _, row := range rows[1:] {
-			if col < 0 || col >= len(row) || row[col] == "" {
-				continue
-			}
-			if v, err := convert(strings.TrimPrefix(row[col], "'"), typ); err == nil {
-				b, _ := json.Marshal(v)
-				w.seen[string(b)] = true
+			if col >= 0 && col < len(row) && row[col] != "" {
+				w.seen[row[col]] = true // the cell as written: see uniqueKey
 			}
 		}
 		return nil
@@ -195,8 +183,7 @@ func (w *Writer) Resume(items io.Reader) error {
 			return fmt.Errorf("items written before: %w", err)
 		}
 		if v, ok := item[key]; ok && v != nil {
-			b, _ := json.Marshal(v)
-			w.seen[string(b)] = true
+			w.seen[w.uniqueKey(v)] = true
 		}
 	}
 }
@@ -212,12 +199,24 @@ func (w *Writer) duplicate(it Item) bool {
 	if i < 0 || it.Values[i] == nil {
 		return false
 	}
-	b, _ := json.Marshal(it.Values[i])
-	if w.seen[string(b)] {
+	k := w.uniqueKey(it.Values[i])
+	if w.seen[k] {
 		return true
 	}
-	w.seen[string(b)] = true
+	w.seen[k] = true
 	return false
+}
+
+// uniqueKey is a value as the output writes it, so that the items of a
+// stopped run, read back, compare with new ones: a CSV cell (an untyped
+// JSON number read back from CSV was text, and never met its number), or
+// JSON.
+func (w *Writer) uniqueKey(v any) string {
+	if w.csv != nil {
+		return output.CSVCell(cell(v))
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
 func (w *Writer) writeItem(it Item) error {
