@@ -1,6 +1,7 @@
 package crawler
 
 import (
+	"container/list"
 	"context"
 	"fmt"
 	"net/http"
@@ -62,9 +63,15 @@ type Robots struct {
 	// RFC 9309 2.4 asks for no more than 24 hours, which NewRobots sets.
 	// A file that cannot be read again keeps the one read before.
 	MaxAge time.Duration
+	// MaxSites is how many sites' answers are kept: past it, the least
+	// recently used answer is forgotten, and read again should its site
+	// come back. A wide crawl meets a site per few pages. NewRobots sets
+	// 10,000; 0 keeps every one.
+	MaxSites int
 
 	mu    sync.Mutex
 	sites map[string]*robotsSite // by scheme://host
+	used  list.List              // of keys, the most recently used first
 }
 
 type robotsSite struct {
@@ -84,6 +91,7 @@ type robotsSite struct {
 	// the file not be readable this time.
 	readAt   time.Time
 	previous *robotsSite
+	used     *list.Element // its place in Robots.used
 }
 
 // NewRobots returns a Robots that fetches with f as userAgent and caps
@@ -91,7 +99,7 @@ type robotsSite struct {
 func NewRobots(f Fetcher, userAgent string, maxDelay time.Duration) *Robots {
 	return &Robots{fetcher: f, agent: productToken(userAgent), maxDelay: maxDelay,
 		RetryWaits: []time.Duration{10 * time.Second, time.Minute}, QuickRetryWaits: []time.Duration{time.Second, 5 * time.Second},
-		MaxAge: 24 * time.Hour, sites: map[string]*robotsSite{}}
+		MaxAge: 24 * time.Hour, MaxSites: 10000, sites: map[string]*robotsSite{}}
 }
 
 // productToken is the part of a user agent robots.txt groups match:
@@ -203,8 +211,12 @@ func (r *Robots) site(ctx context.Context, u *url.URL) (*robotsSite, error) {
 		site, load = &robotsSite{ready: make(chan struct{}), previous: site}, true
 	}
 	if load {
+		if old, ok := r.sites[key]; ok {
+			site.used = old.used // the same site, read again
+		}
 		r.sites[key] = site
 	}
+	r.touch(key, site)
 	r.mu.Unlock()
 	if load {
 		r.load(ctx, key, site)
@@ -214,6 +226,40 @@ func (r *Robots) site(ctx context.Context, u *url.URL) (*robotsSite, error) {
 		return site, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	}
+}
+
+// touch puts site first among the recently used, and forgets the least
+// recently used answers past MaxSites; r.mu must be held. It looks at a
+// few of the least recently used only, so that a touch costs little
+// whatever the number of sites. An answer being read, or a file waiting
+// for its next try, is kept: forgetting it would read it at once, past
+// its wait. A site given up is kept for good (it is not tried again, and
+// Notes says so), out of the list.
+func (r *Robots) touch(key string, site *robotsSite) {
+	if site.used != nil {
+		r.used.MoveToFront(site.used)
+	} else {
+		site.used = r.used.PushFront(key)
+	}
+	e := r.used.Back()
+	for looked := 0; e != nil && r.MaxSites > 0 && len(r.sites) > r.MaxSites && looked < 8; looked++ {
+		prev := e.Prev()
+		old := r.sites[e.Value.(string)]
+		select {
+		case <-old.ready:
+			switch {
+			case old == site:
+			case old.unreachable == "":
+				r.used.Remove(e)
+				delete(r.sites, e.Value.(string))
+			case old.retryAt.IsZero():
+				r.used.Remove(e)
+				old.used = nil
+			}
+		default:
+		}
+		e = prev
 	}
 }
 

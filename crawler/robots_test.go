@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -278,6 +279,50 @@ func TestRobotsIsReadAgainWhenTooOld(t *testing.T) {
 		time.Sleep(time.Hour)
 		if v := verdict("/new"); v != Disallowed || verdict("/old") != Allowed || fetches != 3 {
 			t.Errorf("unreadable at MaxAge: /new %v after %d fetches; want the rules read before, and one try", v, fetches)
+		}
+	})
+}
+
+// Past MaxSites the least recently used answers are forgotten, and read
+// again should their sites come back; one waiting for its next try is
+// kept, so that the wait holds. A wide crawl kept every site's answer.
+func TestRobotsKeepsMaxSitesAnswers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fetches := map[string]int{}
+		f := fakeFetcher(func(_ context.Context, u string) *fetch.Result {
+			host := hostOf(u)
+			fetches[host]++
+			if host == "down" {
+				return &fetch.Result{URL: u, Status: 503, Attempts: 1}
+			}
+			return &fetch.Result{URL: u, Status: 200, Attempts: 1, Body: []byte("User-agent: *\nDisallow: /no\n"), ContentType: "text/plain"}
+		})
+		robots := NewRobots(f, "fetchall/test", time.Second)
+		robots.MaxSites = 3
+		ask := func(host string) Verdict {
+			u, _ := url.Parse("http://" + host + "/no")
+			v, _, err := robots.Allowed(t.Context(), u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		for _, host := range []string{"down", "a", "b", "a", "c", "d"} {
+			ask(host)
+		}
+		// c's reading forgot b, the least recently used, and d's forgot
+		// a; down waits for its next try, and is kept.
+		robots.mu.Lock()
+		kept := slices.Sorted(maps.Keys(robots.sites))
+		robots.mu.Unlock()
+		if want := []string{"http://c", "http://d", "http://down"}; !slices.Equal(kept, want) {
+			t.Errorf("answers kept: %q, want %q", kept, want)
+		}
+		if v := ask("b"); v != Disallowed || fetches["b"] != 2 {
+			t.Errorf("b after it was forgotten: %v, read %d times; want its rules, read again", v, fetches["b"])
+		}
+		if v := ask("down"); v != SiteUnavailable || fetches["down"] != 1 {
+			t.Errorf("down, waiting for its next try: %v, read %d times; want it kept waiting, read once", v, fetches["down"])
 		}
 	})
 }
