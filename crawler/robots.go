@@ -349,8 +349,11 @@ func (r *Robots) load(ctx context.Context, key string, site *robotsSite) {
 		// Read again after MaxAge, the file could not be had: the one
 		// read before holds, as RFC 9309 2.4 allows, until the next
 		// MaxAge (the site's pages do not wait for the file's retries).
-		*site = robotsSite{ready: site.ready, body: prev.body, allowAll: prev.allowAll, absent: prev.absent,
-			asked: prev.asked, sitemaps: prev.sitemaps, readAt: time.Now()}
+		// The answer's fields only: its place in the list is touch's, under
+		// the lock.
+		site.body, site.allowAll, site.absent, site.asked, site.sitemaps = prev.body, prev.allowAll, prev.absent, prev.asked, prev.sitemaps
+		site.unreachable, site.tries, site.retryAt = "", 0, time.Time{}
+		site.readAt, site.previous = time.Now(), nil
 	}
 }
 

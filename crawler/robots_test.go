@@ -326,3 +326,45 @@ func TestRobotsKeepsMaxSitesAnswers(t *testing.T) {
 		}
 	})
 }
+
+// A file kept after an unreadable second reading is still one site among
+// those kept: forgetting sites later goes on whole (it lost its place in
+// the list, and a later forgetting met a site no longer kept).
+func TestRobotsKeptAfterAFailedReadingIsForgottenWhole(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		down := false
+		f := fakeFetcher(func(_ context.Context, u string) *fetch.Result {
+			if down && hostOf(u) == "x" {
+				return &fetch.Result{URL: u, Status: 503, Attempts: 1}
+			}
+			return &fetch.Result{URL: u, Status: 200, Attempts: 1, Body: []byte("User-agent: *\nDisallow: /no\n"), ContentType: "text/plain"}
+		})
+		robots := NewRobots(f, "fetchall/test", time.Second)
+		robots.MaxAge, robots.MaxSites = time.Hour, 1
+		ask := func(host string) Verdict {
+			u, _ := url.Parse("http://" + host + "/no")
+			v, _, err := robots.Allowed(t.Context(), u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		ask("x")
+		down = true
+		time.Sleep(time.Hour)
+		if v := ask("x"); v != Disallowed {
+			t.Fatalf("x, unreadable at MaxAge: %v, want the rules read before", v)
+		}
+		down = false // a forgotten x is read anew
+		for _, host := range []string{"x", "y", "z", "x", "y"} {
+			if v := ask(host); v != Disallowed {
+				t.Fatalf("%s: %v, want its rules", host, v)
+			}
+		}
+		robots.mu.Lock()
+		defer robots.mu.Unlock()
+		if len(robots.sites) != 1 || robots.used.Len() != 1 {
+			t.Errorf("%d sites kept, %d in the list; want 1 and 1", len(robots.sites), robots.used.Len())
+		}
+	})
+}
