@@ -406,7 +406,7 @@ func (c *Client) usesFast(u *url.URL, now time.Time) bool {
 const maxLeanHosts = 256
 
 // leanHostKeep is how long a host unused keeps its place among the lean
-// path's. A host sorted list of many hosts moves from host to host, and
+// path's. A list sorted by host, of many hosts, moves from host to host, and
 // each new one takes the place of one left; fasthttp's goroutine for a
 // host left ends within leanIdle, so at most about maxLeanHosts x (1 +
 // leanIdle/leanHostKeep) are alive.
@@ -528,8 +528,8 @@ func (c *Client) attemptFast(ctx context.Context, rawURL string, first *url.URL,
 		}
 		credit = credit && c.mayCredit(next, first)
 		if !c.usesFast(next, time.Now()) {
-			// The chain leaves plain http: net/http takes it from here,
-			// counting the hops already made.
+			// The chain leaves plain http, or the lean path's hosts:
+			// net/http takes it from here, counting the hops already made.
 			return c.attemptStd(ctx, next.String(), keep, res, first, hops+1, credit)
 		}
 		current, currentText = next, requestTarget(next.String(), next)

@@ -200,8 +200,10 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 			if err != nil || opts.cookies.load == "" {
 				return client, err
 			}
-			// Each level starts from the file's cookies, and keeps those
-			// its answers set (through net/http: the lean path keeps none).
+			// Each fetcher (a timed run's, or the whole bench's with
+			// --keep-alive-across-runs) starts from the file's cookies, and
+			// keeps those its answers set (through net/http: the lean path
+			// keeps none).
 			jar, err := opts.cookies.jar()
 			if err != nil {
 				return nil, err
